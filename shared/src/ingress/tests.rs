@@ -1,0 +1,155 @@
+//! Ingress decisions against an in-memory queue: statuses, reason codes, counts.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::clock::FixedClock;
+use crate::metrics::InMemoryMetrics;
+use crate::queue::InMemoryQueue;
+use crate::secret::SecretString;
+use crate::webhook::signature::sign_header;
+
+const NOW: i64 = 1_700_000_000;
+const SECRET: &str = "whsec_unit";
+const EVENT: &str = r#"{"id":"evt_1","type":"payment_intent.succeeded","created":1700000000}"#;
+
+struct Harness {
+    handler: IngressHandler,
+    queue: Arc<InMemoryQueue>,
+    metrics: Arc<InMemoryMetrics>,
+}
+
+fn harness(limit: usize) -> Harness {
+    let queue = Arc::new(InMemoryQueue::new());
+    let metrics = Arc::new(InMemoryMetrics::new());
+    let handler = IngressHandler::new(
+        Source::Stripe,
+        SignatureVerifier::new(vec![SecretString::new(SECRET)], 300),
+        queue.clone(),
+        metrics.clone(),
+        Arc::new(FixedClock::at_unix(NOW)),
+        limit,
+    );
+    Harness {
+        handler,
+        queue,
+        metrics,
+    }
+}
+
+async fn post(h: &Harness, body: &str, signature: Option<&str>) -> IngressResponse {
+    h.handler
+        .handle(IngressRequest {
+            method: "POST",
+            signature,
+            body: body.as_bytes(),
+        })
+        .await
+}
+
+fn signed(body: &str) -> String {
+    sign_header(&[SECRET], NOW, body.as_bytes())
+}
+
+#[tokio::test]
+async fn accepts_a_signed_event_and_enqueues_it_once() {
+    let h = harness(1 << 20);
+    let response = post(&h, EVENT, Some(&signed(EVENT))).await;
+    assert_eq!(response.status, 202);
+    assert_eq!(response.body["event_id"], "evt_1");
+    let messages = h.queue.messages();
+    assert_eq!(messages.len(), 1);
+    let envelope: serde_json::Value = serde_json::from_str(&messages[0].body).unwrap();
+    assert_eq!(envelope["source"], "stripe");
+    assert_eq!(envelope["received_at"], "2023-11-14T22:13:20.000Z");
+    assert_eq!(
+        h.metrics.count(
+            METRIC_WEBHOOK_REQUESTS,
+            &[("Source", "stripe"), ("Outcome", "accepted")]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn answers_every_refusal_with_its_status_and_code_and_enqueues_nothing() {
+    let h = harness(1 << 20);
+    let not_json = "not json";
+    let no_id = r#"{"type":"x","created":1}"#;
+    let cases: Vec<(&str, Option<String>, u16, &str)> = vec![
+        (EVENT, None, 401, "signature_missing"),
+        (EVENT, Some("t=1".into()), 400, "signature_malformed"),
+        (
+            EVENT,
+            Some(sign_header(&[SECRET], NOW - 301, EVENT.as_bytes())),
+            401,
+            "signature_stale",
+        ),
+        (
+            EVENT,
+            Some(sign_header(&[SECRET], NOW + 301, EVENT.as_bytes())),
+            401,
+            "signature_from_future",
+        ),
+        (
+            EVENT,
+            Some(sign_header(&["whsec_wrong"], NOW, EVENT.as_bytes())),
+            401,
+            "signature_mismatch",
+        ),
+        (not_json, Some(signed(not_json)), 400, "json_malformed"),
+        (no_id, Some(signed(no_id)), 400, "envelope_invalid"),
+    ];
+    for (body, signature, status, code) in cases {
+        let response = post(&h, body, signature.as_deref()).await;
+        assert_eq!(
+            (response.status, response.body["error"]["code"].as_str()),
+            (status, Some(code))
+        );
+        assert!(
+            !response.body.to_string().contains(SECRET),
+            "a response leaked the secret"
+        );
+        assert_eq!(
+            h.metrics.count(
+                METRIC_WEBHOOK_REQUESTS,
+                &[("Source", "stripe"), ("Outcome", code)]
+            ),
+            1
+        );
+    }
+    assert!(h.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn refuses_methods_other_than_post() {
+    let h = harness(1 << 20);
+    let response = h
+        .handler
+        .handle(IngressRequest {
+            method: "GET",
+            signature: Some(&signed(EVENT)),
+            body: EVENT.as_bytes(),
+        })
+        .await;
+    assert_eq!(response.status, 405);
+    assert!(h.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn refuses_an_event_whose_envelope_exceeds_the_queue_limit() {
+    let h = harness(EVENT.len() + 50);
+    let response = post(&h, EVENT, Some(&signed(EVENT))).await;
+    assert_eq!(response.status, 413);
+    assert_eq!(response.body["error"]["code"], "payload_too_large");
+    assert!(h.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn answers_503_when_the_queue_fails_so_the_sender_retries() {
+    let h = harness(1 << 20);
+    h.queue.set_failing(true);
+    let response = post(&h, EVENT, Some(&signed(EVENT))).await;
+    assert_eq!(response.status, 503);
+    assert_eq!(response.body["error"]["code"], "queue_unavailable");
+}

@@ -1,0 +1,233 @@
+//! The few fields ingress reads from a verified event (`id`, `type`, `created`), and its source.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where an event came from. Serialized lower-case in the queue envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Stripe webhooks, signed with `Stripe-Signature`.
+    Stripe,
+    /// The Kentico module's events, signed with `X-Kentico-Signature`.
+    Kentico,
+    /// Stripe events delivered through Amazon EventBridge.
+    Eventbridge,
+    /// Events the integration makes itself (reconciliation).
+    Reconciler,
+}
+
+impl Source {
+    /// The lower-case name used in envelopes, attributes, metrics and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::Kentico => "kentico",
+            Self::Eventbridge => "eventbridge",
+            Self::Reconciler => "reconciler",
+        }
+    }
+
+    /// The HTTP header carrying the signature of this source's webhooks.
+    pub fn signature_header(self) -> &'static str {
+        match self {
+            Self::Kentico => "x-kentico-signature",
+            _ => "stripe-signature",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stripe" => Ok(Self::Stripe),
+            "kentico" => Ok(Self::Kentico),
+            "eventbridge" => Ok(Self::Eventbridge),
+            "reconciler" => Ok(Self::Reconciler),
+            other => Err(format!(
+                "unknown source '{other}' (expected stripe, kentico, eventbridge or reconciler)"
+            )),
+        }
+    }
+}
+
+/// The identifying fields of an event, common to Stripe's and Kentico's formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventEnvelope {
+    /// `evt_…` for Stripe, a GUID for Kentico.
+    pub id: String,
+    /// e.g. `payment_intent.succeeded`, `ecommerce.order.created`.
+    pub event_type: String,
+    /// Unix seconds the sender created the event.
+    pub created: i64,
+}
+
+/// Why a body is not an acceptable event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventEnvelopeError {
+    /// Not UTF-8 or not JSON at all.
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// JSON, but not an object with the required fields.
+    #[error("the event is missing or has invalid fields: {}", .0.join("; "))]
+    InvalidFields(Vec<String>),
+}
+
+impl EventEnvelopeError {
+    /// The stable reason code used in responses, logs and metrics.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "json_malformed",
+            Self::InvalidFields(_) => "envelope_invalid",
+        }
+    }
+}
+
+/// Longest event id or type accepted: far above Stripe's and Kentico's, far below SQS's limits.
+const MAX_FIELD_CHARS: usize = 255;
+
+#[derive(Deserialize)]
+struct Fields {
+    id: Option<Value>,
+    #[serde(rename = "type")]
+    event_type: Option<Value>,
+    created: Option<Value>,
+}
+
+impl EventEnvelope {
+    /// Reads `id`, `type` and `created` from a JSON event body, listing every problem at once.
+    pub fn parse(body: &str) -> Result<Self, EventEnvelopeError> {
+        let value: Value = serde_json::from_str(body)
+            .map_err(|e| EventEnvelopeError::MalformedJson(e.to_string()))?;
+        if !value.is_object() {
+            return Err(EventEnvelopeError::InvalidFields(vec![
+                "the event must be a JSON object".to_string(),
+            ]));
+        }
+        let fields: Fields = serde_json::from_value(value)
+            .map_err(|e| EventEnvelopeError::MalformedJson(e.to_string()))?;
+        let mut problems = Vec::new();
+        let id = text_field("id", fields.id, &mut problems);
+        let event_type = text_field("type", fields.event_type, &mut problems);
+        let created = match fields.created {
+            None | Some(Value::Null) => {
+                problems.push("created is missing".to_string());
+                None
+            }
+            Some(Value::Number(n)) if n.as_i64().is_some_and(|c| c > 0) => n.as_i64(),
+            Some(_) => {
+                problems.push("created must be a positive integer (unix seconds)".to_string());
+                None
+            }
+        };
+        match (id, event_type, created) {
+            (Some(id), Some(event_type), Some(created)) if problems.is_empty() => Ok(Self {
+                id,
+                event_type,
+                created,
+            }),
+            _ => Err(EventEnvelopeError::InvalidFields(problems)),
+        }
+    }
+}
+
+fn text_field(name: &str, value: Option<Value>, problems: &mut Vec<String>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => problems.push(format!("{name} is missing")),
+        Some(Value::String(s)) if s.trim().is_empty() => problems.push(format!("{name} is empty")),
+        Some(Value::String(s)) if s.chars().count() > MAX_FIELD_CHARS => problems.push(format!(
+            "{name} is longer than {MAX_FIELD_CHARS} characters"
+        )),
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            problems.push(format!("{name} contains control characters"))
+        }
+        Some(Value::String(s)) => return Some(s),
+        Some(_) => problems.push(format!("{name} must be a string")),
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_stripe_event() {
+        let body = r#"{"id":"evt_1","object":"event","type":"charge.succeeded","created":1700000000,"data":{"object":{}}}"#;
+        assert_eq!(
+            EventEnvelope::parse(body),
+            Ok(EventEnvelope {
+                id: "evt_1".into(),
+                event_type: "charge.succeeded".into(),
+                created: 1_700_000_000
+            })
+        );
+    }
+
+    #[test]
+    fn lists_every_missing_field_at_once() {
+        let err = EventEnvelope::parse(r#"{"data":{}}"#).unwrap_err();
+        assert_eq!(
+            err,
+            EventEnvelopeError::InvalidFields(vec![
+                "id is missing".into(),
+                "type is missing".into(),
+                "created is missing".into()
+            ])
+        );
+        assert_eq!(err.reason_code(), "envelope_invalid");
+    }
+
+    #[test]
+    fn refuses_wrongly_typed_fields() {
+        let err = EventEnvelope::parse(r#"{"id":7,"type":"","created":"yesterday"}"#).unwrap_err();
+        assert_eq!(
+            err,
+            EventEnvelopeError::InvalidFields(vec![
+                "id must be a string".into(),
+                "type is empty".into(),
+                "created must be a positive integer (unix seconds)".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn refuses_json_that_is_not_an_object() {
+        assert_eq!(
+            EventEnvelope::parse("[1,2]").unwrap_err().reason_code(),
+            "envelope_invalid"
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_json() {
+        for body in ["", "{", "{\"id\":}", "not json"] {
+            assert_eq!(
+                EventEnvelope::parse(body).unwrap_err().reason_code(),
+                "json_malformed",
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn source_round_trips_through_its_name() {
+        for source in [
+            Source::Stripe,
+            Source::Kentico,
+            Source::Eventbridge,
+            Source::Reconciler,
+        ] {
+            assert_eq!(source.as_str().parse::<Source>(), Ok(source));
+        }
+        assert!("paypal".parse::<Source>().is_err());
+    }
+}
