@@ -1,1 +1,7 @@
-//! tmp
+//! The one integration-test binary: handlers in-process, real aws-sdk clients against moto.
+
+mod events_files;
+mod ingress_sqs;
+mod startup;
+mod stripe_library;
+mod support;

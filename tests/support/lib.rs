@@ -1,1 +1,27 @@
-//! tmp
+//! Test support: moto server, AWS clients pointed at it, API Gateway requests, sample events.
+
+pub mod apigw;
+pub mod moto;
+pub mod sqs;
+
+/// The repository root (for `events/` and other fixtures).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository root")
+        .to_path_buf()
+}
+
+/// Unix seconds now.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A name unique within this test run, for queues and tables.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000_000;
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 
 use super::{IngressHandler, IngressRequest, IngressResponse};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::secrets::{SecretsManagerReader, SecretsReader, secret_text};
 use crate::config::{
     ConfigError, IngressConfig, IngressVariables, SecretSetting, parse_webhook_secrets,
@@ -30,7 +30,14 @@ pub enum StartupError {
 pub async fn bootstrap(source: Source) -> Result<IngressHandler, StartupError> {
     let env = |name: &str| std::env::var(name).ok();
     let sdk_config = aws_config::load_from_env().await;
-    let result = bootstrap_with(source, &env, &sdk_config, Arc::new(EmfMetrics)).await;
+    let result = bootstrap_with(
+        source,
+        &env,
+        &sdk_config,
+        Arc::new(EmfMetrics),
+        Arc::new(SystemClock),
+    )
+    .await;
     if let Err(error) = &result {
         tracing::error!(source = %source, error = %error, "cannot start");
     }
@@ -38,12 +45,13 @@ pub async fn bootstrap(source: Source) -> Result<IngressHandler, StartupError> {
 }
 
 /// Builds the ingress for `source` from `env` and `sdk_config`: what [`bootstrap`] does,
-/// with the environment and the metrics sink given (tests, `serve`).
+/// with the environment, the metrics sink and the clock given (tests, `serve`).
 pub async fn bootstrap_with(
     source: Source,
     env: &dyn Fn(&str) -> Option<String>,
     sdk_config: &aws_config::SdkConfig,
     metrics: Arc<dyn Metrics>,
+    clock: Arc<dyn Clock>,
 ) -> Result<IngressHandler, StartupError> {
     let config = IngressConfig::from_env(source, env)?;
     let secrets = match config.webhook_secrets {
@@ -67,7 +75,7 @@ pub async fn bootstrap_with(
         SignatureVerifier::new(secrets, config.tolerance_seconds),
         Arc::new(queue),
         metrics,
-        Arc::new(SystemClock),
+        clock,
         config.max_message_bytes,
     ))
 }
