@@ -1,12 +1,15 @@
 //! paybridge: the Stripe ⇄ Kentico order-to-cash library behind every function and `serve`.
 //!
 //! The path of one event: [`webhook`] (who sent it, is it genuine) → [`ingress`] (answer the
-//! sender, put it on the queue) → [`queue`] (the envelope and the queue adapters).
+//! sender, put it on the queue) → [`queue`] (the envelope and the queue adapters) → [`worker`]
+//! (the batch processor every worker Lambda runs) inside [`idempotency`] (exactly-once).
 
 pub mod clock;
 pub mod config;
+pub mod idempotency;
 pub mod ingress;
 pub mod metrics;
 pub mod queue;
 pub mod secret;
 pub mod webhook;
+pub mod worker;

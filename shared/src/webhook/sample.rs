@@ -112,14 +112,7 @@ mod tests {
     fn signs_plain_and_base64_bodies() {
         for base64 in [false, true] {
             let mut e = event(r#"{"id":"evt_1","amount":100}"#, base64);
-            sign_event(
-                &mut e,
-                source_of(&e).unwrap(),
-                "whsec_s",
-                1_700_000_000,
-                false,
-            )
-            .unwrap();
+            sign_event(&mut e, Source::Stripe, "whsec_s", 1_700_000_000, false).unwrap();
             assert!(verifies(&e, 1_700_000_000), "base64={base64}");
             assert_eq!(e["requestContext"]["timeEpoch"], 1_700_000_000_000i64);
         }

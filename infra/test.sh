@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: starts moto, runs every test of the workspace with cargo-nextest, stops moto.
+# Extra arguments go to nextest (e.g. infra/test.sh ingress_sqs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source infra/lib.sh
+
+require_stripe_node
+start_moto
+export PAYBRIDGE_TEST_AWS_ENDPOINT="$AWS_ENDPOINT_URL"
+cargo nextest run --workspace --no-fail-fast "$@"

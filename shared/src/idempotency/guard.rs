@@ -1,0 +1,295 @@
+//! The idempotency state machine: acquire, run once, complete or release.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use sha2::{Digest, Sha256};
+
+use super::{IdempotencyRecord, IdempotencyStore, PutError, RecordStatus, StoreError};
+use crate::clock::Clock;
+
+/// Stripe retries a webhook for 3 days: a record must outlive that.
+pub const MIN_EXPIRY_SECONDS: u64 = 4 * 24 * 3600;
+/// The default record lifetime: a week, comfortably past Stripe's retry horizon.
+pub const DEFAULT_EXPIRY_SECONDS: u64 = 7 * 24 * 3600;
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyConfig {
+    /// How long a COMPLETED record suppresses duplicates.
+    pub expires_after_seconds: u64,
+    /// Refuse a key seen before with a different payload.
+    pub validate_payload: bool,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        Self {
+            expires_after_seconds: DEFAULT_EXPIRY_SECONDS,
+            validate_payload: true,
+        }
+    }
+}
+
+/// What a guarded call produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guarded {
+    /// The handler's result (stored, for a replay).
+    pub result: String,
+    /// True when the handler did not run because a COMPLETED record held the key.
+    pub replayed: bool,
+}
+
+/// One error per outcome a caller must treat differently.
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError<E> {
+    /// Another invocation holds the key and has not finished: retry later.
+    #[error("another invocation is processing {key}")]
+    AlreadyInProgress {
+        /// The key.
+        key: String,
+    },
+    /// The key was used before with a different payload: permanent.
+    #[error("{key} was processed before with a different payload")]
+    PayloadMismatch {
+        /// The key.
+        key: String,
+    },
+    /// The store failed: transient.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The handler failed; its record was deleted so a retry can run.
+    #[error("handler failed: {0}")]
+    Handler(E),
+    /// The handler panicked; its record was deleted so a retry can run.
+    #[error("handler panicked: {0}")]
+    Panicked(String),
+}
+
+/// Runs work at most once per key.
+#[derive(Clone)]
+pub struct Idempotency {
+    store: Arc<dyn IdempotencyStore>,
+    config: IdempotencyConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl Idempotency {
+    /// A guard over `store`.
+    pub fn new(
+        store: Arc<dyn IdempotencyStore>,
+        config: IdempotencyConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            clock,
+        }
+    }
+
+    /// SHA-256 of a payload, hex: what records keep to detect a reused key.
+    pub fn payload_hash(payload: &[u8]) -> String {
+        hex::encode(Sha256::digest(payload))
+    }
+
+    /// Runs `work` unless `key` already ran (then returns the stored result) or is running
+    /// (then [`IdempotencyError::AlreadyInProgress`]). `in_progress_until_ms` is the unix-ms
+    /// moment after which this invocation has certainly ended (the Lambda deadline).
+    pub async fn run<E, Fut>(
+        &self,
+        key: &str,
+        payload: &[u8],
+        in_progress_until_ms: i64,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<Guarded, IdempotencyError<E>>
+    where
+        Fut: Future<Output = Result<String, E>>,
+    {
+        let now = self.clock.now();
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let hash = Self::payload_hash(payload);
+        let record = IdempotencyRecord {
+            key: key.to_string(),
+            status: RecordStatus::InProgress,
+            expiration: now.unix_timestamp() + self.config.expires_after_seconds as i64,
+            in_progress_expiration: Some(in_progress_until_ms),
+            payload_hash: Some(hash.clone()),
+            result: None,
+        };
+        match self.store.put_in_progress(&record, now_ms).await {
+            Ok(()) => {}
+            Err(PutError::Exists(existing)) => return self.from_existing(existing, &hash, now_ms),
+            Err(PutError::Store(e)) => return Err(IdempotencyError::Store(e)),
+        }
+
+        match AssertUnwindSafe(work()).catch_unwind().await {
+            Ok(Ok(result)) => {
+                let completed = IdempotencyRecord {
+                    status: RecordStatus::Completed,
+                    expiration: self.clock.now().unix_timestamp()
+                        + self.config.expires_after_seconds as i64,
+                    in_progress_expiration: None,
+                    result: Some(result.clone()),
+                    ..record
+                };
+                // If this write fails the record stays INPROGRESS until the deadline and a retry
+                // runs the handler again: handlers guard their side effects by business key.
+                self.store.complete(&completed).await?;
+                Ok(Guarded {
+                    result,
+                    replayed: false,
+                })
+            }
+            Ok(Err(error)) => {
+                self.release(key).await;
+                Err(IdempotencyError::Handler(error))
+            }
+            Err(panic) => {
+                self.release(key).await;
+                Err(IdempotencyError::Panicked(panic_message(panic.as_ref())))
+            }
+        }
+    }
+
+    fn from_existing<E>(
+        &self,
+        existing: IdempotencyRecord,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<Guarded, IdempotencyError<E>> {
+        let key = existing.key.clone();
+        if self.config.validate_payload
+            && existing.payload_hash.as_deref().is_some_and(|h| h != hash)
+        {
+            return Err(IdempotencyError::PayloadMismatch { key });
+        }
+        match existing.status {
+            // A record read back after a lost race may have expired since: let a retry take it.
+            _ if existing.is_replaceable(now_ms) => {
+                Err(IdempotencyError::AlreadyInProgress { key })
+            }
+            RecordStatus::Completed => Ok(Guarded {
+                result: existing.result.unwrap_or_default(),
+                replayed: true,
+            }),
+            RecordStatus::InProgress => Err(IdempotencyError::AlreadyInProgress { key }),
+        }
+    }
+
+    async fn release(&self, key: &str) {
+        if let Err(error) = self.store.delete(key).await {
+            // The record expires at the invocation deadline anyway; the retry waits until then.
+            tracing::warn!(idempotency_key = key, error = %error, "could not delete the idempotency record after a failure");
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::idempotency::in_memory::InMemoryIdempotencyStore;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn guard(store: Arc<InMemoryIdempotencyStore>, clock: Arc<FixedClock>) -> Idempotency {
+        Idempotency::new(store, IdempotencyConfig::default(), clock)
+    }
+
+    #[tokio::test]
+    async fn runs_once_and_replays_the_stored_result() {
+        let store = Arc::new(InMemoryIdempotencyStore::new());
+        let g = guard(store.clone(), Arc::new(FixedClock::at_unix(NOW)));
+        let calls = AtomicU32::new(0);
+        for expected_replay in [false, true] {
+            let out = g
+                .run::<String, _>("k", b"p", NOW * 1000 + 10_000, || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Ok("result".to_string())
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                out,
+                Guarded {
+                    result: "result".into(),
+                    replayed: expected_replay
+                }
+            );
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let stored = store.get("k").await.unwrap().unwrap();
+        assert_eq!(stored.expiration, NOW + DEFAULT_EXPIRY_SECONDS as i64);
+    }
+
+    #[tokio::test]
+    async fn a_failed_handler_leaves_no_record_and_a_panic_neither() {
+        let store = Arc::new(InMemoryIdempotencyStore::new());
+        let g = guard(store.clone(), Arc::new(FixedClock::at_unix(NOW)));
+        let failed = g
+            .run("k", b"p", NOW * 1000 + 10_000, || async {
+                Err::<String, _>("boom")
+            })
+            .await;
+        assert!(matches!(failed, Err(IdempotencyError::Handler("boom"))));
+        assert_eq!(store.get("k").await.unwrap(), None);
+        let panicked = g
+            .run::<String, _>("k", b"p", NOW * 1000 + 10_000, || async {
+                panic!("kaboom")
+            })
+            .await;
+        assert!(matches!(panicked, Err(IdempotencyError::Panicked(m)) if m == "kaboom"));
+        assert_eq!(store.get("k").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_expired_completed_record_runs_again() {
+        let store = Arc::new(InMemoryIdempotencyStore::new());
+        let clock = Arc::new(FixedClock::at_unix(NOW));
+        let g = guard(store, clock.clone());
+        g.run::<String, _>("k", b"p", 0, || async { Ok("first".into()) })
+            .await
+            .unwrap();
+        clock.set_unix(NOW + DEFAULT_EXPIRY_SECONDS as i64 + 1);
+        let again = g
+            .run::<String, _>("k", b"p", 0, || async { Ok("second".into()) })
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Guarded {
+                result: "second".into(),
+                replayed: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_a_known_key_with_another_payload() {
+        let store = Arc::new(InMemoryIdempotencyStore::new());
+        let g = guard(store, Arc::new(FixedClock::at_unix(NOW)));
+        g.run::<String, _>("k", b"one", 0, || async { Ok("r".into()) })
+            .await
+            .unwrap();
+        let other = g
+            .run::<String, _>("k", b"two", 0, || async { Ok("r".into()) })
+            .await;
+        assert!(matches!(
+            other,
+            Err(IdempotencyError::PayloadMismatch { .. })
+        ));
+    }
+}

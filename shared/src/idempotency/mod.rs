@@ -1,0 +1,48 @@
+//! Exactly-once on at-least-once delivery: AWS Powertools' idempotency semantics, in Rust.
+//!
+//! The state machine lives once, in [`guard`]; stores implement four small hooks
+//! ([`IdempotencyStore`]): put-in-progress (conditional), complete, delete, get.
+
+pub mod dynamodb;
+pub mod effects;
+pub mod guard;
+pub mod in_memory;
+mod record;
+
+pub use guard::{Guarded, Idempotency, IdempotencyConfig, IdempotencyError};
+pub use record::{IdempotencyRecord, RecordStatus};
+
+/// The store failed: always transient from the caller's point of view.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency store failed: {0}")]
+pub struct StoreError(pub String);
+
+/// Why an in-progress record could not be put.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    /// A live record holds the key (completed, or in progress and not expired).
+    #[error("a live record exists for this key")]
+    Exists(IdempotencyRecord),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Persistence of idempotency records.
+#[async_trait::async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Puts `record` (INPROGRESS) unless a live record holds its key: one conditional write,
+    /// `attribute_not_exists(pk) OR expiration < now OR (status = INPROGRESS AND
+    /// in_progress_expiration < now_ms)`. On conflict, returns the existing record.
+    async fn put_in_progress(
+        &self,
+        record: &IdempotencyRecord,
+        now_ms: i64,
+    ) -> Result<(), PutError>;
+    /// Marks the record COMPLETED with its result and expiry.
+    async fn complete(&self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+    /// Deletes the record so a retry can run.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Reads the record, expired or not.
+    async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+}

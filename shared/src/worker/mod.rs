@@ -1,0 +1,75 @@
+//! The SQS batch processor every worker Lambda runs: route, guard, settle.
+//!
+//! Each message ends one way, on purpose: done, a duplicate of something done, ignored (counted),
+//! retried later with exponential backoff, or sent to the dead-letter queue with its reason.
+
+pub mod backoff;
+pub mod lambda;
+pub mod processor;
+pub mod router;
+pub mod settle;
+
+use std::collections::BTreeMap;
+
+pub use backoff::Backoff;
+pub use processor::{BatchProcessor, BatchReport, MessageOutcome, ProcessorConfig};
+pub use router::{EventHandler, Router};
+pub use settle::{DeadLetter, InMemorySettler, MessageSettler, SqsMessageSettler};
+
+/// A message as the worker receives it, whichever queue it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The queue's message id (what `batchItemFailures` names).
+    pub message_id: String,
+    /// The handle to change its visibility or delete it.
+    pub receipt_handle: String,
+    /// The body: a queue envelope.
+    pub body: String,
+    /// How many times the queue has delivered it, this time included.
+    pub receive_count: u32,
+    /// String message attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What a handler made of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The side effects happened; the string is a short result kept for duplicates.
+    Done(String),
+    /// Deliberately nothing to do (e.g. an order this integration did not create): counted.
+    Ignored(String),
+}
+
+/// Why a handler failed, split by what the processor must do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// May succeed later (a timeout, a 5xx, a 429, a lock): retried with backoff.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Can never succeed as it is (bad data, a 4xx): dead-lettered with its reason.
+    #[error("permanent ({kind}): {reason}")]
+    Permanent {
+        /// A stable error kind, e.g. `mapping_mismatch`, `kentico_rejected`.
+        kind: String,
+        /// What is wrong and, where possible, how to fix it.
+        reason: String,
+    },
+}
+
+impl HandlerError {
+    /// A permanent failure of `kind`.
+    pub fn permanent(kind: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Permanent {
+            kind: kind.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A transient failure.
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient(reason.into())
+    }
+}
+
+/// The metric counting worker messages by worker, event type and outcome.
+pub const METRIC_WORKER_MESSAGES: &str = "WorkerMessages";

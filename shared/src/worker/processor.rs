@@ -1,0 +1,413 @@
+//! The batch processor: decode, group by business key, run under the idempotency guard, settle.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use super::settle::{DeadLetter, MessageSettler};
+use super::{Backoff, Handled, HandlerError, METRIC_WORKER_MESSAGES, QueueMessage, Router};
+use crate::clock::{Clock, rfc3339_millis};
+use crate::idempotency::{Guarded, Idempotency, IdempotencyError};
+use crate::metrics::Metrics;
+use crate::queue::QueueEnvelope;
+
+const IGNORED_PREFIX: &str = "ignored:";
+const DONE_PREFIX: &str = "done:";
+
+/// How a processor runs.
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    /// The worker's name: part of every idempotency key and metric.
+    pub worker: String,
+    /// How many business keys run at once.
+    pub concurrency: usize,
+    /// The retry schedule.
+    pub backoff: Backoff,
+    /// When set, a message failing transiently on its `n`-th delivery (n ≥ this) is
+    /// dead-lettered by the processor with its last reason, rather than left to the queue's
+    /// redrive policy (which moves it without a reason). Set it to the queue's `maxReceiveCount`.
+    pub max_receive_count: Option<u32>,
+}
+
+/// How one message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageOutcome {
+    /// Processed now.
+    Done,
+    /// Processed before (a duplicate delivery): not run again.
+    Duplicate,
+    /// Deliberately not processed (no route, or the handler said so): counted, not retried.
+    Ignored(String),
+    /// Failed transiently: reported in `batchItemFailures`, visible again after `after_seconds`.
+    Retry {
+        /// Why.
+        reason: String,
+        /// The visibility timeout set.
+        after_seconds: u32,
+    },
+    /// Failed permanently: on the DLQ with its reason, removed from the queue.
+    DeadLettered {
+        /// The error kind.
+        kind: String,
+        /// The reason.
+        reason: String,
+    },
+    /// Failed permanently but the DLQ did not take it: reported as a failure, never dropped.
+    DeadLetterFailed {
+        /// The error kind.
+        kind: String,
+        /// The DLQ error.
+        error: String,
+    },
+}
+
+impl MessageOutcome {
+    /// Whether the message must be reported in `batchItemFailures` (stay on the queue).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Retry { .. } | Self::DeadLetterFailed { .. })
+    }
+
+    /// The metric outcome label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Duplicate => "duplicate",
+            Self::Ignored(_) => "ignored",
+            Self::Retry { .. } => "retried",
+            Self::DeadLettered { .. } => "dead_lettered",
+            Self::DeadLetterFailed { .. } => "dead_letter_failed",
+        }
+    }
+}
+
+/// The outcome of every message of a batch, in batch order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    /// (message id, outcome).
+    pub outcomes: Vec<(String, MessageOutcome)>,
+}
+
+impl BatchReport {
+    /// The ids to return as `batchItemFailures` (the trigger needs `ReportBatchItemFailures`).
+    pub fn batch_item_failures(&self) -> Vec<String> {
+        self.outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_failure())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Processes SQS batches for one worker.
+pub struct BatchProcessor {
+    router: Router,
+    idempotency: Idempotency,
+    settler: Arc<dyn MessageSettler>,
+    metrics: Arc<dyn Metrics>,
+    clock: Arc<dyn Clock>,
+    config: ProcessorConfig,
+}
+
+struct Decoded {
+    index: usize,
+    message: QueueMessage,
+    envelope: Result<QueueEnvelope, String>,
+}
+
+impl BatchProcessor {
+    /// A processor routing with `router`, guarded by `idempotency`, settling with `settler`.
+    pub fn new(
+        router: Router,
+        idempotency: Idempotency,
+        settler: Arc<dyn MessageSettler>,
+        metrics: Arc<dyn Metrics>,
+        clock: Arc<dyn Clock>,
+        config: ProcessorConfig,
+    ) -> Self {
+        Self {
+            router,
+            idempotency,
+            settler,
+            metrics,
+            clock,
+            config,
+        }
+    }
+
+    /// Processes a batch. `deadline_ms` (unix ms) is when this invocation certainly ends.
+    pub async fn process(&self, messages: Vec<QueueMessage>, deadline_ms: i64) -> BatchReport {
+        let groups = self.group(messages);
+        let mut results: Vec<(usize, String, MessageOutcome)> = futures::stream::iter(groups)
+            .map(|group| self.run_group(group, deadline_ms))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .flat_map(futures::stream::iter)
+            .collect()
+            .await;
+        results.sort_by_key(|(index, _, _)| *index);
+        BatchReport {
+            outcomes: results
+                .into_iter()
+                .map(|(_, id, outcome)| (id, outcome))
+                .collect(),
+        }
+    }
+
+    /// Groups messages by business key, keeping arrival order within and across groups.
+    fn group(&self, messages: Vec<QueueMessage>) -> Vec<Vec<Decoded>> {
+        let mut groups: Vec<Vec<Decoded>> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (index, message) in messages.into_iter().enumerate() {
+            let envelope = serde_json::from_str::<QueueEnvelope>(&message.body)
+                .map_err(|e| format!("the message body is not a queue envelope: {e}"));
+            let key = match &envelope {
+                Ok(envelope) => self
+                    .router
+                    .handler(&envelope.event_type)
+                    .and_then(|handler| handler.business_key(envelope))
+                    .map(|key| format!("key:{key}"))
+                    .unwrap_or_else(|| format!("event:{}:{}", envelope.source, envelope.event_id)),
+                Err(_) => format!("message:{}", message.message_id),
+            };
+            let slot = *by_key.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[slot].push(Decoded {
+                index,
+                message,
+                envelope,
+            });
+        }
+        groups
+    }
+
+    async fn run_group(
+        &self,
+        group: Vec<Decoded>,
+        deadline_ms: i64,
+    ) -> Vec<(usize, String, MessageOutcome)> {
+        let mut blocked_by: Option<String> = None;
+        let mut results = Vec::with_capacity(group.len());
+        for decoded in group {
+            let outcome = match &blocked_by {
+                // Keep the key's order: nothing after a failed message runs before it does.
+                Some(earlier) => {
+                    self.retry(
+                        &decoded.message,
+                        format!("waiting for earlier message {earlier} with the same business key"),
+                    )
+                    .await
+                }
+                None => self.process_one(&decoded, deadline_ms).await,
+            };
+            if outcome.is_failure() && blocked_by.is_none() {
+                blocked_by = Some(decoded.message.message_id.clone());
+            }
+            self.record(&decoded, &outcome);
+            results.push((decoded.index, decoded.message.message_id, outcome));
+        }
+        results
+    }
+
+    async fn process_one(&self, decoded: &Decoded, deadline_ms: i64) -> MessageOutcome {
+        let message = &decoded.message;
+        let envelope = match &decoded.envelope {
+            Ok(envelope) => envelope,
+            Err(reason) => {
+                return self
+                    .dead_letter(message, "undecodable_message", reason.clone())
+                    .await;
+            }
+        };
+        let Some(handler) = self.router.handler(&envelope.event_type) else {
+            return MessageOutcome::Ignored(format!(
+                "no route for event type {}",
+                envelope.event_type
+            ));
+        };
+        let key = format!(
+            "{}#{}#{}",
+            self.config.worker, envelope.source, envelope.event_id
+        );
+        let guarded = self
+            .idempotency
+            .run(
+                &key,
+                envelope.payload.get().as_bytes(),
+                deadline_ms,
+                || async {
+                    handler.handle(envelope).await.map(|handled| match handled {
+                        Handled::Done(result) => format!("{DONE_PREFIX}{result}"),
+                        Handled::Ignored(reason) => format!("{IGNORED_PREFIX}{reason}"),
+                    })
+                },
+            )
+            .await;
+        match guarded {
+            Ok(Guarded { replayed: true, .. }) => MessageOutcome::Duplicate,
+            Ok(Guarded { result, .. }) => match result.strip_prefix(IGNORED_PREFIX) {
+                Some(reason) => MessageOutcome::Ignored(reason.to_string()),
+                None => MessageOutcome::Done,
+            },
+            Err(IdempotencyError::AlreadyInProgress { .. }) => {
+                self.retry(message, "another invocation is processing this event".into()).await
+            }
+            Err(IdempotencyError::PayloadMismatch { key }) => {
+                self.dead_letter(
+                    message,
+                    "payload_mismatch",
+                    format!("{key} was processed before with a different payload; compare the two deliveries"),
+                )
+                .await
+            }
+            Err(IdempotencyError::Store(error)) => self.retry(message, error.to_string()).await,
+            Err(IdempotencyError::Handler(HandlerError::Transient(reason))) => self.retry(message, reason).await,
+            Err(IdempotencyError::Handler(HandlerError::Permanent { kind, reason })) => {
+                self.dead_letter(message, &kind, reason).await
+            }
+            Err(IdempotencyError::Panicked(panic)) => self.retry(message, format!("the handler panicked: {panic}")).await,
+        }
+    }
+
+    async fn retry(&self, message: &QueueMessage, reason: String) -> MessageOutcome {
+        if let Some(max) = self.config.max_receive_count
+            && message.receive_count >= max
+        {
+            let reason = format!(
+                "gave up after {} deliveries; last error: {reason}",
+                message.receive_count
+            );
+            return self.dead_letter(message, "retries_exhausted", reason).await;
+        }
+        let after_seconds = self
+            .config
+            .backoff
+            .delay_seconds(message.receive_count, fastrand::f64());
+        if let Err(error) = self.settler.retry_after(message, after_seconds).await {
+            // Still reported as failed: it comes back after the queue's visibility timeout.
+            tracing::warn!(message_id = %message.message_id, error = %error, "could not set the retry delay");
+        }
+        MessageOutcome::Retry {
+            reason,
+            after_seconds,
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        kind: &str,
+        reason: String,
+    ) -> MessageOutcome {
+        let failure = DeadLetter {
+            reason: reason.clone(),
+            kind: kind.to_string(),
+            failed_at: rfc3339_millis(self.clock.now()),
+        };
+        match self.settler.dead_letter(message, &failure).await {
+            Ok(()) => MessageOutcome::DeadLettered {
+                kind: kind.to_string(),
+                reason,
+            },
+            Err(error) => MessageOutcome::DeadLetterFailed {
+                kind: kind.to_string(),
+                error: error.to_string(),
+            },
+        }
+    }
+
+    fn record(&self, decoded: &Decoded, outcome: &MessageOutcome) {
+        let (source, event_type, event_id) = match &decoded.envelope {
+            Ok(e) => (
+                e.source.as_str(),
+                e.event_type.as_str(),
+                e.event_id.as_str(),
+            ),
+            Err(_) => ("unknown", "unknown", ""),
+        };
+        let message_id = &decoded.message.message_id;
+        let receive_count = decoded.message.receive_count;
+        let worker = self.config.worker.as_str();
+        match outcome {
+            MessageOutcome::Done | MessageOutcome::Duplicate => {
+                tracing::info!(
+                    worker,
+                    source,
+                    event_type,
+                    event_id,
+                    message_id,
+                    outcome = outcome.label(),
+                    "message processed"
+                )
+            }
+            MessageOutcome::Ignored(reason) => {
+                tracing::info!(
+                    worker,
+                    source,
+                    event_type,
+                    event_id,
+                    message_id,
+                    outcome = "ignored",
+                    reason,
+                    "message ignored on purpose"
+                )
+            }
+            MessageOutcome::Retry {
+                reason,
+                after_seconds,
+            } => {
+                tracing::warn!(
+                    worker,
+                    source,
+                    event_type,
+                    event_id,
+                    message_id,
+                    receive_count,
+                    after_seconds,
+                    outcome = "retried",
+                    reason,
+                    "message will be retried"
+                )
+            }
+            MessageOutcome::DeadLettered { kind, reason } => {
+                tracing::error!(
+                    worker,
+                    source,
+                    event_type,
+                    event_id,
+                    message_id,
+                    receive_count,
+                    kind,
+                    outcome = "dead_lettered",
+                    reason,
+                    "message sent to the dead-letter queue"
+                )
+            }
+            MessageOutcome::DeadLetterFailed { kind, error } => {
+                tracing::error!(
+                    worker,
+                    source,
+                    event_type,
+                    event_id,
+                    message_id,
+                    kind,
+                    outcome = "dead_letter_failed",
+                    error,
+                    "the dead-letter queue refused the message; it stays on the queue"
+                )
+            }
+        }
+        self.metrics.increment(
+            METRIC_WORKER_MESSAGES,
+            &[
+                ("Worker", worker),
+                ("EventType", event_type),
+                ("Outcome", outcome.label()),
+            ],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

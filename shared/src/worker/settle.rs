@@ -1,0 +1,184 @@
+//! Settling failed messages: a later retry (visibility timeout) or the dead-letter queue.
+
+use std::sync::Mutex;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::MessageAttributeValue;
+
+use super::QueueMessage;
+use crate::queue::QueueError;
+
+/// Why a message is dead-lettered: written as message attributes next to the original body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// What is wrong and how to fix it.
+    pub reason: String,
+    /// A stable error kind (`mapping_mismatch`, `undecodable_message`, …).
+    pub kind: String,
+    /// When it failed, RFC 3339.
+    pub failed_at: String,
+}
+
+/// Dead-letter attribute: the reason.
+pub const ATTRIBUTE_FAILURE_REASON: &str = "failure_reason";
+/// Dead-letter attribute: the error kind.
+pub const ATTRIBUTE_FAILURE_KIND: &str = "failure_kind";
+/// Dead-letter attribute: the receive count when it failed.
+pub const ATTRIBUTE_FAILURE_RECEIVE_COUNT: &str = "failure_receive_count";
+/// Dead-letter attribute: when it failed.
+pub const ATTRIBUTE_FAILED_AT: &str = "failed_at";
+/// Dead-letter attribute: the message id on the source queue.
+pub const ATTRIBUTE_ORIGINAL_MESSAGE_ID: &str = "original_message_id";
+
+/// SQS allows 10 attributes and 256 KiB for a value; a reason this long is already unreadable.
+const MAX_REASON_CHARS: usize = 4_000;
+
+impl DeadLetter {
+    /// The attributes of the dead-lettered copy: the original's, then the failure's.
+    pub fn attributes(&self, message: &QueueMessage) -> Vec<(String, String)> {
+        let failure = [
+            ATTRIBUTE_FAILURE_REASON,
+            ATTRIBUTE_FAILURE_KIND,
+            ATTRIBUTE_FAILURE_RECEIVE_COUNT,
+            ATTRIBUTE_FAILED_AT,
+            ATTRIBUTE_ORIGINAL_MESSAGE_ID,
+        ];
+        let mut attributes: Vec<(String, String)> = message
+            .attributes
+            .iter()
+            .filter(|(name, _)| !failure.contains(&name.as_str()))
+            .take(10 - failure.len())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        attributes.extend([
+            (
+                ATTRIBUTE_FAILURE_REASON.into(),
+                self.reason.chars().take(MAX_REASON_CHARS).collect(),
+            ),
+            (ATTRIBUTE_FAILURE_KIND.into(), self.kind.clone()),
+            (
+                ATTRIBUTE_FAILURE_RECEIVE_COUNT.into(),
+                message.receive_count.to_string(),
+            ),
+            (ATTRIBUTE_FAILED_AT.into(), self.failed_at.clone()),
+            (
+                ATTRIBUTE_ORIGINAL_MESSAGE_ID.into(),
+                message.message_id.clone(),
+            ),
+        ]);
+        attributes
+    }
+}
+
+/// What the processor does with messages that did not end well.
+#[async_trait::async_trait]
+pub trait MessageSettler: Send + Sync {
+    /// Makes the message visible again only after `seconds`.
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError>;
+    /// Puts a copy of the message on the dead-letter queue with the failure's attributes.
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError>;
+}
+
+/// Settles on SQS: `ChangeMessageVisibility` on the source queue, `SendMessage` to its DLQ.
+#[derive(Debug, Clone)]
+pub struct SqsMessageSettler {
+    client: Client,
+    queue_url: String,
+    dlq_url: String,
+}
+
+impl SqsMessageSettler {
+    /// A settler for messages of `queue_url`, dead-lettering to `dlq_url`.
+    pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+            dlq_url: dlq_url.into(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl MessageSettler for SqsMessageSettler {
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(&message.receipt_handle)
+            .visibility_timeout(seconds as i32)
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.dlq_url)
+            .message_body(&message.body);
+        for (name, value) in failure.attributes(message) {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| QueueError::Unavailable(e.to_string()))?;
+            request = request.message_attributes(name, value);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// Records settlements in memory, for unit tests; can fail dead-lettering on demand.
+#[derive(Debug, Default)]
+pub struct InMemorySettler {
+    /// (message id, seconds) per retry.
+    pub retries: Mutex<Vec<(String, u32)>>,
+    /// (message id, failure) per dead letter.
+    pub dead_letters: Mutex<Vec<(String, DeadLetter)>>,
+    /// When true, `dead_letter` fails.
+    pub fail_dead_letters: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl MessageSettler for InMemorySettler {
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
+        self.retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((message.message_id.clone(), seconds));
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError> {
+        if self
+            .fail_dead_letters
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(QueueError::Unavailable("in-memory DLQ set to fail".into()));
+        }
+        self.dead_letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((message.message_id.clone(), failure.clone()));
+        Ok(())
+    }
+}
