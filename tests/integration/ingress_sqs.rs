@@ -10,6 +10,9 @@ use crate::support::{KENTICO_SECRET, STRIPE_SECRET, live_ingress};
 
 const STRIPE_BODY: &str = "{\n  \"id\": \"evt_1Integration\",\n  \"object\": \"event\",\n  \"type\": \"payment_intent.succeeded\",\n  \"created\": 1764417612,\n  \"data\": {\"object\": {\"id\": \"pi_1\", \"amount\": 1099, \"description\": \"Kaffee für Zoë ☕\"}}\n}";
 
+/// (name, body, signature header, expected status, expected reason code)
+type Case = (&'static str, Vec<u8>, Option<String>, u16, &'static str);
+
 fn stripe_request(body: &[u8], signature: Option<&str>) -> lambda_http::Request {
     let mut headers = vec![("content-type", "application/json; charset=utf-8")];
     if let Some(signature) = signature {
@@ -111,7 +114,7 @@ async fn every_refused_request_gets_its_status_and_reason_and_enqueues_nothing()
     let not_json = b"{\"id\": \"evt_1\", ";
     let no_type = br#"{"id":"evt_1","created":1764417612}"#;
     let oversized = vec![b' '; 1_048_577];
-    let cases: Vec<(&str, Vec<u8>, Option<String>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no signature",
             body.to_vec(),

@@ -1,6 +1,7 @@
 //! Test support: moto server, AWS clients pointed at it, API Gateway requests, sample events.
 
 pub mod apigw;
+pub mod dynamodb;
 pub mod moto;
 pub mod sqs;
 

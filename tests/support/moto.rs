@@ -31,6 +31,8 @@ fn start_moto() -> String {
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done; kill $m 2>/dev/null",
         parent = std::process::id()
     );
+    // Never waited for on purpose: the shell outlives this handle and ends with the test process.
+    #[allow(clippy::zombie_processes)]
     std::process::Command::new("sh")
         .arg("-c")
         .arg(script)

@@ -59,3 +59,62 @@ pub async fn receive_all(client: &Client, queue_url: &str) -> Vec<ReceivedMessag
         }
     }
 }
+
+/// Creates a queue and its DLQ with a redrive policy; returns (queue URL, DLQ URL).
+pub async fn create_queue_with_dlq(
+    client: &Client,
+    prefix: &str,
+    max_receive_count: u32,
+    visibility_timeout: u32,
+) -> (String, String) {
+    let dlq_url = create_queue(client, &format!("{prefix}-dlq")).await;
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("moto answers")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("a DLQ ARN");
+    let url = client
+        .create_queue()
+        .queue_name(crate::unique_name(prefix))
+        .attributes(QueueAttributeName::MaximumMessageSize, "1048576")
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            visibility_timeout.to_string(),
+        )
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            format!(
+                r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive_count}"}}"#
+            ),
+        )
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url
+        .expect("a queue URL");
+    (url, dlq_url)
+}
+
+/// Sends `body` with string `attributes`.
+pub async fn send(client: &Client, queue_url: &str, body: &str, attributes: &[(&str, &str)]) {
+    let mut request = client
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(body);
+    for (name, value) in attributes {
+        request = request.message_attributes(
+            *name,
+            aws_sdk_sqs::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(*value)
+                .build()
+                .unwrap(),
+        );
+    }
+    request.send().await.expect("moto accepts the message");
+}

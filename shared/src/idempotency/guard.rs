@@ -121,7 +121,9 @@ impl Idempotency {
         };
         match self.store.put_in_progress(&record, now_ms).await {
             Ok(()) => {}
-            Err(PutError::Exists(existing)) => return self.from_existing(existing, &hash, now_ms),
+            Err(PutError::Exists(existing)) => {
+                return self.answer_existing(existing, &hash, now_ms);
+            }
             Err(PutError::Store(e)) => return Err(IdempotencyError::Store(e)),
         }
 
@@ -154,7 +156,7 @@ impl Idempotency {
         }
     }
 
-    fn from_existing<E>(
+    fn answer_existing<E>(
         &self,
         existing: IdempotencyRecord,
         hash: &str,

@@ -8,6 +8,7 @@ pub mod lambda;
 pub mod processor;
 pub mod router;
 pub mod settle;
+pub mod sqs_poller;
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ pub use backoff::Backoff;
 pub use processor::{BatchProcessor, BatchReport, MessageOutcome, ProcessorConfig};
 pub use router::{EventHandler, Router};
 pub use settle::{DeadLetter, InMemorySettler, MessageSettler, SqsMessageSettler};
+pub use sqs_poller::SqsPoller;
 
 /// A message as the worker receives it, whichever queue it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
