@@ -5,9 +5,11 @@
 //! (the batch processor every worker Lambda runs) inside [`idempotency`] (exactly-once).
 
 pub mod clock;
+pub mod connectors;
 pub mod config;
 pub mod idempotency;
 pub mod ingress;
+pub mod mapping;
 pub mod metrics;
 pub mod queue;
 pub mod secret;

@@ -2,6 +2,7 @@
 
 pub mod apigw;
 pub mod dynamodb;
+pub mod fakes;
 pub mod moto;
 pub mod sqs;
 

@@ -1,0 +1,1 @@
+//! Kentico REST connector (in progress).

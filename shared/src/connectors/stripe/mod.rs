@@ -1,0 +1,1 @@
+//! Stripe API connector (in progress).

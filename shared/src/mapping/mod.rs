@@ -1,0 +1,1 @@
+//! Mapping rules between Kentico and Stripe (in progress).

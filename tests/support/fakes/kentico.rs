@@ -1,0 +1,1 @@
+//! Fake Kentico (in progress).

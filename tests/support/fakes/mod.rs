@@ -1,0 +1,4 @@
+//! Loopback fakes of Stripe and Kentico: real HTTP servers that record every request and fail on demand.
+
+pub mod kentico;
+pub mod stripe;

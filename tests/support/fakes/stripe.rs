@@ -1,0 +1,1 @@
+//! Fake Stripe (in progress).
