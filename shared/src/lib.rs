@@ -5,10 +5,12 @@
 //! (the batch processor every worker Lambda runs) inside [`idempotency`] (exactly-once).
 
 pub mod clock;
-pub mod connectors;
 pub mod config;
+pub mod connectors;
+pub mod flows;
 pub mod idempotency;
 pub mod ingress;
+pub mod links;
 pub mod mapping;
 pub mod metrics;
 pub mod queue;

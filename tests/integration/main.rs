@@ -3,7 +3,9 @@
 mod events_files;
 mod idempotency_dynamodb;
 mod ingress_sqs;
+mod kentico_connector;
 mod startup;
+mod stripe_connector;
 mod stripe_library;
 mod support;
 mod worker_sqs;

@@ -1,6 +1,7 @@
 //! Typed configuration from the environment (names in DESIGN.md §2), every problem listed at once.
 
 pub mod secrets;
+pub mod worker;
 
 use crate::secret::SecretString;
 use crate::webhook::Source;
@@ -33,6 +34,31 @@ pub enum SecretSetting {
         /// The secret's ARN.
         arn: String,
     },
+}
+
+/// A single secret: given in its plain variable, or to be read from Secrets Manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretValue {
+    /// Given in the plain variable: wins over an ARN.
+    Plain(SecretString),
+    /// To be read at cold start; `key` names the field when the secret holds JSON.
+    SecretsManager {
+        /// The secret's ARN.
+        arn: String,
+        /// The plain variable's name, used as JSON key inside the secret.
+        key: String,
+    },
+}
+
+/// Why a function could not start. Logged once, with every problem, before the process exits.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The environment is incomplete or wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A secret could not be read or is unusable.
+    #[error("{0}")]
+    Secret(String),
 }
 
 /// The environment variable names for one source's ingress.

@@ -14,16 +14,7 @@ use crate::metrics::{EmfMetrics, Metrics};
 use crate::queue::SqsQueuePublisher;
 use crate::webhook::{SignatureVerifier, Source};
 
-/// Why a function could not start. Logged once, with every problem, before the process exits.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    /// The environment is incomplete or wrong.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A secret could not be read or is unusable.
-    #[error("{0}")]
-    Secret(String),
-}
+pub use crate::config::StartupError;
 
 /// Builds the ingress for `source` from the process environment and the default AWS
 /// configuration (region, credentials and `AWS_ENDPOINT_URL` from the environment).

@@ -55,6 +55,8 @@ pub enum HandlerError {
         kind: String,
         /// What is wrong and, where possible, how to fix it.
         reason: String,
+        /// Extra facts for the dead-letter attributes (e.g. `field`, `suggestion`), at most two.
+        details: Vec<(String, String)>,
     },
 }
 
@@ -64,7 +66,16 @@ impl HandlerError {
         Self::Permanent {
             kind: kind.into(),
             reason: reason.into(),
+            details: Vec::new(),
         }
+    }
+
+    /// Adds a fact to a permanent failure, dead-lettered as attribute `failure_<name>`.
+    pub fn with_detail(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Self::Permanent { details, .. } = &mut self {
+            details.push((name.into(), value.into()));
+        }
+        self
     }
 
     /// A transient failure.

@@ -216,7 +216,7 @@ impl BatchProcessor {
             Ok(envelope) => envelope,
             Err(reason) => {
                 return self
-                    .dead_letter(message, "undecodable_message", reason.clone())
+                    .dead_letter(message, "undecodable_message", reason.clone(), Vec::new())
                     .await;
             }
         };
@@ -258,13 +258,14 @@ impl BatchProcessor {
                     message,
                     "payload_mismatch",
                     format!("{key} was processed before with a different payload; compare the two deliveries"),
+                    Vec::new(),
                 )
                 .await
             }
             Err(IdempotencyError::Store(error)) => self.retry(message, error.to_string()).await,
             Err(IdempotencyError::Handler(HandlerError::Transient(reason))) => self.retry(message, reason).await,
-            Err(IdempotencyError::Handler(HandlerError::Permanent { kind, reason })) => {
-                self.dead_letter(message, &kind, reason).await
+            Err(IdempotencyError::Handler(HandlerError::Permanent { kind, reason, details })) => {
+                self.dead_letter(message, &kind, reason, details).await
             }
             Err(IdempotencyError::Panicked(panic)) => self.retry(message, format!("the handler panicked: {panic}")).await,
         }
@@ -278,7 +279,9 @@ impl BatchProcessor {
                 "gave up after {} deliveries; last error: {reason}",
                 message.receive_count
             );
-            return self.dead_letter(message, "retries_exhausted", reason).await;
+            return self
+                .dead_letter(message, "retries_exhausted", reason, Vec::new())
+                .await;
         }
         let after_seconds = self
             .config
@@ -299,11 +302,13 @@ impl BatchProcessor {
         message: &QueueMessage,
         kind: &str,
         reason: String,
+        details: Vec<(String, String)>,
     ) -> MessageOutcome {
         let failure = DeadLetter {
             reason: reason.clone(),
             kind: kind.to_string(),
             failed_at: rfc3339_millis(self.clock.now()),
+            details,
         };
         match self.settler.dead_letter(message, &failure).await {
             Ok(()) => MessageOutcome::DeadLettered {

@@ -18,6 +18,8 @@ pub struct DeadLetter {
     pub kind: String,
     /// When it failed, RFC 3339.
     pub failed_at: String,
+    /// Extra facts (name without the `failure_` prefix, value), at most two are kept.
+    pub details: Vec<(String, String)>,
 }
 
 /// Dead-letter attribute: the reason.
@@ -33,6 +35,10 @@ pub const ATTRIBUTE_ORIGINAL_MESSAGE_ID: &str = "original_message_id";
 
 /// SQS allows 10 attributes and 256 KiB for a value; a reason this long is already unreadable.
 const MAX_REASON_CHARS: usize = 4_000;
+/// SQS allows at most 10 message attributes.
+const MAX_ATTRIBUTES: usize = 10;
+/// Detail attributes kept, so the original source/type/id attributes always fit beside them.
+const MAX_DETAILS: usize = 2;
 
 impl DeadLetter {
     /// The attributes of the dead-lettered copy: the original's, then the failure's.
@@ -44,11 +50,22 @@ impl DeadLetter {
             ATTRIBUTE_FAILED_AT,
             ATTRIBUTE_ORIGINAL_MESSAGE_ID,
         ];
+        let details: Vec<(String, String)> = self
+            .details
+            .iter()
+            .take(MAX_DETAILS)
+            .map(|(name, value)| {
+                (
+                    format!("failure_{name}"),
+                    value.chars().take(MAX_REASON_CHARS).collect(),
+                )
+            })
+            .collect();
         let mut attributes: Vec<(String, String)> = message
             .attributes
             .iter()
-            .filter(|(name, _)| !failure.contains(&name.as_str()))
-            .take(10 - failure.len())
+            .filter(|(name, _)| !failure.contains(&name.as_str()) && !name.starts_with("failure_"))
+            .take(MAX_ATTRIBUTES - failure.len() - details.len())
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         attributes.extend([

@@ -1,1 +1,315 @@
-//! Fake Kentico (in progress).
+//! A fake Kentico REST service on loopback: orders, customers and order statuses in memory, every request recorded, failures on demand.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+/// The statuses a fresh Kentico 13 e-commerce site has, with the IDs the tests expect.
+const DEFAULT_STATUSES: [(i64, &str); 9] = [
+    (1, "New"),
+    (2, "In progress"),
+    (3, "Pending Payment"),
+    (4, "Payment pending"),
+    (5, "Payment authorized"),
+    (6, "Paid"),
+    (7, "Payment Failed"),
+    (8, "Canceled"),
+    (9, "Completed"),
+];
+
+/// One request the fake received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KenticoRequest {
+    /// `GET`, `PUT`, ...
+    pub method: String,
+    /// The path, e.g. `/rest/ecommerce.order/42`.
+    pub path: String,
+    /// The raw query string without `?`, e.g. `format=json`.
+    pub query: String,
+    /// Headers with lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// The body as JSON; a body that is not JSON is kept as a JSON string.
+    pub body: Option<Value>,
+}
+
+#[derive(Default)]
+struct Store {
+    username: String,
+    password: String,
+    orders: BTreeMap<i64, Value>,
+    customers: BTreeMap<i64, Value>,
+    statuses: Vec<(i64, String)>,
+    requests: Vec<KenticoRequest>,
+    failures: VecDeque<(u16, String)>,
+}
+
+/// A running fake Kentico; it stops when dropped.
+pub struct FakeKentico {
+    /// The admin application root to use as `KENTICO_BASE_URL` (no trailing slash).
+    pub base_url: String,
+    store: Arc<Mutex<Store>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeKentico {
+    /// Starts the fake on 127.0.0.1 with the default statuses, accepting these Basic credentials.
+    pub async fn start(username: &str, password: &str) -> FakeKentico {
+        let store = Arc::new(Mutex::new(Store {
+            username: username.to_string(),
+            password: password.to_string(),
+            statuses: DEFAULT_STATUSES
+                .iter()
+                .map(|(id, name)| (*id, name.to_string()))
+                .collect(),
+            ..Store::default()
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        let app = Router::new().fallback(handle).with_state(store.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("fake Kentico server");
+        });
+        FakeKentico {
+            base_url: format!("http://{address}"),
+            store,
+            server,
+        }
+    }
+
+    /// Stores an order, keyed by its `OrderID` (a number or a numeric string).
+    pub fn add_order(&self, order: Value) {
+        let id = id_of(&order, "OrderID").expect("the order needs a numeric OrderID");
+        self.lock().orders.insert(id, order);
+    }
+
+    /// The order as it is now, after any updates.
+    pub fn order(&self, id: i64) -> Option<Value> {
+        self.lock().orders.get(&id).cloned()
+    }
+
+    /// The customer as written through the REST service.
+    pub fn customer(&self, id: i64) -> Option<Value> {
+        self.lock().customers.get(&id).cloned()
+    }
+
+    /// Every request so far, in arrival order, failed ones included.
+    pub fn requests(&self) -> Vec<KenticoRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// The next `count` requests are answered with `status` and this text body.
+    pub fn fail_next(&self, count: usize, status: u16, body: &str) {
+        let mut store = self.lock();
+        store
+            .failures
+            .extend(std::iter::repeat_n((status, body.to_string()), count));
+    }
+
+    /// Replaces the order statuses (ID, StatusName; the display name is the same).
+    pub fn set_statuses(&self, statuses: Vec<(i64, &str)>) {
+        self.lock().statuses = statuses
+            .into_iter()
+            .map(|(id, name)| (id, name.to_string()))
+            .collect();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for FakeKentico {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn id_of(object: &Value, column: &str) -> Option<i64> {
+    match object.get(column)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+async fn handle(
+    State(store): State<Arc<Mutex<Store>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut store = store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let request = KenticoRequest {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or_default().to_string(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: (!body.is_empty()).then(|| {
+            serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+        }),
+    };
+    store.requests.push(request.clone());
+    if let Some((status, text)) = store.failures.pop_front() {
+        return text_response(status, &text);
+    }
+    if !authorized(&store, &headers) {
+        return text_response(401, "Unauthorized: invalid user name or password");
+    }
+    let json_format = request
+        .query
+        .split('&')
+        .any(|pair| pair.eq_ignore_ascii_case("format=json"));
+    if !json_format {
+        return text_response(
+            400,
+            "This fake only speaks JSON: add format=json to the query string",
+        );
+    }
+    route(&mut store, &method, &request)
+}
+
+fn route(store: &mut Store, method: &Method, request: &KenticoRequest) -> Response {
+    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["rest", "ecommerce.orderstatus"]) => status_list(&store.statuses),
+        ("GET", ["rest", "ecommerce.order", id]) => {
+            match id.parse().ok().and_then(|id: i64| store.orders.get(&id)) {
+                Some(order) => single("ecommerce_order", order),
+                None => text_response(
+                    404,
+                    &format!("Object ecommerce.order with ID {id} not found"),
+                ),
+            }
+        }
+        ("PUT", ["rest", "ecommerce.order", id]) => {
+            let Some(fields) = fields_of(request, "ecommerce.order") else {
+                return text_response(400, "Expected a JSON body {\"ecommerce.order\": {...}}");
+            };
+            match id
+                .parse()
+                .ok()
+                .and_then(|id: i64| store.orders.get_mut(&id))
+            {
+                Some(order) => {
+                    merge(order, fields);
+                    single("ecommerce_order", order)
+                }
+                None => text_response(
+                    404,
+                    &format!("Object ecommerce.order with ID {id} not found"),
+                ),
+            }
+        }
+        (verb @ ("GET" | "PUT"), ["rest", "ecommerce.customer", id]) => {
+            let Ok(id) = id.parse::<i64>() else {
+                return text_response(404, &format!("Object ecommerce.customer {id} not found"));
+            };
+            if verb == "PUT" {
+                let Some(fields) = fields_of(request, "ecommerce.customer") else {
+                    return text_response(
+                        400,
+                        "Expected a JSON body {\"ecommerce.customer\": {...}}",
+                    );
+                };
+                let customer = store
+                    .customers
+                    .entry(id)
+                    .or_insert_with(|| json!({"CustomerID": id}));
+                merge(customer, fields);
+            }
+            match store.customers.get(&id) {
+                Some(customer) => single("ecommerce_customer", customer),
+                None => text_response(
+                    404,
+                    &format!("Object ecommerce.customer with ID {id} not found"),
+                ),
+            }
+        }
+        _ => text_response(
+            404,
+            &format!("No such REST resource: {} {}", method, request.path),
+        ),
+    }
+}
+
+fn authorized(store: &Store, headers: &HeaderMap) -> bool {
+    let expected = format!("{}:{}", store.username, store.password);
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .is_some_and(|decoded| decoded == expected.as_bytes())
+}
+
+fn fields_of<'a>(request: &'a KenticoRequest, object_type: &str) -> Option<&'a Map<String, Value>> {
+    request.body.as_ref()?.get(object_type)?.as_object()
+}
+
+fn merge(target: &mut Value, fields: &Map<String, Value>) {
+    if let Value::Object(target) = target {
+        target.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+}
+
+fn single(type_key: &str, object: &Value) -> Response {
+    axum::Json(json!({ type_key: [object] })).into_response()
+}
+
+/// Kentico's list shape, with IDs and flags as strings the way the REST service sends them.
+fn status_list(statuses: &[(i64, String)]) -> Response {
+    let rows: Vec<Value> = statuses
+        .iter()
+        .map(|(id, name)| {
+            json!({"StatusID": id.to_string(), "StatusName": name, "StatusDisplayName": name,
+                   "StatusSiteID": "1", "StatusEnabled": "true"})
+        })
+        .collect();
+    axum::Json(json!({"ecommerce_orderstatuses": [
+        {"ecommerce_orderstatus": rows},
+        {"TotalRecords": [{"TotalRecords": statuses.len().to_string()}]}
+    ]}))
+    .into_response()
+}
+
+fn text_response(status: u16, body: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}

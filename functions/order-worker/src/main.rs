@@ -1,0 +1,11 @@
+//! Lambda: Kentico order events → Stripe PaymentIntents (paybridge::flows::order_events).
+//! Its SQS trigger must report batch item failures (`ReportBatchItemFailures`).
+
+use paybridge::config::worker::WorkerKind;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let processor = paybridge::flows::bootstrap::bootstrap(WorkerKind::Order).await?;
+    paybridge::worker::lambda::run(processor).await
+}

@@ -1,0 +1,316 @@
+//! The HTTP client for Kentico's REST service (`{base}/rest/<object type>/<id>?format=json`, Basic auth).
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, Url, redirect};
+use serde_json::{Map, Value, json};
+
+use super::custom_data::merge_custom_data;
+use super::error::KenticoError;
+use super::response::{order_statuses, parse_body, single_object};
+use super::statuses::OrderStatus;
+use super::update::{OrderUpdate, validate_customer_fields, validate_id};
+use crate::secret::SecretString;
+
+/// How long one Kentico call may take, connection included, unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where Kentico is and how to log in (`KENTICO_BASE_URL`, `KENTICO_USERNAME`, `KENTICO_PASSWORD`).
+#[derive(Debug, Clone)]
+pub struct KenticoConfig {
+    /// The admin application root; REST calls go to `{base_url}/rest/...`. A trailing slash is fine.
+    pub base_url: String,
+    /// The Kentico user the REST service authenticates (Basic auth).
+    pub username: String,
+    /// That user's password.
+    pub password: SecretString,
+    /// Per-call timeout ([`DEFAULT_TIMEOUT`] by default).
+    pub timeout: Duration,
+}
+
+impl KenticoConfig {
+    /// A configuration with the default timeout.
+    pub fn new(
+        base_url: impl Into<String>,
+        username: impl Into<String>,
+        password: SecretString,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            username: username.into(),
+            password,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A Kentico REST client. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct KenticoClient {
+    http: reqwest::Client,
+    base_url: String,
+    username: String,
+    password: SecretString,
+    timeout: Duration,
+}
+
+impl KenticoClient {
+    /// Checks the configuration and builds the HTTP client once; `Invalid` lists what is wrong.
+    pub fn new(config: KenticoConfig) -> Result<Self, KenticoError> {
+        let base_url = config.base_url.trim().trim_end_matches('/').to_string();
+        let mut problems = Vec::new();
+        match Url::parse(&base_url) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
+                problems.push("KENTICO_BASE_URL must be an http(s) URL with a host".to_string())
+            }
+            // Credentials in the URL would end up in every error message and log line.
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => problems
+                .push("KENTICO_BASE_URL must not contain credentials; use KENTICO_USERNAME/KENTICO_PASSWORD".into()),
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                problems.push("KENTICO_BASE_URL must not have a query or fragment".to_string())
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("KENTICO_BASE_URL is not a URL ({e})")),
+        }
+        // Basic auth joins user and password with ':', so a ':' in the user name cannot work.
+        if config.username.is_empty() || config.username.contains(':') {
+            problems.push("KENTICO_USERNAME must be non-empty and contain no ':'".to_string());
+        }
+        if config.timeout.is_zero() {
+            problems.push("the Kentico timeout must be greater than zero".to_string());
+        }
+        if !problems.is_empty() {
+            return Err(KenticoError::Invalid(problems.join("; ")));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            // A redirect means a wrong base URL or a login page; following it would turn a
+            // PUT into a GET of HTML, so we report it instead.
+            .redirect(redirect::Policy::none())
+            .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                KenticoError::Invalid(format!("cannot build the HTTP client: {}", chain(&e)))
+            })?;
+        Ok(Self {
+            http,
+            base_url,
+            username: config.username,
+            password: config.password,
+            timeout: config.timeout,
+        })
+    }
+
+    /// One order's columns, as Kentico returns them (`GET /rest/ecommerce.order/{id}`).
+    pub async fn get_order(&self, order_id: i64) -> Result<Map<String, Value>, KenticoError> {
+        validate_id("order", order_id)?;
+        let body = self
+            .call(Method::GET, &format!("ecommerce.order/{order_id}"), None)
+            .await?;
+        single_object(&parse_body(&body)?, "ecommerce.order")
+    }
+
+    /// Writes the set fields of `update` to the order. With custom data it first reads the
+    /// order and merges into its `OrderCustomData`, so other modules' keys survive. The
+    /// REST service has no conditional update, so a write by someone else between our read
+    /// and write is lost; keep custom-data writes rare. An empty update sends nothing.
+    pub async fn update_order(
+        &self,
+        order_id: i64,
+        update: &OrderUpdate,
+    ) -> Result<(), KenticoError> {
+        update.validate(order_id)?;
+        if update.is_empty() {
+            return Ok(());
+        }
+        let custom_data = if update.custom_data.is_empty() {
+            None
+        } else {
+            let order = self.get_order(order_id).await?;
+            let existing = match order.get("OrderCustomData") {
+                None | Some(Value::Null) => "",
+                Some(Value::String(xml)) => xml.as_str(),
+                Some(other) => {
+                    return Err(KenticoError::Decode(format!(
+                        "OrderCustomData is not text: {other}"
+                    )));
+                }
+            };
+            Some(merge_custom_data(existing, &update.custom_data)?)
+        };
+        let body = update.body(custom_data);
+        self.call(
+            Method::PUT,
+            &format!("ecommerce.order/{order_id}"),
+            Some(&body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The order statuses of the site the base URL belongs to (`GET /rest/ecommerce.orderstatus`).
+    pub async fn list_order_statuses(&self) -> Result<Vec<OrderStatus>, KenticoError> {
+        let body = self
+            .call(Method::GET, "ecommerce.orderstatus", None)
+            .await?;
+        order_statuses(&parse_body(&body)?)
+    }
+
+    /// Sets customer columns (`PUT /rest/ecommerce.customer/{id}`); values must be scalars.
+    pub async fn update_customer(
+        &self,
+        customer_id: i64,
+        fields: &Map<String, Value>,
+    ) -> Result<(), KenticoError> {
+        validate_customer_fields(customer_id, fields)?;
+        let body = json!({ "ecommerce.customer": fields });
+        let path = format!("ecommerce.customer/{customer_id}");
+        self.call(Method::PUT, &path, Some(&body)).await?;
+        Ok(())
+    }
+
+    /// A harmless authorized read (the status list), for `doctor` and start-up checks.
+    pub async fn check_access(&self) -> Result<(), KenticoError> {
+        self.list_order_statuses().await.map(|_| ())
+    }
+
+    /// Sends one request and returns the body of a 2xx answer; anything else is classified.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, KenticoError> {
+        let url = format!("{}/rest/{path}?format=json", self.base_url);
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .basic_auth(&self.username, Some(self.password.expose()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            // Without it Kentico answers in the server's default encoding (Settings -> REST).
+            .header(reqwest::header::ACCEPT_CHARSET, "utf-8");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, &url))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e, &url))?;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms, "kentico call");
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        Err(KenticoError::from_status(
+            status.as_u16(),
+            &text,
+            self.password.expose(),
+        ))
+    }
+
+    fn transport_error(&self, error: &reqwest::Error, url: &str) -> KenticoError {
+        if error.is_builder() {
+            KenticoError::Invalid(format!(
+                "cannot build the request to {url}: {}",
+                chain(error)
+            ))
+        } else if error.is_timeout() {
+            KenticoError::Unavailable(format!("no answer from {url} within {:?}", self.timeout))
+        } else if error.is_connect() {
+            KenticoError::Unavailable(format!("cannot connect to {url}: {}", chain(error)))
+        } else {
+            KenticoError::Unavailable(format!("request to {url} failed: {}", chain(error)))
+        }
+    }
+}
+
+/// An error and its causes on one line; reqwest's own message omits the cause.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(base_url: &str, username: &str) -> KenticoConfig {
+        KenticoConfig::new(base_url, username, SecretString::new("pw-secret"))
+    }
+
+    #[test]
+    fn tolerates_a_trailing_slash_on_the_base_url() {
+        let client = KenticoClient::new(config("https://shop.example/admin/ ", "rest")).unwrap();
+        assert_eq!(client.base_url, "https://shop.example/admin");
+        assert_eq!(client.timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn lists_every_configuration_problem_at_once() {
+        let Err(KenticoError::Invalid(message)) = KenticoClient::new(config("ftp://shop", "a:b"))
+        else {
+            panic!("expected Invalid");
+        };
+        assert!(
+            message.contains("KENTICO_BASE_URL") && message.contains("KENTICO_USERNAME"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn refuses_credentials_in_the_base_url_without_echoing_them() {
+        let Err(error) = KenticoClient::new(config("https://u:pw-secret@shop.example", "rest"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(!error.to_string().contains("pw-secret"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let client = KenticoClient::new(config("https://shop.example", "rest")).unwrap();
+        assert!(!format!("{client:?}").contains("pw-secret"));
+    }
+
+    #[tokio::test]
+    async fn invalid_requests_fail_before_any_network_call() {
+        // Port 9 (discard) on a reserved documentation address: reaching the network would time out, not fail fast.
+        let client = KenticoClient::new(config("http://192.0.2.1:9", "rest")).unwrap();
+        let update = OrderUpdate {
+            custom_data: vec![("bad key".into(), "v".into())],
+            ..Default::default()
+        };
+        assert!(matches!(
+            client.update_order(42, &update).await,
+            Err(KenticoError::Invalid(_))
+        ));
+        assert!(matches!(
+            client.get_order(-1).await,
+            Err(KenticoError::Invalid(_))
+        ));
+        assert!(matches!(
+            client.update_customer(0, &Map::new()).await,
+            Err(KenticoError::Invalid(_))
+        ));
+        assert!(
+            client
+                .update_order(42, &OrderUpdate::default())
+                .await
+                .is_ok()
+        );
+    }
+}

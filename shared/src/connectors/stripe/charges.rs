@@ -1,0 +1,153 @@
+//! The money movements behind a payment: charges, refunds and balance transactions (fees, net).
+
+use serde::Deserialize;
+
+use super::types::{Metadata, null_as_default};
+use super::{Expandable, PaymentIntent, StripeObject};
+
+/// A Charge.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Charge {
+    /// `ch_…` or `py_…`.
+    pub id: String,
+    /// Smallest unit.
+    pub amount: i64,
+    /// Refunded so far, smallest unit.
+    pub amount_refunded: i64,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// The PaymentIntent it belongs to.
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// Fees and net (expand with `expand[]=balance_transaction`).
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// Outcome.
+    pub status: ChargeStatus,
+    /// Succeeded or authorized.
+    pub paid: bool,
+    /// Fully refunded.
+    pub refunded: bool,
+    /// Captured (false while only authorized).
+    #[serde(default)]
+    pub captured: bool,
+    /// Our references.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl StripeObject for Charge {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// `Charge.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    /// Paid.
+    Succeeded,
+    /// Not settled yet.
+    Pending,
+    /// Declined or failed.
+    Failed,
+    /// A status newer than this code.
+    #[serde(other)]
+    Unknown,
+}
+
+/// A BalanceTransaction: what a charge or refund did to the balance, fees included.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BalanceTransaction {
+    /// `txn_…`.
+    pub id: String,
+    /// Gross, smallest unit of `currency`.
+    pub amount: i64,
+    /// Stripe's fees.
+    pub fee: i64,
+    /// `amount - fee`.
+    pub net: i64,
+    /// The balance's currency (may differ from the charge's).
+    pub currency: String,
+    /// The fees, itemised.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub fee_details: Vec<FeeDetail>,
+    /// Unix seconds.
+    pub created: i64,
+    /// When the funds become available, Unix seconds.
+    pub available_on: i64,
+    /// `available` or `pending`.
+    pub status: String,
+    /// `charge`, `refund`, `fee`, … for accounting.
+    pub reporting_category: String,
+}
+
+impl StripeObject for BalanceTransaction {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// One fee of a [`BalanceTransaction`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FeeDetail {
+    /// Smallest unit.
+    pub amount: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Human-readable.
+    pub description: Option<String>,
+    /// `stripe_fee`, `application_fee`, `tax`, …
+    #[serde(rename = "type")]
+    pub fee_type: String,
+}
+
+/// A Refund.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Refund {
+    /// `re_…`.
+    pub id: String,
+    /// Smallest unit.
+    pub amount: i64,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// The refunded charge.
+    pub charge: Option<Expandable<Charge>>,
+    /// The refunded PaymentIntent.
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// Outcome (nullable at Stripe).
+    pub status: Option<RefundStatus>,
+    /// The balance effect, once there is one.
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// Our references.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// `Refund.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// Not settled yet.
+    Pending,
+    /// Waiting for the customer.
+    RequiresAction,
+    /// Done.
+    Succeeded,
+    /// Failed.
+    Failed,
+    /// Canceled.
+    Canceled,
+    /// A status newer than this code.
+    #[serde(other)]
+    Unknown,
+}
+
+impl StripeObject for Refund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}

@@ -1,0 +1,184 @@
+//! The Stripe client: one connection pool with Stripe's headers, and one method per call we make.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+
+use super::params::{CancelPaymentIntent, encode_form};
+use super::send::checked_id;
+use super::{
+    Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent, PaymentIntent,
+    StripeConfig, StripeError, UpdatePaymentIntent,
+};
+
+const USER_AGENT: &str = concat!(
+    "paybridge/",
+    env!("CARGO_PKG_VERSION"),
+    " (Stripe connector)"
+);
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Calls Stripe's API. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct StripeClient {
+    pub(super) http: reqwest::Client,
+    pub(super) config: Arc<StripeConfig>,
+}
+
+impl StripeClient {
+    /// Checks `config` (every problem in one [`StripeError::Config`]) and builds the HTTP client.
+    #[expect(
+        clippy::result_large_err,
+        reason = "StripeError mirrors Stripe's error object field for field; errors are rare"
+    )]
+    pub fn new(mut config: StripeConfig) -> Result<Self, StripeError> {
+        let mut problems = Vec::new();
+        config.api_base = config.api_base.trim_end_matches('/').to_owned();
+        let host = (config.api_base.strip_prefix("https://"))
+            .or_else(|| config.api_base.strip_prefix("http://"));
+        if host.is_none_or(str::is_empty) {
+            problems.push(format!(
+                "api_base {:?} is not an http(s) URL",
+                config.api_base
+            ));
+        }
+        let key = config.secret_key.expose();
+        let auth = HeaderValue::from_str(&format!("Bearer {key}"));
+        if key.trim().is_empty() || auth.is_err() {
+            // Never name the key itself: this message may reach a log.
+            problems.push("secret_key is empty or not a valid header value".to_owned());
+        }
+        let version = HeaderValue::from_str(&config.api_version);
+        if config.api_version.trim().is_empty() || version.is_err() {
+            problems.push(format!("api_version {:?} is not valid", config.api_version));
+        }
+        if config.timeout.is_zero() {
+            problems.push("timeout must be more than zero".to_owned());
+        }
+        let (Ok(mut auth), Ok(version), true) = (auth, version, problems.is_empty()) else {
+            return Err(StripeError::Config(problems.join("; ")));
+        };
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, auth);
+        headers.insert("stripe-version", version);
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
+            // Stripe never redirects; following one could turn a POST into a GET elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StripeError::Config(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            config: Arc::new(config),
+        })
+    }
+
+    /// `POST /v1/payment_intents`.
+    pub async fn create_payment_intent(
+        &self,
+        params: &CreatePaymentIntent,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post("/v1/payment_intents", encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// `GET /v1/payment_intents/{id}`.
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "", None).await
+    }
+
+    /// `POST /v1/payment_intents/{id}`.
+    pub async fn update_payment_intent(
+        &self,
+        id: &str,
+        params: &UpdatePaymentIntent,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}", checked_id(id)?);
+        self.post(&path, encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// `POST /v1/payment_intents/{id}/cancel`; `reason` is Stripe's `cancellation_reason`.
+    pub async fn cancel_payment_intent(
+        &self,
+        id: &str,
+        reason: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        let path = format!("/v1/payment_intents/{}/cancel", checked_id(id)?);
+        let form = encode_form(&CancelPaymentIntent {
+            cancellation_reason: reason,
+        })?;
+        self.post(&path, form, idempotency_key).await
+    }
+
+    /// `POST /v1/checkout/sessions`.
+    pub async fn create_checkout_session(
+        &self,
+        params: &CreateCheckoutSession,
+        idempotency_key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        self.post(
+            "/v1/checkout/sessions",
+            encode_form(params)?,
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// `GET /v1/charges/{id}`, with the balance transaction (fees, net) inlined if asked.
+    pub async fn retrieve_charge(
+        &self,
+        id: &str,
+        expand_balance_transaction: bool,
+    ) -> Result<Charge, StripeError> {
+        let path = format!("/v1/charges/{}", checked_id(id)?);
+        let query = if expand_balance_transaction {
+            "expand[]=balance_transaction"
+        } else {
+            ""
+        };
+        self.send(Method::GET, &path, query, None).await
+    }
+
+    /// `GET /v1/balance`: a harmless read that proves the key and the version work.
+    pub async fn retrieve_balance(&self) -> Result<serde_json::Value, StripeError> {
+        self.send(Method::GET, "/v1/balance", "", None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SecretString;
+
+    #[test]
+    fn a_bad_config_lists_every_problem_without_showing_the_key() {
+        let mut config = StripeConfig::new(SecretString::new("sk_test_bad\nkey"));
+        config.api_base = "api.stripe.com".into();
+        config.api_version = String::new();
+
+        let error = StripeClient::new(config).unwrap_err().to_string();
+
+        assert!(error.contains("api_base"), "{error}");
+        assert!(error.contains("secret_key"), "{error}");
+        assert!(error.contains("api_version"), "{error}");
+        assert!(!error.contains("sk_test_bad"), "{error}");
+    }
+    #[test]
+    fn the_defaults_build_a_client() {
+        let client = StripeClient::new(StripeConfig::new(SecretString::new("sk_test_123")));
+
+        let debug = format!("{:?}", client.unwrap());
+        assert!(!debug.contains("sk_test_123"), "{debug}");
+    }
+}

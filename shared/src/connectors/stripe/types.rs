@@ -1,0 +1,214 @@
+//! Stripe objects as this project reads them (intents, sessions, customers, events), tolerantly.
+//!
+//! Only the fields the project uses. Stripe adds fields and enum values in monthly releases
+//! without calling them breaking, so unknown fields are ignored, enums fall back to `Unknown`,
+//! and anything Stripe documents as nullable is an `Option` (metadata: `null` reads as empty).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Deserializer};
+
+use super::Charge;
+
+/// Anything with a Stripe id.
+pub trait StripeObject {
+    /// The object's id (`pi_…`, `ch_…`, `txn_…`).
+    fn id(&self) -> &str;
+}
+
+/// A field Stripe sends as an id, or as the whole object when the request asked to `expand` it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable<T> {
+    /// Not expanded: the id.
+    Id(String),
+    /// Expanded: the object.
+    Object(Box<T>),
+}
+
+impl<T: StripeObject> Expandable<T> {
+    /// The id, expanded or not.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Id(id) => id,
+            Self::Object(object) => object.id(),
+        }
+    }
+
+    /// The object, when it was expanded.
+    pub fn as_object(&self) -> Option<&T> {
+        match self {
+            Self::Id(_) => None,
+            Self::Object(object) => Some(object),
+        }
+    }
+}
+
+impl StripeObject for serde_json::Value {
+    fn id(&self) -> &str {
+        self.get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// Stripe's metadata map; `null` (seen on some objects) reads as empty.
+pub type Metadata = HashMap<String, String>;
+
+pub(super) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// A PaymentIntent.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PaymentIntent {
+    /// `pi_…`.
+    pub id: String,
+    /// Amount intended, smallest unit.
+    pub amount: i64,
+    /// Amount received so far.
+    pub amount_received: Option<i64>,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// Lifecycle state.
+    pub status: PaymentIntentStatus,
+    /// For the browser to confirm the payment; never log it.
+    pub client_secret: Option<String>,
+    /// `automatic`, `automatic_async` or `manual`.
+    pub capture_method: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Our references.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// The charge of the latest attempt.
+    pub latest_charge: Option<Expandable<Charge>>,
+    /// Why the latest attempt failed.
+    pub last_payment_error: Option<LastPaymentError>,
+    /// Why it was canceled (`duplicate`, `abandoned`, …).
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    /// The Stripe customer.
+    pub customer: Option<Expandable<serde_json::Value>>,
+    /// Unix seconds.
+    pub created: i64,
+    /// Live or test mode.
+    pub livemode: bool,
+}
+
+impl StripeObject for PaymentIntent {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// `PaymentIntent.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentIntentStatus {
+    /// Waiting for a payment method (also after a failed attempt).
+    RequiresPaymentMethod,
+    /// Waiting for confirmation.
+    RequiresConfirmation,
+    /// Waiting for the customer (3-D Secure, redirect).
+    RequiresAction,
+    /// Being processed (bank debits).
+    Processing,
+    /// Authorized; capture pending.
+    RequiresCapture,
+    /// Canceled.
+    Canceled,
+    /// Paid.
+    Succeeded,
+    /// A status newer than this code.
+    #[serde(other)]
+    Unknown,
+}
+
+/// `PaymentIntent.last_payment_error`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LastPaymentError {
+    /// `card_error`, `invalid_request_error`, …
+    #[serde(rename = "type", default)]
+    pub error_type: String,
+    /// e.g. `card_declined`.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The issuer's reason.
+    #[serde(default)]
+    pub decline_code: Option<String>,
+    /// Human-readable.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A Checkout Session.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CheckoutSession {
+    /// `cs_…`.
+    pub id: String,
+    /// The page to send the customer to (null once the session is over).
+    pub url: Option<String>,
+    /// The PaymentIntent (in payment mode; may appear only once the customer pays).
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// `open`, `complete` or `expired`.
+    pub status: Option<String>,
+    /// `paid`, `unpaid` or `no_payment_required`.
+    pub payment_status: Option<String>,
+    /// Our reference.
+    #[serde(default)]
+    pub client_reference_id: Option<String>,
+    /// Our references.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+/// A Customer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Customer {
+    /// `cus_…`.
+    pub id: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Full name or business name.
+    pub name: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Our references.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+}
+
+/// An Event, as delivered to webhooks.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Event {
+    /// `evt_…`.
+    pub id: String,
+    /// e.g. `payment_intent.succeeded`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// The version `data.object` was rendered with (null for some events).
+    pub api_version: Option<String>,
+    /// Live or test mode.
+    pub livemode: bool,
+    /// The object.
+    pub data: EventData,
+}
+
+/// `Event.data`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EventData {
+    /// The object, left as JSON: its type depends on `event_type`.
+    pub object: serde_json::Value,
+    /// For `*.updated` events, the old values of what changed.
+    #[serde(default)]
+    pub previous_attributes: Option<serde_json::Value>,
+}

@@ -1,0 +1,56 @@
+//! How the flows behave: payment mode, capture, retry links, status names.
+
+use super::status::StatusMapping;
+
+/// What the order worker gives Kentico's checkout so the customer can pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMode {
+    /// A PaymentIntent; its `client_secret` goes to the order for a Payment Element checkout.
+    PaymentElement,
+    /// A hosted Checkout Session; its URL goes to the order.
+    Checkout,
+}
+
+/// Flow settings, from the environment (see `config::worker`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowSettings {
+    /// Payment Element (default) or hosted Checkout.
+    pub payment_mode: PaymentMode,
+    /// `automatic` (default), `automatic_async` or `manual`.
+    pub capture_method: String,
+    /// Let Stripe pick payment methods from the dashboard settings (default on).
+    pub automatic_payment_methods: bool,
+    /// Where Stripe sends a customer after a hosted payment (Checkout mode and retry links).
+    pub checkout_success_url: Option<String>,
+    /// Where Stripe sends a customer who abandons a hosted payment.
+    pub checkout_cancel_url: Option<String>,
+    /// Kentico status names that mean "the order was canceled in Kentico".
+    pub cancel_status_names: Vec<String>,
+    /// Payment state → Kentico status name.
+    pub status_mapping: StatusMapping,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        Self {
+            payment_mode: PaymentMode::PaymentElement,
+            capture_method: "automatic".into(),
+            automatic_payment_methods: true,
+            checkout_success_url: None,
+            checkout_cancel_url: None,
+            cancel_status_names: vec!["Canceled".into(), "Cancelled".into()],
+            status_mapping: StatusMapping::default(),
+        }
+    }
+}
+
+impl FlowSettings {
+    /// Whether a Kentico status name means the order was canceled.
+    pub fn is_cancel_status(&self, status_name: Option<&str>) -> bool {
+        status_name.is_some_and(|name| {
+            self.cancel_status_names
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(name.trim()))
+        })
+    }
+}

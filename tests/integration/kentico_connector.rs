@@ -1,0 +1,226 @@
+//! The Kentico REST connector against the loopback fake: status by name, custom-data merge, and how each failure is classified.
+
+use std::collections::HashMap;
+
+use integration_tests::fakes::kentico::FakeKentico;
+use paybridge::connectors::kentico::{
+    KenticoClient, KenticoConfig, KenticoError, OrderStatusResolver, OrderUpdate,
+};
+use paybridge::secret::SecretString;
+use serde_json::json;
+
+const USER: &str = "rest-client";
+const PASSWORD: &str = "pw-kentico-local";
+
+fn client_for(base_url: &str, password: &str) -> KenticoClient {
+    let config = KenticoConfig::new(format!("{base_url}/"), USER, SecretString::new(password));
+    KenticoClient::new(config).expect("valid configuration")
+}
+
+async fn fake_with_order() -> FakeKentico {
+    let fake = FakeKentico::start(USER, PASSWORD).await;
+    fake.add_order(json!({"OrderID": 42, "OrderStatusID": 1, "OrderIsPaid": false,
+        "OrderCustomData": "<CustomData><ErpRef>E-7</ErpRef><StripePaymentIntent>pi_old</StripePaymentIntent></CustomData>"}));
+    fake
+}
+
+#[tokio::test]
+async fn marks_an_order_paid_by_status_name_and_looks_the_statuses_up_once() {
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, PASSWORD);
+    let resolver = OrderStatusResolver::new(client.clone(), HashMap::new());
+
+    let status_id = resolver.id_for("paid").await.unwrap();
+    let update = OrderUpdate {
+        status_id: Some(status_id),
+        is_paid: Some(true),
+        custom_data: vec![],
+    };
+    client.update_order(42, &update).await.unwrap();
+    assert_eq!(resolver.clone().id_for("Payment Failed").await.unwrap(), 7);
+
+    let order = fake.order(42).unwrap();
+    assert_eq!(
+        (order["OrderStatusID"].clone(), order["OrderIsPaid"].clone()),
+        (json!(6), json!(true))
+    );
+    let requests = fake.requests();
+    let listed: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/rest/ecommerce.orderstatus")
+        .collect();
+    assert_eq!(
+        listed.len(),
+        1,
+        "statuses are cached across calls and clones"
+    );
+    let put = requests.iter().find(|r| r.method == "PUT").unwrap();
+    assert_eq!(put.path, "/rest/ecommerce.order/42");
+    assert_eq!(put.query, "format=json");
+    assert!(put.headers["authorization"].starts_with("Basic "));
+    assert!(put.headers["content-type"].starts_with("application/json"));
+    assert_eq!(
+        put.body,
+        Some(json!({"ecommerce.order": {"OrderStatusID": 6, "OrderIsPaid": true}}))
+    );
+}
+
+#[tokio::test]
+async fn an_override_wins_without_asking_kentico() {
+    let fake = fake_with_order().await;
+    let overrides = HashMap::from([("paid".to_string(), 16)]);
+    let resolver = OrderStatusResolver::new(client_for(&fake.base_url, PASSWORD), overrides);
+
+    assert_eq!(resolver.id_for("Paid").await.unwrap(), 16);
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_status_name_suggests_the_closest_known_one() {
+    let fake = fake_with_order().await;
+    fake.set_statuses(vec![(11, "Paid"), (12, "Refunded")]);
+    let resolver = OrderStatusResolver::new(client_for(&fake.base_url, PASSWORD), HashMap::new());
+
+    let error = resolver.id_for("Payed").await.unwrap_err();
+
+    let KenticoError::UnknownStatus {
+        known, suggestion, ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(known, &vec!["Paid".to_string(), "Refunded".to_string()]);
+    assert_eq!(suggestion.as_deref(), Some("Paid"));
+    assert!(!error.is_transient());
+}
+
+#[tokio::test]
+async fn custom_data_is_merged_so_other_modules_keep_their_keys() {
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, PASSWORD);
+    let custom_data = vec![
+        ("StripePaymentIntent".to_string(), "pi_123".to_string()),
+        ("StripeNote".to_string(), "card <visa> & co".to_string()),
+    ];
+
+    client
+        .update_order(
+            42,
+            &OrderUpdate {
+                custom_data,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        fake.order(42).unwrap()["OrderCustomData"],
+        json!(
+            "<CustomData><ErpRef>E-7</ErpRef><StripePaymentIntent>pi_123</StripePaymentIntent>\
+               <StripeNote>card &lt;visa&gt; &amp; co</StripeNote></CustomData>"
+        )
+    );
+    let methods: Vec<_> = fake.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, vec!["GET", "PUT"]);
+}
+
+#[tokio::test]
+async fn a_503_is_unavailable_and_worth_retrying() {
+    let fake = fake_with_order().await;
+    fake.fail_next(1, 503, "Service Unavailable");
+    let client = client_for(&fake.base_url, PASSWORD);
+
+    let error = client.get_order(42).await.unwrap_err();
+
+    assert!(matches!(error, KenticoError::Unavailable(_)), "{error:?}");
+    assert!(error.is_transient());
+    assert!(
+        client.get_order(42).await.is_ok(),
+        "the next call goes through"
+    );
+}
+
+#[tokio::test]
+async fn a_400_is_rejected_for_good_with_kenticos_message() {
+    let fake = fake_with_order().await;
+    fake.fail_next(1, 400, "  Column 'OrderFoo' does not exist.\n");
+    let client = client_for(&fake.base_url, PASSWORD);
+
+    let error = client
+        .update_order(
+            42,
+            &OrderUpdate {
+                is_paid: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        error,
+        KenticoError::Rejected {
+            status: 400,
+            message: "Column 'OrderFoo' does not exist.".into()
+        }
+    );
+    assert!(!error.is_transient());
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_unauthorized_and_never_echoed() {
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, "pw-wrong-one");
+
+    let error = client.check_access().await.unwrap_err();
+
+    assert_eq!(error, KenticoError::Unauthorized { status: 401 });
+    assert!(!error.is_transient());
+    assert!(error.to_string().contains("KENTICO_PASSWORD"));
+    assert!(!error.to_string().contains("pw-wrong-one"));
+}
+
+#[tokio::test]
+async fn an_unreachable_kentico_is_a_transient_failure() {
+    // Bind and release a port so nothing listens on it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let client = client_for(&format!("http://{address}"), PASSWORD);
+
+    let error = client.list_order_statuses().await.unwrap_err();
+
+    assert!(matches!(error, KenticoError::Unavailable(_)), "{error:?}");
+    assert!(error.is_transient());
+}
+
+#[tokio::test]
+async fn invalid_writes_never_reach_kentico_and_customers_are_written() {
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, PASSWORD);
+    let bad = OrderUpdate {
+        custom_data: vec![("not a name".into(), "v".into())],
+        ..Default::default()
+    };
+
+    assert!(matches!(
+        client.update_order(42, &bad).await,
+        Err(KenticoError::Invalid(_))
+    ));
+    assert!(fake.requests().is_empty());
+
+    let fields = json!({"CustomerPhone": "+1 555 0100"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    client.update_customer(9, &fields).await.unwrap();
+    assert_eq!(
+        fake.customer(9).unwrap()["CustomerPhone"],
+        json!("+1 555 0100")
+    );
+    assert_eq!(
+        fake.requests()[0].body,
+        Some(json!({"ecommerce.customer": {"CustomerPhone": "+1 555 0100"}}))
+    );
+}

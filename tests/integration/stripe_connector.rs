@@ -1,0 +1,372 @@
+//! `StripeClient` against the loopback fake Stripe: the wire format, retries and error mapping.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use integration_tests::fakes::stripe::FakeStripe;
+use integration_tests::repo_root;
+use paybridge::connectors::stripe::{
+    AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
+    DEFAULT_API_VERSION, PaymentIntentData, PaymentIntentStatus, PriceData, ProductData, Shipping,
+    StripeAddress, StripeClient, StripeConfig, StripeError, UpdatePaymentIntent,
+};
+use paybridge::secret::SecretString;
+use serde_json::json;
+
+const KEY: &str = "sk_test_fake_paybridge";
+
+fn client_for(base_url: &str, key: &str) -> StripeClient {
+    let mut config = StripeConfig::new(SecretString::new(key));
+    config.api_base = base_url.to_owned();
+    config.timeout = Duration::from_secs(5);
+    // Real backoff shape, test-sized delays.
+    config.retry_base = Duration::from_millis(5);
+    StripeClient::new(config).unwrap()
+}
+
+fn order_1042() -> CreatePaymentIntent {
+    CreatePaymentIntent {
+        amount: 12_550,
+        currency: "eur".into(),
+        automatic_payment_methods: Some(AutomaticPaymentMethods { enabled: true }),
+        description: Some("Kentico order 1042".into()),
+        metadata: BTreeMap::from([("kentico_order_id".to_owned(), "1042".to_owned())]),
+        shipping: Some(Shipping {
+            name: "Zoë Müller".into(),
+            phone: None,
+            address: StripeAddress {
+                line1: Some("Hauptstraße 1".into()),
+                city: Some("Berlin".into()),
+                country: Some("DE".into()),
+                ..StripeAddress::default()
+            },
+        }),
+        ..CreatePaymentIntent::default()
+    }
+}
+
+fn card_declined() -> serde_json::Value {
+    json!({"error": {"type": "card_error", "code": "card_declined",
+        "decline_code": "insufficient_funds", "message": "Your card has insufficient funds."}})
+}
+
+#[tokio::test]
+async fn creating_a_payment_intent_sends_stripes_form_and_headers() {
+    let fake = FakeStripe::start(KEY).await;
+    let stripe = client_for(&fake.base_url, KEY);
+
+    let intent = stripe
+        .create_payment_intent(&order_1042(), "order-1042-create")
+        .await
+        .unwrap();
+
+    assert_eq!(intent.id, "pi_fake_1");
+    assert_eq!(
+        intent.client_secret.as_deref(),
+        Some("pi_fake_1_secret_fake")
+    );
+    assert_eq!(intent.status, PaymentIntentStatus::RequiresPaymentMethod);
+    assert_eq!(intent.metadata["kentico_order_id"], "1042");
+    let [request] = fake.requests().try_into().unwrap();
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/v1/payment_intents")
+    );
+    assert_eq!(request.headers["authorization"], format!("Bearer {KEY}"));
+    assert_eq!(request.headers["stripe-version"], DEFAULT_API_VERSION);
+    assert_eq!(
+        request.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert!(request.headers["user-agent"].starts_with("paybridge/"));
+    assert_eq!(
+        request.idempotency_key.as_deref(),
+        Some("order-1042-create")
+    );
+    assert_eq!(request.form_value("amount"), Some("12550"));
+    assert_eq!(
+        request.form_value("metadata[kentico_order_id]"),
+        Some("1042")
+    );
+    assert_eq!(
+        request.form_value("automatic_payment_methods[enabled]"),
+        Some("true")
+    );
+    assert_eq!(
+        request.form_value("description"),
+        Some("Kentico order 1042")
+    );
+    assert_eq!(
+        request.form_value("shipping[address][line1]"),
+        Some("Hauptstraße 1")
+    );
+    assert_eq!(request.form_value("capture_method"), None);
+    let stored = fake.payment_intent("pi_fake_1").unwrap();
+    assert_eq!(stored["shipping"]["name"], "Zoë Müller");
+    assert_eq!(stored["shipping"]["address"]["country"], "DE");
+}
+
+#[tokio::test]
+async fn two_rate_limits_then_success_create_one_intent_under_one_idempotency_key() {
+    let fake = FakeStripe::start(KEY).await;
+    let rate_limited = json!({"error": {"type": "invalid_request_error", "code": "rate_limit",
+        "message": "Too many requests"}});
+    fake.fail_next(2, 429, rate_limited, None);
+
+    let intent = client_for(&fake.base_url, KEY)
+        .create_payment_intent(&order_1042(), "order-1042-create")
+        .await
+        .unwrap();
+
+    assert_eq!(intent.id, "pi_fake_1");
+    assert_eq!(fake.payment_intents().len(), 1);
+    let keys: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .map(|r| r.idempotency_key)
+        .collect();
+    assert_eq!(keys, vec![Some("order-1042-create".to_owned()); 3]);
+}
+
+#[tokio::test]
+async fn a_500_that_stripe_says_not_to_retry_is_returned_at_once() {
+    let fake = FakeStripe::start(KEY).await;
+    let body = json!({"error": {"type": "api_error", "message": "Something went wrong"}});
+    fake.fail_next(3, 500, body, Some(false));
+
+    let error = client_for(&fake.base_url, KEY)
+        .create_payment_intent(&order_1042(), "order-1042-create")
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status(), Some(500));
+    assert!(!error.is_transient());
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_card_decline_is_a_permanent_api_error_with_its_codes() {
+    let fake = FakeStripe::start(KEY).await;
+    fake.fail_next(1, 402, card_declined(), None);
+
+    let error = client_for(&fake.base_url, KEY)
+        .create_payment_intent(&order_1042(), "order-1042-create")
+        .await
+        .unwrap_err();
+
+    let StripeError::Api {
+        status,
+        error_type,
+        code,
+        decline_code,
+        request_id,
+        ..
+    } = &error
+    else {
+        panic!("expected an API error, got {error:?}");
+    };
+    assert_eq!((*status, error_type.as_str()), (402, "card_error"));
+    assert_eq!(code.as_deref(), Some("card_declined"));
+    assert_eq!(decline_code.as_deref(), Some("insufficient_funds"));
+    assert_eq!(request_id.as_deref(), Some("req_fake_1"));
+    assert!(!error.is_transient());
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_stripe_is_a_transient_transport_error() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+
+    let error = client_for(&format!("http://127.0.0.1:{closed_port}"), KEY)
+        .retrieve_balance()
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, StripeError::Transport(_)), "{error:?}");
+    assert!(error.is_transient());
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_and_the_error_never_shows_it() {
+    let fake = FakeStripe::start(KEY).await;
+    let wrong_key = "sk_test_wrong_key_123";
+
+    let error = client_for(&fake.base_url, wrong_key)
+        .retrieve_balance()
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status(), Some(401));
+    assert!(!error.is_transient());
+    assert!(!error.to_string().contains(wrong_key));
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_replays_the_first_answer_and_refuses_other_parameters() {
+    let fake = FakeStripe::start(KEY).await;
+    let stripe = client_for(&fake.base_url, KEY);
+
+    let first = stripe
+        .create_payment_intent(&order_1042(), "k-1")
+        .await
+        .unwrap();
+    let replay = stripe
+        .create_payment_intent(&order_1042(), "k-1")
+        .await
+        .unwrap();
+    let changed = CreatePaymentIntent {
+        amount: 1,
+        ..order_1042()
+    };
+    let misuse = stripe
+        .create_payment_intent(&changed, "k-1")
+        .await
+        .unwrap_err();
+
+    assert_eq!(first, replay);
+    assert_eq!(fake.payment_intents().len(), 1);
+    assert_eq!(misuse.status(), Some(400));
+    assert!(
+        matches!(&misuse, StripeError::Api { error_type, .. } if error_type == "idempotency_error")
+    );
+}
+
+#[tokio::test]
+async fn an_intent_is_updated_retrieved_and_canceled() {
+    let fake = FakeStripe::start(KEY).await;
+    let stripe = client_for(&fake.base_url, KEY);
+    let created = stripe
+        .create_payment_intent(&order_1042(), "c-1")
+        .await
+        .unwrap();
+    let update = UpdatePaymentIntent {
+        amount: Some(13_000),
+        description: None,
+        metadata: BTreeMap::from([("kentico_order_guid".to_owned(), "9f1c".to_owned())]),
+    };
+
+    stripe
+        .update_payment_intent(&created.id, &update, "u-1")
+        .await
+        .unwrap();
+    let fetched = stripe.retrieve_payment_intent(&created.id).await.unwrap();
+    let canceled = stripe
+        .cancel_payment_intent(&created.id, Some("abandoned"), "x-1")
+        .await
+        .unwrap();
+    let missing = stripe.retrieve_payment_intent("pi_nope").await.unwrap_err();
+
+    assert_eq!(fetched.amount, 13_000);
+    assert_eq!(fetched.metadata.len(), 2);
+    assert_eq!(canceled.status, PaymentIntentStatus::Canceled);
+    assert_eq!(canceled.cancellation_reason.as_deref(), Some("abandoned"));
+    assert!(
+        matches!(&missing, StripeError::Api { status: 404, code: Some(c), .. } if c == "resource_missing")
+    );
+}
+
+#[tokio::test]
+async fn a_succeeded_intent_cannot_be_canceled() {
+    let fake = FakeStripe::start(KEY).await;
+    let stripe = client_for(&fake.base_url, KEY);
+    let created = stripe
+        .create_payment_intent(&order_1042(), "c-1")
+        .await
+        .unwrap();
+    fake.set_payment_intent(
+        &created.id,
+        json!({"status": "succeeded", "amount_received": 12_550}),
+    );
+
+    let error = stripe
+        .cancel_payment_intent(&created.id, None, "x-1")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&error, StripeError::Api { status: 400, code: Some(c), .. } if c == "payment_intent_unexpected_state")
+    );
+    assert_eq!(
+        fake.payment_intent(&created.id).unwrap()["status"],
+        "succeeded"
+    );
+}
+
+#[tokio::test]
+async fn a_checkout_session_is_created_with_indexed_line_items() {
+    let fake = FakeStripe::start(KEY).await;
+    let metadata = BTreeMap::from([("kentico_order_id".to_owned(), "1042".to_owned())]);
+    let params = CreateCheckoutSession {
+        mode: "payment".into(),
+        line_items: vec![CheckoutLineItem {
+            quantity: 2,
+            price_data: PriceData {
+                currency: "eur".into(),
+                unit_amount: 900,
+                product_data: ProductData { name: "Mug".into() },
+            },
+        }],
+        success_url: "https://shop.example/ok".into(),
+        client_reference_id: Some("1042".into()),
+        metadata: metadata.clone(),
+        payment_intent_data: Some(PaymentIntentData {
+            metadata,
+            description: None,
+        }),
+        ..CreateCheckoutSession::default()
+    };
+
+    let session = client_for(&fake.base_url, KEY)
+        .create_checkout_session(&params, "order-1042-checkout")
+        .await
+        .unwrap();
+
+    assert_eq!(session.id, "cs_fake_1");
+    assert_eq!(
+        session.url.as_deref(),
+        Some("https://checkout.stripe.com/c/pay/cs_fake_1")
+    );
+    assert_eq!(session.client_reference_id.as_deref(), Some("1042"));
+    let stored = &fake.checkout_sessions()[0];
+    assert_eq!(
+        stored["line_items"],
+        json!([{"quantity": 2, "price_data": {"currency": "eur",
+        "unit_amount": 900, "product_data": {"name": "Mug"}}}])
+    );
+    let [request] = fake.requests().try_into().unwrap();
+    assert_eq!(
+        request.form_value("payment_intent_data[metadata][kentico_order_id]"),
+        Some("1042")
+    );
+}
+
+#[tokio::test]
+async fn a_charge_comes_with_its_balance_transaction_only_when_expanded() {
+    let fake = FakeStripe::start(KEY).await;
+    let fixture = |name: &str| -> serde_json::Value {
+        let path = repo_root().join(format!("tests/fixtures/stripe/{name}.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    fake.add_charge(fixture("charge"));
+    fake.add_balance_transaction(fixture("balance_transaction"));
+    let stripe = client_for(&fake.base_url, KEY);
+
+    let expanded = stripe
+        .retrieve_charge("ch_1PgafuB7WZ01zgkWXYmPNZs8", true)
+        .await
+        .unwrap();
+    let plain = stripe
+        .retrieve_charge("ch_1PgafuB7WZ01zgkWXYmPNZs8", false)
+        .await
+        .unwrap();
+    let balance = stripe.retrieve_balance().await.unwrap();
+
+    let txn = expanded.balance_transaction.unwrap();
+    assert_eq!(txn.as_object().map(|t| (t.fee, t.net)), Some((0, 100)));
+    assert_eq!(plain.balance_transaction.unwrap().as_object(), None);
+    assert_eq!(fake.requests()[0].query, "expand[]=balance_transaction");
+    assert_eq!(balance["object"], "balance");
+}
