@@ -153,10 +153,12 @@ fn every_events_file_is_covered_by_a_test() {
             "kentico-webhook-tampered.json",
             "kentico-webhook-valid-base64.json",
             "kentico-webhook-valid.json",
+            "order-worker-sqs.json",
+            "payment-worker-sqs.json",
             "stripe-webhook-stale.json",
             "stripe-webhook-tampered.json",
             "stripe-webhook-valid.json",
         ],
-        "a new events/ file needs a test here"
+        "a new events/ file needs a test here (the SQS ones: order_to_cash::samples)"
     );
 }

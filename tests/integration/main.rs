@@ -4,6 +4,7 @@ mod events_files;
 mod idempotency_dynamodb;
 mod ingress_sqs;
 mod kentico_connector;
+mod order_to_cash;
 mod startup;
 mod stripe_connector;
 mod stripe_library;

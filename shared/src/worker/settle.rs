@@ -84,6 +84,7 @@ impl DeadLetter {
                 message.message_id.clone(),
             ),
         ]);
+        attributes.extend(details);
         attributes
     }
 }
@@ -197,5 +198,52 @@ impl MessageSettler for InMemorySettler {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((message.message_id.clone(), failure.clone()));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn dead_letter_attributes_keep_the_originals_and_fit_the_sqs_limit() {
+        let message = QueueMessage {
+            message_id: "m-1".into(),
+            receipt_handle: "r".into(),
+            body: "{}".into(),
+            receive_count: 3,
+            attributes: BTreeMap::from([
+                ("event_id".to_string(), "evt_1".to_string()),
+                ("event_type".to_string(), "x.y".to_string()),
+                ("source".to_string(), "stripe".to_string()),
+                (
+                    "failure_kind".to_string(),
+                    "stale from an earlier failure".to_string(),
+                ),
+            ]),
+        };
+        let failure = DeadLetter {
+            reason: "r".repeat(10_000),
+            kind: "mapping_mismatch".into(),
+            failed_at: "2026-11-29T12:00:00.000Z".into(),
+            details: vec![
+                ("field".into(), "OrderCurrencyCode".into()),
+                ("suggestion".into(), "USD".into()),
+                ("ignored".into(), "a third detail does not fit".into()),
+            ],
+        };
+        let attributes: BTreeMap<String, String> =
+            failure.attributes(&message).into_iter().collect();
+        assert_eq!(attributes.len(), 10);
+        assert_eq!(attributes["source"], "stripe");
+        assert_eq!(attributes["failure_kind"], "mapping_mismatch");
+        assert_eq!(attributes["failure_field"], "OrderCurrencyCode");
+        assert_eq!(attributes["failure_suggestion"], "USD");
+        assert_eq!(attributes["failure_receive_count"], "3");
+        assert_eq!(
+            attributes["failure_reason"].chars().count(),
+            MAX_REASON_CHARS
+        );
     }
 }

@@ -1,0 +1,272 @@
+//! The whole system on one machine: ingress handlers, queues and table on moto, both workers
+//! polled like Lambda's event source mapping, Stripe and Kentico fakes on loopback.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use integration_tests::fakes::kentico::FakeKentico;
+use integration_tests::fakes::stripe::FakeStripe;
+use integration_tests::sqs::ReceivedMessage;
+use integration_tests::{apigw, dynamodb, moto, now_unix, sqs};
+use paybridge::clock::SystemClock;
+use paybridge::config::worker::WorkerKind;
+use paybridge::ingress::IngressHandler;
+use paybridge::ingress::lambda::{bootstrap_with, handle};
+use paybridge::metrics::InMemoryMetrics;
+use paybridge::webhook::Source;
+use paybridge::webhook::signature::sign_header;
+use paybridge::worker::{BatchProcessor, SqsPoller};
+use serde_json::{Value, json};
+
+pub const STRIPE_KEY: &str = "sk_test_paybridge_e2e";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_e2e";
+pub const KENTICO_WEBHOOK_SECRET: &str = "kentico_e2e_webhook_secret";
+pub const KENTICO_USER: &str = "paybridge";
+pub const KENTICO_PASSWORD: &str = "kentico-rest-password";
+pub const PAID: i64 = 6;
+pub const PAYMENT_FAILED: i64 = 7;
+
+pub struct System {
+    pub stripe: FakeStripe,
+    pub kentico: FakeKentico,
+    pub metrics: Arc<InMemoryMetrics>,
+    sqs: aws_sdk_sqs::Client,
+    stripe_dlq: String,
+    kentico_dlq: String,
+    stripe_ingress: IngressHandler,
+    kentico_ingress: IngressHandler,
+    order_worker: SqsPoller,
+    payment_worker: SqsPoller,
+    pub order_processor: Arc<BatchProcessor>,
+    pub payment_processor: Arc<BatchProcessor>,
+}
+
+impl System {
+    pub async fn start(extra_env: &[(&str, &str)]) -> System {
+        let sdk = moto::sdk_config().await;
+        let sqs_client = aws_sdk_sqs::Client::new(&sdk);
+        let (stripe_queue, stripe_dlq) =
+            sqs::create_queue_with_dlq(&sqs_client, "stripe-events", 25, 30).await;
+        let (kentico_queue, kentico_dlq) =
+            sqs::create_queue_with_dlq(&sqs_client, "kentico-events", 25, 30).await;
+        let table = dynamodb::create_idempotency_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+        let stripe = FakeStripe::start(STRIPE_KEY).await;
+        let kentico = FakeKentico::start(KENTICO_USER, KENTICO_PASSWORD).await;
+        let mut env: HashMap<String, String> = [
+            ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
+            ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
+            ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
+            ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
+            ("STRIPE_WEBHOOK_SECRETS", STRIPE_WEBHOOK_SECRET),
+            ("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET),
+            ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
+            ("STRIPE_API_BASE", stripe.base_url.as_str()),
+            ("STRIPE_SECRET_KEY", STRIPE_KEY),
+            ("KENTICO_BASE_URL", kentico.base_url.as_str()),
+            ("KENTICO_USERNAME", KENTICO_USER),
+            ("KENTICO_PASSWORD", KENTICO_PASSWORD),
+            (
+                "CHECKOUT_SUCCESS_URL",
+                "https://shop.example/checkout/thank-you",
+            ),
+            // Retry at once: the tests drain the queues in a loop instead of waiting minutes.
+            ("RETRY_BASE_SECONDS", "0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra_env {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let env = move |name: &str| env.get(name).cloned();
+        let metrics = Arc::new(InMemoryMetrics::new());
+        let clock = Arc::new(SystemClock);
+        let ingress = |source| bootstrap_with(source, &env, &sdk, metrics.clone(), clock.clone());
+        let stripe_ingress = ingress(Source::Stripe)
+            .await
+            .expect("stripe ingress starts");
+        let kentico_ingress = ingress(Source::Kentico)
+            .await
+            .expect("kentico ingress starts");
+        let worker = |kind| {
+            paybridge::flows::bootstrap::build(kind, &env, &sdk, metrics.clone(), clock.clone())
+        };
+        let order_processor = Arc::new(
+            worker(WorkerKind::Order)
+                .await
+                .expect("order worker starts"),
+        );
+        let payment_processor = Arc::new(
+            worker(WorkerKind::Payment)
+                .await
+                .expect("payment worker starts"),
+        );
+        let poller = |queue: &str, processor: Arc<BatchProcessor>| {
+            let mut poller = SqsPoller::new(sqs_client.clone(), queue, processor);
+            poller.wait_seconds = 0;
+            poller
+        };
+        System {
+            order_worker: poller(&kentico_queue, order_processor.clone()),
+            payment_worker: poller(&stripe_queue, payment_processor.clone()),
+            order_processor,
+            payment_processor,
+            stripe,
+            kentico,
+            metrics,
+            sqs: sqs_client,
+            stripe_dlq,
+            kentico_dlq,
+            stripe_ingress,
+            kentico_ingress,
+        }
+    }
+
+    /// POSTs a signed Kentico event for `order` (also stored at the fake Kentico); returns the status.
+    pub async fn kentico_order_event(&self, event_type: &str, order: &Value) -> u16 {
+        // Kentico sends the order as it now is: what paybridge wrote to it stays.
+        let stored = order["OrderID"]
+            .as_i64()
+            .and_then(|id| self.kentico.order(id));
+        let mut current = stored.unwrap_or_else(|| json!({}));
+        for (k, v) in order.as_object().into_iter().flatten() {
+            current[k] = v.clone();
+        }
+        self.kentico.add_order(current);
+        let body = json!({
+            "id": uuid_like(), "type": event_type, "created": now_unix(), "site": "DancingGoat",
+            "data": {"object": order}
+        })
+        .to_string();
+        let signature = sign_header(&[KENTICO_WEBHOOK_SECRET], now_unix(), body.as_bytes());
+        let event = apigw::event(
+            "POST",
+            "/webhooks/kentico",
+            &[("x-kentico-signature", &signature)],
+            body.as_bytes(),
+            false,
+        );
+        handle(&self.kentico_ingress, apigw::request(&event))
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// POSTs a signed Stripe event carrying `intent` (as `data.object`); returns the status.
+    pub async fn stripe_event(&self, event_type: &str, intent: &Value) -> u16 {
+        let body = serde_json::to_string_pretty(&json!({
+            "id": format!("evt_{}", uuid_like().replace('-', "")), "object": "event", "type": event_type,
+            "created": now_unix(), "livemode": false, "api_version": "2026-08-26.dahlia",
+            "data": {"object": intent}
+        }))
+        .unwrap();
+        let signature = sign_header(&[STRIPE_WEBHOOK_SECRET], now_unix(), body.as_bytes());
+        let event = apigw::event(
+            "POST",
+            "/webhooks/stripe",
+            &[("stripe-signature", &signature)],
+            body.as_bytes(),
+            false,
+        );
+        handle(&self.stripe_ingress, apigw::request(&event))
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// The fake's PaymentIntent with `patch` applied (what Stripe would send in an event).
+    pub fn intent_with(&self, id: &str, patch: Value) -> Value {
+        self.stripe.set_payment_intent(id, patch);
+        self.stripe
+            .payment_intent(id)
+            .expect("the PaymentIntent exists")
+    }
+
+    /// Runs both workers until both queues stay empty.
+    pub async fn drain(&self) {
+        let mut quiet_rounds = 0;
+        for _ in 0..200 {
+            let orders = self
+                .order_worker
+                .poll_once()
+                .await
+                .expect("polls kentico-events");
+            let payments = self
+                .payment_worker
+                .poll_once()
+                .await
+                .expect("polls stripe-events");
+            if orders.outcomes.is_empty() && payments.outcomes.is_empty() {
+                quiet_rounds += 1;
+                if quiet_rounds == 2 {
+                    return;
+                }
+            } else {
+                quiet_rounds = 0;
+            }
+        }
+        panic!("the queues did not drain");
+    }
+
+    pub async fn dead_letters(&self, source: Source) -> Vec<ReceivedMessage> {
+        let dlq = if source == Source::Stripe {
+            &self.stripe_dlq
+        } else {
+            &self.kentico_dlq
+        };
+        sqs::receive_all(&self.sqs, dlq).await
+    }
+
+    /// The PaymentIntents created at the fake, in creation order.
+    pub fn created_intents(&self) -> Vec<Value> {
+        self.stripe.payment_intents()
+    }
+
+    pub fn worker_count(&self, worker: &str, event_type: &str, outcome: &str) -> u64 {
+        self.metrics.count(
+            "WorkerMessages",
+            &[
+                ("Worker", worker),
+                ("EventType", event_type),
+                ("Outcome", outcome),
+            ],
+        )
+    }
+}
+
+fn uuid_like() -> String {
+    let n = fastrand::u128(..);
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// A Kentico order like the Dancing Goat sample: two items, shipped to the United Kingdom.
+pub fn order(id: i64, currency: &str, unit_prices: (&str, &str), grand_total: &str) -> Value {
+    let (grinder, filters) = unit_prices;
+    json!({
+        "OrderID": id, "OrderGUID": uuid_like(), "OrderCustomerID": 77, "OrderCurrencyCode": currency,
+        "OrderGrandTotal": grand_total, "OrderStatusName": "New", "OrderIsPaid": false,
+        "OrderItems": [
+            {"OrderItemSKUID": 501, "OrderItemSKUName": "Espresso Grinder", "SKUNumber": "EG-100", "OrderItemUnitCount": 2, "OrderItemUnitPrice": grinder},
+            {"OrderItemSKUID": 502, "OrderItemSKUName": "Filter Pack", "SKUNumber": "FP-20", "OrderItemUnitCount": 1, "OrderItemUnitPrice": filters}
+        ],
+        "OrderShippingAddress": {"AddressPersonalName": "Ada Lovelace", "AddressLine1": "12 St James's Square", "AddressLine2": "",
+            "AddressCity": "London", "AddressZip": "sw1y 4jh", "AddressState": "", "AddressCountry": "United Kingdom", "AddressPhone": "+44 20 7946 0000"},
+        "Customer": {"CustomerID": 77, "CustomerEmail": "ada@example.com", "CustomerFirstName": "Ada", "CustomerLastName": "Lovelace"}
+    })
+}
+
+/// The Kentico order's `OrderCustomData` as written by paybridge.
+pub fn custom_data(kentico: &FakeKentico, order_id: i64) -> String {
+    kentico
+        .order(order_id)
+        .and_then(|o| o["OrderCustomData"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}

@@ -1,0 +1,42 @@
+//! The SQS sample events of `events/` (the ones `cargo lambda invoke` uses) fed to their workers.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use integration_tests::repo_root;
+use lambda_runtime::{Context, LambdaEvent};
+use paybridge::worker::lambda::handle;
+use serde_json::json;
+
+use super::harness::{PAID, System};
+
+fn sample(name: &str) -> LambdaEvent<SqsEvent> {
+    let text =
+        std::fs::read_to_string(repo_root().join("events").join(name)).expect("the sample exists");
+    let event: SqsEvent = serde_json::from_str(&text).expect("a valid SQS event");
+    let mut context = Context::default();
+    context.deadline = (integration_tests::now_unix() as u64 + 60) * 1000;
+    LambdaEvent::new(event, context)
+}
+
+#[tokio::test]
+async fn the_sqs_sample_events_run_through_their_workers() {
+    let system = System::start(&[]).await;
+    system
+        .kentico
+        .add_order(json!({"OrderID": 1042, "OrderStatusID": 1}));
+
+    let created = handle(&system.order_processor, sample("order-worker-sqs.json")).await;
+    let paid = handle(&system.payment_processor, sample("payment-worker-sqs.json")).await;
+
+    assert!(created.batch_item_failures.is_empty(), "{created:?}");
+    assert!(paid.batch_item_failures.is_empty(), "{paid:?}");
+    let intents = system.created_intents();
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["amount"], 12_990);
+    assert_eq!(
+        intents[0]["metadata"]["kentico_order_guid"],
+        "6f1c2a1e-5d1b-4a53-9a0e-2f7c1d9b8e41"
+    );
+    let order = system.kentico.order(1042).unwrap();
+    assert_eq!(order["OrderStatusID"], PAID);
+    assert_eq!(order["OrderIsPaid"], true);
+}
