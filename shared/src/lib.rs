@@ -7,6 +7,8 @@
 pub mod clock;
 pub mod config;
 pub mod connectors;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 pub mod flows;
 pub mod idempotency;
 pub mod ingress;

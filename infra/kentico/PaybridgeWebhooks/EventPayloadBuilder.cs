@@ -4,7 +4,7 @@ using CMS.Ecommerce;
 using CMS.Globalization;
 using CMS.SiteProvider;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>
     /// Builds the event bodies of DESIGN.md §3 with Kentico 13 column names:

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>
     /// A minimal, allocation-light JSON writer producing compact JSON (no whitespace).

@@ -9,7 +9,7 @@ using IOFile = System.IO.File;
 using IODirectory = System.IO.Directory;
 using IOPath = System.IO.Path;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>One built event waiting to be delivered.</summary>
     internal sealed class OutboxEntry

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>
     /// The module's configuration, read once at start-up from application settings:

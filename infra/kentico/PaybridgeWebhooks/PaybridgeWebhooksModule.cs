@@ -7,13 +7,13 @@ using CMS.DataEngine;
 using CMS.Ecommerce;
 using CMS.SiteProvider;
 
-using Paybridge.Kentico;
+using Paybridge.Webhooks;
 
 // Registers the module; Kentico calls OnInit once when the application starts. The assembly must
 // also carry [assembly: AssemblyDiscoverable] (the .csproj adds it; Old_App_Code already has it).
 [assembly: RegisterModule(typeof(PaybridgeWebhooksModule))]
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>
     /// Kentico has no outbound webhooks: this code-only module hooks order and customer saves and

@@ -10,7 +10,7 @@ using CMS.Base;
 using CMS.Core;
 using CMS.Ecommerce;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     internal enum ObjectKind { Order, Customer }
 
@@ -71,6 +71,7 @@ namespace Paybridge.Kentico
         private readonly Random jitter = new Random();
         private Outbox outbox;
         private DateTime nextRescanUtc = DateTime.MinValue;
+        private DateTime nextWorkerErrorLogUtc = DateTime.MinValue;
         private volatile bool finishing;
 
         private sealed class Pending
@@ -98,8 +99,16 @@ namespace Paybridge.Kentico
 
         protected override void Initialize()
         {
-            // Runs on the worker thread before the first tick.
-            outbox = new Outbox(settings.OutboxPath);
+            // Runs on the worker thread before the first tick; an exception here would end the
+            // thread, so a failure is left to the retry in ProcessItems.
+            try
+            {
+                outbox = new Outbox(settings.OutboxPath);
+            }
+            catch (Exception ex)
+            {
+                LogWorkerError(ex);
+            }
         }
 
         protected override void ProcessItem(ChangeNotice item) => ProcessItems(new[] { item });
@@ -127,9 +136,18 @@ namespace Paybridge.Kentico
             catch (Exception ex)
             {
                 // Never let the thread die; the next tick tries again.
-                Log(EventTypeEnum.Error, "WORKER", ex.ToString());
+                LogWorkerError(ex);
             }
             return count;
+        }
+
+        // A broken outbox folder fails every tick: log it once a minute, not once a second.
+        private void LogWorkerError(Exception ex)
+        {
+            var now = DateTime.UtcNow;
+            if (now < nextWorkerErrorLogUtc) return;
+            nextWorkerErrorLogUtc = now.AddMinutes(1);
+            Log(EventTypeEnum.Error, "WORKER", ex.ToString());
         }
 
         /// <summary>
@@ -320,10 +338,13 @@ namespace Paybridge.Kentico
                         return new PostResult
                         {
                             Status = status,
-                            // 400 (malformed JSON or envelope) and 413 (too large) will never succeed.
-                            // 401 is retried: a wrong secret or clock is fixed by an operator, and
-                            // the events should then flow without manual replay.
-                            Permanent = status == 400 || status == 413 || status == 422,
+                            // paybridge's 400 (malformed JSON or envelope) and 413 (too large) can
+                            // never succeed; its refusals are JSON with an error code. The same
+                            // statuses from a proxy or a wrong URL are retried like anything else.
+                            // 401 is retried too: a wrong secret or clock is fixed by an operator,
+                            // and the events should then flow without manual replay.
+                            Permanent = (status == 400 || status == 413 || status == 422)
+                                && text != null && text.Contains("\"code\""),
                             Error = "HTTP " + status + " " + Truncate(text, 300),
                         };
                     }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Paybridge.Kentico
+namespace Paybridge.Webhooks
 {
     /// <summary>
     /// Signs webhook bodies the way paybridge verifies them (DESIGN.md §3, Stripe's scheme):

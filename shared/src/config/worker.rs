@@ -1,9 +1,14 @@
-//! Typed configuration of the worker functions (order-worker, payment-worker), all problems at once.
+//! Typed configuration of the workers (order-worker, payment-worker), every problem at once.
+//!
+//! Three parts: where the queue and table are (Lambda only), how messages are retried, and the
+//! connectors (Stripe, Kentico) with the flow settings. `paybridge serve` reads the last two and
+//! tolerates missing credentials; a Lambda requires everything.
 
 use crate::config::{ConfigError, SecretValue};
 use crate::flows::settings::{FlowSettings, PaymentMode};
 use crate::flows::status::StatusMapping;
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
+use crate::secret::SecretString;
 use crate::worker::Backoff;
 use crate::worker::backoff::MAX_VISIBILITY_SECONDS;
 
@@ -36,7 +41,71 @@ impl WorkerKind {
 /// Stripe's API base unless a test or proxy says otherwise.
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 
-/// Everything a worker needs.
+/// How messages are processed and retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeSettings {
+    /// Business keys processed at once per batch.
+    pub concurrency: usize,
+    /// Retry schedule.
+    pub backoff: Backoff,
+    /// The queue's redrive `maxReceiveCount`.
+    pub max_receive_count: u32,
+    /// Idempotency record lifetime.
+    pub idempotency_expiry_seconds: u64,
+}
+
+/// Stripe's connection settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeSettings {
+    /// `STRIPE_API_BASE`.
+    pub api_base: String,
+    /// `STRIPE_SECRET_KEY` or its secret.
+    pub secret_key: SecretValue,
+    /// `STRIPE_API_VERSION` (pinned).
+    pub api_version: String,
+}
+
+/// Kentico's connection settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KenticoSettings {
+    /// `KENTICO_BASE_URL`.
+    pub base_url: String,
+    /// `KENTICO_USERNAME`.
+    pub username: String,
+    /// `KENTICO_PASSWORD` or its secret.
+    pub password: SecretValue,
+    /// `KENTICO_ORDER_STATUSES` (`Name=ID` pairs), raw.
+    pub order_statuses: Option<String>,
+}
+
+/// The connectors and what the flows do with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorSettings {
+    /// Stripe, when configured.
+    pub stripe: Option<StripeSettings>,
+    /// Kentico, when configured.
+    pub kentico: Option<KenticoSettings>,
+    /// Flow behaviour.
+    pub flow: FlowSettings,
+}
+
+impl ConnectorSettings {
+    /// What is not configured, one line each (empty when both connectors are).
+    pub fn missing(&self) -> Vec<String> {
+        let mut missing = Vec::new();
+        if self.stripe.is_none() {
+            missing.push("Stripe (set STRIPE_SECRET_KEY)".to_string());
+        }
+        if self.kentico.is_none() {
+            missing.push(
+                "Kentico (set KENTICO_BASE_URL, KENTICO_USERNAME, KENTICO_PASSWORD)".to_string(),
+            );
+        }
+        missing
+    }
+}
+
+/// Everything a worker Lambda needs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Which worker.
@@ -47,43 +116,29 @@ pub struct WorkerConfig {
     pub dlq_url: String,
     /// The idempotency / links table.
     pub table: String,
-    /// Business keys processed at once per batch.
-    pub concurrency: usize,
-    /// Retry schedule.
-    pub backoff: Backoff,
-    /// The queue's redrive `maxReceiveCount`.
-    pub max_receive_count: u32,
-    /// Idempotency record lifetime.
-    pub idempotency_expiry_seconds: u64,
-    /// `STRIPE_API_BASE`.
-    pub stripe_api_base: String,
-    /// `STRIPE_SECRET_KEY` or its secret.
-    pub stripe_secret_key: SecretValue,
-    /// `STRIPE_API_VERSION` (pinned).
-    pub stripe_api_version: String,
-    /// `KENTICO_BASE_URL`.
-    pub kentico_base_url: String,
-    /// `KENTICO_USERNAME`.
-    pub kentico_username: String,
-    /// `KENTICO_PASSWORD` or its secret.
-    pub kentico_password: SecretValue,
-    /// `KENTICO_ORDER_STATUSES` (`Name=ID` pairs), raw.
-    pub kentico_order_statuses: Option<String>,
-    /// Flow behaviour.
-    pub flow: FlowSettings,
+    /// Retries and concurrency.
+    pub runtime: RuntimeSettings,
+    /// Stripe and Kentico (both present: a Lambda requires them).
+    pub connectors: ConnectorSettings,
+}
+
+type Getter<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+fn getter<'a>(env: &'a dyn Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
 }
 
 impl WorkerConfig {
-    /// Reads the configuration of `kind` through `env`.
+    /// Reads the configuration of `kind` through `env`; every setting is required.
     pub fn from_env(
         kind: WorkerKind,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            env(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = getter(env);
         let mut problems = Vec::new();
         let mut required = |name: &str, what: &str| {
             get(name).unwrap_or_else(|| {
@@ -98,119 +153,8 @@ impl WorkerConfig {
             "IDEMPOTENCY_TABLE_NAME",
             "the DynamoDB table for idempotency records and order links",
         );
-        let kentico_base_url = required(
-            "KENTICO_BASE_URL",
-            "the Kentico admin app root, REST calls go to {KENTICO_BASE_URL}/rest/…",
-        );
-        let kentico_username = required("KENTICO_USERNAME", "the Kentico REST service user");
-        let stripe_secret_key = secret(&get, "STRIPE_SECRET_KEY", &mut problems);
-        let kentico_password = secret(&get, "KENTICO_PASSWORD", &mut problems);
-        if let SecretValue::Plain(key) = &stripe_secret_key
-            && !["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
-                .iter()
-                .any(|p| key.expose().starts_with(p))
-        {
-            problems.push("STRIPE_SECRET_KEY does not look like a Stripe secret or restricted key (sk_… / rk_…)".into());
-        }
-        if !kentico_base_url.is_empty()
-            && !kentico_base_url.starts_with("http://")
-            && !kentico_base_url.starts_with("https://")
-        {
-            problems.push(format!("KENTICO_BASE_URL='{kentico_base_url}' must start with https:// (or http:// locally)"));
-        }
-
-        let number =
-            |name: &str, default: u64, min: u64, max: u64, problems: &mut Vec<String>| match get(
-                name,
-            ) {
-                None => default,
-                Some(raw) => match raw.parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => n,
-                    _ => {
-                        problems.push(format!(
-                            "{name}='{raw}' must be a whole number from {min} to {max}"
-                        ));
-                        default
-                    }
-                },
-            };
-        let defaults = Backoff::default();
-        let concurrency = number("WORKER_CONCURRENCY", 8, 1, 64, &mut problems) as usize;
-        let backoff = Backoff {
-            base_seconds: number(
-                "RETRY_BASE_SECONDS",
-                u64::from(defaults.base_seconds),
-                0,
-                3_600,
-                &mut problems,
-            ) as u32,
-            cap_seconds: number(
-                "RETRY_CAP_SECONDS",
-                u64::from(defaults.cap_seconds),
-                1,
-                u64::from(MAX_VISIBILITY_SECONDS),
-                &mut problems,
-            ) as u32,
-            ..defaults
-        };
-        let max_receive_count = number("MAX_RECEIVE_COUNT", 25, 1, 1_000, &mut problems) as u32;
-        let idempotency_expiry_seconds = number(
-            "IDEMPOTENCY_EXPIRY_SECONDS",
-            DEFAULT_EXPIRY_SECONDS,
-            MIN_EXPIRY_SECONDS,
-            365 * 86_400,
-            &mut problems,
-        );
-
-        let payment_mode = match get("PAYMENT_MODE").as_deref() {
-            None | Some("payment_element") => PaymentMode::PaymentElement,
-            Some("checkout") => PaymentMode::Checkout,
-            Some(other) => {
-                problems.push(format!(
-                    "PAYMENT_MODE='{other}' must be payment_element or checkout"
-                ));
-                PaymentMode::PaymentElement
-            }
-        };
-        let capture_method = match get("CAPTURE_METHOD").as_deref() {
-            None => "automatic".to_string(),
-            Some(m @ ("automatic" | "automatic_async" | "manual")) => m.to_string(),
-            Some(other) => {
-                problems.push(format!(
-                    "CAPTURE_METHOD='{other}' must be automatic, automatic_async or manual"
-                ));
-                "automatic".to_string()
-            }
-        };
-        let status_mapping = match get("KENTICO_STATUS_MAP") {
-            None => StatusMapping::default(),
-            Some(raw) => StatusMapping::parse(&raw).unwrap_or_else(|mut found| {
-                problems.append(&mut found);
-                StatusMapping::default()
-            }),
-        };
-        let checkout_success_url = get("CHECKOUT_SUCCESS_URL");
-        if payment_mode == PaymentMode::Checkout && checkout_success_url.is_none() {
-            problems.push("CHECKOUT_SUCCESS_URL is required with PAYMENT_MODE=checkout (where Stripe sends the paying customer)".into());
-        }
-        let cancel_status_names = get("KENTICO_CANCELED_STATUSES")
-            .map(|raw| {
-                raw.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["Canceled".to_string(), "Cancelled".to_string()]);
-        let flow = FlowSettings {
-            payment_mode,
-            capture_method,
-            automatic_payment_methods: get("AUTOMATIC_PAYMENT_METHODS").as_deref() != Some("false"),
-            checkout_success_url,
-            checkout_cancel_url: get("CHECKOUT_CANCEL_URL"),
-            cancel_status_names,
-            status_mapping,
-        };
-
+        let runtime = runtime_settings(&get, &mut problems);
+        let connectors = connector_settings(&get, true, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -219,33 +163,187 @@ impl WorkerConfig {
             queue_url,
             dlq_url,
             table,
-            concurrency,
-            backoff,
-            max_receive_count,
-            idempotency_expiry_seconds,
-            stripe_api_base: get("STRIPE_API_BASE")
-                .unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_string()),
-            stripe_secret_key,
-            stripe_api_version: get("STRIPE_API_VERSION")
-                .unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
-            kentico_base_url,
-            kentico_username,
-            kentico_password,
-            kentico_order_statuses: get("KENTICO_ORDER_STATUSES"),
-            flow,
+            runtime,
+            connectors,
         })
     }
 }
 
-/// A secret from its plain variable, or else from `<NAME>_SECRET_ARN`.
-fn secret(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &str,
+/// Reads the retry settings and the connectors for `paybridge serve`: a connector whose
+/// credentials are all absent is `None` (its worker waits); a malformed setting is an error.
+pub fn serve_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(RuntimeSettings, ConnectorSettings), ConfigError> {
+    let get = getter(env);
+    let mut problems = Vec::new();
+    let runtime = runtime_settings(&get, &mut problems);
+    let connectors = connector_settings(&get, false, &mut problems);
+    if problems.is_empty() {
+        Ok((runtime, connectors))
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+fn runtime_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> RuntimeSettings {
+    let mut number = |name: &str, default: u64, min: u64, max: u64| match get(name) {
+        None => default,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "{name}='{raw}' must be a whole number from {min} to {max}"
+                ));
+                default
+            }
+        },
+    };
+    let defaults = Backoff::default();
+    RuntimeSettings {
+        concurrency: number("WORKER_CONCURRENCY", 8, 1, 64) as usize,
+        backoff: Backoff {
+            base_seconds: number(
+                "RETRY_BASE_SECONDS",
+                u64::from(defaults.base_seconds),
+                0,
+                3_600,
+            ) as u32,
+            cap_seconds: number(
+                "RETRY_CAP_SECONDS",
+                u64::from(defaults.cap_seconds),
+                1,
+                u64::from(MAX_VISIBILITY_SECONDS),
+            ) as u32,
+            ..defaults
+        },
+        max_receive_count: number("MAX_RECEIVE_COUNT", 25, 1, 1_000) as u32,
+        idempotency_expiry_seconds: number(
+            "IDEMPOTENCY_EXPIRY_SECONDS",
+            DEFAULT_EXPIRY_SECONDS,
+            MIN_EXPIRY_SECONDS,
+            365 * 86_400,
+        ),
+    }
+}
+
+fn connector_settings(
+    get: &Getter<'_>,
+    required: bool,
     problems: &mut Vec<String>,
-) -> SecretValue {
+) -> ConnectorSettings {
+    let stripe_present =
+        get("STRIPE_SECRET_KEY").is_some() || get("STRIPE_SECRET_KEY_SECRET_ARN").is_some();
+    let stripe = (required || stripe_present).then(|| {
+        let secret_key = secret(get, "STRIPE_SECRET_KEY", problems);
+        if let SecretValue::Plain(key) = &secret_key
+            && !key.expose().is_empty()
+            && !["sk_test_", "sk_live_", "rk_test_", "rk_live_"].iter().any(|p| key.expose().starts_with(p))
+        {
+            problems.push("STRIPE_SECRET_KEY does not look like a Stripe secret or restricted key (sk_… / rk_…)".into());
+        }
+        StripeSettings {
+            api_base: get("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_string()),
+            secret_key,
+            api_version: get("STRIPE_API_VERSION").unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
+        }
+    });
+    let kentico_names = [
+        "KENTICO_BASE_URL",
+        "KENTICO_USERNAME",
+        "KENTICO_PASSWORD",
+        "KENTICO_PASSWORD_SECRET_ARN",
+    ];
+    let kentico_present = kentico_names.iter().any(|name| get(name).is_some());
+    let kentico = (required || kentico_present).then(|| {
+        let mut need = |name: &str, what: &str| {
+            get(name).unwrap_or_else(|| {
+                problems.push(format!("{name} is not set ({what})"));
+                String::new()
+            })
+        };
+        let base_url = need(
+            "KENTICO_BASE_URL",
+            "the Kentico admin app root, REST calls go to {KENTICO_BASE_URL}/rest/…",
+        );
+        let username = need("KENTICO_USERNAME", "the Kentico REST service user");
+        if !base_url.is_empty()
+            && !base_url.starts_with("http://")
+            && !base_url.starts_with("https://")
+        {
+            problems.push(format!(
+                "KENTICO_BASE_URL='{base_url}' must start with https:// (or http:// locally)"
+            ));
+        }
+        KenticoSettings {
+            base_url,
+            username,
+            password: secret(get, "KENTICO_PASSWORD", problems),
+            order_statuses: get("KENTICO_ORDER_STATUSES"),
+        }
+    });
+    ConnectorSettings {
+        stripe,
+        kentico,
+        flow: flow_settings(get, problems),
+    }
+}
+
+fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
+    let payment_mode = match get("PAYMENT_MODE").as_deref() {
+        None | Some("payment_element") => PaymentMode::PaymentElement,
+        Some("checkout") => PaymentMode::Checkout,
+        Some(other) => {
+            problems.push(format!(
+                "PAYMENT_MODE='{other}' must be payment_element or checkout"
+            ));
+            PaymentMode::PaymentElement
+        }
+    };
+    let capture_method = match get("CAPTURE_METHOD").as_deref() {
+        None => "automatic".to_string(),
+        Some(m @ ("automatic" | "automatic_async" | "manual")) => m.to_string(),
+        Some(other) => {
+            problems.push(format!(
+                "CAPTURE_METHOD='{other}' must be automatic, automatic_async or manual"
+            ));
+            "automatic".to_string()
+        }
+    };
+    let status_mapping = match get("KENTICO_STATUS_MAP") {
+        None => StatusMapping::default(),
+        Some(raw) => StatusMapping::parse(&raw).unwrap_or_else(|mut found| {
+            problems.append(&mut found);
+            StatusMapping::default()
+        }),
+    };
+    let checkout_success_url = get("CHECKOUT_SUCCESS_URL");
+    if payment_mode == PaymentMode::Checkout && checkout_success_url.is_none() {
+        problems.push("CHECKOUT_SUCCESS_URL is required with PAYMENT_MODE=checkout (where Stripe sends the paying customer)".into());
+    }
+    let defaults = FlowSettings::default();
+    FlowSettings {
+        payment_mode,
+        capture_method,
+        automatic_payment_methods: get("AUTOMATIC_PAYMENT_METHODS").as_deref() != Some("false"),
+        checkout_success_url,
+        checkout_cancel_url: get("CHECKOUT_CANCEL_URL"),
+        cancel_status_names: get("KENTICO_CANCELED_STATUSES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or(defaults.cancel_status_names),
+        status_mapping,
+    }
+}
+
+/// A secret from its plain variable, or else from `<NAME>_SECRET_ARN`.
+fn secret(get: &Getter<'_>, name: &str, problems: &mut Vec<String>) -> SecretValue {
     let arn_variable = format!("{name}_SECRET_ARN");
     match (get(name), get(&arn_variable)) {
-        (Some(plain), _) => SecretValue::Plain(crate::secret::SecretString::new(plain)),
+        (Some(plain), _) => SecretValue::Plain(SecretString::new(plain)),
         (None, Some(arn)) if arn.starts_with("arn:") => SecretValue::SecretsManager {
             arn,
             key: name.to_string(),
@@ -254,11 +352,73 @@ fn secret(
             problems.push(format!(
                 "{arn_variable} is not an ARN (arn:aws:secretsmanager:…)"
             ));
-            SecretValue::Plain(crate::secret::SecretString::new(""))
+            SecretValue::Plain(SecretString::new(""))
         }
         (None, None) => {
             problems.push(format!("neither {name} nor {arn_variable} is set"));
-            SecretValue::Plain(crate::secret::SecretString::new(""))
+            SecretValue::Plain(SecretString::new(""))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn a_lambda_worker_lists_every_missing_setting_at_once() {
+        let err = WorkerConfig::from_env(WorkerKind::Payment, &env(&[("PAYMENT_MODE", "iframe")]))
+            .unwrap_err();
+        let text = err.to_string();
+        for expected in [
+            "STRIPE_EVENTS_QUEUE_URL",
+            "STRIPE_EVENTS_DLQ_URL",
+            "IDEMPOTENCY_TABLE_NAME",
+            "neither STRIPE_SECRET_KEY nor STRIPE_SECRET_KEY_SECRET_ARN",
+            "KENTICO_BASE_URL",
+            "KENTICO_USERNAME",
+            "neither KENTICO_PASSWORD nor KENTICO_PASSWORD_SECRET_ARN",
+            "PAYMENT_MODE='iframe'",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn refuses_an_api_key_that_is_not_a_stripe_key_without_printing_it() {
+        let err =
+            serve_settings(&env(&[("STRIPE_SECRET_KEY", "pk_live_publishable")])).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(!err.to_string().contains("pk_live_publishable"));
+    }
+
+    #[test]
+    fn serve_starts_with_no_credentials_and_says_what_is_missing() {
+        let (_, connectors) = serve_settings(&env(&[])).unwrap();
+        assert_eq!(connectors.stripe, None);
+        assert_eq!(connectors.kentico, None);
+        assert_eq!(connectors.missing().len(), 2);
+    }
+
+    #[test]
+    fn serve_requires_the_whole_kentico_connector_once_part_of_it_is_set() {
+        let err = serve_settings(&env(&[("KENTICO_BASE_URL", "https://shop.example/admin")]))
+            .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn checkout_mode_needs_a_success_url() {
+        let err = serve_settings(&env(&[("PAYMENT_MODE", "checkout")])).unwrap_err();
+        assert!(err.problems[0].starts_with("CHECKOUT_SUCCESS_URL is required"));
     }
 }

@@ -1,4 +1,5 @@
-//! Builds a worker's batch processor from the environment: clients, stores, routes.
+//! Builds a worker's batch processor: clients from the connector settings, stores from the
+//! backend (DynamoDB + SQS in Lambda, SQLite in `serve`), routes per worker.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,19 +10,43 @@ use super::order_events::OrderEventHandler;
 use super::payment_events::{EVENT_TYPES, PaymentEventHandler};
 use crate::clock::{Clock, SystemClock};
 use crate::config::secrets::{SecretsManagerReader, SecretsReader, secret_text};
-use crate::config::worker::{WorkerConfig, WorkerKind};
+use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerConfig, WorkerKind};
 use crate::config::{ConfigError, SecretValue, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
 };
 use crate::connectors::stripe::{StripeClient, StripeConfig};
 use crate::idempotency::dynamodb::DynamoDbIdempotencyStore;
-use crate::idempotency::effects::DynamoDbEffectStore;
-use crate::idempotency::{Idempotency, IdempotencyConfig};
-use crate::links::DynamoDbOrderLinkStore;
+use crate::idempotency::effects::{DynamoDbEffectStore, EffectStore};
+use crate::idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
+use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
 use crate::metrics::{EmfMetrics, Metrics};
 use crate::secret::SecretString;
-use crate::worker::{BatchProcessor, ProcessorConfig, Router, SqsMessageSettler};
+use crate::worker::{BatchProcessor, MessageSettler, ProcessorConfig, Router, SqsMessageSettler};
+
+/// Where a worker keeps its state and settles its messages.
+#[derive(Clone)]
+pub struct Stores {
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Recorded side effects.
+    pub effects: Arc<dyn EffectStore>,
+    /// Order links.
+    pub links: Arc<dyn OrderLinkStore>,
+    /// Retry delays and dead letters on the worker's queue.
+    pub settler: Arc<dyn MessageSettler>,
+}
+
+/// The connected outside systems.
+#[derive(Clone)]
+pub struct Clients {
+    /// Stripe's API.
+    pub stripe: StripeClient,
+    /// Kentico's REST service.
+    pub kentico: KenticoClient,
+    /// Kentico status names → IDs (cached).
+    pub statuses: OrderStatusResolver,
+}
 
 /// Builds `kind`'s processor from the process environment and the default AWS configuration,
 /// logging every start-up problem once.
@@ -42,7 +67,7 @@ pub async fn bootstrap(kind: WorkerKind) -> Result<BatchProcessor, StartupError>
     result
 }
 
-/// Builds `kind`'s processor from `env` and `sdk_config` (tests, `serve`).
+/// Builds `kind`'s Lambda processor (DynamoDB, SQS) from `env` and `sdk_config`.
 pub async fn build(
     kind: WorkerKind,
     env: &dyn Fn(&str) -> Option<String>,
@@ -52,36 +77,88 @@ pub async fn build(
 ) -> Result<BatchProcessor, StartupError> {
     let config = WorkerConfig::from_env(kind, env)?;
     let secrets = SecretsManagerReader::new(aws_sdk_secretsmanager::Client::new(sdk_config));
+    let clients = clients(&config.connectors, &secrets).await?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
+    let stores = Stores {
+        idempotency: Arc::new(DynamoDbIdempotencyStore::new(
+            dynamodb.clone(),
+            &config.table,
+        )),
+        effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), &config.table)),
+        links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb, &config.table)),
+        settler: Arc::new(SqsMessageSettler::new(
+            aws_sdk_sqs::Client::new(sdk_config),
+            &config.queue_url,
+            &config.dlq_url,
+        )),
+    };
+    Ok(processor(
+        kind,
+        clients,
+        &config.connectors,
+        stores,
+        &config.runtime,
+        metrics,
+        clock,
+    ))
+}
+
+/// Connects Stripe and Kentico; both must be configured.
+pub async fn clients(
+    settings: &ConnectorSettings,
+    secrets: &dyn SecretsReader,
+) -> Result<Clients, StartupError> {
+    let (Some(stripe), Some(kentico)) = (&settings.stripe, &settings.kentico) else {
+        return Err(StartupError::Config(ConfigError {
+            problems: settings.missing(),
+        }));
+    };
     let stripe = StripeClient::new(StripeConfig {
-        api_base: config.stripe_api_base.clone(),
-        secret_key: resolve(&config.stripe_secret_key, &secrets).await?,
-        api_version: config.stripe_api_version.clone(),
+        api_base: stripe.api_base.clone(),
+        secret_key: resolve(&stripe.secret_key, secrets).await?,
+        api_version: stripe.api_version.clone(),
         timeout: Duration::from_secs(20),
         max_retries: 2,
         retry_base: Duration::from_millis(500),
     })
     .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?;
-    let kentico = KenticoClient::new(KenticoConfig {
-        base_url: config.kentico_base_url.clone(),
-        username: config.kentico_username.clone(),
-        password: resolve(&config.kentico_password, &secrets).await?,
-        timeout: Duration::from_secs(15),
-    })
-    .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?;
-    let overrides = match &config.kentico_order_statuses {
+    let overrides = match &kentico.order_statuses {
         Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
             problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
         })?,
         None => HashMap::new(),
     };
-    let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
-    let ctx = Arc::new(FlowContext {
+    let kentico = KenticoClient::new(KenticoConfig {
+        base_url: kentico.base_url.clone(),
+        username: kentico.username.clone(),
+        password: resolve(&kentico.password, secrets).await?,
+        timeout: Duration::from_secs(15),
+    })
+    .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?;
+    Ok(Clients {
         statuses: OrderStatusResolver::new(kentico.clone(), overrides),
         stripe,
         kentico,
-        links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), &config.table)),
-        effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), &config.table)),
-        settings: config.flow.clone(),
+    })
+}
+
+/// The processor of `kind`: its routes over the clients, guarded by the stores.
+pub fn processor(
+    kind: WorkerKind,
+    clients: Clients,
+    settings: &ConnectorSettings,
+    stores: Stores,
+    runtime: &RuntimeSettings,
+    metrics: Arc<dyn Metrics>,
+    clock: Arc<dyn Clock>,
+) -> BatchProcessor {
+    let ctx = Arc::new(FlowContext {
+        stripe: clients.stripe,
+        kentico: clients.kentico,
+        statuses: clients.statuses,
+        links: stores.links,
+        effects: stores.effects,
+        settings: settings.flow.clone(),
     });
     let router = match kind {
         WorkerKind::Order => {
@@ -100,32 +177,27 @@ pub async fn build(
         }
     };
     let idempotency = Idempotency::new(
-        Arc::new(DynamoDbIdempotencyStore::new(dynamodb, &config.table)),
+        stores.idempotency,
         IdempotencyConfig {
-            expires_after_seconds: config.idempotency_expiry_seconds,
+            expires_after_seconds: runtime.idempotency_expiry_seconds,
             validate_payload: true,
         },
         clock.clone(),
     );
-    let settler = SqsMessageSettler::new(
-        aws_sdk_sqs::Client::new(sdk_config),
-        &config.queue_url,
-        &config.dlq_url,
-    );
     tracing::info!(worker = kind.name(), routes = ?router.event_types(), "worker ready");
-    Ok(BatchProcessor::new(
+    BatchProcessor::new(
         router,
         idempotency,
-        Arc::new(settler),
+        stores.settler,
         metrics,
         clock,
         ProcessorConfig {
             worker: kind.name().to_string(),
-            concurrency: config.concurrency,
-            backoff: config.backoff,
-            max_receive_count: Some(config.max_receive_count),
+            concurrency: runtime.concurrency,
+            backoff: runtime.backoff,
+            max_receive_count: Some(runtime.max_receive_count),
         },
-    ))
+    )
 }
 
 /// The secret's text: the plain value, or read from Secrets Manager (a JSON secret gives the

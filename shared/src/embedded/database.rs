@@ -1,0 +1,219 @@
+//! The SQLite file behind `paybridge serve`: one connection, WAL, fsync on every commit, a versioned schema.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::idempotency::StoreError;
+
+/// How long to wait for the write lock held by another process (an operator's command run next
+/// to a live `serve`) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The schema, one migration per version; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+
+/// The embedded durable store: one SQLite connection shared by every adapter.
+///
+/// Each operation runs on tokio's blocking pool under the mutex (a commit waits for `fsync`,
+/// which must not stall the async workers); writes that must be atomic run in one
+/// `BEGIN IMMEDIATE` transaction.
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteDatabase {
+    /// Opens (or creates, with its parent directories) the database at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let connection = Connection::open(path)
+            .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        Self::prepare(connection)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::prepare(Connection::open_in_memory().map_err(sqlite_error)?)
+    }
+
+    fn prepare(mut connection: Connection) -> Result<Self, StoreError> {
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+        // WAL keeps readers off the writer's back; synchronous=FULL fsyncs the WAL on every
+        // commit, so neither a kill -9 nor a power cut loses a write that was acknowledged.
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(sqlite_error)?;
+        if mode != "wal" && mode != "memory" {
+            tracing::warn!(journal_mode = %mode, "SQLite could not switch to WAL; commits stay durable but slower");
+        }
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(sqlite_error)?;
+        connection
+            .pragma_update(None, "foreign_keys", true)
+            .map_err(sqlite_error)?;
+        migrate(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// The schema version (`PRAGMA user_version`).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)))
+            .await
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction, committed when it returns `Ok`.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.with_connection(|connection| {
+            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `work` (reads in one statement) outside an explicit transaction.
+    pub(crate) async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.with_connection(|connection| work(connection)).await
+    }
+
+    async fn with_connection<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-transaction rolled it back when the transaction dropped: the
+            // connection is consistent, so a poisoned lock is safe to reuse.
+            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut connection)
+        })
+        .await
+        .map_err(|e| StoreError(format!("the database task failed: {e}")))?
+        .map_err(sqlite_error)
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(sqlite_error)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError(format!(
+            "the database has schema version {version} but this paybridge knows only up to {known}: upgrade paybridge"
+        )));
+    }
+    for migration in MIGRATIONS.iter().skip(version.max(0) as usize) {
+        tx.execute_batch(migration).map_err(sqlite_error)?;
+    }
+    tx.pragma_update(None, "user_version", known)
+        .map_err(sqlite_error)?;
+    tx.commit().map_err(sqlite_error)
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError(format!("sqlite: {e}"))
+}
+
+/// Attributes as stored: a JSON object of strings.
+pub(crate) fn attributes_to_json(attributes: &BTreeMap<String, String>) -> rusqlite::Result<String> {
+    serde_json::to_string(attributes).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+}
+
+/// Attributes read back from their JSON object.
+pub(crate) fn attributes_from_json(text: &str) -> rusqlite::Result<BTreeMap<String, String>> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+/// A fresh database in a temporary directory, kept alive by the returned guard.
+#[cfg(test)]
+pub(crate) fn temp_database() -> (tempfile::TempDir, SqliteDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteDatabase::open(&dir.path().join("paybridge.sqlite3")).unwrap();
+    (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opening_creates_the_directories_and_a_durable_wal_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/nested/paybridge.sqlite3");
+
+        let db = SqliteDatabase::open(&path).unwrap();
+
+        assert!(path.exists());
+        let (mode, synchronous, foreign_keys) = db
+            .read(|c| {
+                let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+                let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+                Ok((mode, sync, fk))
+            })
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+        assert_eq!(db.schema_version().await.unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_the_schema_and_a_newer_schema_is_refused() {
+        let (dir, db) = temp_database();
+        let path = dir.path().join("paybridge.sqlite3");
+        db.write(|tx| tx.pragma_update(None, "user_version", 99))
+            .await
+            .unwrap();
+        drop(db);
+
+        let refused = SqliteDatabase::open(&path).unwrap_err();
+
+        assert!(refused.0.contains("upgrade paybridge"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_commits_nothing() {
+        let db = SqliteDatabase::open_in_memory().unwrap();
+
+        let failed = db
+            .write(|tx| {
+                tx.execute("INSERT INTO effects (key, value, recorded_at_ms) VALUES ('k', 'v', 0)", [])?;
+                tx.execute("INSERT INTO no_such_table VALUES (1)", [])
+            })
+            .await;
+
+        assert!(failed.is_err());
+        let count: i64 = db
+            .read(|c| c.query_row("SELECT COUNT(*) FROM effects", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+}

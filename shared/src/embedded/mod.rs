@@ -1,0 +1,1 @@
+//! The embedded durable store behind `paybridge serve` (in progress).
