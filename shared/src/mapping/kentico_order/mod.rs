@@ -110,6 +110,9 @@ impl KenticoOrder {
 
     /// Kentico's line totals must add up to `OrderTotalPrice`, within a cent per line for
     /// per-line rounding; otherwise one of them is wrong and charging either would be a guess.
+    /// Kentico versions and tax settings differ in what `OrderTotalPrice` includes, so the
+    /// lines alone, the lines plus `OrderTotalShipping`, and the lines plus shipping plus
+    /// `OrderTotalTax` are all accepted compositions.
     fn check_items_match_total(&self) -> Result<(), MappingError> {
         let (Some(total_price), Some(line_totals)) = (
             self.total_price,
@@ -127,9 +130,14 @@ impl KenticoOrder {
             .iter()
             .try_fold(Decimal::ZERO, |sum, line| sum.checked_add(*line));
         let tolerance = Decimal::new(1, 2) * Decimal::from(line_totals.len());
-        let within = sum
-            .and_then(|sum| sum.checked_sub(total_price))
-            .is_some_and(|difference| difference.abs() <= tolerance);
+        let shipping = self.total_shipping.unwrap_or(Decimal::ZERO);
+        let tax = self.total_tax.unwrap_or(Decimal::ZERO);
+        let compositions = [Decimal::ZERO, shipping, shipping + tax];
+        let within = compositions.iter().any(|extra| {
+            sum.and_then(|sum| sum.checked_add(*extra))
+                .and_then(|sum| sum.checked_sub(total_price))
+                .is_some_and(|difference| difference.abs() <= tolerance)
+        });
         if within {
             return Ok(());
         }

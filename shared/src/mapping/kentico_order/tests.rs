@@ -102,6 +102,17 @@ fn items_that_do_not_add_up_to_the_total_price_are_refused() {
 }
 
 #[test]
+fn a_total_price_that_includes_shipping_and_tax_is_accepted() {
+    for total in ["129.90", "137.40"] {
+        let order = order_with(|object| {
+            object.insert("OrderTotalTax".into(), json!("7.50"));
+            object.insert("OrderTotalPrice".into(), json!(total));
+        });
+        assert!(order.is_ok(), "{total}: {order:?}");
+    }
+}
+
+#[test]
 fn line_totals_may_differ_from_the_total_by_a_cent_per_line() {
     let order = order_with(|object| {
         object.insert("OrderTotalPrice".into(), json!("119.92"));
