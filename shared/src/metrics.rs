@@ -51,10 +51,13 @@ fn emf_line(
     serde_json::Value::Object(record)
 }
 
-/// Keeps counts in memory, keyed by name and dimensions.
+/// A counter's identity: its name and its dimensions in the order given.
+type CounterKey = (String, Vec<(String, String)>);
+
+/// Keeps counts in memory, keyed by name and dimensions (tests, and `/metrics` in `serve`).
 #[derive(Debug, Default)]
 pub struct InMemoryMetrics {
-    counts: Mutex<BTreeMap<String, u64>>,
+    counts: Mutex<BTreeMap<CounterKey, u64>>,
 }
 
 impl InMemoryMetrics {
@@ -65,16 +68,40 @@ impl InMemoryMetrics {
 
     /// The count for `name` with exactly these dimensions.
     pub fn count(&self, name: &str, dimensions: &[(&str, &str)]) -> u64 {
-        let key = key(name, dimensions);
-        self.lock().get(&key).copied().unwrap_or(0)
+        self.lock()
+            .get(&key(name, dimensions))
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Every count, keyed `name{dim="value",…}` (Prometheus-like), sorted.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.lock().clone()
+    /// Every counter in Prometheus' text format: `WebhookRequests` with `Source` becomes
+    /// `paybridge_webhook_requests_total{source="…"}`.
+    pub fn render_prometheus(&self) -> String {
+        let counts = self.lock();
+        let mut out = String::new();
+        let mut last_name = String::new();
+        for ((name, dimensions), value) in counts.iter() {
+            let metric = format!("paybridge_{}_total", snake_case(name));
+            if *name != last_name {
+                out.push_str(&format!("# TYPE {metric} counter\n"));
+                last_name.clone_from(name);
+            }
+            let labels: Vec<String> = dimensions
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}=\"{}\"",
+                        snake_case(k),
+                        v.replace('\\', "\\\\").replace('"', "\\\"")
+                    )
+                })
+                .collect();
+            out.push_str(&format!("{metric}{{{}}} {value}\n", labels.join(",")));
+        }
+        out
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<CounterKey, u64>> {
         self.counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -87,12 +114,30 @@ impl Metrics for InMemoryMetrics {
     }
 }
 
-fn key(name: &str, dimensions: &[(&str, &str)]) -> String {
-    let labels: Vec<String> = dimensions
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{v}\""))
-        .collect();
-    format!("{name}{{{}}}", labels.join(","))
+fn key(name: &str, dimensions: &[(&str, &str)]) -> CounterKey {
+    (
+        name.to_string(),
+        dimensions
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// `WebhookRequests` → `webhook_requests`, `EventType` → `event_type`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -133,5 +178,23 @@ mod tests {
             1
         );
         assert_eq!(metrics.count("Other", &[]), 0);
+    }
+
+    #[test]
+    fn renders_prometheus_text_with_snake_case_names_and_escaped_labels() {
+        let metrics = InMemoryMetrics::new();
+        metrics.increment(
+            "WorkerMessages",
+            &[("Worker", "order-worker"), ("EventType", "a\"b")],
+        );
+        metrics.increment(
+            "WorkerMessages",
+            &[("Worker", "order-worker"), ("EventType", "a\"b")],
+        );
+        assert_eq!(
+            metrics.render_prometheus(),
+            "# TYPE paybridge_worker_messages_total counter\n\
+             paybridge_worker_messages_total{worker=\"order-worker\",event_type=\"a\\\"b\"} 2\n"
+        );
     }
 }

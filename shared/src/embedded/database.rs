@@ -20,7 +20,7 @@ const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
 ///
 /// Each operation runs on tokio's blocking pool under the mutex (a commit waits for `fsync`,
 /// which must not stall the async workers); writes that must be atomic run in one
-/// `BEGIN IMMEDIATE` transaction.
+/// `BEGIN IMMEDIATE` transaction. Its async methods need a tokio runtime.
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
     connection: Arc<Mutex<Connection>>,
@@ -45,7 +45,9 @@ impl SqliteDatabase {
     }
 
     fn prepare(mut connection: Connection) -> Result<Self, StoreError> {
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(sqlite_error)?;
         // WAL keeps readers off the writer's back; synchronous=FULL fsyncs the WAL on every
         // commit, so neither a kill -9 nor a power cut loses a write that was acknowledged.
         let mode: String = connection
@@ -140,7 +142,9 @@ fn sqlite_error(e: rusqlite::Error) -> StoreError {
 }
 
 /// Attributes as stored: a JSON object of strings.
-pub(crate) fn attributes_to_json(attributes: &BTreeMap<String, String>) -> rusqlite::Result<String> {
+pub(crate) fn attributes_to_json(
+    attributes: &BTreeMap<String, String>,
+) -> rusqlite::Result<String> {
     serde_json::to_string(attributes).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
@@ -188,6 +192,9 @@ mod tests {
     async fn reopening_keeps_the_schema_and_a_newer_schema_is_refused() {
         let (dir, db) = temp_database();
         let path = dir.path().join("paybridge.sqlite3");
+        drop(db);
+        let db = SqliteDatabase::open(&path).unwrap();
+        assert_eq!(db.schema_version().await.unwrap(), MIGRATIONS.len() as i64);
         db.write(|tx| tx.pragma_update(None, "user_version", 99))
             .await
             .unwrap();
@@ -204,7 +211,10 @@ mod tests {
 
         let failed = db
             .write(|tx| {
-                tx.execute("INSERT INTO effects (key, value, recorded_at_ms) VALUES ('k', 'v', 0)", [])?;
+                tx.execute(
+                    "INSERT INTO effects (key, value, recorded_at_ms) VALUES ('k', 'v', 0)",
+                    [],
+                )?;
                 tx.execute("INSERT INTO no_such_table VALUES (1)", [])
             })
             .await;

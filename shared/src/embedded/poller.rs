@@ -1,0 +1,103 @@
+//! The worker loop of `serve`: receive from a [`SqliteQueue`], process, settle, delete — like `SqsPoller`.
+
+use std::sync::Arc;
+
+use super::SqliteQueue;
+use crate::queue::QueueError;
+use crate::worker::{BatchProcessor, BatchReport, DeadLetter, MessageSettler, QueueMessage};
+
+/// Settles failed messages of a [`SqliteQueue`]: a retry delay on the queue, a copy on its DLQ.
+#[derive(Debug, Clone)]
+pub struct SqliteMessageSettler {
+    queue: SqliteQueue,
+}
+
+impl SqliteMessageSettler {
+    /// A settler for messages received from `queue`.
+    pub fn new(queue: SqliteQueue) -> Self {
+        Self { queue }
+    }
+}
+
+#[async_trait::async_trait]
+impl MessageSettler for SqliteMessageSettler {
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
+        if self
+            .queue
+            .change_visibility(&message.receipt_handle, seconds)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(QueueError::Unavailable(format!(
+                "message {} was received again or deleted since; its retry delay was not set",
+                message.message_id
+            )))
+        }
+    }
+
+    /// The original stays on the queue: the poller deletes it, since it is not reported failed.
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError> {
+        self.queue.add_dead_letter(message, failure).await
+    }
+}
+
+/// One embedded queue, one processor: what Lambda's SQS event source mapping does, in process.
+pub struct EmbeddedPoller {
+    queue: SqliteQueue,
+    processor: Arc<BatchProcessor>,
+    /// Messages per receive.
+    pub batch_size: usize,
+    /// How long a received message stays hidden; also the batch's deadline for the
+    /// idempotency guard, so a crashed batch's records and messages free up together.
+    pub visibility_timeout_seconds: u32,
+}
+
+impl EmbeddedPoller {
+    /// A poller with Lambda-like defaults: 10 messages, 60 s per batch. The processor should
+    /// settle with a [`SqliteMessageSettler`] on the same queue.
+    pub fn new(queue: SqliteQueue, processor: Arc<BatchProcessor>) -> Self {
+        Self {
+            queue,
+            processor,
+            batch_size: 10,
+            visibility_timeout_seconds: 60,
+        }
+    }
+
+    /// Receives one batch, processes it and deletes the messages that did not fail. Returns
+    /// at once when nothing is visible: the caller sleeps between empty polls.
+    pub async fn poll_once(&self) -> Result<BatchReport, QueueError> {
+        let messages = self
+            .queue
+            .receive(self.batch_size, self.visibility_timeout_seconds)
+            .await?;
+        if messages.is_empty() {
+            return Ok(BatchReport {
+                outcomes: Vec::new(),
+            });
+        }
+        let receipts: Vec<(String, String)> = messages
+            .iter()
+            .map(|m| (m.message_id.clone(), m.receipt_handle.clone()))
+            .collect();
+        let deadline_ms = self.queue.now_ms() + i64::from(self.visibility_timeout_seconds) * 1000;
+        let report = self.processor.process(messages, deadline_ms).await;
+        let failed = report.batch_item_failures();
+        let done: Vec<String> = receipts
+            .into_iter()
+            .filter(|(id, _)| !failed.contains(id))
+            .map(|(_, receipt)| receipt)
+            .collect();
+        // A message whose delete fails comes back and is answered from its idempotency record.
+        self.queue.delete_many(done).await?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests;
