@@ -22,7 +22,7 @@ start_moto() {
   mkdir -p target
   moto_server -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
   MOTO_PID=$!
-  trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true' EXIT
+  trap 'kill "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
     if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
       # A port taken meanwhile would answer while our moto exits: make sure ours is the one up.

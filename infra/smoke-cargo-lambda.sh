@@ -16,7 +16,13 @@ export STRIPE_WEBHOOK_SECRETS=whsec_paybridge_local_dev_only KENTICO_WEBHOOK_SEC
 
 cargo lambda watch --invoke-port "$port" >"$work/watch.log" 2>&1 &
 watch_pid=$!
-trap 'kill $watch_pid 2>/dev/null; pkill -f "target/debug/(stripe|kentico)-webhook" 2>/dev/null; kill $MOTO_PID 2>/dev/null; true' EXIT
+cleanup() { # every step may find its process gone already: never fail the script here
+  kill "$watch_pid" 2>/dev/null || true
+  pkill -f "target/debug/(stripe|kentico)-webhook" 2>/dev/null || true
+  kill "$MOTO_PID" 2>/dev/null || true
+  wait "$MOTO_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
 for _ in $(seq 1 300); do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.2
