@@ -8,4 +8,6 @@ source infra/lib.sh
 require_stripe_node
 start_moto
 export PAYBRIDGE_TEST_AWS_ENDPOINT="$AWS_ENDPOINT_URL"
+# The serve end-to-end tests run the real `paybridge` binary.
+cargo build -p paybridge-cli
 cargo nextest run --workspace --no-fail-fast "$@"

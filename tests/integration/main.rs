@@ -5,6 +5,7 @@ mod idempotency_dynamodb;
 mod ingress_sqs;
 mod kentico_connector;
 mod order_to_cash;
+mod serve_process;
 mod startup;
 mod stripe_connector;
 mod stripe_library;

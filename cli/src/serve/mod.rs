@@ -1,0 +1,131 @@
+//! `paybridge serve`: the Lambdas' ingress and worker code in one process, on the embedded
+//! store (SQLite) or on AWS (SQS + DynamoDB, e.g. moto), with `/healthz` and `/metrics`.
+
+mod backend;
+mod http;
+mod workers;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use paybridge::clock::SystemClock;
+use paybridge::config::worker::serve_settings;
+use paybridge::metrics::InMemoryMetrics;
+
+pub use backend::Backend;
+
+/// Where queues and state live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// SQLite in `--data-dir`: nothing else to run.
+    Embedded,
+    /// SQS and DynamoDB (names from the environment, endpoint from `AWS_ENDPOINT_URL`).
+    Aws,
+}
+
+/// Arguments of `serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to bind (0.0.0.0 to accept webhooks from other machines).
+    #[arg(long, env = "PAYBRIDGE_HOST", default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Where the embedded store keeps its file.
+    #[arg(long, env = "PAYBRIDGE_DATA_DIR", default_value = ".paybridge")]
+    data_dir: PathBuf,
+    /// embedded (default) or aws (default when AWS_ENDPOINT_URL is set).
+    #[arg(long, value_enum)]
+    backend: Option<BackendKind>,
+    /// How long a received message stays invisible while a worker holds it (seconds).
+    #[arg(
+        long,
+        env = "PAYBRIDGE_VISIBILITY_TIMEOUT_SECONDS",
+        default_value_t = 60
+    )]
+    visibility_timeout: u32,
+}
+
+/// Runs `serve` until SIGTERM or Ctrl-C.
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let (settings, connectors) = serve_settings(&env).map_err(|e| e.to_string())?;
+    let kind = args
+        .backend
+        .unwrap_or(if env("AWS_ENDPOINT_URL").is_some() {
+            BackendKind::Aws
+        } else {
+            BackendKind::Embedded
+        });
+    let metrics = Arc::new(InMemoryMetrics::new());
+    let clock = Arc::new(SystemClock);
+    let backend = Backend::open(kind, &args.data_dir, settings.max_receive_count, &env).await?;
+    let ingress = http::Ingress::build(&backend, &env, metrics.clone(), clock.clone())?;
+    let workers = workers::start(
+        &backend,
+        &settings,
+        &connectors,
+        args.visibility_timeout,
+        metrics.clone(),
+        clock,
+    )
+    .await?;
+
+    let state = http::AppState {
+        ingress,
+        backend: backend.clone(),
+        metrics,
+        workers: workers.status.clone(),
+    };
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    tracing::info!(%address, backend = ?kind, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("no longer accepting webhooks; letting the workers finish their batches");
+    workers.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,316 @@
+//! `paybridge serve` as a real process on loopback, with the Stripe and Kentico fakes: the flow
+//! end to end, graceful shutdown, and a `kill -9` in the middle of a burst that loses nothing.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use integration_tests::fakes::kentico::FakeKentico;
+use integration_tests::fakes::stripe::FakeStripe;
+use integration_tests::{now_unix, unique_name};
+use paybridge::webhook::signature::sign_header;
+use serde_json::{Value, json};
+
+const STRIPE_KEY: &str = "sk_test_paybridge_serve";
+const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
+const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
+
+fn paybridge_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let binary = target.join("paybridge");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p paybridge-cli` (infra/test.sh does)",
+        binary.display()
+    );
+    binary
+}
+
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+struct Setup {
+    stripe: FakeStripe,
+    kentico: FakeKentico,
+    data_dir: PathBuf,
+    port: u16,
+}
+
+impl Setup {
+    async fn new() -> Setup {
+        let data_dir = std::env::temp_dir().join(unique_name("paybridge-serve"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Setup {
+            stripe: FakeStripe::start(STRIPE_KEY).await,
+            kentico: FakeKentico::start("paybridge", "kentico-pass").await,
+            data_dir,
+            port,
+        }
+    }
+
+    async fn serve(&self) -> Serve {
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open({
+                std::fs::create_dir_all(&self.data_dir).unwrap();
+                self.data_dir.join("serve.log")
+            })
+            .unwrap();
+        let child = Command::new(paybridge_binary())
+            .args(["serve", "--port", &self.port.to_string(), "--data-dir"])
+            .arg(&self.data_dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "warn")
+            .env("STRIPE_WEBHOOK_SECRETS", STRIPE_WEBHOOK_SECRET)
+            .env("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET)
+            .env("STRIPE_API_BASE", &self.stripe.base_url)
+            .env("STRIPE_SECRET_KEY", STRIPE_KEY)
+            .env("KENTICO_BASE_URL", &self.kentico.base_url)
+            .env("KENTICO_USERNAME", "paybridge")
+            .env("KENTICO_PASSWORD", "kentico-pass")
+            .env("RETRY_BASE_SECONDS", "1")
+            .env("PAYBRIDGE_VISIBILITY_TIMEOUT_SECONDS", "3")
+            .current_dir(&self.data_dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("paybridge serve starts");
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = client.get(format!("{url}/healthz")).send().await
+                && response.status() == 200
+            {
+                return Serve { child, url };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "paybridge serve did not become healthy; see {}",
+            self.data_dir.join("serve.log").display()
+        );
+    }
+}
+
+fn kentico_order(id: i64) -> Value {
+    json!({"OrderID": id, "OrderGUID": format!("00000000-0000-4000-8000-{id:012}"), "OrderCurrencyCode": "EUR",
+        "OrderGrandTotal": "42.00", "OrderStatusName": "New", "OrderIsPaid": false,
+        "OrderItems": [{"OrderItemSKUName": "Filter Pack", "SKUNumber": "FP-20", "OrderItemUnitCount": 2, "OrderItemUnitPrice": "21.00"}]})
+}
+
+/// POSTs a signed event until it is accepted (202), as Stripe and the Kentico module retry.
+async fn deliver(
+    client: &reqwest::Client,
+    url: &str,
+    path: &str,
+    header: &str,
+    secret: &str,
+    body: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let signature = sign_header(&[secret], now_unix(), body.as_bytes());
+        let sent = client
+            .post(format!("{url}{path}"))
+            .header(header, signature)
+            .body(body.to_string())
+            .send()
+            .await;
+        if let Ok(response) = sent
+            && response.status() == 202
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{path} never accepted the event");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn order_event(order: &Value) -> String {
+    json!({"id": format!("evt-order-{}", order["OrderID"]), "type": "ecommerce.order.created", "created": now_unix(),
+        "site": "DancingGoat", "data": {"object": order}})
+    .to_string()
+}
+
+async fn wait_for(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn serve_runs_order_to_cash_end_to_end_and_stops_gracefully() {
+    let setup = Setup::new().await;
+    let mut serve = setup.serve().await;
+    let client = reqwest::Client::new();
+    let order = kentico_order(1);
+    setup.kentico.add_order(order.clone());
+
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/kentico",
+        "x-kentico-signature",
+        KENTICO_WEBHOOK_SECRET,
+        &order_event(&order),
+    )
+    .await;
+    wait_for("the PaymentIntent", || {
+        setup.stripe.payment_intents().len() == 1
+    })
+    .await;
+    let mut intent = setup.stripe.payment_intents()[0].clone();
+    assert_eq!(intent["amount"], 4200);
+    intent["status"] = json!("succeeded");
+    let event = json!({"id": "evt_serve_1", "object": "event", "type": "payment_intent.succeeded", "created": now_unix(), "data": {"object": intent}}).to_string();
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/stripe",
+        "stripe-signature",
+        STRIPE_WEBHOOK_SECRET,
+        &event,
+    )
+    .await;
+    wait_for("the Paid status", || {
+        setup
+            .kentico
+            .order(1)
+            .is_some_and(|o| o["OrderStatusID"] == 6)
+    })
+    .await;
+
+    let metrics = client
+        .get(format!("{}/metrics", serve.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains(r#"paybridge_webhook_requests_total{source="kentico",outcome="accepted"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"paybridge_worker_messages_total{worker="payment-worker",event_type="payment_intent.succeeded",outcome="done"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"paybridge_queue_messages{queue="kentico-events",state="visible"} 0"#),
+        "{metrics}"
+    );
+
+    // SIGTERM: stop accepting, finish in-flight work, exit 0.
+    let pid = serve.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || serve.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn a_kill_9_during_a_burst_of_200_events_loses_nothing_and_duplicates_nothing() {
+    let setup = Setup::new().await;
+    for id in 1..=200 {
+        setup.kentico.add_order(kentico_order(id));
+    }
+    let mut serve = setup.serve().await;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let url = serve.url.clone();
+    let senders: Vec<_> = (0..8)
+        .map(|lane| {
+            let (url, accepted) = (url.clone(), accepted.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for id in (1..=200).filter(|id| id % 8 == lane) {
+                    let body = order_event(&kentico_order(id));
+                    deliver(
+                        &client,
+                        &url,
+                        "/webhooks/kentico",
+                        "x-kentico-signature",
+                        KENTICO_WEBHOOK_SECRET,
+                        &body,
+                    )
+                    .await;
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+
+    wait_for("a third of the burst", || {
+        accepted.load(Ordering::SeqCst) >= 70
+    })
+    .await;
+    serve.child.kill().expect("SIGKILL");
+    serve.child.wait().unwrap();
+    let restarted = setup.serve().await;
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    wait_for("200 PaymentIntents", || {
+        setup.stripe.payment_intents().len() >= 200
+    })
+    .await;
+    wait_for("200 orders written back", || {
+        (1..=200).all(|id| {
+            setup.kentico.order(id).is_some_and(|o| {
+                o["OrderCustomData"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("StripePaymentIntent"))
+            })
+        })
+    })
+    .await;
+    // Give any duplicate a chance to show up before counting.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let intents = setup.stripe.payment_intents();
+    assert_eq!(intents.len(), 200, "exactly one PaymentIntent per order");
+    let mut orders: Vec<String> = intents
+        .iter()
+        .map(|pi| {
+            pi["metadata"]["kentico_order_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    orders.sort();
+    orders.dedup();
+    assert_eq!(orders.len(), 200, "every order has its own PaymentIntent");
+    drop(restarted);
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
