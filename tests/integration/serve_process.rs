@@ -69,7 +69,7 @@ impl Setup {
                 self.data_dir.join("serve.log")
             })
             .unwrap();
-        let child = Command::new(paybridge_binary())
+        let mut child = Command::new(paybridge_binary())
             .args(["serve", "--port", &self.port.to_string(), "--data-dir"])
             .arg(&self.data_dir)
             .env_clear()
@@ -101,6 +101,8 @@ impl Setup {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "paybridge serve did not become healthy; see {}",
             self.data_dir.join("serve.log").display()

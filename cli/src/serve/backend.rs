@@ -44,7 +44,7 @@ pub enum Backend {
     /// SQS and DynamoDB.
     Aws {
         /// The SDK configuration (endpoint from `AWS_ENDPOINT_URL`).
-        sdk: aws_config::SdkConfig,
+        sdk: Arc<aws_config::SdkConfig>,
         /// Stripe events.
         stripe: AwsQueue,
         /// Kentico events.
@@ -104,7 +104,7 @@ impl Backend {
                         problems.join("\n  - ")
                     ));
                 }
-                let sdk = aws_config::load_from_env().await;
+                let sdk = Arc::new(aws_config::load_from_env().await);
                 Ok(Self::Aws {
                     sdk,
                     stripe,
