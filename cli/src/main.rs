@@ -1,5 +1,6 @@
 //! `paybridge`: run the whole integration on one machine (`serve`) and operate it.
 
+mod dlq;
 mod events;
 mod serve;
 
@@ -20,6 +21,13 @@ enum Command {
     /// Work with sample events (events/*.json).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
+    Dlq {
+        #[command(flatten)]
+        backend: dlq::BackendArgs,
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,14 +39,15 @@ fn main() -> std::process::ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
-        Command::Events(command) => events::run(command),
+        Command::Serve(args) => serve::run(args).map_err(|e| (1, e)),
+        Command::Events(command) => events::run(command).map_err(|e| (1, e)),
+        Command::Dlq { backend, command } => dlq::run(backend, command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
+        Err((code, message)) => {
             eprintln!("paybridge: {message}");
-            std::process::ExitCode::from(1)
+            std::process::ExitCode::from(code)
         }
     }
 }

@@ -4,6 +4,7 @@ mod events_files;
 mod idempotency_dynamodb;
 mod ingress_sqs;
 mod kentico_connector;
+mod operator_cli;
 mod order_to_cash;
 mod serve_process;
 mod startup;

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 const STRIPE_KEY: &str = "sk_test_paybridge_serve";
 const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
-const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
+pub const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
 
-fn paybridge_binary() -> PathBuf {
+pub fn paybridge_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let target = exe
         .parent()
@@ -32,20 +32,20 @@ fn paybridge_binary() -> PathBuf {
     binary
 }
 
-struct Serve {
-    child: Child,
-    url: String,
+pub struct Serve {
+    pub child: Child,
+    pub url: String,
 }
 
-struct Setup {
-    stripe: FakeStripe,
-    kentico: FakeKentico,
-    data_dir: PathBuf,
+pub struct Setup {
+    pub stripe: FakeStripe,
+    pub kentico: FakeKentico,
+    pub data_dir: PathBuf,
     port: u16,
 }
 
 impl Setup {
-    async fn new() -> Setup {
+    pub async fn new() -> Setup {
         let data_dir = std::env::temp_dir().join(unique_name("paybridge-serve"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -60,7 +60,7 @@ impl Setup {
         }
     }
 
-    async fn serve(&self) -> Serve {
+    pub async fn serve(&self) -> Serve {
         let log = std::fs::File::options()
             .create(true)
             .append(true)
@@ -110,14 +110,14 @@ impl Setup {
     }
 }
 
-fn kentico_order(id: i64) -> Value {
+pub fn kentico_order(id: i64) -> Value {
     json!({"OrderID": id, "OrderGUID": format!("00000000-0000-4000-8000-{id:012}"), "OrderCurrencyCode": "EUR",
         "OrderGrandTotal": "42.00", "OrderStatusName": "New", "OrderIsPaid": false,
         "OrderItems": [{"OrderItemSKUName": "Filter Pack", "SKUNumber": "FP-20", "OrderItemUnitCount": 2, "OrderItemUnitPrice": "21.00"}]})
 }
 
 /// POSTs a signed event until it is accepted (202), as Stripe and the Kentico module retry.
-async fn deliver(
+pub async fn deliver(
     client: &reqwest::Client,
     url: &str,
     path: &str,
@@ -144,13 +144,13 @@ async fn deliver(
     }
 }
 
-fn order_event(order: &Value) -> String {
+pub fn order_event(order: &Value) -> String {
     json!({"id": format!("evt-order-{}", order["OrderID"]), "type": "ecommerce.order.created", "created": now_unix(),
         "site": "DancingGoat", "data": {"object": order}})
     .to_string()
 }
 
-async fn wait_for(what: &str, condition: impl Fn() -> bool) {
+pub async fn wait_for(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -1,7 +1,7 @@
 //! `paybridge serve`: the Lambdas' ingress and worker code in one process, on the embedded
 //! store (SQLite) or on AWS (SQS + DynamoDB, e.g. moto), with `/healthz` and `/metrics`.
 
-mod backend;
+pub mod backend;
 mod http;
 mod workers;
 

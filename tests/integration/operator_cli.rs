@@ -1,0 +1,188 @@
+//! `paybridge dlq …` as an operator runs it, on the embedded store and on SQS (moto).
+
+use std::process::{Command, Output};
+
+use integration_tests::{moto, sqs};
+use serde_json::{Value, json};
+
+use crate::serve_process::{
+    KENTICO_WEBHOOK_SECRET, Setup, deliver, kentico_order, order_event, paybridge_binary, wait_for,
+};
+
+fn paybridge(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(paybridge_binary());
+    command.args(args).env_remove("AWS_ENDPOINT_URL");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("paybridge runs")
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_lists_shows_redrives_and_purges_dead_letters_of_the_embedded_store() {
+    let setup = Setup::new().await;
+    let serve = setup.serve().await;
+    let mut bad = kentico_order(7);
+    bad["OrderCurrencyCode"] = json!("US Dollar");
+    setup.kentico.add_order(bad.clone());
+    deliver(
+        &reqwest::Client::new(),
+        &serve.url,
+        "/webhooks/kentico",
+        "x-kentico-signature",
+        KENTICO_WEBHOOK_SECRET,
+        &order_event(&bad),
+    )
+    .await;
+    let data_dir = setup.data_dir.to_string_lossy().to_string();
+    let dir = ["--backend", "embedded", "--data-dir", data_dir.as_str()];
+    let list = |extra: &[&str]| paybridge(&[&["dlq", "list"], &dir[..], extra].concat(), &[]);
+    wait_for("the dead letter", || {
+        !json_lines(&list(&["--json"])).is_empty()
+    })
+    .await;
+
+    let listed = json_lines(&list(&["--json"]));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["queue"], "kentico");
+    assert_eq!(listed[0]["attributes"]["failure_kind"], "mapping_mismatch");
+    assert_eq!(listed[0]["attributes"]["failure_suggestion"], "USD");
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let table = String::from_utf8_lossy(&list(&[]).stdout).to_string();
+    assert!(
+        table.contains(&id) && table.contains("mapping_mismatch"),
+        "{table}"
+    );
+
+    let show = paybridge(&[&["dlq", "show", &id], &dir[..]].concat(), &[]);
+    assert!(show.status.success());
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("did you mean USD?")
+            && shown.contains("\"OrderCurrencyCode\": \"US Dollar\""),
+        "{shown}"
+    );
+    let missing = paybridge(&[&["dlq", "show", "no-such-id"], &dir[..]].concat(), &[]);
+    assert_eq!(missing.status.code(), Some(3));
+
+    // Redriven, the event runs again (and, still unmappable, comes back with its reason).
+    let redrive = paybridge(&[&["dlq", "redrive", &id], &dir[..]].concat(), &[]);
+    assert!(
+        redrive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&redrive.stderr)
+    );
+    wait_for("the second dead letter", || {
+        json_lines(&list(&["--json"]))
+            .iter()
+            .any(|e| e["id"] != id.as_str())
+    })
+    .await;
+    let again = json_lines(&list(&["--json"]));
+    assert_eq!(again.len(), 1);
+
+    let second = again[0]["id"].as_str().unwrap().to_string();
+    let refused = paybridge(&[&["dlq", "purge", &second], &dir[..]].concat(), &[]);
+    assert!(!refused.status.success(), "purging asks for confirmation");
+    let purged = paybridge(
+        &[&["dlq", "purge", &second, "--yes"], &dir[..]].concat(),
+        &[],
+    );
+    assert!(purged.status.success());
+    assert!(json_lines(&list(&["--json"])).is_empty());
+    drop(serve);
+}
+
+#[tokio::test]
+async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
+    let client = aws_sdk_sqs::Client::new(&moto::sdk_config().await);
+    let (stripe_queue, stripe_dlq) =
+        sqs::create_queue_with_dlq(&client, "cli-stripe", 25, 30).await;
+    let (kentico_queue, kentico_dlq) =
+        sqs::create_queue_with_dlq(&client, "cli-kentico", 25, 30).await;
+    for id in ["evt_a", "evt_b"] {
+        sqs::send(
+            &client,
+            &stripe_dlq,
+            &format!(r#"{{"event_id":"{id}"}}"#),
+            &[
+                ("source", "stripe"),
+                ("event_id", id),
+                ("event_type", "payment_intent.succeeded"),
+                ("failure_kind", "kentico_rejected"),
+                ("failure_reason", "Kentico answered 400"),
+            ],
+        )
+        .await;
+    }
+    let endpoint = moto::endpoint();
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
+        ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
+        ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
+        ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
+        ("IDEMPOTENCY_TABLE_NAME", "unused-here"),
+    ];
+
+    let listed = json_lines(&paybridge(
+        &["dlq", "list", "--backend", "aws", "--json"],
+        &env,
+    ));
+    assert_eq!(listed.len(), 2);
+    let id_of = |event: &str| {
+        listed
+            .iter()
+            .find(|e| e["attributes"]["event_id"] == event)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let redrive = paybridge(
+        &["dlq", "redrive", "--backend", "aws", &id_of("evt_a")],
+        &env,
+    );
+    assert!(
+        redrive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&redrive.stderr)
+    );
+    let purge = paybridge(
+        &["dlq", "purge", "--backend", "aws", "--yes", &id_of("evt_b")],
+        &env,
+    );
+    assert!(
+        purge.status.success(),
+        "{}",
+        String::from_utf8_lossy(&purge.stderr)
+    );
+
+    let back = sqs::receive_all(&client, &stripe_queue).await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        back[0].attributes.get("event_id").map(String::as_str),
+        Some("evt_a")
+    );
+    assert!(
+        !back[0].attributes.contains_key("failure_kind"),
+        "failure attributes are dropped on redrive"
+    );
+    assert!(
+        json_lines(&paybridge(
+            &["dlq", "list", "--backend", "aws", "--json"],
+            &env
+        ))
+        .is_empty()
+    );
+}
