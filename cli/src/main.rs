@@ -1,6 +1,7 @@
 //! `paybridge`: run the whole integration on one machine (`serve`) and operate it.
 
 mod dlq;
+mod doctor;
 mod events;
 mod serve;
 
@@ -21,6 +22,8 @@ enum Command {
     /// Work with sample events (events/*.json).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Check configuration and reachability (Stripe, Kentico, queues, table) and say what to fix.
+    Doctor(doctor::DoctorArgs),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args).map_err(|e| (1, e)),
         Command::Events(command) => events::run(command).map_err(|e| (1, e)),
         Command::Dlq { backend, command } => dlq::run(backend, command),
+        Command::Doctor(args) => doctor::run(args).map_err(|e| (1, e)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -25,7 +25,7 @@ fn json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_lists_shows_redrives_and_purges_dead_letters_of_the_embedded_store() {
     let setup = Setup::new().await;
     let serve = setup.serve().await;
@@ -100,7 +100,7 @@ async fn an_operator_lists_shows_redrives_and_purges_dead_letters_of_the_embedde
     drop(serve);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
     let client = aws_sdk_sqs::Client::new(&moto::sdk_config().await);
     let (stripe_queue, stripe_dlq) =
@@ -184,5 +184,60 @@ async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
             &env
         ))
         .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
+    let setup = Setup::new().await;
+    let data_dir = setup.data_dir.to_string_lossy().to_string();
+    let good = [
+        ("STRIPE_WEBHOOK_SECRETS", "whsec_doctor"),
+        ("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET),
+        ("STRIPE_API_BASE", setup.stripe.base_url.as_str()),
+        ("STRIPE_SECRET_KEY", "sk_test_paybridge_serve"),
+        ("KENTICO_BASE_URL", setup.kentico.base_url.as_str()),
+        ("KENTICO_USERNAME", "paybridge"),
+        ("KENTICO_PASSWORD", "kentico-pass"),
+    ];
+    let doctor = |env: &[(&str, &str)]| {
+        paybridge(
+            &[
+                "doctor",
+                "--backend",
+                "embedded",
+                "--data-dir",
+                &data_dir,
+                "--json",
+            ],
+            env,
+        )
+    };
+
+    let healthy = doctor(&good);
+    assert!(
+        healthy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&healthy.stdout)
+    );
+    let checks = json_lines(&healthy);
+    assert!(checks.iter().all(|c| c["ok"] == true), "{checks:?}");
+    assert!(checks.iter().any(|c| c["check"] == "kentico statuses"));
+
+    let mut broken = good.to_vec();
+    broken[3] = ("STRIPE_SECRET_KEY", "sk_test_revoked");
+    broken[6] = ("KENTICO_PASSWORD", "wrong");
+    let sick = doctor(&broken);
+    assert_eq!(sick.status.code(), Some(1));
+    let failed: Vec<String> = json_lines(&sick)
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["check"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(failed, ["stripe api", "kentico rest", "kentico statuses"]);
+    let text = String::from_utf8_lossy(&sick.stdout);
+    assert!(
+        !text.contains("sk_test_revoked") && !text.contains("\"wrong\""),
+        "secrets leaked: {text}"
     );
 }

@@ -28,7 +28,19 @@ pub struct BackendArgs {
         default_value = ".paybridge",
         global = true
     )]
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl BackendArgs {
+    /// The chosen backend: `--backend`, else aws when `AWS_ENDPOINT_URL` is set, else embedded.
+    pub fn kind(&self) -> BackendKind {
+        let aws = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty());
+        self.backend.unwrap_or(if aws {
+            BackendKind::Aws
+        } else {
+            BackendKind::Embedded
+        })
+    }
 }
 
 /// `dlq` subcommands.
@@ -114,14 +126,7 @@ pub fn run(backend: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)
 
 async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let kind = args
-        .backend
-        .unwrap_or(if env("AWS_ENDPOINT_URL").is_some() {
-            BackendKind::Aws
-        } else {
-            BackendKind::Embedded
-        });
-    let backend = Backend::open(kind, &args.data_dir, u32::MAX, &env)
+    let backend = Backend::open(args.kind(), &args.data_dir, u32::MAX, &env)
         .await
         .map_err(|e| (1, e))?;
     let dlq: Box<dyn DeadLetters> = match &backend {

@@ -3,7 +3,7 @@
 
 pub mod backend;
 mod http;
-mod workers;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -102,7 +102,7 @@ pub async fn start(
 }
 
 /// Secrets Manager only when a secret is given by ARN: a purely local `serve` never touches AWS.
-async fn secrets_reader(connectors: &ConnectorSettings) -> Box<dyn SecretsReader> {
+pub async fn secrets_reader(connectors: &ConnectorSettings) -> Box<dyn SecretsReader> {
     let by_arn =
         |value: Option<&SecretValue>| matches!(value, Some(SecretValue::SecretsManager { .. }));
     if by_arn(connectors.stripe.as_ref().map(|s| &s.secret_key))
