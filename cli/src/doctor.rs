@@ -1,6 +1,6 @@
 //! `paybridge doctor`: checks configuration and reachability, and says what to fix.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use clap::Args;
 use paybridge::config::worker::serve_settings;
@@ -56,7 +56,7 @@ pub fn run(args: DoctorArgs) -> Result<(), String> {
     }
 }
 
-async fn checks(kind: &BackendKind, data_dir: &PathBuf) -> Vec<Check> {
+async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let mut checks = Vec::new();
     let mut check = |name, result: Result<String, String>| {
