@@ -3,7 +3,9 @@
 mod dlq;
 mod doctor;
 mod events;
+mod replay;
 mod serve;
+mod trace;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,10 @@ enum Command {
     /// Work with sample events (events/*.json).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Re-enqueue stored events (`--event-id` or `--order-id`); side effects stay exactly once.
+    Replay(replay::ReplayArgs),
+    /// What happened to one order: its PaymentIntent, every event and outcome, dead letters.
+    Trace(trace::TraceArgs),
     /// Check configuration and reachability (Stripe, Kentico, queues, table) and say what to fix.
     Doctor(doctor::DoctorArgs),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
@@ -46,6 +52,8 @@ fn main() -> std::process::ExitCode {
         Command::Events(command) => events::run(command).map_err(|e| (1, e)),
         Command::Dlq { backend, command } => dlq::run(backend, command),
         Command::Doctor(args) => doctor::run(args).map_err(|e| (1, e)),
+        Command::Replay(args) => replay::run(args),
+        Command::Trace(args) => trace::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

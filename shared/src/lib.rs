@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod flows;
 pub mod idempotency;
 pub mod ingress;
+pub mod journal;
 pub mod links;
 pub mod mapping;
 pub mod metrics;

@@ -241,3 +241,124 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
         "secrets leaked: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_shows_an_orders_history_and_replay_repairs_without_duplicating() {
+    let setup = Setup::new().await;
+    let serve = setup.serve().await;
+    let client = reqwest::Client::new();
+    let order = kentico_order(11);
+    setup.kentico.add_order(order.clone());
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/kentico",
+        "x-kentico-signature",
+        KENTICO_WEBHOOK_SECRET,
+        &order_event(&order),
+    )
+    .await;
+    wait_for("the PaymentIntent", || {
+        setup.stripe.payment_intents().len() == 1
+    })
+    .await;
+    let mut intent = setup.stripe.payment_intents()[0].clone();
+    intent["status"] = json!("succeeded");
+    let paid = json!({"id": "evt_trace_paid", "object": "event", "type": "payment_intent.succeeded", "created": integration_tests::now_unix(), "data": {"object": intent}}).to_string();
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/stripe",
+        "stripe-signature",
+        "whsec_paybridge_serve",
+        &paid,
+    )
+    .await;
+    wait_for("Paid", || {
+        setup
+            .kentico
+            .order(11)
+            .is_some_and(|o| o["OrderStatusID"] == 6)
+    })
+    .await;
+    let data_dir = setup.data_dir.to_string_lossy().to_string();
+    let dir = ["--backend", "embedded", "--data-dir", data_dir.as_str()];
+
+    let trace = paybridge(
+        &[&["trace", "--order-id", "11", "--json"], &dir[..]].concat(),
+        &[],
+    );
+    assert!(
+        trace.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trace.stderr)
+    );
+    let traced: Value = serde_json::from_slice(&trace.stdout).unwrap();
+    assert_eq!(traced["link"]["payment_intent"], intent["id"]);
+    assert_eq!(traced["link"]["status"], "Paid");
+    let events: Vec<(String, String)> = traced["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event_type"].as_str().unwrap().to_string(),
+                e["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("ecommerce.order.created".to_string(), "done".to_string()),
+            ("payment_intent.succeeded".to_string(), "done".to_string())
+        ]
+    );
+    let text = paybridge(&[&["trace", "--order-id", "11"], &dir[..]].concat(), &[]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("status Paid (rank 60)"));
+    assert_eq!(
+        paybridge(&[&["trace", "--order-id", "999"], &dir[..]].concat(), &[])
+            .status
+            .code(),
+        Some(3)
+    );
+
+    // Someone reset the order in Kentico: replaying its events writes it again, charges nothing new.
+    let writes_before = setup
+        .kentico
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
+    let replay = paybridge(&[&["replay", "--order-id", "11"], &dir[..]].concat(), &[]);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    wait_for("the replayed write-backs", || {
+        setup
+            .kentico
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT")
+            .count()
+            >= writes_before + 2
+    })
+    .await;
+    assert_eq!(
+        setup.stripe.payment_intents().len(),
+        1,
+        "a replay never creates a second PaymentIntent"
+    );
+    assert_eq!(
+        paybridge(
+            &[&["replay", "--event-id", "evt_nowhere"], &dir[..]].concat(),
+            &[]
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    drop(serve);
+}

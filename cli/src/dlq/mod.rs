@@ -109,7 +109,7 @@ impl Entry {
 
 /// The DLQ operations both backends offer.
 #[async_trait::async_trait]
-trait DeadLetters {
+pub trait DeadLetters {
     async fn list(&self, source: Option<Source>, limit: usize) -> Result<Vec<Entry>, String>;
     async fn redrive(&self, ids: &[String]) -> Result<usize, String>;
     async fn purge(&self, ids: &[String]) -> Result<usize, String>;
@@ -248,6 +248,28 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
                 Ok(())
             }
         }
+    }
+}
+
+/// The DLQs of `backend`.
+pub fn dead_letters(backend: &Backend) -> Box<dyn DeadLetters> {
+    match backend {
+        Backend::Embedded {
+            stripe, kentico, ..
+        } => Box::new(embedded::EmbeddedDeadLetters::new(
+            stripe.clone(),
+            kentico.clone(),
+        )),
+        Backend::Aws {
+            sdk,
+            stripe,
+            kentico,
+            ..
+        } => Box::new(sqs::SqsDeadLetters::new(
+            sdk,
+            stripe.clone(),
+            kentico.clone(),
+        )),
     }
 }
 

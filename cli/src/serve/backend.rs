@@ -6,12 +6,13 @@ use std::sync::Arc;
 use aws_sdk_sqs::types::QueueAttributeName;
 use paybridge::config::worker::WorkerKind;
 use paybridge::embedded::{
-    SqliteDatabase, SqliteEffectStore, SqliteIdempotencyStore, SqliteMessageSettler,
-    SqliteOrderLinkStore, SqliteQueue,
+    SqliteDatabase, SqliteEffectStore, SqliteEventJournal, SqliteIdempotencyStore,
+    SqliteMessageSettler, SqliteOrderLinkStore, SqliteQueue,
 };
 use paybridge::flows::bootstrap::Stores;
 use paybridge::idempotency::dynamodb::DynamoDbIdempotencyStore;
 use paybridge::idempotency::effects::DynamoDbEffectStore;
+use paybridge::journal::{DynamoDbEventJournal, EventJournal};
 use paybridge::links::DynamoDbOrderLinkStore;
 use paybridge::queue::{QueuePublisher, SqsQueuePublisher};
 use paybridge::webhook::Source;
@@ -203,6 +204,7 @@ impl Backend {
                     effects: Arc::new(SqliteEffectStore::new(db.clone())),
                     links: Arc::new(SqliteOrderLinkStore::new(db.clone())),
                     settler: Arc::new(SqliteMessageSettler::new(queue.clone())),
+                    journal: Arc::new(SqliteEventJournal::new(db.clone())),
                 }
             }
             Self::Aws {
@@ -220,7 +222,8 @@ impl Backend {
                 Stores {
                     idempotency: Arc::new(DynamoDbIdempotencyStore::new(dynamodb.clone(), table)),
                     effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
-                    links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb, table)),
+                    links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
+                    journal: Arc::new(DynamoDbEventJournal::new(dynamodb, table)),
                     settler: Arc::new(SqsMessageSettler::new(
                         aws_sdk_sqs::Client::new(sdk),
                         &queue.url,
@@ -228,6 +231,17 @@ impl Backend {
                     )),
                 }
             }
+        }
+    }
+
+    /// The event journal (what `trace` shows and `replay` re-enqueues).
+    pub fn journal(&self) -> Arc<dyn EventJournal> {
+        match self {
+            Self::Embedded { db, .. } => Arc::new(SqliteEventJournal::new(db.clone())),
+            Self::Aws { sdk, table, .. } => Arc::new(DynamoDbEventJournal::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                table,
+            )),
         }
     }
 

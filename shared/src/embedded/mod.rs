@@ -7,6 +7,7 @@
 mod database;
 mod dead_letters;
 mod idempotency;
+mod journal;
 mod links;
 mod poller;
 mod queue;
@@ -14,6 +15,7 @@ mod queue;
 pub use database::SqliteDatabase;
 pub use dead_letters::DeadLetterEntry;
 pub use idempotency::{SqliteEffectStore, SqliteIdempotencyStore};
+pub use journal::SqliteEventJournal;
 pub use links::SqliteOrderLinkStore;
 pub use poller::{EmbeddedPoller, SqliteMessageSettler};
 pub use queue::{KIND_MAX_RECEIVE_COUNT_EXCEEDED, SqliteQueue};

@@ -19,6 +19,7 @@ use crate::connectors::stripe::{StripeClient, StripeConfig};
 use crate::idempotency::dynamodb::DynamoDbIdempotencyStore;
 use crate::idempotency::effects::{DynamoDbEffectStore, EffectStore};
 use crate::idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
+use crate::journal::{DynamoDbEventJournal, EventJournal};
 use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
 use crate::metrics::{EmfMetrics, Metrics};
 use crate::secret::SecretString;
@@ -35,6 +36,8 @@ pub struct Stores {
     pub links: Arc<dyn OrderLinkStore>,
     /// Retry delays and dead letters on the worker's queue.
     pub settler: Arc<dyn MessageSettler>,
+    /// What happened to each event (trace, replay).
+    pub journal: Arc<dyn EventJournal>,
 }
 
 /// The connected outside systems.
@@ -85,7 +88,8 @@ pub async fn build(
             &config.table,
         )),
         effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), &config.table)),
-        links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb, &config.table)),
+        links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), &config.table)),
+        journal: Arc::new(DynamoDbEventJournal::new(dynamodb, &config.table)),
         settler: Arc::new(SqsMessageSettler::new(
             aws_sdk_sqs::Client::new(sdk_config),
             &config.queue_url,
@@ -198,6 +202,7 @@ pub fn processor(
             max_receive_count: Some(runtime.max_receive_count),
         },
     )
+    .with_journal(stores.journal)
 }
 
 /// The secret's text: the plain value, or read from Secrets Manager (a JSON secret gives the

@@ -9,10 +9,14 @@ use super::settle::{DeadLetter, MessageSettler};
 use super::{Backoff, Handled, HandlerError, METRIC_WORKER_MESSAGES, QueueMessage, Router};
 use crate::clock::{Clock, rfc3339_millis};
 use crate::idempotency::{Guarded, Idempotency, IdempotencyError};
+use crate::journal::{EventJournal, JournalEntry};
 use crate::metrics::Metrics;
 use crate::queue::QueueEnvelope;
 
 const IGNORED_PREFIX: &str = "ignored:";
+/// A message attribute that makes a replayed event run again under a fresh idempotency key
+/// (its side effects stay guarded by their business keys).
+pub const ATTRIBUTE_REPLAY: &str = "replay";
 const DONE_PREFIX: &str = "done:";
 
 /// How a processor runs.
@@ -107,12 +111,14 @@ pub struct BatchProcessor {
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
     config: ProcessorConfig,
+    journal: Option<Arc<dyn EventJournal>>,
 }
 
 struct Decoded {
     index: usize,
     message: QueueMessage,
     envelope: Result<QueueEnvelope, String>,
+    business_key: String,
 }
 
 impl BatchProcessor {
@@ -132,7 +138,14 @@ impl BatchProcessor {
             metrics,
             clock,
             config,
+            journal: None,
         }
+    }
+
+    /// Records every outcome in `journal` (for `paybridge trace` and `replay`).
+    pub fn with_journal(mut self, journal: Arc<dyn EventJournal>) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// Processes a batch. `deadline_ms` (unix ms) is when this invocation certainly ends.
@@ -165,11 +178,10 @@ impl BatchProcessor {
                     .router
                     .handler(&envelope.event_type)
                     .and_then(|handler| handler.business_key(envelope))
-                    .map(|key| format!("key:{key}"))
                     .unwrap_or_else(|| format!("event:{}:{}", envelope.source, envelope.event_id)),
                 Err(_) => format!("message:{}", message.message_id),
             };
-            let slot = *by_key.entry(key).or_insert_with(|| {
+            let slot = *by_key.entry(key.clone()).or_insert_with(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
             });
@@ -177,6 +189,7 @@ impl BatchProcessor {
                 index,
                 message,
                 envelope,
+                business_key: key,
             });
         }
         groups
@@ -205,6 +218,7 @@ impl BatchProcessor {
                 blocked_by = Some(decoded.message.message_id.clone());
             }
             self.record(&decoded, &outcome);
+            self.journal(&decoded, &outcome).await;
             results.push((decoded.index, decoded.message.message_id, outcome));
         }
         results
@@ -226,10 +240,13 @@ impl BatchProcessor {
                 envelope.event_type
             ));
         };
-        let key = format!(
+        let mut key = format!(
             "{}#{}#{}",
             self.config.worker, envelope.source, envelope.event_id
         );
+        if let Some(replay) = message.attributes.get(ATTRIBUTE_REPLAY) {
+            key.push_str(&format!("#replay-{replay}"));
+        }
         let guarded = self
             .idempotency
             .run(
@@ -319,6 +336,40 @@ impl BatchProcessor {
                 kind: kind.to_string(),
                 error: error.to_string(),
             },
+        }
+    }
+
+    async fn journal(&self, decoded: &Decoded, outcome: &MessageOutcome) {
+        let (Some(journal), Ok(envelope)) = (&self.journal, &decoded.envelope) else {
+            return;
+        };
+        let detail = match outcome {
+            MessageOutcome::Done | MessageOutcome::Duplicate => String::new(),
+            MessageOutcome::Ignored(reason) => reason.clone(),
+            MessageOutcome::Retry {
+                reason,
+                after_seconds,
+            } => format!("{reason} (again in {after_seconds} s)"),
+            MessageOutcome::DeadLettered { kind, reason } => format!("{kind}: {reason}"),
+            MessageOutcome::DeadLetterFailed { kind, error } => {
+                format!("{kind}: the DLQ refused it: {error}")
+            }
+        };
+        let entry = JournalEntry {
+            at: rfc3339_millis(self.clock.now()),
+            source: envelope.source.to_string(),
+            event_id: envelope.event_id.clone(),
+            event_type: envelope.event_type.clone(),
+            worker: self.config.worker.clone(),
+            outcome: outcome.label().to_string(),
+            detail,
+            receive_count: decoded.message.receive_count,
+        };
+        if let Err(error) = journal
+            .record(&decoded.business_key, &entry, &decoded.message.body)
+            .await
+        {
+            tracing::warn!(event_id = %envelope.event_id, %error, "could not journal the outcome; the message is unaffected");
         }
     }
 

@@ -249,3 +249,27 @@ async fn a_permanent_failure_the_dlq_refuses_stays_on_the_queue() {
     assert_eq!(report.batch_item_failures(), ["m-p"]);
     assert_eq!(report.outcomes[0].1.label(), "dead_letter_failed");
 }
+
+#[tokio::test]
+async fn a_replayed_message_runs_again_under_a_fresh_idempotency_key() {
+    let h = harness(None);
+    h.processor
+        .process(vec![message("e1", "test.event", "{}", 1)], NOW * 1000)
+        .await;
+    let mut replayed = message("e1", "test.event", "{}", 1);
+    replayed
+        .attributes
+        .insert(ATTRIBUTE_REPLAY.to_string(), "1700000000000".to_string());
+    let report = h
+        .processor
+        .process(vec![replayed.clone()], NOW * 1000)
+        .await;
+    let again = h.processor.process(vec![replayed], NOW * 1000).await;
+    assert_eq!(report.outcomes[0].1, MessageOutcome::Done);
+    assert_eq!(
+        again.outcomes[0].1,
+        MessageOutcome::Duplicate,
+        "the same replay is itself idempotent"
+    );
+    assert_eq!(h.handler.ran.lock().unwrap().len(), 2);
+}

@@ -1,0 +1,138 @@
+//! `paybridge trace --order-id`: what happened to one order — its Stripe side, every event with
+//! each delivery's outcome and time, and anything in a dead-letter queue.
+
+use clap::Args;
+use paybridge::config::worker::WorkerKind;
+use serde_json::{Value, json};
+
+use crate::dlq::{BackendArgs, EXIT_NOT_FOUND, dead_letters};
+use crate::serve::Backend;
+
+/// Arguments of `trace`.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// The Kentico OrderID.
+    #[arg(long)]
+    order_id: i64,
+    /// JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `trace`.
+pub fn run(args: TraceArgs) -> Result<(), (u8, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (1, e.to_string()))?;
+    runtime.block_on(trace(args))
+}
+
+/// Whether a queue envelope concerns `order_id` (a Kentico order event or a Stripe event whose
+/// object carries the order's metadata).
+fn concerns(body: &str, order_id: i64) -> bool {
+    let Ok(envelope) = serde_json::from_str::<Value>(body) else {
+        return false;
+    };
+    let object = &envelope["payload"]["data"]["object"];
+    object["OrderID"].as_i64() == Some(order_id)
+        || object["OrderID"].as_str() == Some(&order_id.to_string())
+        || object["metadata"]["kentico_order_id"].as_str() == Some(&order_id.to_string())
+}
+
+async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let backend = Backend::open(args.backend.kind(), &args.backend.data_dir, u32::MAX, &env)
+        .await
+        .map_err(|e| (1, e))?;
+    let fail = |e: String| (1, e);
+    let link = backend
+        .stores(WorkerKind::Order)
+        .links
+        .by_order(args.order_id)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let events = backend
+        .journal()
+        .entries(&format!("order:{}", args.order_id))
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let dead: Vec<_> = dead_letters(&backend)
+        .list(None, usize::MAX)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .filter(|e| concerns(&e.body, args.order_id))
+        .collect();
+    if link.is_none() && events.is_empty() && dead.is_empty() {
+        return Err((
+            EXIT_NOT_FOUND,
+            format!("nothing is known about order {}", args.order_id),
+        ));
+    }
+    if args.json {
+        let link = link.map(|l| {
+            json!({"order_guid": l.order_guid, "site": l.site, "payment_intent": l.payment_intent_id,
+                "checkout_session": l.checkout_session_id, "amount": l.amount, "currency": l.currency,
+                "status": l.status_name, "status_rank": l.status_rank})
+        });
+        let output = json!({"order_id": args.order_id, "link": link, "events": events, "dead_letters": dead});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output).map_err(|e| fail(e.to_string()))?
+        );
+        return Ok(());
+    }
+    println!("order {}", args.order_id);
+    match &link {
+        Some(l) => println!(
+            "  payment intent {}  amount {} {}  status {} (rank {})",
+            l.payment_intent_id
+                .as_deref()
+                .or(l.checkout_session_id.as_deref())
+                .unwrap_or("-"),
+            l.amount
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
+            l.currency.as_deref().unwrap_or(""),
+            l.status_name.as_deref().unwrap_or("none yet"),
+            l.status_rank
+        ),
+        None => println!("  no PaymentIntent recorded"),
+    }
+    println!(
+        "\n{:<25} {:<8} {:<40} {:<15} {:<20} DETAIL",
+        "AT", "SOURCE", "EVENT", "WORKER", "OUTCOME (DELIVERY)"
+    );
+    for e in &events {
+        println!(
+            "{:<25} {:<8} {:<40} {:<15} {:<20} {}",
+            e.at,
+            e.source,
+            format!("{} {}", e.event_type, e.event_id),
+            e.worker,
+            format!("{} (#{})", e.outcome, e.receive_count),
+            e.detail
+        );
+    }
+    if !dead.is_empty() {
+        println!("\nin a dead-letter queue:");
+        for d in &dead {
+            println!(
+                "  {}  {}  {}",
+                d.id,
+                d.attributes
+                    .get("failure_kind")
+                    .map(String::as_str)
+                    .unwrap_or(""),
+                d.attributes
+                    .get("failure_reason")
+                    .map(String::as_str)
+                    .unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}

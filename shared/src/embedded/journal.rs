@@ -1,0 +1,133 @@
+//! The event journal in SQLite (`journal_entries`, `journal_envelopes`).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteDatabase;
+use crate::idempotency::StoreError;
+use crate::journal::{EventJournal, JournalEntry};
+
+/// The SQLite adapter.
+#[derive(Debug, Clone)]
+pub struct SqliteEventJournal {
+    db: SqliteDatabase,
+}
+
+impl SqliteEventJournal {
+    /// A journal on `db`.
+    pub fn new(db: SqliteDatabase) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl EventJournal for SqliteEventJournal {
+    async fn record(
+        &self,
+        business_key: &str,
+        entry: &JournalEntry,
+        envelope: &str,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
+        let (key, source, event_id, envelope) = (
+            business_key.to_string(),
+            entry.source.clone(),
+            entry.event_id.clone(),
+            envelope.to_string(),
+        );
+        self.db
+            .write(move |tx| {
+                tx.execute("INSERT INTO journal_entries (business_key, entry) VALUES (?1, ?2)", params![key, json])?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO journal_envelopes (source, event_id, envelope) VALUES (?1, ?2, ?3)",
+                    params![source, event_id, envelope],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn envelope(&self, source: &str, event_id: &str) -> Result<Option<String>, StoreError> {
+        let (source, event_id) = (source.to_string(), event_id.to_string());
+        self.db
+            .read(move |c| {
+                c.query_row(
+                    "SELECT envelope FROM journal_envelopes WHERE source = ?1 AND event_id = ?2",
+                    params![source, event_id],
+                    |row| row.get(0),
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        let key = business_key.to_string();
+        let rows: Vec<String> = self
+            .db
+            .read(move |c| {
+                let mut statement = c.prepare(
+                    "SELECT entry FROM journal_entries WHERE business_key = ?1 ORDER BY seq",
+                )?;
+                let rows = statement.query_map(params![key], |row| row.get(0))?;
+                rows.collect()
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(event_id: &str, outcome: &str) -> JournalEntry {
+        JournalEntry {
+            at: "2026-11-29T12:00:00.000Z".into(),
+            source: "stripe".into(),
+            event_id: event_id.into(),
+            event_type: "payment_intent.succeeded".into(),
+            worker: "payment-worker".into(),
+            outcome: outcome.into(),
+            detail: String::new(),
+            receive_count: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn keeps_entries_in_order_and_the_first_envelope_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        let journal = SqliteEventJournal::new(SqliteDatabase::open(&path).unwrap());
+        journal
+            .record("order:1", &entry("evt_1", "retried"), "first")
+            .await
+            .unwrap();
+        journal
+            .record("order:1", &entry("evt_1", "done"), "second")
+            .await
+            .unwrap();
+        drop(journal);
+
+        let reopened = SqliteEventJournal::new(SqliteDatabase::open(&path).unwrap());
+        let outcomes: Vec<String> = reopened
+            .entries("order:1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.outcome)
+            .collect();
+        assert_eq!(outcomes, ["retried", "done"]);
+        assert_eq!(
+            reopened
+                .envelope("stripe", "evt_1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("first")
+        );
+        assert_eq!(reopened.entries("order:2").await.unwrap(), Vec::new());
+    }
+}

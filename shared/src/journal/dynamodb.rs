@@ -1,0 +1,118 @@
+//! The journal in the state table: `journal#event#<source>#<event id>` keeps the envelope,
+//! `journal#key#<business key>` a list of entries; both expire after 90 days (TTL).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{EventJournal, JournalEntry};
+use crate::idempotency::StoreError;
+
+/// How long the journal keeps what it saw.
+const RETENTION_SECONDS: i64 = 90 * 86_400;
+/// DynamoDB items stop at 400 KB: an order with more entries than this keeps its latest.
+const MAX_ENTRIES: usize = 500;
+
+/// The DynamoDB adapter.
+#[derive(Debug, Clone)]
+pub struct DynamoDbEventJournal {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbEventJournal {
+    /// A journal in `table` (partition key `pk`).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
+    StoreError(DisplayErrorContext(&e).to_string())
+}
+
+#[async_trait::async_trait]
+impl EventJournal for DynamoDbEventJournal {
+    async fn record(
+        &self,
+        business_key: &str,
+        entry: &JournalEntry,
+        envelope: &str,
+    ) -> Result<(), StoreError> {
+        let expiration = time::OffsetDateTime::now_utc().unix_timestamp() + RETENTION_SECONDS;
+        let json = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("journal#key#{business_key}")))
+            .update_expression("SET entries = list_append(if_not_exists(entries, :empty), :entry), expiration = :expiration")
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":entry", AttributeValue::L(vec![AttributeValue::S(json)]))
+            .expression_attribute_values(":expiration", AttributeValue::N(expiration.to_string()))
+            .send()
+            .await
+            .map_err(error)?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                AttributeValue::S(format!("journal#event#{}#{}", entry.source, entry.event_id)),
+            )
+            .update_expression(
+                "SET envelope = if_not_exists(envelope, :envelope), expiration = :expiration",
+            )
+            .expression_attribute_values(":envelope", AttributeValue::S(envelope.to_string()))
+            .expression_attribute_values(":expiration", AttributeValue::N(expiration.to_string()))
+            .send()
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    async fn envelope(&self, source: &str, event_id: &str) -> Result<Option<String>, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                AttributeValue::S(format!("journal#event#{source}#{event_id}")),
+            )
+            .send()
+            .await
+            .map_err(error)?
+            .item;
+        Ok(item.and_then(|i| i.get("envelope").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                AttributeValue::S(format!("journal#key#{business_key}")),
+            )
+            .send()
+            .await
+            .map_err(error)?
+            .item;
+        let list = item
+            .and_then(|i| i.get("entries").and_then(|v| v.as_l().ok()).cloned())
+            .unwrap_or_default();
+        let entries: Vec<JournalEntry> = list
+            .iter()
+            .filter_map(|v| v.as_s().ok())
+            .filter_map(|s| serde_json::from_str(s).ok())
+            .collect();
+        let skip = entries.len().saturating_sub(MAX_ENTRIES);
+        Ok(entries.into_iter().skip(skip).collect())
+    }
+}
