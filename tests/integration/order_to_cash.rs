@@ -3,5 +3,6 @@
 
 mod flow;
 mod harness;
+mod operator;
 mod samples;
 mod trouble;

@@ -39,6 +39,8 @@ pub struct System {
     payment_worker: SqsPoller,
     pub order_processor: Arc<BatchProcessor>,
     pub payment_processor: Arc<BatchProcessor>,
+    /// The environment the workers were built from (queue URLs, table, fakes).
+    pub env: HashMap<String, String>,
 }
 
 impl System {
@@ -78,6 +80,7 @@ impl System {
         for (k, v) in extra_env {
             env.insert(k.to_string(), v.to_string());
         }
+        let settings = env.clone();
         let env = move |name: &str| env.get(name).cloned();
         let metrics = Arc::new(InMemoryMetrics::new());
         let clock = Arc::new(SystemClock);
@@ -111,6 +114,7 @@ impl System {
             payment_worker: poller(&stripe_queue, payment_processor.clone()),
             order_processor,
             payment_processor,
+            env: settings,
             stripe,
             kentico,
             metrics,
