@@ -87,12 +87,7 @@ impl EmbeddedPoller {
             .collect();
         let deadline_ms = self.queue.now_ms() + i64::from(self.visibility_timeout_seconds) * 1000;
         let report = self.processor.process(messages, deadline_ms).await;
-        let failed = report.batch_item_failures();
-        let done: Vec<String> = receipts
-            .into_iter()
-            .filter(|(id, _)| !failed.contains(id))
-            .map(|(_, receipt)| receipt)
-            .collect();
+        let done = report.receipts_to_delete(receipts);
         // A message whose delete fails comes back and is answered from its idempotency record.
         self.queue.delete_many(done).await?;
         Ok(report)

@@ -93,6 +93,17 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
+    /// Of `receipts` (message id, receipt handle), the handles of the messages that did not
+    /// fail: what a poller deletes, as Lambda's event source mapping does.
+    pub fn receipts_to_delete(&self, receipts: Vec<(String, String)>) -> Vec<String> {
+        let failed = self.batch_item_failures();
+        receipts
+            .into_iter()
+            .filter(|(id, _)| !failed.contains(id))
+            .map(|(_, receipt)| receipt)
+            .collect()
+    }
+
     /// The ids to return as `batchItemFailures` (the trigger needs `ReportBatchItemFailures`).
     pub fn batch_item_failures(&self) -> Vec<String> {
         self.outcomes

@@ -90,12 +90,11 @@ impl SqsPoller {
         let deadline = time::OffsetDateTime::now_utc() + self.invocation_timeout;
         let deadline_ms = (deadline.unix_timestamp_nanos() / 1_000_000) as i64;
         let report = self.processor.process(messages, deadline_ms).await;
-        let failed = report.batch_item_failures();
-        let entries: Vec<DeleteMessageBatchRequestEntry> = receipts
+        let entries: Vec<DeleteMessageBatchRequestEntry> = report
+            .receipts_to_delete(receipts)
             .iter()
             .enumerate()
-            .filter(|(_, (id, _))| !failed.contains(id))
-            .filter_map(|(i, (_, receipt))| {
+            .filter_map(|(i, receipt)| {
                 DeleteMessageBatchRequestEntry::builder()
                     .id(i.to_string())
                     .receipt_handle(receipt)
