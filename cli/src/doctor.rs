@@ -147,10 +147,10 @@ async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
         );
         return checks;
     }
-    let reader = paybridge::config::secrets::SecretsManagerReader::new(
-        aws_sdk_secretsmanager::Client::new(&aws_config::load_from_env().await),
-    );
-    match clients(&connectors, &reader).await {
+    // Secrets Manager only when a secret is given by ARN, as in serve.
+    let reader = crate::serve::workers::secrets_reader(&connectors).await;
+    let latency = paybridge::metrics::CallLatency::default();
+    match clients(&connectors, reader.as_ref(), latency).await {
         Err(error) => check("connectors", Err(error.to_string())),
         Ok(clients) => {
             check(

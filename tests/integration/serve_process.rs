@@ -218,6 +218,14 @@ async fn serve_runs_order_to_cash_end_to_end_and_stops_gracefully() {
         metrics.contains(r#"paybridge_queue_messages{queue="kentico-events",state="visible"} 0"#),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(r#"paybridge_connector_call_seconds_count{service="stripe",operation="POST payment_intents",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"service="kentico",operation="PUT ecommerce.order""#),
+        "{metrics}"
+    );
 
     // SIGTERM: stop accepting, finish in-flight work, exit 0.
     let pid = serve.child.id().to_string();

@@ -10,7 +10,7 @@ use paybridge::config::secrets::{SecretsError, SecretsManagerReader, SecretsRead
 use paybridge::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use paybridge::embedded::EmbeddedPoller;
 use paybridge::flows::bootstrap::{clients, processor};
-use paybridge::metrics::Metrics;
+use paybridge::metrics::{CallLatency, Metrics};
 use paybridge::secret::SecretString;
 use paybridge::worker::{BatchReport, SqsPoller};
 use tokio::sync::watch;
@@ -65,9 +65,13 @@ pub async fn start(
             lock(&status).insert(kind.name(), why);
             continue;
         }
-        let clients = clients(connectors, secrets.as_ref())
-            .await
-            .map_err(|e| e.to_string())?;
+        let clients = clients(
+            connectors,
+            secrets.as_ref(),
+            CallLatency::new(metrics.clone()),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let processor = Arc::new(processor(
             kind,
             clients,

@@ -21,7 +21,7 @@ use crate::idempotency::effects::{DynamoDbEffectStore, EffectStore};
 use crate::idempotency::{Idempotency, IdempotencyConfig, IdempotencyStore};
 use crate::journal::{DynamoDbEventJournal, EventJournal};
 use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
-use crate::metrics::{EmfMetrics, Metrics};
+use crate::metrics::{CallLatency, EmfMetrics, Metrics};
 use crate::secret::SecretString;
 use crate::worker::{BatchProcessor, MessageSettler, ProcessorConfig, Router, SqsMessageSettler};
 
@@ -80,7 +80,12 @@ pub async fn build(
 ) -> Result<BatchProcessor, StartupError> {
     let config = WorkerConfig::from_env(kind, env)?;
     let secrets = SecretsManagerReader::new(aws_sdk_secretsmanager::Client::new(sdk_config));
-    let clients = clients(&config.connectors, &secrets).await?;
+    let clients = clients(
+        &config.connectors,
+        &secrets,
+        CallLatency::new(metrics.clone()),
+    )
+    .await?;
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
     let stores = Stores {
         idempotency: Arc::new(DynamoDbIdempotencyStore::new(
@@ -111,6 +116,7 @@ pub async fn build(
 pub async fn clients(
     settings: &ConnectorSettings,
     secrets: &dyn SecretsReader,
+    latency: CallLatency,
 ) -> Result<Clients, StartupError> {
     let (Some(stripe), Some(kentico)) = (&settings.stripe, &settings.kentico) else {
         return Err(StartupError::Config(ConfigError {
@@ -125,7 +131,8 @@ pub async fn clients(
         max_retries: 2,
         retry_base: Duration::from_millis(500),
     })
-    .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?;
+    .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?
+    .with_latency(latency.clone());
     let overrides = match &kentico.order_statuses {
         Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
             problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
@@ -138,7 +145,8 @@ pub async fn clients(
         password: resolve(&kentico.password, secrets).await?,
         timeout: Duration::from_secs(15),
     })
-    .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?;
+    .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
+    .with_latency(latency);
     Ok(Clients {
         statuses: OrderStatusResolver::new(kentico.clone(), overrides),
         stripe,

@@ -52,6 +52,7 @@ pub struct KenticoClient {
     username: String,
     password: SecretString,
     timeout: Duration,
+    latency: crate::metrics::CallLatency,
 }
 
 impl KenticoClient {
@@ -99,7 +100,14 @@ impl KenticoClient {
             username: config.username,
             password: config.password,
             timeout: config.timeout,
+            latency: crate::metrics::CallLatency::default(),
         })
+    }
+
+    /// Times every call into `latency` (`/metrics`, CloudWatch).
+    pub fn with_latency(mut self, latency: crate::metrics::CallLatency) -> Self {
+        self.latency = latency;
+        self
     }
 
     /// One order's columns, as Kentico returns them (`GET /rest/ecommerce.order/{id}`).
@@ -194,10 +202,19 @@ impl KenticoClient {
             request = request.json(body);
         }
         let started = Instant::now();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e, &url))?;
+        let sent = request.send().await;
+        // The object type names the operation; ids stay out of the metric's labels.
+        let object_type = path.split('/').next().unwrap_or_default();
+        let status_label = sent
+            .as_ref()
+            .map_or_else(|_| "error".to_string(), |r| r.status().as_u16().to_string());
+        self.latency.observe(
+            "kentico",
+            &format!("{method} {object_type}"),
+            &status_label,
+            started.elapsed().as_secs_f64(),
+        );
+        let response = sent.map_err(|e| self.transport_error(&e, &url))?;
         let status = response.status();
         let bytes = response
             .bytes()

@@ -25,6 +25,7 @@ const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct StripeClient {
     pub(super) http: reqwest::Client,
     pub(super) config: Arc<StripeConfig>,
+    pub(super) latency: crate::metrics::CallLatency,
 }
 
 impl StripeClient {
@@ -76,7 +77,14 @@ impl StripeClient {
         Ok(Self {
             http,
             config: Arc::new(config),
+            latency: crate::metrics::CallLatency::default(),
         })
+    }
+
+    /// Times every call into `latency` (`/metrics`, CloudWatch).
+    pub fn with_latency(mut self, latency: crate::metrics::CallLatency) -> Self {
+        self.latency = latency;
+        self
     }
 
     /// `POST /v1/payment_intents`.

@@ -86,7 +86,18 @@ impl StripeClient {
                 .header("idempotency-key", *idempotency_key)
                 .body(form.clone());
         }
-        let response = request.send().await.map_err(transport)?;
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        let status_label = sent
+            .as_ref()
+            .map_or_else(|_| "error".to_string(), |r| r.status().as_u16().to_string());
+        self.latency.observe(
+            "stripe",
+            &operation(method, path),
+            &status_label,
+            started.elapsed().as_secs_f64(),
+        );
+        let response = sent.map_err(transport)?;
         let status = response.status();
         let header_text = |name: &str| {
             (response.headers().get(name))
@@ -155,6 +166,15 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
         .mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
+/// A low-cardinality name for a call: the method and the resource, ids left out
+/// (`POST payment_intents`, `POST payment_intents/cancel`, `GET charges`).
+fn operation(method: &Method, path: &str) -> String {
+    let mut segments = path.trim_start_matches("/v1/").split('/');
+    let resource = segments.next().unwrap_or_default();
+    let action = segments.nth(1).map(|a| format!("/{a}")).unwrap_or_default();
+    format!("{method} {resource}{action}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +223,18 @@ mod tests {
             .await;
 
         assert!(matches!(result, Err(StripeError::Config(_))), "{result:?}");
+    }
+
+    #[test]
+    fn operations_name_the_resource_without_ids() {
+        assert_eq!(
+            operation(&Method::POST, "/v1/payment_intents"),
+            "POST payment_intents"
+        );
+        assert_eq!(
+            operation(&Method::POST, "/v1/payment_intents/pi_1/cancel"),
+            "POST payment_intents/cancel"
+        );
+        assert_eq!(operation(&Method::GET, "/v1/charges/ch_1"), "GET charges");
     }
 }
