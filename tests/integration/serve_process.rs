@@ -61,6 +61,11 @@ impl Setup {
     }
 
     pub async fn serve(&self) -> Serve {
+        self.serve_with(&[], &[]).await
+    }
+
+    /// Starts `paybridge serve` with extra arguments and environment.
+    pub async fn serve_with(&self, args: &[&str], env: &[(&str, &str)]) -> Serve {
         let log = std::fs::File::options()
             .create(true)
             .append(true)
@@ -84,6 +89,8 @@ impl Setup {
             .env("KENTICO_PASSWORD", "kentico-pass")
             .env("RETRY_BASE_SECONDS", "1")
             .env("PAYBRIDGE_VISIBILITY_TIMEOUT_SECONDS", "3")
+            .args(args)
+            .envs(env.iter().copied())
             .current_dir(&self.data_dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -323,4 +330,66 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+#[tokio::test]
+async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping() {
+    let sdk = integration_tests::moto::sdk_config().await;
+    let sqs_client = aws_sdk_sqs::Client::new(&sdk);
+    let (stripe_queue, stripe_dlq) =
+        integration_tests::sqs::create_queue_with_dlq(&sqs_client, "serve-stripe", 25, 30).await;
+    let (kentico_queue, kentico_dlq) =
+        integration_tests::sqs::create_queue_with_dlq(&sqs_client, "serve-kentico", 25, 30).await;
+    let table =
+        integration_tests::dynamodb::create_idempotency_table(&aws_sdk_dynamodb::Client::new(&sdk))
+            .await;
+    let setup = Setup::new().await;
+    let endpoint = integration_tests::moto::endpoint();
+    let serve = setup
+        .serve_with(
+            &["--backend", "aws"],
+            &[
+                ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+                ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
+                ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
+                ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
+                ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
+                ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
+            ],
+        )
+        .await;
+    let order = kentico_order(21);
+    setup.kentico.add_order(order.clone());
+
+    deliver(
+        &reqwest::Client::new(),
+        &serve.url,
+        "/webhooks/kentico",
+        "x-kentico-signature",
+        KENTICO_WEBHOOK_SECRET,
+        &order_event(&order),
+    )
+    .await;
+    wait_for("the PaymentIntent", || {
+        setup.stripe.payment_intents().len() == 1
+    })
+    .await;
+
+    let health: Value = reqwest::get(format!("{}/healthz", serve.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["backend"], "aws");
+    assert_eq!(health["workers"]["order-worker"], "running");
+    assert!(
+        setup.kentico.order(21).unwrap()["OrderCustomData"]
+            .as_str()
+            .unwrap()
+            .contains("StripePaymentIntent")
+    );
 }
