@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod lambda;
+pub mod outcome;
 pub mod processor;
 pub mod router;
 pub mod settle;
@@ -13,7 +14,8 @@ pub mod sqs_poller;
 use std::collections::BTreeMap;
 
 pub use backoff::Backoff;
-pub use processor::{BatchProcessor, BatchReport, MessageOutcome, ProcessorConfig};
+pub use outcome::{BatchReport, MessageOutcome};
+pub use processor::{BatchProcessor, ProcessorConfig};
 pub use router::{EventHandler, Router};
 pub use settle::{DeadLetter, InMemorySettler, MessageSettler, SqsMessageSettler};
 pub use sqs_poller::SqsPoller;
