@@ -58,7 +58,8 @@ async fn of_concurrent_acquisitions_of_one_key_exactly_one_runs() {
     });
     let results = futures::future::join_all(attempts).await;
 
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let outcomes: Vec<String> = results.iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "{outcomes:#?}");
     let ran = results
         .iter()
         .filter(|r| {
@@ -79,7 +80,7 @@ async fn of_concurrent_acquisitions_of_one_key_exactly_one_runs() {
         .iter()
         .filter(|r| matches!(r, Ok(Ok(Guarded { replayed: true, .. }))))
         .count();
-    assert_eq!((ran, busy + replayed), (1, 7));
+    assert_eq!((ran, busy + replayed), (1, 7), "{outcomes:#?}");
 }
 
 #[tokio::test]
@@ -122,6 +123,7 @@ async fn an_in_progress_record_of_a_crashed_invocation_is_taken_over_after_its_d
         in_progress_expiration: Some(now_ms() + 400),
         payload_hash: Some(Idempotency::payload_hash(b"{}")),
         result: None,
+        owner: Some("crashed-invocation".into()),
     };
     store.put_in_progress(&crashed, now_ms()).await.unwrap();
     let guard = Idempotency::new(
@@ -271,4 +273,60 @@ async fn an_effect_is_recorded_once_and_the_first_value_wins() {
     assert_eq!(second, Recorded::Existing("pi_first".into()));
     assert_eq!(racing, Recorded::Existing("pi_first".into()));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+/// Sends every conditional put twice, as an SDK does when the first answer is lost.
+struct PutTwice(DynamoDbIdempotencyStore);
+
+#[async_trait::async_trait]
+impl IdempotencyStore for PutTwice {
+    async fn put_in_progress(
+        &self,
+        record: &IdempotencyRecord,
+        now_ms: i64,
+    ) -> Result<(), paybridge::idempotency::PutError> {
+        let _lost_answer = self.0.put_in_progress(record, now_ms).await;
+        self.0.put_in_progress(record, now_ms).await
+    }
+    async fn complete(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> Result<(), paybridge::idempotency::StoreError> {
+        self.0.complete(record).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), paybridge::idempotency::StoreError> {
+        self.0.delete(key).await
+    }
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, paybridge::idempotency::StoreError> {
+        self.0.get(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_retried_acquisition_that_finds_its_own_first_write_still_runs_once() {
+    let (store, _, _) = store().await;
+    let guard = Idempotency::new(
+        Arc::new(PutTwice(store)),
+        IdempotencyConfig::default(),
+        Arc::new(SystemClock),
+    );
+    let runs = AtomicU32::new(0);
+    let outcome = guard
+        .run::<String, _>("k6", b"{}", now_ms() + 30_000, || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Ok("ran".into())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Guarded {
+            result: "ran".into(),
+            replayed: false
+        }
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
 }

@@ -38,6 +38,8 @@ fn record_from(row: &Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
         in_progress_expiration: row.get(3)?,
         payload_hash: row.get(4)?,
         result: row.get(5)?,
+        // A local write is never retried behind our back: the token needs no storing here.
+        owner: None,
     })
 }
 

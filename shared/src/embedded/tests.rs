@@ -19,6 +19,7 @@ async fn messages_records_effects_and_links_survive_reopening_the_file() {
         in_progress_expiration: None,
         payload_hash: Some("hash".into()),
         result: Some("done:ok".into()),
+        owner: None,
     };
     let effect = EffectKey::new("payment_intent", "6f1c");
     let link = OrderLink {

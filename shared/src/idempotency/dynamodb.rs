@@ -25,6 +25,8 @@ pub struct AttributeNames {
     pub data: String,
     /// The payload hash.
     pub validation: String,
+    /// The acquisition token.
+    pub owner: String,
 }
 
 impl Default for AttributeNames {
@@ -36,6 +38,7 @@ impl Default for AttributeNames {
             status: "status".into(),
             data: "data".into(),
             validation: "validation".into(),
+            owner: "owner".into(),
         }
     }
 }
@@ -85,6 +88,9 @@ impl DynamoDbIdempotencyStore {
         if let Some(hash) = &record.payload_hash {
             item.insert(n.validation.clone(), AttributeValue::S(hash.clone()));
         }
+        if let Some(owner) = &record.owner {
+            item.insert(n.owner.clone(), AttributeValue::S(owner.clone()));
+        }
         if let Some(result) = &record.result {
             item.insert(n.data.clone(), AttributeValue::S(result.clone()));
         }
@@ -112,6 +118,7 @@ impl DynamoDbIdempotencyStore {
             in_progress_expiration: number(&n.in_progress_expiration),
             payload_hash: text(&n.validation),
             result: text(&n.data),
+            owner: text(&n.owner),
             key,
             status,
         })

@@ -118,9 +118,13 @@ impl Idempotency {
             in_progress_expiration: Some(in_progress_until_ms),
             payload_hash: Some(hash.clone()),
             result: None,
+            owner: Some(format!("{:032x}", fastrand::u128(..))),
         };
         match self.store.put_in_progress(&record, now_ms).await {
             Ok(()) => {}
+            // Our own earlier attempt of this very put (an SDK retry) wrote it: we hold the key.
+            Err(PutError::Exists(existing))
+                if existing.owner.is_some() && existing.owner == record.owner => {}
             Err(PutError::Exists(existing)) => {
                 return self.answer_existing(existing, &hash, now_ms);
             }

@@ -45,6 +45,10 @@ pub struct IdempotencyRecord {
     pub payload_hash: Option<String>,
     /// The handler's result, for COMPLETED records.
     pub result: Option<String>,
+    /// A token unique to the acquisition that wrote the record: when a retried conditional
+    /// put (an SDK retry after a timeout) finds the record its own first attempt wrote, the
+    /// acquisition still holds, rather than looking like somebody else's.
+    pub owner: Option<String>,
 }
 
 impl IdempotencyRecord {
@@ -84,6 +88,7 @@ mod tests {
             in_progress_expiration: in_progress,
             payload_hash: None,
             result: None,
+            owner: None,
         }
     }
 

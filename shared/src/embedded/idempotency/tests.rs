@@ -20,6 +20,7 @@ fn in_progress(key: &str, expiration: i64, in_progress_until_ms: i64) -> Idempot
         in_progress_expiration: Some(in_progress_until_ms),
         payload_hash: Some("hash".into()),
         result: None,
+        owner: None,
     }
 }
 
