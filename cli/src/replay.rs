@@ -10,7 +10,6 @@ use paybridge::webhook::Source;
 use paybridge::worker::processor::ATTRIBUTE_REPLAY;
 
 use crate::dlq::{BackendArgs, EXIT_NOT_FOUND};
-use crate::serve::Backend;
 
 /// Arguments of `replay`.
 #[derive(Args, Debug)]
@@ -39,10 +38,7 @@ pub fn run(args: ReplayArgs) -> Result<(), (u8, String)> {
 }
 
 async fn replay(args: ReplayArgs) -> Result<(), (u8, String)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let backend = Backend::open(args.backend.kind(), &args.backend.data_dir, u32::MAX, &env)
-        .await
-        .map_err(|e| (1, e))?;
+    let backend = args.backend.open().await?;
     let journal = backend.journal();
     let mut wanted: Vec<(String, String)> = Vec::new();
     if let Some(event_id) = &args.event_id {

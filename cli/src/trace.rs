@@ -6,7 +6,6 @@ use paybridge::config::worker::WorkerKind;
 use serde_json::{Value, json};
 
 use crate::dlq::{BackendArgs, EXIT_NOT_FOUND, dead_letters};
-use crate::serve::Backend;
 
 /// Arguments of `trace`.
 #[derive(Args, Debug)]
@@ -43,10 +42,7 @@ fn concerns(body: &str, order_id: i64) -> bool {
 }
 
 async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let backend = Backend::open(args.backend.kind(), &args.backend.data_dir, u32::MAX, &env)
-        .await
-        .map_err(|e| (1, e))?;
+    let backend = args.backend.open().await?;
     let fail = |e: String| (1, e);
     let link = backend
         .stores(WorkerKind::Order)

@@ -32,6 +32,14 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// Opens the chosen backend for an operator's command (no receive limit applies).
+    pub async fn open(&self) -> Result<Backend, (u8, String)> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Backend::open(self.kind(), &self.data_dir, u32::MAX, &env)
+            .await
+            .map_err(|e| (1, e))
+    }
+
     /// The chosen backend: `--backend`, else aws when `AWS_ENDPOINT_URL` is set, else embedded.
     pub fn kind(&self) -> BackendKind {
         let aws = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty());
@@ -125,28 +133,8 @@ pub fn run(backend: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)
 }
 
 async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let backend = Backend::open(args.kind(), &args.data_dir, u32::MAX, &env)
-        .await
-        .map_err(|e| (1, e))?;
-    let dlq: Box<dyn DeadLetters> = match &backend {
-        Backend::Embedded {
-            stripe, kentico, ..
-        } => Box::new(embedded::EmbeddedDeadLetters::new(
-            stripe.clone(),
-            kentico.clone(),
-        )),
-        Backend::Aws {
-            sdk,
-            stripe,
-            kentico,
-            ..
-        } => Box::new(sqs::SqsDeadLetters::new(
-            sdk,
-            stripe.clone(),
-            kentico.clone(),
-        )),
-    };
+    let backend = args.open().await?;
+    let dlq = dead_letters(&backend);
     let fail = |e: String| (1, e);
     match command {
         DlqCommand::List {
