@@ -17,6 +17,19 @@ const STRIPE_KEY: &str = "sk_test_paybridge_serve";
 const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
 pub const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
 
+/// A free port below Linux's ephemeral range (32768–60999): the kill -9 test restarts serve on
+/// the same port while its senders keep connecting, and an ephemeral port could meanwhile be
+/// taken as the local end of one of those connections.
+fn restartable_port() -> u16 {
+    for _ in 0..1000 {
+        let port = fastrand::u16(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000");
+}
+
 pub fn paybridge_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let target = exe
@@ -47,11 +60,7 @@ pub struct Setup {
 impl Setup {
     pub async fn new() -> Setup {
         let data_dir = std::env::temp_dir().join(unique_name("paybridge-serve"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = restartable_port();
         Setup {
             stripe: FakeStripe::start(STRIPE_KEY).await,
             kentico: FakeKentico::start("paybridge", "kentico-pass").await,

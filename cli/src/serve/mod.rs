@@ -78,6 +78,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let clock = Arc::new(SystemClock);
     let backend = Backend::open(kind, &args.data_dir, settings.max_receive_count, &env).await?;
     let ingress = http::Ingress::build(&backend, &env, metrics.clone(), clock.clone())?;
+    // Take the port before any worker starts: a port in use fails fast with nothing running.
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let workers = workers::start(
         &backend,
         &settings,
@@ -94,10 +99,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         metrics,
         workers: workers.status.clone(),
     };
-    let address = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     tracing::info!(%address, backend = ?kind, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
