@@ -120,7 +120,8 @@ async fn an_in_progress_record_of_a_crashed_invocation_is_taken_over_after_its_d
         key: "k2".into(),
         status: RecordStatus::InProgress,
         expiration: time::OffsetDateTime::now_utc().unix_timestamp() + 3600,
-        in_progress_expiration: Some(now_ms() + 400),
+        // Far enough ahead that a loaded CI machine still asks before the deadline.
+        in_progress_expiration: Some(now_ms() + 3_000),
         payload_hash: Some(Idempotency::payload_hash(b"{}")),
         result: None,
         owner: Some("crashed-invocation".into()),
@@ -137,7 +138,7 @@ async fn an_in_progress_record_of_a_crashed_invocation_is_taken_over_after_its_d
             Ok("early".into())
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
     let after_deadline = guard
         .run::<String, _>("k2", b"{}", now_ms() + 30_000, || async {
             Ok("took over".into())
