@@ -6,6 +6,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{Message, MessageAttributeValue};
 use paybridge::webhook::Source;
+use paybridge::worker::settle::is_failure_attribute;
 
 use super::{DeadLetters, Entry};
 use crate::serve::backend::AwsQueue;
@@ -79,10 +80,7 @@ impl SqsDeadLetters {
                         .queue_url(&queue.url)
                         .message_body(message.body().unwrap_or_default());
                     for (name, value) in attributes(&message) {
-                        if name.starts_with("failure_")
-                            || name == "failed_at"
-                            || name == "original_message_id"
-                        {
+                        if is_failure_attribute(&name) {
                             continue;
                         }
                         let value = MessageAttributeValue::builder()

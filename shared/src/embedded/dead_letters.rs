@@ -8,7 +8,7 @@ use super::database::{attributes_from_json, attributes_to_json};
 use super::queue::{SqliteQueue, message_id, unavailable};
 use crate::clock::rfc3339_millis;
 use crate::queue::QueueError;
-use crate::worker::settle::{ATTRIBUTE_FAILED_AT, ATTRIBUTE_ORIGINAL_MESSAGE_ID};
+use crate::worker::settle::is_failure_attribute;
 use crate::worker::{DeadLetter, QueueMessage};
 
 /// A message on a queue's DLQ.
@@ -72,13 +72,6 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<DeadLetterEntry> {
         sent_at,
         original_message_id: row.get(5)?,
     })
-}
-
-/// Whether an attribute was added by dead-lettering (and is dropped on redrive).
-fn is_failure_attribute(name: &str) -> bool {
-    name.starts_with("failure_")
-        || name == ATTRIBUTE_FAILED_AT
-        || name == ATTRIBUTE_ORIGINAL_MESSAGE_ID
 }
 
 impl SqliteQueue {

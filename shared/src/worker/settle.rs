@@ -33,6 +33,14 @@ pub const ATTRIBUTE_FAILED_AT: &str = "failed_at";
 /// Dead-letter attribute: the message id on the source queue.
 pub const ATTRIBUTE_ORIGINAL_MESSAGE_ID: &str = "original_message_id";
 
+/// Whether an attribute was added by dead-lettering: replaced when a message fails again,
+/// dropped when it is redriven.
+pub fn is_failure_attribute(name: &str) -> bool {
+    name.starts_with("failure_")
+        || name == ATTRIBUTE_FAILED_AT
+        || name == ATTRIBUTE_ORIGINAL_MESSAGE_ID
+}
+
 /// SQS allows 10 attributes and 256 KiB for a value; a reason this long is already unreadable.
 const MAX_REASON_CHARS: usize = 4_000;
 /// SQS allows at most 10 message attributes.
@@ -64,7 +72,7 @@ impl DeadLetter {
         let mut attributes: Vec<(String, String)> = message
             .attributes
             .iter()
-            .filter(|(name, _)| !failure.contains(&name.as_str()) && !name.starts_with("failure_"))
+            .filter(|(name, _)| !is_failure_attribute(name))
             .take(MAX_ATTRIBUTES - failure.len() - details.len())
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
