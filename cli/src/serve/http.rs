@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use paybridge::clock::Clock;
 use paybridge::config::{IngressConfig, IngressVariables, SecretSetting};
-use paybridge::ingress::{IngressHandler, IngressRequest};
+use paybridge::ingress::IngressHandler;
 use paybridge::metrics::{InMemoryMetrics, Metrics};
 use paybridge::webhook::{SignatureVerifier, Source};
 use serde_json::json;
@@ -124,16 +124,7 @@ async fn webhook(
             );
         }
     };
-    let signature = headers
-        .get(handler.source().signature_header())
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let response = handler
-        .handle(IngressRequest {
-            method: method.as_str(),
-            signature: signature.as_deref(),
-            body: &body,
-        })
-        .await;
+    let response = handler.handle_http(method.as_str(), &headers, &body).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut http = json_response(status, response.body);
     if response.status == 405 {

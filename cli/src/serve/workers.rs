@@ -54,9 +54,20 @@ pub async fn start(
     let status: WorkerStatus = Arc::default();
     let mut handles = Vec::new();
     let missing = connectors.missing();
-    let secrets = secrets_reader(connectors).await;
+    // One set of clients for both workers: one HTTP pool each, one cached status lookup.
+    let shared_clients = if missing.is_empty() {
+        let secrets = secrets_reader(connectors).await;
+        let latency = CallLatency::new(metrics.clone());
+        Some(
+            clients(connectors, secrets.as_ref(), latency)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
     for kind in [WorkerKind::Order, WorkerKind::Payment] {
-        if !missing.is_empty() {
+        let Some(clients) = shared_clients.clone() else {
             let why = format!("waiting: not configured: {}", missing.join("; "));
             tracing::warn!(
                 worker = kind.name(),
@@ -64,14 +75,7 @@ pub async fn start(
             );
             lock(&status).insert(kind.name(), why);
             continue;
-        }
-        let clients = clients(
-            connectors,
-            secrets.as_ref(),
-            CallLatency::new(metrics.clone()),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        };
         let processor = Arc::new(processor(
             kind,
             clients,

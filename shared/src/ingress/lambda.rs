@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 
-use super::{IngressHandler, IngressRequest, IngressResponse};
+use super::{IngressHandler, IngressResponse};
 use crate::clock::{Clock, SystemClock};
 use crate::config::secrets::{SecretsManagerReader, SecretsReader, secret_text};
 use crate::config::{
@@ -83,18 +83,9 @@ pub async fn run(handler: IngressHandler) -> Result<(), lambda_http::Error> {
 
 /// Handles one API Gateway request in-process: what the Lambda does per invocation.
 pub async fn handle(handler: &IngressHandler, request: Request) -> Response<Body> {
-    // A header that is not visible ASCII still reaches the parser, which refuses it as malformed.
-    let signature = request
-        .headers()
-        .get(handler.source().signature_header())
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let body: &[u8] = request.body().as_ref();
     let response = handler
-        .handle(IngressRequest {
-            method: request.method().as_str(),
-            signature: signature.as_deref(),
-            body,
-        })
+        .handle_http(request.method().as_str(), request.headers(), body)
         .await;
     to_http(&response)
 }

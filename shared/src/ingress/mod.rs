@@ -61,6 +61,26 @@ impl IngressHandler {
         self.source
     }
 
+    /// Handles one HTTP request (Lambda's or `serve`'s): takes the source's signature header
+    /// from `headers`. A header that is not visible ASCII still reaches the parser, which
+    /// refuses it as malformed.
+    pub async fn handle_http(
+        &self,
+        method: &str,
+        headers: &lambda_http::http::HeaderMap,
+        body: &[u8],
+    ) -> IngressResponse {
+        let signature = headers
+            .get(self.source.signature_header())
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        self.handle(IngressRequest {
+            method,
+            signature: signature.as_deref(),
+            body,
+        })
+        .await
+    }
+
     /// Handles one request: 202 once the queue accepted the event, or a refusal.
     pub async fn handle(&self, request: IngressRequest<'_>) -> IngressResponse {
         let response = match self.accept(request).await {
