@@ -1,12 +1,19 @@
-//! Order links in SQLite: fields only ever filled in, a PaymentIntent index, a rank that only moves forward.
+//! Order links in SQLite: fields only ever filled in, every payable object indexed back to its
+//! order, and the DynamoDB adapter's conditional writes as `UPDATE … WHERE`.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::BTreeSet;
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::SqliteDatabase;
 use crate::idempotency::StoreError;
-use crate::links::{Advance, OrderLink, OrderLinkStore};
+use crate::links::{
+    Advance, Attempt, FINAL_RANK, OrderLink, OrderLinkStore, OrderTerms, OrderVersion,
+    PaymentClaim, TermsApplied,
+};
 
-/// Order links in the `order_links` table, PaymentIntents indexed in `payment_intent_links`.
+/// Order links in `order_links`; PaymentIntents and Checkout Sessions indexed in
+/// `payment_intent_links` and `checkout_session_links`.
 #[derive(Debug, Clone)]
 pub struct SqliteOrderLinkStore {
     db: SqliteDatabase,
@@ -17,12 +24,33 @@ impl SqliteOrderLinkStore {
     pub fn new(db: SqliteDatabase) -> Self {
         Self { db }
     }
+
+    /// Runs one conditional `UPDATE` (`sql` with `?1` = the order id); whether it matched.
+    async fn update_if(
+        &self,
+        order_id: i64,
+        sql: &'static str,
+        values: Vec<rusqlite::types::Value>,
+    ) -> Result<bool, StoreError> {
+        self.db
+            .write(move |tx| {
+                let mut all = vec![rusqlite::types::Value::Integer(order_id)];
+                all.extend(values);
+                let changed = tx
+                    .prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(all))?;
+                Ok(changed > 0)
+            })
+            .await
+    }
 }
 
-const COLUMNS: &str = "o.order_id, o.order_guid, o.site, o.payment_intent_id, \
-    o.checkout_session_id, o.amount, o.currency, o.status_rank, o.status_name";
+const COLUMNS: &str = "order_id, order_guid, site, payment_intent_id, checkout_session_id, \
+    amount, currency, order_version, published, paid_by, canceled, status_rank, status_name, \
+    status_payment_intent";
 
 fn link_from(row: &Row<'_>) -> rusqlite::Result<OrderLink> {
+    let version: Option<String> = row.get(7)?;
     Ok(OrderLink {
         order_id: row.get(0)?,
         order_guid: row.get(1)?,
@@ -31,18 +59,52 @@ fn link_from(row: &Row<'_>) -> rusqlite::Result<OrderLink> {
         checkout_session_id: row.get(4)?,
         amount: row.get(5)?,
         currency: row.get(6)?,
-        status_rank: row.get(7)?,
-        status_name: row.get(8)?,
+        version: version.as_deref().and_then(OrderVersion::parse),
+        published: row.get(8)?,
+        paid_by: row.get(9)?,
+        canceled: row.get(10)?,
+        status_rank: row.get(11)?,
+        status_name: row.get(12)?,
+        status_payment_intent: row.get(13)?,
+        payment_intents: BTreeSet::new(),
+        checkout_sessions: BTreeSet::new(),
     })
 }
 
-fn select_order(connection: &Connection, order_id: i64) -> rusqlite::Result<Option<OrderLink>> {
+fn ids(connection: &Connection, sql: &str, order_id: i64) -> rusqlite::Result<BTreeSet<String>> {
     connection
+        .prepare_cached(sql)?
+        .query_map([order_id], |row| row.get(0))?
+        .collect()
+}
+
+fn select_order(connection: &Connection, order_id: i64) -> rusqlite::Result<Option<OrderLink>> {
+    let link = connection
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM order_links o WHERE o.order_id = ?1"
+            "SELECT {COLUMNS} FROM order_links WHERE order_id = ?1"
         ))?
         .query_row([order_id], link_from)
-        .optional()
+        .optional()?;
+    let Some(mut link) = link else {
+        return Ok(None);
+    };
+    link.payment_intents = ids(
+        connection,
+        "SELECT payment_intent_id FROM payment_intent_links WHERE order_id = ?1",
+        order_id,
+    )?;
+    link.checkout_sessions = ids(
+        connection,
+        "SELECT checkout_session_id FROM checkout_session_links WHERE order_id = ?1",
+        order_id,
+    )?;
+    Ok(Some(link))
+}
+
+fn ensure_row(tx: &Transaction<'_>, order_id: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO order_links (order_id) VALUES (?1) ON CONFLICT DO NOTHING")?
+        .execute([order_id])?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -51,34 +113,35 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         let link = link.clone();
         self.db
             .write(move |tx| {
+                ensure_row(tx, link.order_id)?;
                 tx.prepare_cached(
-                    "INSERT INTO order_links (order_id, order_guid, site, payment_intent_id,
-                       checkout_session_id, amount, currency)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (order_id) DO UPDATE SET
-                       order_guid = COALESCE(excluded.order_guid, order_guid),
-                       site = COALESCE(excluded.site, site),
-                       payment_intent_id = COALESCE(excluded.payment_intent_id, payment_intent_id),
-                       checkout_session_id = COALESCE(excluded.checkout_session_id, checkout_session_id),
-                       amount = COALESCE(excluded.amount, amount),
-                       currency = COALESCE(excluded.currency, currency)",
+                    "UPDATE order_links SET
+                       order_guid = COALESCE(?2, order_guid),
+                       site = COALESCE(?3, site),
+                       published = COALESCE(?4, published),
+                       canceled = canceled OR ?5
+                     WHERE order_id = ?1",
                 )?
                 .execute(params![
                     link.order_id,
                     link.order_guid,
                     link.site,
-                    link.payment_intent_id,
-                    link.checkout_session_id,
-                    link.amount,
-                    link.currency
+                    link.published,
+                    link.canceled
                 ])?;
-                // Like the DynamoDB index item: the latest order saved with a PaymentIntent owns it.
-                if let Some(payment_intent) = &link.payment_intent_id {
+                for id in &link.payment_intents {
                     tx.prepare_cached(
                         "INSERT INTO payment_intent_links (payment_intent_id, order_id) VALUES (?1, ?2)
                          ON CONFLICT (payment_intent_id) DO UPDATE SET order_id = excluded.order_id",
                     )?
-                    .execute(params![payment_intent, link.order_id])?;
+                    .execute(params![id, link.order_id])?;
+                }
+                for id in &link.checkout_sessions {
+                    tx.prepare_cached(
+                        "INSERT INTO checkout_session_links (checkout_session_id, order_id) VALUES (?1, ?2)
+                         ON CONFLICT (checkout_session_id) DO UPDATE SET order_id = excluded.order_id",
+                    )?
+                    .execute(params![id, link.order_id])?;
                 }
                 Ok(())
             })
@@ -93,16 +156,178 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         &self,
         payment_intent_id: &str,
     ) -> Result<Option<OrderLink>, StoreError> {
-        let payment_intent_id = payment_intent_id.to_string();
+        let id = payment_intent_id.to_string();
         self.db
             .read(move |c| {
-                c.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM payment_intent_links p
-                     JOIN order_links o ON o.order_id = p.order_id
-                     WHERE p.payment_intent_id = ?1"
-                ))?
-                .query_row([payment_intent_id], link_from)
-                .optional()
+                let order: Option<i64> = c
+                    .prepare_cached(
+                        "SELECT order_id FROM payment_intent_links WHERE payment_intent_id = ?1",
+                    )?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                order.map_or(Ok(None), |order| select_order(c, order))
+            })
+            .await
+    }
+
+    async fn by_checkout_session(
+        &self,
+        checkout_session_id: &str,
+    ) -> Result<Option<OrderLink>, StoreError> {
+        let id = checkout_session_id.to_string();
+        self.db
+            .read(move |c| {
+                let order: Option<i64> = c
+                    .prepare_cached(
+                        "SELECT order_id FROM checkout_session_links WHERE checkout_session_id = ?1",
+                    )?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                order.map_or(Ok(None), |order| select_order(c, order))
+            })
+            .await
+    }
+
+    async fn apply_terms(
+        &self,
+        order_id: i64,
+        terms: &OrderTerms,
+    ) -> Result<TermsApplied, StoreError> {
+        let terms = terms.clone();
+        self.db
+            .write(move |tx| {
+                ensure_row(tx, order_id)?;
+                let applied = tx
+                    .prepare_cached(
+                        "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4
+                         WHERE order_id = ?1 AND (order_version IS NULL OR order_version <= ?2)",
+                    )?
+                    .execute(params![
+                        order_id,
+                        terms.version.as_str(),
+                        terms.amount,
+                        terms.currency
+                    ])?;
+                if applied > 0 {
+                    return Ok(TermsApplied::Applied);
+                }
+                let current = select_order(tx, order_id)?.and_then(|l| l.version);
+                Ok(TermsApplied::Stale {
+                    current: current.unwrap_or(terms.version),
+                })
+            })
+            .await
+    }
+
+    async fn lease(
+        &self,
+        order_id: i64,
+        holder: &str,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let holder = holder.to_string();
+        self.db
+            .write(move |tx| {
+                ensure_row(tx, order_id)?;
+                let taken = tx
+                    .prepare_cached(
+                        "UPDATE order_links SET lease_holder = ?2, lease_until = ?3
+                         WHERE order_id = ?1
+                           AND (lease_until IS NULL OR lease_until < ?4 OR lease_holder = ?2)",
+                    )?
+                    .execute(params![order_id, holder, until_ms, now_ms])?;
+                Ok(taken > 0)
+            })
+            .await
+    }
+
+    async fn release(&self, order_id: i64, holder: &str) -> Result<(), StoreError> {
+        self.update_if(
+            order_id,
+            "UPDATE order_links SET lease_holder = NULL, lease_until = NULL
+             WHERE order_id = ?1 AND lease_holder = ?2",
+            vec![holder.to_string().into()],
+        )
+        .await
+        .map(|_released| ())
+    }
+
+    async fn activate(
+        &self,
+        order_id: i64,
+        terms: &OrderTerms,
+        attempt: &Attempt,
+    ) -> Result<bool, StoreError> {
+        let (intent, session) = match attempt {
+            Attempt::PaymentIntent(id) => (Some(id.clone()), None),
+            Attempt::CheckoutSession(id) => (None, Some(id.clone())),
+        };
+        let terms = terms.clone();
+        self.db
+            .write(move |tx| {
+                ensure_row(tx, order_id)?;
+                let activated = tx
+                    .prepare_cached(
+                        "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4,
+                           payment_intent_id = ?5, checkout_session_id = ?6
+                         WHERE order_id = ?1
+                           AND (order_version IS NULL OR order_version <= ?2)
+                           AND paid_by IS NULL AND NOT canceled",
+                    )?
+                    .execute(params![
+                        order_id,
+                        terms.version.as_str(),
+                        terms.amount,
+                        terms.currency,
+                        intent,
+                        session
+                    ])?;
+                Ok(activated > 0)
+            })
+            .await
+    }
+
+    async fn bind_session_payment(
+        &self,
+        order_id: i64,
+        checkout_session_id: &str,
+        payment_intent_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            order_id,
+            "UPDATE order_links SET payment_intent_id = ?3
+             WHERE order_id = ?1 AND checkout_session_id = ?2",
+            vec![
+                checkout_session_id.to_string().into(),
+                payment_intent_id.to_string().into(),
+            ],
+        )
+        .await
+    }
+
+    async fn claim_payment(
+        &self,
+        order_id: i64,
+        payment_intent_id: &str,
+    ) -> Result<PaymentClaim, StoreError> {
+        let pi = payment_intent_id.to_string();
+        self.db
+            .write(move |tx| {
+                ensure_row(tx, order_id)?;
+                let claimed = tx
+                    .prepare_cached(
+                        "UPDATE order_links SET paid_by = ?2
+                         WHERE order_id = ?1 AND (paid_by = ?2 OR (paid_by IS NULL AND NOT canceled))",
+                    )?
+                    .execute(params![order_id, pi])?;
+                if claimed > 0 {
+                    return Ok(PaymentClaim::Claimed);
+                }
+                Ok(match select_order(tx, order_id)?.and_then(|l| l.paid_by) {
+                    Some(other) => PaymentClaim::PaidBy(other),
+                    None => PaymentClaim::Canceled,
+                })
             })
             .await
     }
@@ -110,20 +335,22 @@ impl OrderLinkStore for SqliteOrderLinkStore {
     async fn advance(
         &self,
         order_id: i64,
+        payment_intent_id: &str,
         rank: u32,
         status_name: &str,
     ) -> Result<Advance, StoreError> {
-        let status_name = status_name.to_string();
+        let (pi, name) = (payment_intent_id.to_string(), status_name.to_string());
         self.db
             .write(move |tx| {
+                ensure_row(tx, order_id)?;
                 let moved = tx
                     .prepare_cached(
-                        "INSERT INTO order_links (order_id, status_rank, status_name) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (order_id) DO UPDATE SET
-                           status_rank = excluded.status_rank, status_name = excluded.status_name
-                         WHERE order_links.status_rank <= excluded.status_rank",
+                        "UPDATE order_links SET status_rank = ?2, status_name = ?3, status_payment_intent = ?4
+                         WHERE order_id = ?1 AND (status_rank <= ?2
+                           OR ((status_payment_intent IS NULL OR status_payment_intent <> ?4)
+                               AND status_rank < ?5))",
                     )?
-                    .execute(params![order_id, rank, status_name])?;
+                    .execute(params![order_id, rank, name, pi, FINAL_RANK])?;
                 if moved > 0 {
                     return Ok(Advance::Moved);
                 }
@@ -143,65 +370,8 @@ mod tests {
     use crate::embedded::database::temp_database;
 
     #[tokio::test]
-    async fn a_lower_rank_is_refused_and_an_equal_one_passes() {
+    async fn keeps_the_link_store_contract() {
         let (_dir, db) = temp_database();
-        let store = SqliteOrderLinkStore::new(db);
-
-        assert_eq!(store.advance(1, 60, "Paid").await.unwrap(), Advance::Moved);
-        let late = store.advance(1, 30, "Payment pending").await.unwrap();
-        let retried = store.advance(1, 60, "Paid").await.unwrap();
-
-        assert_eq!(
-            late,
-            Advance::Refused {
-                current_rank: 60,
-                current_status: Some("Paid".into())
-            }
-        );
-        assert_eq!(retried, Advance::Moved);
-    }
-
-    #[tokio::test]
-    async fn saving_fills_fields_never_erases_them_and_indexes_the_payment_intent() {
-        let (_dir, db) = temp_database();
-        let store = SqliteOrderLinkStore::new(db);
-        store.advance(7, 20, "Payment Failed").await.unwrap();
-
-        store
-            .save(&OrderLink {
-                order_id: 7,
-                order_guid: Some("6f1c".into()),
-                payment_intent_id: Some("pi_1".into()),
-                amount: Some(1999),
-                ..OrderLink::default()
-            })
-            .await
-            .unwrap();
-        store
-            .save(&OrderLink {
-                order_id: 7,
-                currency: Some("eur".into()),
-                ..OrderLink::default()
-            })
-            .await
-            .unwrap();
-
-        let link = store.by_payment_intent("pi_1").await.unwrap().unwrap();
-        assert_eq!(
-            link,
-            OrderLink {
-                order_id: 7,
-                order_guid: Some("6f1c".into()),
-                payment_intent_id: Some("pi_1".into()),
-                amount: Some(1999),
-                currency: Some("eur".into()),
-                status_rank: 20,
-                status_name: Some("Payment Failed".into()),
-                ..OrderLink::default()
-            }
-        );
-        assert_eq!(store.by_order(7).await.unwrap(), Some(link));
-        assert_eq!(store.by_payment_intent("pi_unknown").await.unwrap(), None);
-        assert_eq!(store.by_order(8).await.unwrap(), None);
+        crate::links::contract::run_all(&SqliteOrderLinkStore::new(db)).await;
     }
 }

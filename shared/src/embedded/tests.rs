@@ -24,9 +24,11 @@ async fn messages_records_effects_and_links_survive_reopening_the_file() {
     let effect = EffectKey::new("payment_intent", "6f1c");
     let link = OrderLink {
         order_id: 42,
-        payment_intent_id: Some("pi_1".into()),
+        order_guid: Some("6f1c".into()),
+        payment_intents: ["pi_1".to_string()].into(),
         status_rank: 60,
         status_name: Some("Paid".into()),
+        status_payment_intent: Some("pi_1".into()),
         ..OrderLink::default()
     };
     {
@@ -45,7 +47,7 @@ async fn messages_records_effects_and_links_survive_reopening_the_file() {
             .unwrap();
         let links = SqliteOrderLinkStore::new(db);
         links.save(&link).await.unwrap();
-        links.advance(42, 60, "Paid").await.unwrap();
+        links.advance(42, "pi_1", 60, "Paid").await.unwrap();
     }
 
     let db = SqliteDatabase::open(&path).unwrap();
