@@ -4,6 +4,10 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value};
 
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
 use crate::mapping::error::MappingError;
 use crate::mapping::money::parse_amount;
 use crate::mapping::text::json_kind;
@@ -147,6 +151,25 @@ impl<'a> Columns<'a> {
         self.amount(column)?.ok_or_else(|| self.missing(column))
     }
 
+    /// An ISO 8601 date-time: RFC 3339 (`2026-11-29T12:00:00Z`, an offset, fractions), or
+    /// without an offset as the Kentico module's older builds sent it, read as UTC.
+    pub(crate) fn timestamp(&self, column: &str) -> Result<Option<OffsetDateTime>, MappingError> {
+        let Some(raw) = self.text(column)? else {
+            return Ok(None);
+        };
+        let parsed = OffsetDateTime::parse(&raw, &Rfc3339).ok().or_else(|| {
+            PrimitiveDateTime::parse(&raw, LOCAL_ISO)
+                .ok()
+                .map(PrimitiveDateTime::assume_utc)
+        });
+        parsed.map(Some).ok_or_else(|| {
+            MappingError::new(
+                self.field(column),
+                format!("'{raw}' is not an ISO 8601 date-time (e.g. 2026-11-29T12:00:00Z)"),
+            )
+        })
+    }
+
     /// A GUID, braces stripped and lower-cased; the `N` format (no dashes) is refused with the
     /// dashed form suggested, since the GUID is the idempotency key and must have one spelling.
     pub(crate) fn guid(&self, column: &str) -> Result<Option<String>, MappingError> {
@@ -184,6 +207,10 @@ impl<'a> Columns<'a> {
         Err(error)
     }
 }
+
+/// `2026-11-29T12:00:00`, with optional fractional seconds and no offset.
+const LOCAL_ISO: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
 
 /// `1042`, or `1042.0` as .NET may print it; anything fractional or beyond i64 is `None`.
 fn whole_number(text: &str) -> Option<i64> {

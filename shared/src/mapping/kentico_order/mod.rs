@@ -58,6 +58,8 @@ pub struct KenticoOrder {
     pub status_name: Option<String>,
     /// `OrderIsPaid`; absent is false.
     pub is_paid: bool,
+    /// `OrderLastModified`: orders an update among the others.
+    pub last_modified: Option<time::OffsetDateTime>,
     /// `OrderItems`; absent is empty.
     pub items: Vec<OrderItem>,
     /// `OrderBillingAddress`.
@@ -89,6 +91,7 @@ impl KenticoOrder {
             total_shipping: columns.amount("OrderTotalShipping")?,
             status_name: columns.text("OrderStatusName")?,
             is_paid: columns.flag("OrderIsPaid")?,
+            last_modified: columns.timestamp("OrderLastModified")?,
             items: read_items(columns.get("OrderItems"))?,
             billing_address: Address::from_kentico(
                 "OrderBillingAddress",
@@ -129,12 +132,17 @@ impl KenticoOrder {
         let sum = line_totals
             .iter()
             .try_fold(Decimal::ZERO, |sum, line| sum.checked_add(*line));
-        let tolerance = Decimal::new(1, 2) * Decimal::from(line_totals.len());
+        let tolerance = Decimal::new(1, 2).saturating_mul(Decimal::from(line_totals.len()));
         let shipping = self.total_shipping.unwrap_or(Decimal::ZERO);
         let tax = self.total_tax.unwrap_or(Decimal::ZERO);
-        let compositions = [Decimal::ZERO, shipping, shipping + tax];
+        let compositions = [
+            Some(Decimal::ZERO),
+            Some(shipping),
+            shipping.checked_add(tax),
+        ];
         let within = compositions.iter().any(|extra| {
-            sum.and_then(|sum| sum.checked_add(*extra))
+            sum.zip(*extra)
+                .and_then(|(sum, extra)| sum.checked_add(extra))
                 .and_then(|sum| sum.checked_sub(total_price))
                 .is_some_and(|difference| difference.abs() <= tolerance)
         });

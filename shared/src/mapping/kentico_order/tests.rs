@@ -214,3 +214,36 @@ fn an_event_object_that_is_not_an_object_is_refused() {
         "data.object: is not a JSON object (found an array)"
     );
 }
+
+#[test]
+fn shipping_and_tax_too_large_to_add_are_refused_not_a_panic() {
+    let huge = "79228162514264337593543950335"; // Decimal::MAX
+    let with_huge_extras = |total_price: &str| {
+        order_with(|object| {
+            object.insert("OrderTotalShipping".into(), json!(huge));
+            object.insert("OrderTotalTax".into(), json!(huge));
+            object.insert("OrderTotalPrice".into(), json!(total_price));
+        })
+    };
+
+    assert!(with_huge_extras("119.90").is_ok(), "the lines alone match");
+    assert_eq!(with_huge_extras("1.00").unwrap_err().field, "OrderItems");
+}
+
+#[test]
+fn order_last_modified_is_read_with_or_without_an_offset() {
+    let at = |text: &str| {
+        order_with(|object| {
+            object.insert("OrderLastModified".into(), json!(text));
+        })
+        .map(|order| order.last_modified.map(|t| t.unix_timestamp()))
+    };
+
+    assert_eq!(at("2026-11-29T12:00:00Z"), Ok(Some(1_795_953_600)));
+    assert_eq!(at("2026-11-29T13:00:00+01:00"), Ok(Some(1_795_953_600)));
+    assert_eq!(at("2026-11-29T12:00:00.250"), Ok(Some(1_795_953_600)));
+    assert_eq!(
+        at("29/11/2026 12:00").unwrap_err().field,
+        "OrderLastModified"
+    );
+}
