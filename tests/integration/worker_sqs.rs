@@ -12,8 +12,8 @@ use paybridge::idempotency::{Idempotency, IdempotencyConfig};
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::queue::QueueEnvelope;
 use paybridge::worker::{
-    Backoff, BatchProcessor, EventHandler, Handled, HandlerError, ProcessorConfig, Router,
-    SqsMessageSettler, SqsPoller,
+    Backoff, BatchProcessor, Delivery, EventHandler, Handled, HandlerError, ProcessorConfig,
+    Router, SqsMessageSettler, SqsPoller,
 };
 
 /// Acts as each payload's `behaviour` says and counts the effects it performs per event.
@@ -24,7 +24,11 @@ struct CountingEffect {
 
 #[async_trait::async_trait]
 impl EventHandler for CountingEffect {
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError> {
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
         let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).unwrap();
         match payload["behaviour"].as_str().unwrap_or("ok") {
             "transient" => Err(HandlerError::transient("Kentico answered 503")),
@@ -201,10 +205,8 @@ async fn a_mixed_batch_reports_exactly_the_failures_and_dead_letters_with_reason
         .map(|f| f.item_identifier.clone())
         .collect();
     failures.sort();
-    let mut expected = vec![ids["e-transient"].clone(), ids["e-panic"].clone()];
-    expected.sort();
-    assert_eq!(failures, expected);
-    // The queue's own visibility timeout is 1 s; the processor set 60 s on the two failures.
+    assert_eq!(failures, [ids["e-transient"].clone()]);
+    // The queue's own visibility timeout is 1 s; the processor set 60 s on the failure.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let visible_again: Vec<String> = sqs::receive_all(&w.sqs, &w.queue_url)
         .await
@@ -215,11 +217,15 @@ async fn a_mixed_batch_reports_exactly_the_failures_and_dead_letters_with_reason
     visible_again.sort();
     assert_eq!(
         visible_again,
-        ["e-ok", "e-permanent", "e-unknown"],
+        ["e-ok", "e-panic", "e-permanent", "e-unknown"],
         "only the settled ones (the test deletes nothing) reappear"
     );
-    let dead = sqs::receive_all(&w.sqs, &w.dlq_url).await;
-    assert_eq!(dead.len(), 1);
+    let mut dead = sqs::receive_all(&w.sqs, &w.dlq_url).await;
+    dead.sort_by_key(|m| m.attributes["event_id"].clone());
+    assert_eq!(dead.len(), 2, "the panic and the permanent failure");
+    assert_eq!(dead[0].attributes["failure_kind"], "handler_panic");
+    assert!(dead[0].attributes["failure_reason"].contains("handler bug"));
+    let dead = &dead[1..];
     assert_eq!(
         dead[0].body,
         envelope("e-permanent", "test.effect", "permanent")

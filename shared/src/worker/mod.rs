@@ -35,6 +35,17 @@ pub struct QueueMessage {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// This delivery of a message, as the handler may need to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// When this invocation certainly ends (unix ms): what the handler holds (an order's lease)
+    /// may be held until then, and a crashed holder's message comes back no earlier.
+    pub deadline_ms: i64,
+    /// An operator replayed the event (`paybridge replay`): redo what it does, e.g. write the
+    /// Kentico order again, where a plain redelivery would find nothing to do.
+    pub replay: bool,
+}
+
 /// What a handler made of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {

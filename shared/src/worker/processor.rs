@@ -7,7 +7,9 @@ use futures::StreamExt;
 
 use super::outcome::{BatchReport, MessageOutcome};
 use super::settle::{DeadLetter, MessageSettler};
-use super::{Backoff, Handled, HandlerError, METRIC_WORKER_MESSAGES, QueueMessage, Router};
+use super::{
+    Backoff, Delivery, Handled, HandlerError, METRIC_WORKER_MESSAGES, QueueMessage, Router,
+};
 use crate::clock::{Clock, rfc3339_millis};
 use crate::idempotency::{Guarded, Idempotency, IdempotencyError};
 use crate::journal::{EventJournal, JournalEntry};
@@ -179,6 +181,10 @@ impl BatchProcessor {
         if let Some(replay) = message.attributes.get(ATTRIBUTE_REPLAY) {
             key.push_str(&format!("#replay-{replay}"));
         }
+        let delivery = Delivery {
+            deadline_ms,
+            replay: message.attributes.contains_key(ATTRIBUTE_REPLAY),
+        };
         let guarded = self
             .idempotency
             .run(
@@ -186,10 +192,13 @@ impl BatchProcessor {
                 envelope.payload.get().as_bytes(),
                 deadline_ms,
                 || async {
-                    handler.handle(envelope).await.map(|handled| match handled {
-                        Handled::Done(result) => format!("{DONE_PREFIX}{result}"),
-                        Handled::Ignored(reason) => format!("{IGNORED_PREFIX}{reason}"),
-                    })
+                    handler
+                        .handle(envelope, &delivery)
+                        .await
+                        .map(|handled| match handled {
+                            Handled::Done(result) => format!("{DONE_PREFIX}{result}"),
+                            Handled::Ignored(reason) => format!("{IGNORED_PREFIX}{reason}"),
+                        })
                 },
             )
             .await;
@@ -216,7 +225,17 @@ impl BatchProcessor {
             Err(IdempotencyError::Handler(HandlerError::Permanent { kind, reason, details })) => {
                 self.dead_letter(message, &kind, reason, details).await
             }
-            Err(IdempotencyError::Panicked(panic)) => self.retry(message, format!("the handler panicked: {panic}")).await,
+            // A panic is a bug meeting this data: the same data panics again on every retry, so it
+            // is parked for a person with the panic's message instead of retried for days.
+            Err(IdempotencyError::Panicked(panic)) => {
+                self.dead_letter(
+                    message,
+                    "handler_panic",
+                    format!("the handler panicked on this event: {panic}; report it with the event, then replay it once fixed"),
+                    Vec::new(),
+                )
+                .await
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Handled, HandlerError};
+use super::{Delivery, Handled, HandlerError};
 use crate::queue::QueueEnvelope;
 
 /// Handles one kind of event.
@@ -17,7 +17,11 @@ pub trait EventHandler: Send + Sync {
 
     /// Does the work. Called inside the idempotency guard: at most once per event, unless it
     /// fails, in which case it may be called again.
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError>;
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        delivery: &Delivery,
+    ) -> Result<Handled, HandlerError>;
 }
 
 /// Event type → handler. Types without a route are ignored on purpose (and counted).

@@ -11,7 +11,7 @@ use crate::idempotency::{Idempotency, IdempotencyConfig};
 use crate::metrics::InMemoryMetrics;
 use crate::queue::{OutgoingMessage, QueueEnvelope, QueuePublisher};
 use crate::worker::{
-    Backoff, EventHandler, Handled, HandlerError, MessageOutcome, ProcessorConfig, Router,
+    Backoff, Delivery, EventHandler, Handled, HandlerError, MessageOutcome, ProcessorConfig, Router,
 };
 
 /// Fails as the event id says: `evt_transient`, `evt_permanent`; anything else is done.
@@ -19,7 +19,11 @@ struct Scripted;
 
 #[async_trait::async_trait]
 impl EventHandler for Scripted {
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError> {
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
         match envelope.event_id.as_str() {
             "evt_transient" => Err(HandlerError::transient("Stripe answered 503")),
             "evt_permanent" => Err(HandlerError::permanent(

@@ -9,7 +9,7 @@ use crate::clock::FixedClock;
 use crate::idempotency::IdempotencyConfig;
 use crate::idempotency::in_memory::InMemoryIdempotencyStore;
 use crate::metrics::InMemoryMetrics;
-use crate::worker::{EventHandler, InMemorySettler};
+use crate::worker::{Delivery, EventHandler, InMemorySettler};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -26,7 +26,11 @@ impl EventHandler for Scripted {
         payload["order"].as_str().map(str::to_string)
     }
 
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError> {
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
         let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).unwrap();
         self.ran.lock().unwrap().push(envelope.event_id.clone());
         match payload["behaviour"].as_str().unwrap_or("ok") {
@@ -112,7 +116,7 @@ async fn each_message_ends_the_way_its_outcome_demands() {
 
     let report = h.processor.process(batch, NOW * 1000 + 60_000).await;
 
-    assert_eq!(report.batch_item_failures(), ["m-transient", "m-panic"]);
+    assert_eq!(report.batch_item_failures(), ["m-transient"]);
     let labels: Vec<&str> = report.outcomes.iter().map(|(_, o)| o.label()).collect();
     assert_eq!(
         labels,
@@ -120,7 +124,7 @@ async fn each_message_ends_the_way_its_outcome_demands() {
             "done",
             "retried",
             "dead_lettered",
-            "retried",
+            "dead_lettered",
             "ignored",
             "ignored",
             "dead_lettered"
@@ -128,10 +132,7 @@ async fn each_message_ends_the_way_its_outcome_demands() {
     );
     assert_eq!(
         *h.settler.retries.lock().unwrap(),
-        [
-            ("m-transient".to_string(), 240),
-            ("m-panic".to_string(), 60)
-        ]
+        [("m-transient".to_string(), 240)]
     );
     let dead: Vec<(String, String)> = h
         .settler
@@ -145,6 +146,7 @@ async fn each_message_ends_the_way_its_outcome_demands() {
         dead,
         [
             ("m-permanent".to_string(), "mapping_mismatch".to_string()),
+            ("m-panic".to_string(), "handler_panic".to_string()),
             ("m-garbage".to_string(), "undecodable_message".to_string())
         ]
     );
