@@ -29,6 +29,33 @@ pub async fn create_queue(client: &Client, prefix: &str) -> String {
 
 /// Receives every message currently visible on the queue (deleting none).
 pub async fn receive_all(client: &Client, queue_url: &str) -> Vec<ReceivedMessage> {
+    receive_all_with_receipts(client, queue_url)
+        .await
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect()
+}
+
+/// Every message on the queue, left visible for the next reader (an operator's command).
+pub async fn peek_all(client: &Client, queue_url: &str) -> Vec<ReceivedMessage> {
+    let received = receive_all_with_receipts(client, queue_url).await;
+    for (_, receipt) in &received {
+        client
+            .change_message_visibility()
+            .queue_url(queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("moto changes the visibility");
+    }
+    received.into_iter().map(|(message, _)| message).collect()
+}
+
+async fn receive_all_with_receipts(
+    client: &Client,
+    queue_url: &str,
+) -> Vec<(ReceivedMessage, String)> {
     let mut messages = Vec::new();
     loop {
         let output = client
@@ -52,10 +79,13 @@ pub async fn receive_all(client: &Client, queue_url: &str) -> Vec<ReceivedMessag
                 .into_iter()
                 .map(|(k, v)| (k, v.string_value.unwrap_or_default()))
                 .collect();
-            messages.push(ReceivedMessage {
-                body: message.body.unwrap_or_default(),
-                attributes,
-            });
+            messages.push((
+                ReceivedMessage {
+                    body: message.body.unwrap_or_default(),
+                    attributes,
+                },
+                message.receipt_handle.unwrap_or_default(),
+            ));
         }
     }
 }

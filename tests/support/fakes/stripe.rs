@@ -62,6 +62,9 @@ struct State {
     charges: HashMap<String, Value>,
     balance_transactions: HashMap<String, Value>,
     checkout_sessions: Vec<Value>,
+    refunds: Vec<Value>,
+    /// Ids to give the next PaymentIntents created, before the generated ones.
+    preset_intent_ids: Vec<String>,
     /// Idempotency-Key → the first request's "METHOD path", its form and the reply.
     replies: HashMap<String, Saved>,
     objects_created: u64,
@@ -122,10 +125,17 @@ impl FakeStripe {
     }
 
     /// Merges the fields of `patch` (an object) into a stored PaymentIntent, e.g. its status.
+    /// A PaymentIntent that succeeds received its amount, unless `patch` says otherwise.
     pub fn set_payment_intent(&self, id: &str, patch: Value) {
         let mut state = self.state();
         if let Some(intent) = state.payment_intents.iter_mut().find(|p| p["id"] == id) {
+            let received = (patch["status"] == "succeeded"
+                && patch.get("amount_received").is_none())
+            .then(|| intent["amount"].clone());
             merge(intent, patch);
+            if let Some(amount) = received {
+                intent["amount_received"] = amount;
+            }
         }
     }
 
@@ -143,6 +153,125 @@ impl FakeStripe {
 
     pub fn checkout_sessions(&self) -> Vec<Value> {
         self.state().checkout_sessions.clone()
+    }
+
+    pub fn checkout_session(&self, id: &str) -> Option<Value> {
+        let state = self.state();
+        state
+            .checkout_sessions
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+    }
+
+    /// The customer pays the PaymentIntent `id` in full: it succeeds at the fake, and the
+    /// returned object is what the `payment_intent.succeeded` event carries.
+    pub fn succeed_payment_intent(&self, id: &str) -> Value {
+        self.set_payment_intent(id, json!({"status": "succeeded"}));
+        self.payment_intent(id).expect("the PaymentIntent exists")
+    }
+
+    /// A Stripe event (test mode) carrying `object`, as its webhook body.
+    pub fn event_body(id: &str, event_type: &str, object: &Value) -> String {
+        json!({"id": id, "object": "event", "type": event_type, "livemode": false,
+            "api_version": paybridge::connectors::stripe::DEFAULT_API_VERSION,
+            "created": time::OffsetDateTime::now_utc().unix_timestamp(), "data": {"object": object}})
+        .to_string()
+    }
+
+    /// The next PaymentIntent created gets `id` (to match a sample event's).
+    pub fn preset_next_payment_intent_id(&self, id: &str) {
+        self.state().preset_intent_ids.push(id.to_owned());
+    }
+
+    /// Refunds created, in order.
+    pub fn refunds(&self) -> Vec<Value> {
+        self.state().refunds.clone()
+    }
+
+    /// What a customer could still pay: PaymentIntents neither succeeded nor canceled, and open
+    /// Checkout Sessions (ids).
+    pub fn payable_objects(&self) -> Vec<String> {
+        let state = self.state();
+        let intents = state.payment_intents.iter().filter(|p| {
+            let status = p["status"].as_str().unwrap_or_default();
+            status != "succeeded" && status != "canceled"
+        });
+        let sessions = state
+            .checkout_sessions
+            .iter()
+            .filter(|s| s["status"] == "open");
+        intents
+            .chain(sessions)
+            .map(|o| o["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The customer pays through the Checkout Session `id`: Stripe makes its PaymentIntent (with
+    /// the session's `payment_intent_data`), sets it as `patch` says (e.g. its status), and the
+    /// session completes if it succeeded. Returns the PaymentIntent, as an event would carry it.
+    pub fn pay_checkout_session(&self, id: &str, patch: Value) -> Value {
+        let mut state = self.state();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let index = state
+            .checkout_sessions
+            .iter()
+            .position(|s| s["id"] == id)
+            .expect("the Checkout Session exists");
+        let session = state.checkout_sessions[index].clone();
+        assert_eq!(
+            session["status"], "open",
+            "only an open session can be paid"
+        );
+        let intent_id = match session["payment_intent"].as_str() {
+            Some(existing) => existing.to_owned(),
+            None => {
+                state.objects_created += 1;
+                let pi = format!("pi_fake_{}", state.objects_created);
+                let intent = json!({
+                    "id": pi, "object": "payment_intent", "amount": session["amount_total"],
+                    "amount_received": 0, "currency": session["currency"],
+                    "status": "requires_payment_method", "client_secret": format!("{pi}_secret_fake"),
+                    "description": session["payment_intent_data"]["description"],
+                    "capture_method": "automatic_async",
+                    "metadata": session["payment_intent_data"]["metadata"].clone(),
+                    "latest_charge": null, "last_payment_error": null, "customer": null,
+                    "cancellation_reason": null, "created": now, "livemode": false,
+                });
+                state.payment_intents.push(intent);
+                state.checkout_sessions[index]["payment_intent"] = pi.clone().into();
+                pi
+            }
+        };
+        let intent = (state.payment_intents.iter_mut())
+            .find(|p| p["id"] == intent_id.as_str())
+            .expect("the session's PaymentIntent");
+        let received = (patch["status"] == "succeeded" && patch.get("amount_received").is_none())
+            .then(|| intent["amount"].clone());
+        merge(intent, patch);
+        if let Some(amount) = received {
+            intent["amount_received"] = amount;
+        }
+        let intent = intent.clone();
+        if intent["status"] == "succeeded" || intent["status"] == "processing" {
+            let paid = if intent["status"] == "succeeded" {
+                "paid"
+            } else {
+                "unpaid"
+            };
+            merge(
+                &mut state.checkout_sessions[index],
+                json!({"status": "complete", "payment_status": paid}),
+            );
+        }
+        intent
+    }
+
+    /// Lets a Checkout Session run out, as Stripe does after its `expires_at`.
+    pub fn expire_checkout_session_now(&self, id: &str) {
+        let mut state = self.state();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        expire_session(&mut state, id, now);
     }
 }
 
@@ -263,21 +392,51 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
                 _ => unrecognized(request),
             }
         }
-        ("POST", ["v1", "checkout", "sessions"]) => {
-            state.objects_created += 1;
-            let id = format!("cs_fake_{}", state.objects_created);
-            let form = |key| request.form_value(key);
-            let session = json!({
-                "id": id, "object": "checkout.session", "mode": form("mode"), "status": "open",
-                "url": format!("https://checkout.stripe.com/c/pay/{id}"), "payment_status": "unpaid",
-                "payment_intent": null, "success_url": form("success_url"), "cancel_url": form("cancel_url"),
-                "client_reference_id": form("client_reference_id"), "customer_email": form("customer_email"),
-                "metadata": nested(request, "metadata"), "line_items": arrays(nested(request, "line_items")),
-                "created": now, "expires_at": now + 24 * 3600, "livemode": false,
-            });
-            state.checkout_sessions.push(session.clone());
-            (200, session)
+        ("POST", ["v1", "checkout", "sessions"]) => create_checkout_session(state, request, now),
+        ("GET", ["v1", "checkout", "sessions"]) => {
+            let query = decode_form(request.query.as_bytes());
+            let wanted = query
+                .iter()
+                .find(|(k, _)| k == "payment_intent")
+                .map(|(_, v)| v);
+            let data: Vec<Value> = (state.checkout_sessions.iter())
+                .filter(|s| wanted.is_none_or(|pi| s["payment_intent"] == pi.as_str()))
+                .cloned()
+                .collect();
+            (
+                200,
+                json!({"object": "list", "url": "/v1/checkout/sessions", "has_more": false, "data": data}),
+            )
         }
+        ("GET", ["v1", "checkout", "sessions", id]) => {
+            match state.checkout_sessions.iter().find(|s| s["id"] == *id) {
+                Some(session) => (200, session.clone()),
+                None => missing("checkout.session", id),
+            }
+        }
+        ("POST", ["v1", "checkout", "sessions", id, "expire"]) => {
+            let Some(session) = state.checkout_sessions.iter().find(|s| s["id"] == *id) else {
+                return missing("checkout.session", id);
+            };
+            if session["status"] != "open" {
+                let message = format!(
+                    "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{}\".",
+                    session["status"].as_str().unwrap_or_default()
+                );
+                return error(
+                    400,
+                    json!({"type": "invalid_request_error", "message": message}),
+                );
+            }
+            expire_session(state, id, now);
+            let session = state
+                .checkout_sessions
+                .iter()
+                .find(|s| s["id"] == *id)
+                .cloned();
+            (200, session.unwrap_or_default())
+        }
+        ("POST", ["v1", "refunds"]) => create_refund(state, request, now),
         ("GET", ["v1", "charges", id]) => {
             let Some(mut charge) = state.charges.get(*id).cloned() else {
                 return missing("charge", id);
@@ -315,7 +474,10 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
         );
     };
     state.objects_created += 1;
-    let id = format!("pi_fake_{}", state.objects_created);
+    let id = match state.preset_intent_ids.is_empty() {
+        true => format!("pi_fake_{}", state.objects_created),
+        false => state.preset_intent_ids.remove(0),
+    };
     let form = |key| request.form_value(key);
     let mut intent = json!({
         "id": id, "object": "payment_intent", "amount": amount, "amount_received": 0,
@@ -336,7 +498,113 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
     (200, intent)
 }
 
+fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {
+    state.objects_created += 1;
+    let id = format!("cs_fake_{}", state.objects_created);
+    let form = |key| request.form_value(key);
+    let line_items = arrays(nested(request, "line_items"));
+    let total: i64 = (line_items.as_array().into_iter().flatten())
+        .map(|item| {
+            item["quantity"].as_i64().unwrap_or(1)
+                * item["price_data"]["unit_amount"].as_i64().unwrap_or(0)
+        })
+        .sum();
+    let currency = line_items[0]["price_data"]["currency"].clone();
+    let session = json!({
+        "id": id, "object": "checkout.session", "mode": form("mode"), "status": "open",
+        "url": format!("https://checkout.stripe.com/c/pay/{id}"), "payment_status": "unpaid",
+        "payment_intent": null, "success_url": form("success_url"), "cancel_url": form("cancel_url"),
+        "client_reference_id": form("client_reference_id"), "customer_email": form("customer_email"),
+        "metadata": nested(request, "metadata"), "line_items": line_items,
+        "payment_intent_data": nested(request, "payment_intent_data"),
+        "amount_total": total, "currency": currency,
+        "created": now, "expires_at": now + 24 * 3600, "livemode": false,
+    });
+    state.checkout_sessions.push(session.clone());
+    (200, session)
+}
+
+/// The session can no longer be paid; Stripe cancels the PaymentIntent it made, if any.
+fn expire_session(state: &mut State, id: &str, now: i64) {
+    let Some(session) = state.checkout_sessions.iter_mut().find(|s| s["id"] == id) else {
+        return;
+    };
+    merge(session, json!({"status": "expired", "url": null}));
+    let intent = session["payment_intent"].as_str().map(str::to_owned);
+    if let Some(intent) = intent.and_then(|pi| {
+        state
+            .payment_intents
+            .iter_mut()
+            .find(|p| p["id"] == pi.as_str())
+    }) {
+        if intent["status"] != "succeeded" && intent["status"] != "processing" {
+            merge(
+                intent,
+                json!({"status": "canceled", "canceled_at": now, "cancellation_reason": "abandoned"}),
+            );
+        }
+    }
+}
+
+fn create_refund(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {
+    let Some(pi) = request.form_value("payment_intent") else {
+        return error(
+            400,
+            json!({"type": "invalid_request_error", "code": "parameter_missing",
+            "message": "One of the following params should be provided for this request: payment_intent or charge."}),
+        );
+    };
+    let Some(intent) = state
+        .payment_intents
+        .iter()
+        .find(|p| p["id"] == pi)
+        .cloned()
+    else {
+        return missing("payment_intent", pi);
+    };
+    if intent["status"] != "succeeded" {
+        let message =
+            format!("This PaymentIntent ({pi}) does not have a successful charge to refund.");
+        return error(
+            400,
+            json!({"type": "invalid_request_error", "code": "charge_not_refundable", "message": message}),
+        );
+    }
+    let amount = match request.form_value("amount") {
+        Some(_) => match integer(request, "amount") {
+            Ok(amount) => amount,
+            Err(invalid) => return invalid,
+        },
+        None => intent["amount_received"].as_i64().unwrap_or(0),
+    };
+    state.objects_created += 1;
+    let refund = json!({
+        "id": format!("re_fake_{}", state.objects_created), "object": "refund", "amount": amount,
+        "currency": intent["currency"], "payment_intent": pi, "charge": intent["latest_charge"],
+        "reason": request.form_value("reason"), "status": "succeeded", "balance_transaction": null,
+        "metadata": nested(request, "metadata"), "created": now,
+    });
+    state.refunds.push(refund.clone());
+    (200, refund)
+}
+
 fn update_payment_intent(intent: &mut Value, request: &RecordedRequest) -> Reply {
+    let status = intent["status"].as_str().unwrap_or_default().to_owned();
+    let updatable = [
+        "requires_payment_method",
+        "requires_confirmation",
+        "requires_action",
+    ];
+    if request.form_value("amount").is_some() && !updatable.contains(&status.as_str()) {
+        let message = format!(
+            "This PaymentIntent's amount could not be updated because it has a status of {status}."
+        );
+        return error(
+            400,
+            json!({"type": "invalid_request_error",
+            "code": "payment_intent_unexpected_state", "message": message}),
+        );
+    }
     if request.form_value("amount").is_some() {
         match integer(request, "amount") {
             Ok(amount) => intent["amount"] = amount.into(),
@@ -366,7 +634,14 @@ fn update_payment_intent(intent: &mut Value, request: &RecordedRequest) -> Reply
 
 fn cancel_payment_intent(intent: &mut Value, request: &RecordedRequest, now: i64) -> Reply {
     let status = intent["status"].as_str().unwrap_or_default().to_owned();
-    if status == "succeeded" || status == "canceled" {
+    // Stripe cancels a PaymentIntent in these states only ("in rare cases, processing": not here).
+    let cancelable = [
+        "requires_payment_method",
+        "requires_capture",
+        "requires_confirmation",
+        "requires_action",
+    ];
+    if !cancelable.contains(&status.as_str()) {
         let message =
             format!("You cannot cancel this PaymentIntent because it has a status of {status}.");
         return error(

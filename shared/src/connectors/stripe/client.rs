@@ -9,8 +9,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use super::params::{CancelPaymentIntent, encode_form};
 use super::send::checked_id;
 use super::{
-    Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent, PaymentIntent,
-    StripeConfig, StripeError, UpdatePaymentIntent,
+    Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent, CreateRefund, List,
+    PaymentIntent, Refund, StripeConfig, StripeError, UpdatePaymentIntent,
 };
 
 const USER_AGENT: &str = concat!(
@@ -141,6 +141,52 @@ impl StripeClient {
             idempotency_key,
         )
         .await
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`.
+    pub async fn retrieve_checkout_session(
+        &self,
+        id: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        let path = format!("/v1/checkout/sessions/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "", None).await
+    }
+
+    /// `GET /v1/checkout/sessions?payment_intent={id}`: the sessions that made a PaymentIntent.
+    pub async fn checkout_sessions_of(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<List<CheckoutSession>, StripeError> {
+        let query = format!("payment_intent={}&limit=10", checked_id(payment_intent_id)?);
+        self.send(Method::GET, "/v1/checkout/sessions", &query, None)
+            .await
+    }
+
+    /// `POST /v1/checkout/sessions/{id}/expire`: nobody can pay through it any more.
+    pub async fn expire_checkout_session(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        let path = format!("/v1/checkout/sessions/{}/expire", checked_id(id)?);
+        self.post(&path, String::new(), idempotency_key).await
+    }
+
+    /// `POST /v1/refunds`.
+    pub async fn create_refund(
+        &self,
+        params: &CreateRefund,
+        idempotency_key: &str,
+    ) -> Result<Refund, StripeError> {
+        self.post("/v1/refunds", encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// Whether the key is a live-mode key (`sk_live_…`, `rk_live_…`): events and objects of the
+    /// other mode are not this integration's.
+    pub fn livemode(&self) -> bool {
+        let key = self.config.secret_key.expose();
+        key.starts_with("sk_live_") || key.starts_with("rk_live_")
     }
 
     /// `GET /v1/charges/{id}`, with the balance transaction (fees, net) inlined if asked.

@@ -105,7 +105,7 @@ fn stripes_example_checkout_session_deserializes() {
         session.payment_intent.as_ref().map(Expandable::id),
         Some("pi_1PgafyB7WZ01zgkWSjxsAJo3")
     );
-    assert_eq!(session.status.as_deref(), Some("open"));
+    assert_eq!(session.status, Some(CheckoutSessionStatus::Open));
     assert_eq!(session.payment_status.as_deref(), Some("unpaid"));
     assert_eq!(session.expires_at, Some(1_234_567_890));
 }

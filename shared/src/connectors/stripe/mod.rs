@@ -23,11 +23,12 @@ pub use client::StripeClient;
 pub use error::StripeError;
 pub use params::{
     AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
-    PaymentIntentData, PriceData, ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
+    CreateRefund, PaymentIntentData, PriceData, ProductData, Shipping, StripeAddress,
+    UpdatePaymentIntent,
 };
 pub use types::{
-    CheckoutSession, Customer, Event, EventData, Expandable, LastPaymentError, Metadata,
-    PaymentIntent, PaymentIntentStatus, StripeObject,
+    CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable,
+    LastPaymentError, List, Metadata, PaymentIntent, PaymentIntentStatus, StripeObject,
 };
 
 /// The `Stripe-Version` this connector's types were checked against: the latest monthly

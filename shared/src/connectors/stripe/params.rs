@@ -155,6 +155,22 @@ pub struct PaymentIntentData {
     pub description: Option<String>,
 }
 
+/// `POST /v1/refunds`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CreateRefund {
+    /// The PaymentIntent to refund (its latest charge), in full unless `amount` is set.
+    pub payment_intent: String,
+    /// Part of it, smallest unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// `duplicate`, `fraudulent` or `requested_by_customer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Our references.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
 /// `POST /v1/payment_intents/{id}/cancel`.
 #[derive(Debug, Serialize)]
 pub(crate) struct CancelPaymentIntent<'a> {

@@ -166,13 +166,22 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
         .mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
-/// A low-cardinality name for a call: the method and the resource, ids left out
-/// (`POST payment_intents`, `POST payment_intents/cancel`, `GET charges`).
+/// A low-cardinality name for a call: the method and the resource path, ids left out
+/// (`POST payment_intents`, `POST payment_intents/cancel`, `GET charges`,
+/// `POST checkout/sessions/expire`). Resource names are lower-case words; ids carry digits or
+/// capitals.
 fn operation(method: &Method, path: &str) -> String {
-    let mut segments = path.trim_start_matches("/v1/").split('/');
-    let resource = segments.next().unwrap_or_default();
-    let action = segments.nth(1).map(|a| format!("/{a}")).unwrap_or_default();
-    format!("{method} {resource}{action}")
+    let is_id = |segment: &&str| {
+        segment
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    };
+    let resource: Vec<&str> = path
+        .trim_start_matches("/v1/")
+        .split('/')
+        .filter(|segment| !segment.is_empty() && !is_id(segment))
+        .collect();
+    format!("{method} {}", resource.join("/"))
 }
 
 #[cfg(test)]
@@ -236,5 +245,9 @@ mod tests {
             "POST payment_intents/cancel"
         );
         assert_eq!(operation(&Method::GET, "/v1/charges/ch_1"), "GET charges");
+        assert_eq!(
+            operation(&Method::POST, "/v1/checkout/sessions/cs_test_a1B/expire"),
+            "POST checkout/sessions/expire"
+        );
     }
 }

@@ -100,6 +100,22 @@ pub struct PaymentIntent {
     pub livemode: bool,
 }
 
+impl PaymentIntentStatus {
+    /// Whether Stripe still lets the PaymentIntent's amount or currency change (before any
+    /// money is authorized or moving).
+    pub fn is_updatable(self) -> bool {
+        matches!(
+            self,
+            Self::RequiresPaymentMethod | Self::RequiresConfirmation | Self::RequiresAction
+        )
+    }
+
+    /// Whether the customer (or a capture) can still make it pay: what "payable" means.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Succeeded | Self::Canceled)
+    }
+}
+
 impl StripeObject for PaymentIntent {
     fn id(&self) -> &str {
         &self.id
@@ -156,7 +172,13 @@ pub struct CheckoutSession {
     /// The PaymentIntent (in payment mode; may appear only once the customer pays).
     pub payment_intent: Option<Expandable<PaymentIntent>>,
     /// `open`, `complete` or `expired`.
-    pub status: Option<String>,
+    pub status: Option<CheckoutSessionStatus>,
+    /// What the customer pays, smallest unit.
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    /// ISO 4217, lower case.
+    #[serde(default)]
+    pub currency: Option<String>,
     /// `paid`, `unpaid` or `no_payment_required`.
     pub payment_status: Option<String>,
     /// Our reference.
@@ -167,6 +189,32 @@ pub struct CheckoutSession {
     pub metadata: Metadata,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+}
+
+/// `CheckoutSession.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutSessionStatus {
+    /// The customer can still pay.
+    Open,
+    /// Paid, or the payment is on its way.
+    Complete,
+    /// Over: nobody can pay through it any more.
+    Expired,
+    /// A status newer than this code.
+    #[serde(other)]
+    Unknown,
+}
+
+/// One page of a list (`GET /v1/…?…`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct List<T> {
+    /// The objects.
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+    /// Whether more pages follow.
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// A Customer.
