@@ -4,6 +4,8 @@ mod events_files;
 mod idempotency_dynamodb;
 mod ingress_sqs;
 mod kentico_connector;
+mod links_dynamodb;
+mod money;
 mod operator_cli;
 mod order_to_cash;
 mod serve_process;

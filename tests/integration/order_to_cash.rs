@@ -2,7 +2,7 @@
 //! requests that reach loopback fakes of Stripe and Kentico.
 
 mod flow;
-mod harness;
+pub mod harness;
 mod operator;
 mod samples;
 mod trouble;

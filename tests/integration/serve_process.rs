@@ -14,7 +14,7 @@ use paybridge::webhook::signature::sign_header;
 use serde_json::{Value, json};
 
 const STRIPE_KEY: &str = "sk_test_paybridge_serve";
-const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
 pub const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
 
 /// A free port below Linux's ephemeral range (32768–60999): the kill -9 test restarts serve on
@@ -195,10 +195,12 @@ async fn serve_runs_order_to_cash_end_to_end_and_stops_gracefully() {
         setup.stripe.payment_intents().len() == 1
     })
     .await;
-    let mut intent = setup.stripe.payment_intents()[0].clone();
+    let intent = setup.stripe.payment_intents()[0].clone();
     assert_eq!(intent["amount"], 4200);
-    intent["status"] = json!("succeeded");
-    let event = json!({"id": "evt_serve_1", "object": "event", "type": "payment_intent.succeeded", "created": now_unix(), "data": {"object": intent}}).to_string();
+    let intent = setup
+        .stripe
+        .succeed_payment_intent(intent["id"].as_str().unwrap());
+    let event = FakeStripe::event_body("evt_serve_1", "payment_intent.succeeded", &intent);
     deliver(
         &client,
         &serve.url,

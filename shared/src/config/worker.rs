@@ -316,6 +316,25 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
             StatusMapping::default()
         }),
     };
+    let refund_double_payments = match get("REFUND_DOUBLE_PAYMENTS").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            problems.push(format!(
+                "REFUND_DOUBLE_PAYMENTS='{other}' must be true or false"
+            ));
+            false
+        }
+    };
+    let payment_retry_url = get("PAYMENT_RETRY_URL");
+    if let Some(url) = &payment_retry_url
+        && !url.starts_with("https://")
+        && !url.starts_with("http://")
+    {
+        problems.push(format!(
+            "PAYMENT_RETRY_URL='{url}' must be an http(s) URL (placeholders {{order_id}}, {{order_guid}})"
+        ));
+    }
     let checkout_success_url = get("CHECKOUT_SUCCESS_URL");
     if payment_mode == PaymentMode::Checkout && checkout_success_url.is_none() {
         problems.push("CHECKOUT_SUCCESS_URL is required with PAYMENT_MODE=checkout (where Stripe sends the paying customer)".into());
@@ -336,6 +355,8 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
             })
             .unwrap_or(defaults.cancel_status_names),
         status_mapping,
+        refund_double_payments,
+        payment_retry_url,
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::FlowContext;
-use super::order_events::OrderEventHandler;
-use super::payment_events::{EVENT_TYPES, PaymentEventHandler};
+use super::order_events::{self, OrderEventHandler};
+use super::payment_events::{self, PaymentEventHandler};
 use crate::clock::{Clock, SystemClock};
 use crate::config::secrets::{SecretsManagerReader, SecretsReader, secret_text};
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerConfig, WorkerKind};
@@ -171,21 +171,21 @@ pub fn processor(
         links: stores.links,
         effects: stores.effects,
         settings: settings.flow.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
     });
     let router = match kind {
         WorkerKind::Order => {
             let handler = Arc::new(OrderEventHandler::new(ctx));
-            Router::new()
-                .route("ecommerce.order.created", handler.clone())
-                .route("ecommerce.order.updated", handler)
+            (order_events::EVENT_TYPES.iter()).fold(Router::new(), |router, event_type| {
+                router.route(event_type, handler.clone())
+            })
         }
         WorkerKind::Payment => {
             let handler = Arc::new(PaymentEventHandler::new(ctx));
-            EVENT_TYPES
-                .iter()
-                .fold(Router::new(), |router, event_type| {
-                    router.route(event_type, handler.clone())
-                })
+            (payment_events::EVENT_TYPES.iter()).fold(Router::new(), |router, event_type| {
+                router.route(event_type, handler.clone())
+            })
         }
     };
     let idempotency = Idempotency::new(

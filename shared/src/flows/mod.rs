@@ -1,18 +1,26 @@
 //! The order-to-cash flows: Kentico orders → Stripe PaymentIntents, Stripe payments → Kentico statuses.
+//!
+//! The rules that keep money safe (docs/MONEY.md): only a payment paybridge created for the order,
+//! in its currency and mode, for what it owes, as Stripe says now, marks it paid; at most one
+//! payable object per order at a time; order updates apply in version order.
 
+pub mod attempts;
 pub mod bootstrap;
 pub mod failures;
 pub mod order_events;
+pub mod payment_checks;
 pub mod payment_events;
 pub mod settings;
 pub mod status;
 
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::connectors::kentico::{KenticoClient, OrderStatusResolver, OrderUpdate};
 use crate::connectors::stripe::StripeClient;
 use crate::idempotency::effects::EffectStore;
 use crate::links::OrderLinkStore;
+use crate::metrics::Metrics;
 use crate::worker::HandlerError;
 
 pub use settings::{FlowSettings, PaymentMode};
@@ -32,6 +40,10 @@ pub struct FlowContext {
     pub effects: Arc<dyn EffectStore>,
     /// Behaviour.
     pub settings: FlowSettings,
+    /// Where the money metrics go.
+    pub metrics: Arc<dyn Metrics>,
+    /// Time, for order leases.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Custom-data keys written to the Kentico order (`OrderCustomData`).
@@ -50,7 +62,29 @@ pub mod custom_data {
     pub const RETRY_URL: &str = "StripeRetryUrl";
 }
 
+/// The metrics of payments and updates that are recorded but not applied (no dimensions: each
+/// is worth an alarm on its own).
+pub mod money_metrics {
+    /// A payment event for a PaymentIntent paybridge did not create (or of the other mode).
+    pub const FOREIGN_PAYMENTS: &str = "ForeignPayments";
+    /// A payment of ours for less than the order owes, or in another currency.
+    pub const UNDERPAID_PAYMENTS: &str = "UnderpaidPayments";
+    /// A second successful payment of an order that was already paid.
+    pub const DOUBLE_PAYMENTS: &str = "DoublePayments";
+    /// A successful payment of an order canceled in Kentico.
+    pub const PAID_AFTER_CANCEL: &str = "PaidAfterCancel";
+    /// An order update older than one already applied.
+    pub const STALE_ORDER_UPDATES: &str = "StaleOrderUpdates";
+    /// An event of a payment attempt that is no longer the order's active one.
+    pub const SUPERSEDED_PAYMENT_EVENTS: &str = "SupersededPaymentEvents";
+}
+
 impl FlowContext {
+    /// Counts one of the [`money_metrics`].
+    pub fn count(&self, metric: &'static str) {
+        self.metrics.increment(metric, &[]);
+    }
+
     /// Writes to the Kentico order: a status by name (resolved to its ID), paid, custom data.
     pub async fn write_order(
         &self,

@@ -1,25 +1,30 @@
-//! order-worker: a Kentico order becomes one Stripe PaymentIntent (or Checkout Session); updates
-//! follow its total and its cancellation.
+//! order-worker: a Kentico order becomes one payable Stripe object (a PaymentIntent, or a Checkout
+//! Session); its updates follow the order's total and currency in version order; its
+//! cancellation closes every payable object it has.
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures};
+use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::stripe::{
-    AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
-    PaymentIntent, PaymentIntentData, PriceData, ProductData, Shipping, StripeAddress, StripeError,
-    UpdatePaymentIntent,
+    AutomaticPaymentMethods, CheckoutLineItem, CheckoutSessionStatus, CreateCheckoutSession,
+    CreatePaymentIntent, PaymentIntent, PaymentIntentData, PriceData, ProductData, Shipping,
+    StripeAddress, UpdatePaymentIntent,
 };
-use crate::idempotency::effects::{EffectKey, once};
-use crate::links::OrderLink;
+use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
     self, Address, KenticoOrder, MetadataBuilder, describe_items, to_minor_units,
 };
 use crate::queue::QueueEnvelope;
-use crate::worker::{EventHandler, Handled, HandlerError};
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
 
-/// Handles `ecommerce.order.created` and `ecommerce.order.updated`.
+/// The Kentico order events the order worker takes.
+pub const EVENT_TYPES: [&str; 2] = ["ecommerce.order.created", "ecommerce.order.updated"];
+
+/// Handles `ecommerce.order.created` and `ecommerce.order.updated` alike: both say what the order
+/// is now, and the order's version says which is newer.
 pub struct OrderEventHandler {
     ctx: Arc<FlowContext>,
 }
@@ -31,8 +36,34 @@ impl OrderEventHandler {
     }
 }
 
-fn payload(envelope: &QueueEnvelope) -> Result<Value, HandlerError> {
-    serde_json::from_str(envelope.payload.get()).map_err(failures::undecodable)
+/// One order event, read.
+struct OrderEvent {
+    order: KenticoOrder,
+    site: Option<String>,
+    version: OrderVersion,
+    event_id: String,
+    /// Replayed by an operator: write the Kentico order again even if nothing changed.
+    replay: bool,
+}
+
+fn read(envelope: &QueueEnvelope, replay: bool) -> Result<OrderEvent, HandlerError> {
+    let payload: Value =
+        serde_json::from_str(envelope.payload.get()).map_err(failures::undecodable)?;
+    let object = payload.pointer("/data/object").ok_or_else(|| {
+        failures::mapping(mapping::MappingError::new(
+            "data.object",
+            "the event carries no order object",
+        ))
+    })?;
+    let order = KenticoOrder::from_event_object(object).map_err(failures::mapping)?;
+    let created = payload["created"].as_i64().unwrap_or(0);
+    Ok(OrderEvent {
+        version: OrderVersion::new(order.last_modified, created),
+        site: payload["site"].as_str().map(str::to_string),
+        event_id: envelope.event_id.clone(),
+        replay,
+        order,
+    })
 }
 
 #[async_trait::async_trait]
@@ -48,151 +79,348 @@ impl EventHandler for OrderEventHandler {
         ))
     }
 
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError> {
-        let payload = payload(envelope)?;
-        let object = payload.pointer("/data/object").ok_or_else(|| {
-            failures::mapping(mapping::MappingError::new(
-                "data.object",
-                "the event carries no order object",
-            ))
-        })?;
-        let site = payload["site"].as_str().map(str::to_string);
-        let order = KenticoOrder::from_event_object(object).map_err(failures::mapping)?;
-        match envelope.event_type.as_str() {
-            "ecommerce.order.created" => self.on_created(&order, site).await,
-            "ecommerce.order.updated" => self.on_updated(&order, site).await,
-            other => Ok(Handled::Ignored(format!(
-                "the order worker does not handle {other}"
-            ))),
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
+        if !EVENT_TYPES.contains(&envelope.event_type.as_str()) {
+            return Ok(Handled::Ignored(format!(
+                "the order worker does not handle {}",
+                envelope.event_type
+            )));
         }
+        let event = read(envelope, delivery.replay)?;
+        let lease = (self.ctx)
+            .lease(event.order.id, &event.event_id, delivery.deadline_ms)
+            .await?;
+        let result = self.sync(&event).await;
+        self.ctx.release(lease).await;
+        result
     }
 }
 
 impl OrderEventHandler {
-    async fn on_created(
-        &self,
-        order: &KenticoOrder,
-        site: Option<String>,
-    ) -> Result<Handled, HandlerError> {
-        let settings = &self.ctx.settings;
+    /// Brings the order's Stripe side in line with the order as this event reports it.
+    async fn sync(&self, event: &OrderEvent) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order = &event.order;
+        let link = (ctx.links.by_order(order.id).await)
+            .map_err(failures::store)?
+            .unwrap_or(OrderLink {
+                order_id: order.id,
+                ..OrderLink::default()
+            });
+        if let Some(current) = link.version.as_ref().filter(|v| **v > event.version) {
+            return Ok(self.stale(order.id, &event.version, current));
+        }
+        ctx.links
+            .save(&OrderLink {
+                order_id: order.id,
+                order_guid: Some(order.guid.clone()),
+                site: event.site.clone(),
+                ..OrderLink::default()
+            })
+            .await
+            .map_err(failures::store)?;
+        if ctx.settings.is_cancel_status(order.status_name.as_deref()) {
+            return self.cancel(event, &link).await;
+        }
+        if let Some(paid_by) = &link.paid_by {
+            return Ok(Handled::Ignored(format!(
+                "order {} is paid by {paid_by}: its payment is no longer changed",
+                order.id
+            )));
+        }
         if order.is_paid {
             return Ok(Handled::Ignored(format!(
                 "order {} is already paid in Kentico",
                 order.id
             )));
         }
-        if settings.is_cancel_status(order.status_name.as_deref()) {
-            return Ok(Handled::Ignored(format!(
-                "order {} is canceled in Kentico",
-                order.id
-            )));
-        }
-        let amount = to_minor_units("OrderGrandTotal", order.grand_total, &order.currency)
-            .map_err(failures::mapping)?;
-        let metadata = order_metadata(order, site.as_deref());
-        let mut link = OrderLink {
-            order_id: order.id,
-            order_guid: Some(order.guid.clone()),
-            site,
-            amount: Some(amount),
-            currency: Some(order.currency.stripe_code()),
-            ..OrderLink::default()
+        let terms = OrderTerms {
+            version: event.version.clone(),
+            amount: to_minor_units("OrderGrandTotal", order.grand_total, &order.currency)
+                .map_err(failures::mapping)?,
+            currency: order.currency.stripe_code(),
         };
-        let custom = match settings.payment_mode {
-            PaymentMode::PaymentElement => {
-                let params = CreatePaymentIntent {
-                    amount,
-                    currency: order.currency.stripe_code(),
-                    automatic_payment_methods: settings
-                        .automatic_payment_methods
-                        .then_some(AutomaticPaymentMethods { enabled: true }),
-                    capture_method: Some(settings.capture_method.clone()),
-                    description: Some(describe_items(&order.items)).filter(|d| !d.is_empty()),
-                    metadata,
-                    shipping: shipping(order),
-                    receipt_email: order.customer.as_ref().and_then(|c| c.email.clone()),
-                };
-                let intent = self.payment_intent_for(order, &params).await?;
-                link.payment_intent_id = Some(intent.id.clone());
-                let mut custom = vec![(custom_data::PAYMENT_INTENT.to_string(), intent.id.clone())];
-                if let Some(secret) = intent.client_secret {
-                    custom.push((custom_data::CLIENT_SECRET.to_string(), secret));
+        let unchanged = link.active().is_some()
+            && link.amount == Some(terms.amount)
+            && link.currency.as_deref() == Some(terms.currency.as_str());
+        let published = link.published.as_deref() == link.active().as_ref().map(Attempt::id);
+        if unchanged && published && !event.replay {
+            return match ctx.links.apply_terms(order.id, &terms).await {
+                Ok(TermsApplied::Stale { current }) => {
+                    Ok(self.stale(order.id, &event.version, &current))
                 }
-                custom
-            }
-            PaymentMode::Checkout => {
-                let (session_id, url) = self.checkout_for(order, amount, metadata).await?;
-                link.checkout_session_id = Some(session_id);
-                vec![(custom_data::CHECKOUT_URL.to_string(), url)]
-            }
-        };
-        self.ctx.links.save(&link).await.map_err(failures::store)?;
-        self.ctx.write_order(order.id, None, None, custom).await?;
-        Ok(Handled::Done(
-            link.payment_intent_id
-                .or(link.checkout_session_id)
-                .unwrap_or_default(),
+                Ok(TermsApplied::Applied) => Ok(Handled::Ignored(format!(
+                    "order {} changed nothing the payment depends on",
+                    order.id
+                ))),
+                Err(error) => Err(failures::store(error)),
+            };
+        }
+        match ctx.settings.payment_mode {
+            PaymentMode::PaymentElement => self.sync_intent(event, &link, &terms).await,
+            PaymentMode::Checkout => self.sync_session(event, &link, &terms).await,
+        }
+    }
+
+    fn stale(&self, order_id: i64, version: &OrderVersion, current: &OrderVersion) -> Handled {
+        self.ctx.count(money_metrics::STALE_ORDER_UPDATES);
+        Handled::Ignored(format!(
+            "order {order_id}: this update ({version}) is older than the one applied ({current})"
         ))
     }
 
-    /// One PaymentIntent per OrderGUID: recorded under the business key, created with the same
-    /// key as Stripe's Idempotency-Key, so neither a retry nor a crash charges twice.
-    async fn payment_intent_for(
+    /// Payment Element: one PaymentIntent per order and currency, its amount kept equal to what
+    /// the order owes.
+    async fn sync_intent(
         &self,
-        order: &KenticoOrder,
-        params: &CreatePaymentIntent,
+        event: &OrderEvent,
+        link: &OrderLink,
+        terms: &OrderTerms,
+    ) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order = &event.order;
+        let params = self.intent_params(event, terms);
+        let mut intent = match &link.payment_intent_id {
+            Some(active) => ctx.retrieve_intent(active).await?,
+            None => ctx.intent_once(&order.guid, &params).await?,
+        };
+        ctx.record_attempt(order.id, &Attempt::PaymentIntent(intent.id.clone()))
+            .await?;
+        let mut note = String::new();
+        if intent.currency != terms.currency {
+            under_way(
+                ctx.cancel_intent(&intent.id, "abandoned").await?,
+                &intent.id,
+                "its currency",
+            )?;
+            let key = format!("{}-{}-{}", order.guid, terms.currency, terms.version.key());
+            let old = intent.id;
+            intent = ctx.intent_once(&key, &params).await?;
+            ctx.record_attempt(order.id, &Attempt::PaymentIntent(intent.id.clone()))
+                .await?;
+            note = format!(" (replaces {old}, canceled: the currency changed)");
+        } else if intent.amount != terms.amount {
+            if !intent.status.is_updatable() {
+                return Err(payment_under_way(
+                    &intent.id,
+                    &format!("{:?}", intent.status),
+                    "its amount",
+                ));
+            }
+            intent = self.update_amount(event, &intent, terms).await?;
+            note = format!(" (amount now {})", terms.amount);
+        }
+        let attempt = Attempt::PaymentIntent(intent.id.clone());
+        if !self.activate(order.id, terms, &attempt, link).await? {
+            return self.refused(order.id, &attempt).await;
+        }
+        if event.replay || link.published.as_deref() != Some(intent.id.as_str()) {
+            ctx.publish_intent(order.id, &intent).await?;
+        }
+        Ok(Handled::Done(format!("{}{note}", intent.id)))
+    }
+
+    async fn update_amount(
+        &self,
+        event: &OrderEvent,
+        intent: &PaymentIntent,
+        terms: &OrderTerms,
     ) -> Result<PaymentIntent, HandlerError> {
-        let created: Arc<Mutex<Option<PaymentIntent>>> = Arc::default();
-        let slot = created.clone();
-        let recorded = once(
-            self.ctx.effects.as_ref(),
-            &EffectKey::new("payment_intent", &order.guid),
-            |key| async move {
-                let intent = self.ctx.stripe.create_payment_intent(params, &key).await?;
-                let id = intent.id.clone();
-                *slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(intent);
-                Ok::<_, StripeError>(id)
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            crate::idempotency::effects::EffectError::Store(e) => failures::store(e),
-            crate::idempotency::effects::EffectError::Effect(e) => failures::stripe(e),
-        })?;
-        let known = created
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        match known {
-            Some(intent) if intent.id == recorded.value() => Ok(intent),
-            _ => self
-                .ctx
-                .stripe
-                .retrieve_payment_intent(recorded.value())
+        let update = UpdatePaymentIntent {
+            amount: Some(terms.amount),
+            description: Some(describe_items(&event.order.items)).filter(|d| !d.is_empty()),
+            metadata: order_metadata(&event.order, event.site.as_deref()),
+        };
+        // One key per applied version: 100 → 120 → 100 → 120 are four different updates.
+        let key = format!(
+            "paybridge-amount-{}-{}",
+            event.order.guid,
+            terms.version.key()
+        );
+        let updated = (self.ctx.stripe)
+            .update_payment_intent(&intent.id, &update, &key)
+            .await
+            .map_err(failures::stripe)?;
+        if updated.amount != terms.amount || updated.currency != terms.currency {
+            return Err(HandlerError::permanent(
+                "stripe_amount_mismatch",
+                format!(
+                    "Stripe answered the update of {} with {} {} instead of {} {}",
+                    updated.id, updated.amount, updated.currency, terms.amount, terms.currency
+                ),
+            ));
+        }
+        Ok(updated)
+    }
+
+    /// Checkout: one open session per order, replaced (the old one expired) when the amount or
+    /// the currency changes.
+    async fn sync_session(
+        &self,
+        event: &OrderEvent,
+        link: &OrderLink,
+        terms: &OrderTerms,
+    ) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order = &event.order;
+        let params = self.session_params(event, terms);
+        let (session, note) = match &link.checkout_session_id {
+            None => (ctx.session_once(&order.guid, &params).await?, String::new()),
+            Some(active) => {
+                let current = ctx.retrieve_session(active).await?;
+                let same = current.amount_total == Some(terms.amount)
+                    && current.currency.as_deref() == Some(terms.currency.as_str());
+                if same && current.status == Some(CheckoutSessionStatus::Open) {
+                    (current, String::new())
+                } else {
+                    let closed = match current.status {
+                        Some(CheckoutSessionStatus::Expired) => super::attempts::Closed::Closed,
+                        _ => ctx.expire_session(active).await?,
+                    };
+                    under_way(closed, active, "its amount")?;
+                    let key = format!("{}-{}", order.guid, terms.version.key());
+                    let replaced = ctx.session_once(&key, &params).await?;
+                    (replaced, format!(" (replaces {active}, expired)"))
+                }
+            }
+        };
+        let attempt = Attempt::CheckoutSession(session.id.clone());
+        ctx.record_attempt(order.id, &attempt).await?;
+        if !self.activate(order.id, terms, &attempt, link).await? {
+            return self.refused(order.id, &attempt).await;
+        }
+        if event.replay || link.published.as_deref() != Some(session.id.as_str()) {
+            ctx.publish_session(order.id, &session).await?;
+        }
+        Ok(Handled::Done(format!("{}{note}", session.id)))
+    }
+
+    async fn activate(
+        &self,
+        order_id: i64,
+        terms: &OrderTerms,
+        attempt: &Attempt,
+        link: &OrderLink,
+    ) -> Result<bool, HandlerError> {
+        if link.active().as_ref() == Some(attempt)
+            && link.amount == Some(terms.amount)
+            && link.version.as_ref() == Some(&terms.version)
+        {
+            return Ok(true);
+        }
+        self.ctx
+            .links
+            .activate(order_id, terms, attempt)
+            .await
+            .map_err(failures::store)
+    }
+
+    /// The order was paid or canceled (or a newer version applied) while this update was made:
+    /// the object made for it must not stay payable.
+    async fn refused(&self, order_id: i64, attempt: &Attempt) -> Result<Handled, HandlerError> {
+        let now = (self.ctx.links.by_order(order_id).await)
+            .map_err(failures::store)?
+            .unwrap_or_default();
+        let why = if let Some(paid_by) = &now.paid_by {
+            format!("paid by {paid_by}")
+        } else if now.canceled {
+            "canceled".to_string()
+        } else {
+            "at a newer version".to_string()
+        };
+        let in_use =
+            now.active().as_ref() == Some(attempt) || now.paid_by.as_deref() == Some(attempt.id());
+        if !in_use {
+            match attempt {
+                Attempt::PaymentIntent(id) => self.ctx.cancel_intent(id, "abandoned").await?,
+                Attempt::CheckoutSession(id) => self.ctx.expire_session(id).await?,
+            };
+        }
+        Ok(Handled::Ignored(format!(
+            "order {order_id} is {why}: {} was not made payable",
+            attempt.id()
+        )))
+    }
+
+    /// A cancellation in Kentico: every PaymentIntent canceled (authorizations released), every
+    /// Checkout Session expired, and no later payment may mark the order paid.
+    async fn cancel(&self, event: &OrderEvent, link: &OrderLink) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order_id = event.order.id;
+        ctx.links
+            .save(&OrderLink {
+                order_id,
+                canceled: true,
+                ..OrderLink::default()
+            })
+            .await
+            .map_err(failures::store)?;
+        if let (Some(amount), Some(currency)) = (link.amount, link.currency.clone()) {
+            let terms = OrderTerms {
+                version: event.version.clone(),
+                amount,
+                currency,
+            };
+            ctx.links
+                .apply_terms(order_id, &terms)
                 .await
-                .map_err(failures::stripe),
+                .map_err(failures::store)?;
+        }
+        let link = OrderLink {
+            order_guid: Some(event.order.guid.clone()),
+            ..link.clone()
+        };
+        let blocked = ctx
+            .close_all_but(&link, &[], "requested_by_customer")
+            .await?;
+        if blocked.is_empty() {
+            return Ok(Handled::Done(format!(
+                "order {order_id} canceled: nothing of it is payable"
+            )));
+        }
+        tracing::warn!(order_id, blocked = %blocked.join(", "), "canceled in Kentico, but a payment is under way or done; a success will be dead-lettered as paid_after_cancel");
+        Ok(Handled::Done(format!(
+            "order {order_id} canceled; could not close {}",
+            blocked.join(", ")
+        )))
+    }
+
+    fn intent_params(&self, event: &OrderEvent, terms: &OrderTerms) -> CreatePaymentIntent {
+        let settings = &self.ctx.settings;
+        let order = &event.order;
+        CreatePaymentIntent {
+            amount: terms.amount,
+            currency: terms.currency.clone(),
+            automatic_payment_methods: settings
+                .automatic_payment_methods
+                .then_some(AutomaticPaymentMethods { enabled: true }),
+            capture_method: Some(settings.capture_method.clone()),
+            description: Some(describe_items(&order.items)).filter(|d| !d.is_empty()),
+            metadata: order_metadata(order, event.site.as_deref()),
+            shipping: shipping(order),
+            receipt_email: order.customer.as_ref().and_then(|c| c.email.clone()),
         }
     }
 
-    async fn checkout_for(
-        &self,
-        order: &KenticoOrder,
-        amount: i64,
-        metadata: std::collections::BTreeMap<String, String>,
-    ) -> Result<(String, String), HandlerError> {
+    fn session_params(&self, event: &OrderEvent, terms: &OrderTerms) -> CreateCheckoutSession {
         let settings = &self.ctx.settings;
-        let params = CreateCheckoutSession {
+        let order = &event.order;
+        let metadata = order_metadata(order, event.site.as_deref());
+        let description = Some(describe_items(&order.items)).filter(|d| !d.is_empty());
+        CreateCheckoutSession {
             mode: "payment".into(),
             line_items: vec![CheckoutLineItem {
                 quantity: 1,
                 price_data: PriceData {
-                    currency: order.currency.stripe_code(),
-                    unit_amount: amount,
+                    currency: terms.currency.clone(),
+                    unit_amount: terms.amount,
                     product_data: ProductData {
-                        name: Some(describe_items(&order.items))
-                            .filter(|d| !d.is_empty())
+                        name: description
+                            .clone()
                             .unwrap_or_else(|| format!("Order {}", order.id)),
                     },
                 },
@@ -204,146 +432,33 @@ impl OrderEventHandler {
             metadata: metadata.clone(),
             payment_intent_data: Some(PaymentIntentData {
                 metadata,
-                description: Some(describe_items(&order.items)).filter(|d| !d.is_empty()),
+                description,
             }),
-        };
-        create_checkout(
-            &self.ctx,
-            EffectKey::new("checkout_session", &order.guid),
-            &params,
-        )
-        .await
-    }
-
-    async fn on_updated(
-        &self,
-        order: &KenticoOrder,
-        site: Option<String>,
-    ) -> Result<Handled, HandlerError> {
-        let link = self
-            .ctx
-            .links
-            .by_order(order.id)
-            .await
-            .map_err(failures::store)?;
-        let Some(link) =
-            link.filter(|l| l.payment_intent_id.is_some() || l.checkout_session_id.is_some())
-        else {
-            // The created event may still be on its way (any order), or the order predates
-            // the integration: either way this is the order's first sight.
-            return self.on_created(order, site).await;
-        };
-        if order.is_paid {
-            return Ok(Handled::Ignored(format!("order {} is paid", order.id)));
         }
-        if link.status_rank >= PaymentState::Processing.rank() {
-            return Ok(Handled::Ignored(format!(
-                "order {}'s payment is already under way ({})",
-                order.id,
-                link.status_name.as_deref().unwrap_or("unknown")
-            )));
-        }
-        let Some(intent_id) = link.payment_intent_id.clone() else {
-            return Ok(Handled::Ignored(format!(
-                "order {} pays through a Checkout Session, which cannot be changed; the customer pays the amount it shows",
-                order.id
-            )));
-        };
-        let guid = &order.guid;
-        if self
-            .ctx
-            .settings
-            .is_cancel_status(order.status_name.as_deref())
-        {
-            return match self
-                .ctx
-                .stripe
-                .cancel_payment_intent(
-                    &intent_id,
-                    Some("requested_by_customer"),
-                    &format!("paybridge-cancel-{guid}"),
-                )
-                .await
-            {
-                Ok(_) => Ok(Handled::Done(format!("canceled {intent_id}"))),
-                Err(StripeError::Api {
-                    code: Some(code), ..
-                }) if code == "payment_intent_unexpected_state" => Ok(Handled::Ignored(format!(
-                    "{intent_id} can no longer be canceled (already paid or canceled)"
-                ))),
-                Err(e) => Err(failures::stripe(e)),
-            };
-        }
-        let amount = to_minor_units("OrderGrandTotal", order.grand_total, &order.currency)
-            .map_err(failures::mapping)?;
-        if link.amount == Some(amount) {
-            return Ok(Handled::Ignored(format!(
-                "order {} changed nothing the payment depends on",
-                order.id
-            )));
-        }
-        let update = UpdatePaymentIntent {
-            amount: Some(amount),
-            description: Some(describe_items(&order.items)).filter(|d| !d.is_empty()),
-            metadata: order_metadata(order, site.as_deref()),
-        };
-        self.ctx
-            .stripe
-            .update_payment_intent(
-                &intent_id,
-                &update,
-                &format!("paybridge-amount-{guid}-{amount}"),
-            )
-            .await
-            .map_err(failures::stripe)?;
-        let changed = OrderLink {
-            order_id: order.id,
-            amount: Some(amount),
-            ..OrderLink::default()
-        };
-        self.ctx
-            .links
-            .save(&changed)
-            .await
-            .map_err(failures::store)?;
-        Ok(Handled::Done(format!("{intent_id} amount {amount}")))
     }
 }
 
-/// Creates a Checkout Session once per key; the recorded value is `"<id> <url>"`.
-pub(crate) async fn create_checkout(
-    ctx: &FlowContext,
-    key: EffectKey,
-    params: &CreateCheckoutSession,
-) -> Result<(String, String), HandlerError> {
-    let recorded = once(ctx.effects.as_ref(), &key, |idempotency_key| async move {
-        let session = ctx
-            .stripe
-            .create_checkout_session(params, &idempotency_key)
-            .await?;
-        Ok::<_, StripeError>(format!(
-            "{} {}",
-            session.id,
-            session.url.unwrap_or_default()
-        ))
-    })
-    .await
-    .map_err(|e| match e {
-        crate::idempotency::effects::EffectError::Store(e) => failures::store(e),
-        crate::idempotency::effects::EffectError::Effect(e) => failures::stripe(e),
-    })?;
-    let (id, url) = recorded
-        .value()
-        .split_once(' ')
-        .unwrap_or((recorded.value(), ""));
-    Ok((id.to_string(), url.to_string()))
+/// Fails permanently when a payable object could not be closed because its payment is under way.
+fn under_way(closed: super::attempts::Closed, id: &str, what: &str) -> Result<(), HandlerError> {
+    match closed {
+        super::attempts::Closed::Closed => Ok(()),
+        super::attempts::Closed::Blocked(status) => Err(payment_under_way(id, &status, what)),
+    }
+}
+
+fn payment_under_way(id: &str, status: &str, what: &str) -> HandlerError {
+    HandlerError::permanent(
+        "payment_under_way",
+        format!(
+            "the order changed {what}, but {id} can no longer be changed or closed ({status}): \
+             the customer is paying the old terms; settle it with them and replay this event"
+        ),
+    )
+    .with_detail("payment", id.to_string())
 }
 
 /// The PaymentIntent metadata that ties it to the Kentico order (within Stripe's limits).
-fn order_metadata(
-    order: &KenticoOrder,
-    site: Option<&str>,
-) -> std::collections::BTreeMap<String, String> {
+fn order_metadata(order: &KenticoOrder, site: Option<&str>) -> BTreeMap<String, String> {
     let skus: Vec<String> = order
         .items
         .iter()

@@ -1,20 +1,16 @@
-//! payment-worker: Stripe's PaymentIntent events move the Kentico order's status, forward only.
+//! payment-worker: Stripe's PaymentIntent events move the Kentico order's status, forward only,
+//! and only for the order's own payments (see [`super::payment_checks`]).
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::order_events::create_checkout;
-use super::{FlowContext, PaymentState, custom_data, failures};
-use crate::connectors::stripe::{
-    CheckoutLineItem, CreateCheckoutSession, PaymentIntent, PaymentIntentData, PriceData,
-    ProductData,
-};
-use crate::idempotency::effects::EffectKey;
-use crate::links::{Advance, OrderLink};
-use crate::mapping::MappingError;
+use super::payment_checks::Owner;
+use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money_metrics};
+use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
+use crate::links::{Advance, OrderLink, PaymentClaim};
 use crate::queue::QueueEnvelope;
-use crate::worker::{EventHandler, Handled, HandlerError};
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
 
 /// The Stripe events this handler takes.
 pub const EVENT_TYPES: [&str; 6] = [
@@ -38,15 +34,20 @@ impl PaymentEventHandler {
     }
 }
 
-fn intent_of(envelope: &QueueEnvelope) -> Result<PaymentIntent, HandlerError> {
+/// The event's PaymentIntent and the event's own `livemode`.
+fn read(envelope: &QueueEnvelope) -> Result<(PaymentIntent, bool), HandlerError> {
     let payload: Value =
         serde_json::from_str(envelope.payload.get()).map_err(failures::undecodable)?;
     let object = payload
         .pointer("/data/object")
         .cloned()
         .ok_or_else(|| failures::undecodable("the event has no data.object"))?;
-    serde_json::from_value(object)
-        .map_err(|e| failures::undecodable(format!("data.object is not a PaymentIntent: {e}")))
+    let livemode = payload["livemode"]
+        .as_bool()
+        .ok_or_else(|| failures::undecodable("the event has no livemode"))?;
+    let intent = serde_json::from_value(object)
+        .map_err(|e| failures::undecodable(format!("data.object is not a PaymentIntent: {e}")))?;
+    Ok((intent, livemode))
 }
 
 #[async_trait::async_trait]
@@ -58,39 +59,85 @@ impl EventHandler for PaymentEventHandler {
             .pointer("/metadata/kentico_order_id")
             .and_then(Value::as_str)
         {
-            Some(order) => Some(format!("order:{order}")),
+            Some(order) => Some(format!("order:{}", order.trim())),
             None => object["id"]
                 .as_str()
                 .map(|id| format!("payment_intent:{id}")),
         }
     }
 
-    async fn handle(&self, envelope: &QueueEnvelope) -> Result<Handled, HandlerError> {
+    async fn handle(
+        &self,
+        envelope: &QueueEnvelope,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
         let Some(state) = PaymentState::from_event_type(&envelope.event_type) else {
             return Ok(Handled::Ignored(format!(
                 "the payment worker does not handle {}",
                 envelope.event_type
             )));
         };
-        let intent = intent_of(envelope)?;
-        let Some(order_id) = self.order_of(&intent).await? else {
+        let ctx = &self.ctx;
+        let (intent, event_livemode) = read(envelope)?;
+        if let Some(why) = ctx.mode_mismatch(event_livemode, &intent) {
+            let claimed = intent
+                .metadata
+                .get("kentico_order_id")
+                .and_then(|raw| raw.trim().parse().ok());
+            return ctx.foreign(&intent, claimed, &why).await;
+        }
+        let link = match ctx.owner_of(&intent).await? {
+            Owner::Ours(link) => *link,
+            Owner::Foreign { claimed_order } => {
+                return ctx
+                    .foreign(&intent, claimed_order, "was not created by paybridge")
+                    .await;
+            }
+        };
+        if state == PaymentState::Succeeded {
+            return self.succeeded(&link, &intent).await;
+        }
+        let order_id = link.order_id;
+        if link.canceled {
             return Ok(Handled::Ignored(format!(
-                "{} was not created by paybridge (no kentico_order_id metadata, no order link)",
+                "order {order_id} is canceled in Kentico: {} of {} changes nothing",
+                state.key(),
                 intent.id
             )));
-        };
-        let link = OrderLink {
-            order_id,
-            payment_intent_id: Some(intent.id.clone()),
-            ..OrderLink::default()
-        };
-        self.ctx.links.save(&link).await.map_err(failures::store)?;
+        }
+        if let Some(paid_by) = &link.paid_by {
+            return Ok(Handled::Ignored(format!(
+                "order {order_id} is paid by {paid_by}: a late {} of {} changes nothing",
+                state.key(),
+                intent.id
+            )));
+        }
+        if link.payment_intent_id.as_deref() != Some(intent.id.as_str()) {
+            ctx.count(money_metrics::SUPERSEDED_PAYMENT_EVENTS);
+            return Ok(Handled::Ignored(format!(
+                "{} is no longer order {order_id}'s active payment: its {} is recorded, not applied",
+                intent.id,
+                state.key()
+            )));
+        }
+        self.apply(&link, &intent, state).await
+    }
+}
 
-        let status_name = self.ctx.settings.status_mapping.name(state).to_string();
-        if let Advance::Refused { current_status, .. } = self
-            .ctx
+impl PaymentEventHandler {
+    /// A state of the order's active PaymentIntent, written to Kentico if it moves the order forward.
+    async fn apply(
+        &self,
+        link: &OrderLink,
+        intent: &PaymentIntent,
+        state: PaymentState,
+    ) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order_id = link.order_id;
+        let status_name = ctx.settings.status_mapping.name(state).to_string();
+        if let Advance::Refused { current_status, .. } = ctx
             .links
-            .advance(order_id, state.rank(), &status_name)
+            .advance(order_id, &intent.id, state.rank(), &status_name)
             .await
             .map_err(failures::store)?
         {
@@ -100,7 +147,6 @@ impl EventHandler for PaymentEventHandler {
                 state.key()
             )));
         }
-
         let mut custom = vec![
             (custom_data::PAYMENT_INTENT.to_string(), intent.id.clone()),
             (
@@ -109,98 +155,85 @@ impl EventHandler for PaymentEventHandler {
             ),
         ];
         if state == PaymentState::PaymentFailed {
-            let reason = decline_reason(&intent);
+            let reason = decline_reason(intent);
             tracing::warn!(order_id, payment_intent = %intent.id, reason = %reason, "payment failed");
             custom.push((custom_data::DECLINE_REASON.to_string(), reason));
-            if let Some(url) = self
-                .retry_link(&intent, order_id, &envelope.event_id)
-                .await?
-            {
+            if let Some(url) = self.retry_link(link).await? {
                 custom.push((custom_data::RETRY_URL.to_string(), url));
             }
         }
-        let paid = (state == PaymentState::Succeeded).then_some(true);
-        self.ctx
-            .write_order(order_id, Some(&status_name), paid, custom)
+        ctx.write_order(order_id, Some(&status_name), None, custom)
             .await?;
         self.repair_if_overtaken(order_id, state).await?;
         Ok(Handled::Done(status_name))
     }
-}
 
-impl PaymentEventHandler {
-    /// The Kentico order: from the PaymentIntent's metadata, else from the link table.
-    async fn order_of(&self, intent: &PaymentIntent) -> Result<Option<i64>, HandlerError> {
-        if let Some(raw) = intent.metadata.get("kentico_order_id") {
-            return raw.trim().parse::<i64>().map(Some).map_err(|_| {
-                failures::mapping(MappingError::new(
-                    "metadata.kentico_order_id",
-                    format!("'{raw}' on {} is not a Kentico OrderID", intent.id),
-                ))
-            });
-        }
-        let link = self
-            .ctx
+    /// The order's own payment succeeded: checked against what Stripe says now and what the
+    /// order owes, claimed for the order (once), written as paid, and every other payable object
+    /// of the order closed.
+    async fn succeeded(
+        &self,
+        link: &OrderLink,
+        intent: &PaymentIntent,
+    ) -> Result<Handled, HandlerError> {
+        let ctx = &self.ctx;
+        let order_id = link.order_id;
+        let paid = ctx.confirm_success(link, intent).await?;
+        match ctx
             .links
-            .by_payment_intent(&intent.id)
+            .claim_payment(order_id, &paid.id)
+            .await
+            .map_err(failures::store)?
+        {
+            PaymentClaim::Claimed => {}
+            PaymentClaim::PaidBy(other) => {
+                return Err(ctx.double_payment(link, &paid, &other).await?);
+            }
+            PaymentClaim::Canceled => return Err(ctx.paid_after_cancel(order_id, &paid)),
+        }
+        let state = PaymentState::Succeeded;
+        let status_name = ctx.settings.status_mapping.name(state).to_string();
+        ctx.links
+            .advance(order_id, &paid.id, state.rank(), &status_name)
             .await
             .map_err(failures::store)?;
-        Ok(link.map(|l| l.order_id))
+        let custom = vec![
+            (custom_data::PAYMENT_INTENT.to_string(), paid.id.clone()),
+            (
+                custom_data::PAYMENT_STATUS.to_string(),
+                state.key().to_string(),
+            ),
+        ];
+        ctx.write_order(order_id, Some(&status_name), Some(true), custom)
+            .await?;
+        let mut keep = vec![paid.id.as_str()];
+        if link.payment_intent_id.as_deref() == Some(paid.id.as_str()) {
+            keep.extend(link.checkout_session_id.as_deref());
+        }
+        let open = ctx.close_all_but(link, &keep, "duplicate").await?;
+        if !open.is_empty() {
+            tracing::info!(order_id, objects = %open.join(", "), "paid; these payable objects were already complete or under way");
+        }
+        Ok(Handled::Done(format!("{status_name} by {}", paid.id)))
     }
 
-    /// A hosted Checkout Session for what is still owed, so Kentico's "Payment Failed" e-mail can
-    /// offer the customer another try; one per failure event.
-    async fn retry_link(
-        &self,
-        intent: &PaymentIntent,
-        order_id: i64,
-        event_id: &str,
-    ) -> Result<Option<String>, HandlerError> {
-        let Some(success_url) = self.ctx.settings.checkout_success_url.clone() else {
-            tracing::warn!(
-                order_id,
-                "no retry link: CHECKOUT_SUCCESS_URL is not configured"
-            );
-            return Ok(None);
-        };
-        let owed = intent.amount - intent.amount_received.unwrap_or(0);
-        if owed <= 0 {
-            return Ok(None);
+    /// Where the customer can pay again: the order's own PaymentIntent confirmed again on the
+    /// shop's page (Payment Element, `PAYMENT_RETRY_URL`), or the order's open Checkout Session.
+    /// Never a new payable object: one per order at a time.
+    async fn retry_link(&self, link: &OrderLink) -> Result<Option<String>, HandlerError> {
+        let ctx = &self.ctx;
+        match (&ctx.settings.payment_mode, &link.checkout_session_id) {
+            (PaymentMode::Checkout, Some(session_id)) => {
+                let session = ctx.retrieve_session(session_id).await?;
+                Ok(session
+                    .url
+                    .filter(|_| session.status == Some(CheckoutSessionStatus::Open)))
+            }
+            (PaymentMode::Checkout, None) => Ok(None),
+            (PaymentMode::PaymentElement, _) => Ok(ctx
+                .settings
+                .retry_url(link.order_id, link.order_guid.as_deref())),
         }
-        let metadata: std::collections::BTreeMap<String, String> = intent
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let params = CreateCheckoutSession {
-            mode: "payment".into(),
-            line_items: vec![CheckoutLineItem {
-                quantity: 1,
-                price_data: PriceData {
-                    currency: intent.currency.clone(),
-                    unit_amount: owed,
-                    product_data: ProductData {
-                        name: intent
-                            .description
-                            .clone()
-                            .filter(|d| !d.is_empty())
-                            .unwrap_or_else(|| format!("Order {order_id}")),
-                    },
-                },
-            }],
-            success_url,
-            cancel_url: self.ctx.settings.checkout_cancel_url.clone(),
-            client_reference_id: Some(order_id.to_string()),
-            customer_email: None,
-            metadata: metadata.clone(),
-            payment_intent_data: Some(PaymentIntentData {
-                metadata,
-                description: intent.description.clone(),
-            }),
-        };
-        let key = EffectKey::new("retry_session", format!("{}-{event_id}", intent.id));
-        let (_, url) = create_checkout(&self.ctx, key, &params).await?;
-        Ok(Some(url).filter(|u| !u.is_empty()))
     }
 
     /// Kentico has no conditional write: if a higher state was recorded while this one was being

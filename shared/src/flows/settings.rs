@@ -28,6 +28,13 @@ pub struct FlowSettings {
     pub cancel_status_names: Vec<String>,
     /// Payment state → Kentico status name.
     pub status_mapping: StatusMapping,
+    /// Refund a second payment of an already paid order automatically (`REFUND_DOUBLE_PAYMENTS`;
+    /// off by default: it is dead-lettered for a person either way).
+    pub refund_double_payments: bool,
+    /// Where a customer pays again after a decline in Payment Element mode, with `{order_id}` and
+    /// `{order_guid}` filled in (`PAYMENT_RETRY_URL`): the shop's page that confirms the order's
+    /// PaymentIntent again.
+    pub payment_retry_url: Option<String>,
 }
 
 impl Default for FlowSettings {
@@ -40,11 +47,23 @@ impl Default for FlowSettings {
             checkout_cancel_url: None,
             cancel_status_names: vec!["Canceled".into(), "Cancelled".into()],
             status_mapping: StatusMapping::default(),
+            refund_double_payments: false,
+            payment_retry_url: None,
         }
     }
 }
 
 impl FlowSettings {
+    /// The retry link for an order after a decline in Payment Element mode, if configured.
+    pub fn retry_url(&self, order_id: i64, order_guid: Option<&str>) -> Option<String> {
+        let template = self.payment_retry_url.as_ref()?;
+        Some(
+            template
+                .replace("{order_id}", &order_id.to_string())
+                .replace("{order_guid}", order_guid.unwrap_or_default()),
+        )
+    }
+
     /// Whether a Kentico status name means the order was canceled.
     pub fn is_cancel_status(&self, status_name: Option<&str>) -> bool {
         status_name.is_some_and(|name| {

@@ -128,20 +128,19 @@ impl System {
 
     /// POSTs a signed Kentico event for `order` (also stored at the fake Kentico); returns the status.
     pub async fn kentico_order_event(&self, event_type: &str, order: &Value) -> u16 {
-        // Kentico sends the order as it now is: what paybridge wrote to it stays.
-        let stored = order["OrderID"]
-            .as_i64()
-            .and_then(|id| self.kentico.order(id));
-        let mut current = stored.unwrap_or_else(|| json!({}));
-        for (k, v) in order.as_object().into_iter().flatten() {
-            current[k] = v.clone();
-        }
-        self.kentico.add_order(current);
-        let body = json!({
-            "id": uuid_like(), "type": event_type, "created": now_unix(), "site": "DancingGoat",
-            "data": {"object": order}
-        })
-        .to_string();
+        self.post_kentico(&kentico_event_body(&self.kentico, event_type, order))
+            .await
+    }
+
+    /// POSTs a signed Stripe event carrying `intent` (as `data.object`); returns the status.
+    pub async fn stripe_event(&self, event_type: &str, intent: &Value) -> u16 {
+        let id = format!("evt_{}", uuid_like().replace('-', ""));
+        self.post_stripe(&FakeStripe::event_body(&id, event_type, intent))
+            .await
+    }
+
+    /// POSTs `body` to the Kentico webhook, signed; returns the status.
+    pub async fn post_kentico(&self, body: &str) -> u16 {
         let signature = sign_header(&[KENTICO_WEBHOOK_SECRET], now_unix(), body.as_bytes());
         let event = apigw::event(
             "POST",
@@ -156,14 +155,8 @@ impl System {
             .as_u16()
     }
 
-    /// POSTs a signed Stripe event carrying `intent` (as `data.object`); returns the status.
-    pub async fn stripe_event(&self, event_type: &str, intent: &Value) -> u16 {
-        let body = serde_json::to_string_pretty(&json!({
-            "id": format!("evt_{}", uuid_like().replace('-', "")), "object": "event", "type": event_type,
-            "created": now_unix(), "livemode": false, "api_version": "2026-08-26.dahlia",
-            "data": {"object": intent}
-        }))
-        .unwrap();
+    /// POSTs `body` to the Stripe webhook, signed; returns the status.
+    pub async fn post_stripe(&self, body: &str) -> u16 {
         let signature = sign_header(&[STRIPE_WEBHOOK_SECRET], now_unix(), body.as_bytes());
         let event = apigw::event(
             "POST",
@@ -212,13 +205,14 @@ impl System {
         panic!("the queues did not drain");
     }
 
+    /// The dead letters of `source`'s queue, left on it.
     pub async fn dead_letters(&self, source: Source) -> Vec<ReceivedMessage> {
         let dlq = if source == Source::Stripe {
             &self.stripe_dlq
         } else {
             &self.kentico_dlq
         };
-        sqs::receive_all(&self.sqs, dlq).await
+        sqs::peek_all(&self.sqs, dlq).await
     }
 
     /// The PaymentIntents created at the fake, in creation order.
@@ -238,7 +232,23 @@ impl System {
     }
 }
 
-fn uuid_like() -> String {
+/// A Kentico webhook body for `order` as it now is: what paybridge wrote to it stays (the order
+/// is merged into the fake Kentico's copy first, as Kentico sends its current state).
+pub fn kentico_event_body(kentico: &FakeKentico, event_type: &str, order: &Value) -> String {
+    let stored = order["OrderID"].as_i64().and_then(|id| kentico.order(id));
+    let mut current = stored.unwrap_or_else(|| json!({}));
+    for (k, v) in order.as_object().into_iter().flatten() {
+        current[k] = v.clone();
+    }
+    kentico.add_order(current);
+    json!({
+        "id": uuid_like(), "type": event_type, "created": now_unix(), "site": "DancingGoat",
+        "data": {"object": order}
+    })
+    .to_string()
+}
+
+pub fn uuid_like() -> String {
     let n = fastrand::u128(..);
     let h = format!("{n:032x}");
     format!(

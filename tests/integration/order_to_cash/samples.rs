@@ -24,7 +24,16 @@ async fn the_sqs_sample_events_run_through_their_workers() {
         .kentico
         .add_order(json!({"OrderID": 1042, "OrderStatusID": 1}));
 
+    // The sample payment event is for the PaymentIntent the order sample makes.
+    system
+        .stripe
+        .preset_next_payment_intent_id("pi_3QpaybridgeDemo0001");
+
     let created = handle(&system.order_processor, sample("order-worker-sqs.json")).await;
+    system.stripe.set_payment_intent(
+        "pi_3QpaybridgeDemo0001",
+        json!({"status": "succeeded", "latest_charge": "ch_3QpaybridgeDemo0001"}),
+    );
     let paid = handle(&system.payment_processor, sample("payment-worker-sqs.json")).await;
 
     assert!(created.batch_item_failures.is_empty(), "{created:?}");

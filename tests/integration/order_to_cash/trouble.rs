@@ -6,7 +6,9 @@ use serde_json::json;
 use super::harness::{PAID, PAYMENT_FAILED, System, custom_data, order};
 
 #[tokio::test]
-async fn a_declined_card_sets_payment_failed_with_the_reason_and_a_retry_link() {
+async fn a_declined_card_sets_payment_failed_with_the_reason_and_no_second_payable_object() {
+    // Without PAYMENT_RETRY_URL there is no link to offer: the shop's own checkout page still
+    // holds the order's PaymentIntent, which the customer can confirm again.
     let system = System::start(&[]).await;
     system
         .kentico_order_event(
@@ -30,41 +32,20 @@ async fn a_declined_card_sets_payment_failed_with_the_reason_and_a_retry_link() 
 
     let kentico_order = system.kentico.order(4001).unwrap();
     assert_eq!(kentico_order["OrderStatusID"], PAYMENT_FAILED);
-    let sessions = system.stripe.checkout_sessions();
-    assert_eq!(sessions.len(), 1, "one retry Checkout Session");
-    assert_eq!(sessions[0]["metadata"]["kentico_order_id"], "4001");
-    let url = sessions[0]["url"].as_str().unwrap();
-    let written = custom_data(&system.kentico, 4001);
     assert!(
-        written.contains(&format!("<StripeRetryUrl>{url}</StripeRetryUrl>")),
-        "{written}"
+        system.stripe.checkout_sessions().is_empty(),
+        "never a second payable object"
     );
+    let written = custom_data(&system.kentico, 4001);
+    assert!(!written.contains("<StripeRetryUrl>"), "{written}");
     assert!(
         written.contains("card_declined (insufficient_funds): Your card has insufficient funds."),
         "{written}"
     );
-    let session = system
-        .stripe
-        .requests()
-        .into_iter()
-        .find(|r| r.path == "/v1/checkout/sessions")
-        .unwrap();
-    assert_eq!(
-        session.form_value("line_items[0][price_data][unit_amount]"),
-        Some("12990")
-    );
-    assert_eq!(
-        session.form_value("payment_intent_data[metadata][kentico_order_id]"),
-        Some("4001")
-    );
 
-    // The customer pays through the link: a new PaymentIntent with the order's metadata.
-    let mut retry = system.stripe.payment_intent(&id).unwrap();
-    retry["id"] = json!("pi_retry_1");
-    retry["status"] = json!("succeeded");
-    system
-        .stripe_event("payment_intent.succeeded", &retry)
-        .await;
+    // The customer pays the same PaymentIntent again.
+    let paid = system.stripe.succeed_payment_intent(&id);
+    system.stripe_event("payment_intent.succeeded", &paid).await;
     system.drain().await;
     assert_eq!(system.kentico.order(4001).unwrap()["OrderStatusID"], PAID);
 }
@@ -206,4 +187,5 @@ async fn events_for_payment_intents_paybridge_did_not_create_are_ignored_and_cou
     );
     assert!(system.kentico.requests().is_empty());
     assert!(system.dead_letters(Source::Stripe).await.is_empty());
+    assert_eq!(system.metrics.count("ForeignPayments", &[]), 1);
 }

@@ -1,0 +1,281 @@
+//! The order's payable objects at Stripe: created once per business key, canceled or expired,
+//! published to the Kentico order, and closed (all but the one that paid) once the order is paid.
+
+use super::{FlowContext, custom_data, failures};
+use crate::connectors::stripe::{
+    CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
+    PaymentIntent, PaymentIntentStatus, StripeError,
+};
+use crate::idempotency::effects::{EffectKey, Recorded};
+use crate::links::{Attempt, OrderLink};
+use crate::worker::HandlerError;
+
+/// The longest an order's lease is held when the invocation's deadline is unknown or past.
+pub const FALLBACK_LEASE_SECONDS: i64 = 60;
+
+/// The effect kind of the PaymentIntents created for orders.
+pub const PAYMENT_INTENT_EFFECT: &str = "payment_intent";
+/// The effect kind of the Checkout Sessions created for orders.
+pub const CHECKOUT_SESSION_EFFECT: &str = "checkout_session";
+
+/// What closing a payable object came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// Nobody can pay through it any more (now, or before).
+    Closed,
+    /// It cannot be closed: the payment is under way or done (the status says which).
+    Blocked(String),
+}
+
+/// One worker's hold on an order (see [`FlowContext::lease`]).
+#[derive(Debug)]
+#[must_use = "give the lease back with FlowContext::release"]
+pub struct OrderLease {
+    order_id: i64,
+    holder: String,
+}
+
+impl FlowContext {
+    /// Takes the order's lease until the invocation's deadline (when a crashed holder's message
+    /// comes back, its lease has run out too), so no other worker changes the order's payable
+    /// objects meanwhile; a held lease is a transient failure (the event comes back after its
+    /// backoff).
+    pub async fn lease(
+        &self,
+        order_id: i64,
+        event_id: &str,
+        deadline_ms: i64,
+    ) -> Result<OrderLease, HandlerError> {
+        let holder = format!("{event_id}:{:016x}", fastrand::u64(..));
+        let now_ms =
+            i64::try_from(self.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        let until = if deadline_ms > now_ms {
+            deadline_ms
+        } else {
+            now_ms.saturating_add(FALLBACK_LEASE_SECONDS * 1000)
+        };
+        let taken = self
+            .links
+            .lease(order_id, &holder, until, now_ms)
+            .await
+            .map_err(failures::store)?;
+        if !taken {
+            return Err(HandlerError::transient(format!(
+                "order {order_id} is being changed by another worker"
+            )));
+        }
+        Ok(OrderLease { order_id, holder })
+    }
+
+    /// Gives the lease back; a failure only delays the next change of the order until it runs out.
+    pub async fn release(&self, lease: OrderLease) {
+        if let Err(error) = self.links.release(lease.order_id, &lease.holder).await {
+            tracing::warn!(order_id = lease.order_id, %error, "could not give the order lease back; it runs out by itself");
+        }
+    }
+
+    /// The PaymentIntent recorded under `business_key`, or a new one created with the key's
+    /// Idempotency-Key and recorded, so neither a retry nor a crash makes two.
+    pub async fn intent_once(
+        &self,
+        business_key: &str,
+        params: &CreatePaymentIntent,
+    ) -> Result<PaymentIntent, HandlerError> {
+        let key = EffectKey::new(PAYMENT_INTENT_EFFECT, business_key);
+        if let Some(id) = self.effects.get(&key).await.map_err(failures::store)? {
+            return self.retrieve_intent(&id).await;
+        }
+        let intent = (self.stripe)
+            .create_payment_intent(params, &key.idempotency_key())
+            .await
+            .map_err(failures::stripe)?;
+        match self
+            .effects
+            .record(&key, &intent.id)
+            .await
+            .map_err(failures::store)?
+        {
+            Recorded::New(_) => Ok(intent),
+            Recorded::Existing(id) if id == intent.id => Ok(intent),
+            Recorded::Existing(id) => self.retrieve_intent(&id).await,
+        }
+    }
+
+    /// The Checkout Session recorded under `business_key`, or a new one (as [`Self::intent_once`]).
+    pub async fn session_once(
+        &self,
+        business_key: &str,
+        params: &CreateCheckoutSession,
+    ) -> Result<CheckoutSession, HandlerError> {
+        let key = EffectKey::new(CHECKOUT_SESSION_EFFECT, business_key);
+        // Older records hold "<id> <url>".
+        let recorded_id = |value: &str| value.split(' ').next().unwrap_or_default().to_string();
+        if let Some(value) = self.effects.get(&key).await.map_err(failures::store)? {
+            return self.retrieve_session(&recorded_id(&value)).await;
+        }
+        let session = (self.stripe)
+            .create_checkout_session(params, &key.idempotency_key())
+            .await
+            .map_err(failures::stripe)?;
+        let recorded = self
+            .effects
+            .record(&key, &session.id)
+            .await
+            .map_err(failures::store)?;
+        match recorded_id(recorded.value()) {
+            id if id == session.id => Ok(session),
+            id => self.retrieve_session(&id).await,
+        }
+    }
+
+    /// `GET` a PaymentIntent.
+    pub async fn retrieve_intent(&self, id: &str) -> Result<PaymentIntent, HandlerError> {
+        (self.stripe)
+            .retrieve_payment_intent(id)
+            .await
+            .map_err(failures::stripe)
+    }
+
+    /// `GET` a Checkout Session.
+    pub async fn retrieve_session(&self, id: &str) -> Result<CheckoutSession, HandlerError> {
+        (self.stripe)
+            .retrieve_checkout_session(id)
+            .await
+            .map_err(failures::stripe)
+    }
+
+    /// Cancels a PaymentIntent (authorizations included); one already canceled counts as closed.
+    pub async fn cancel_intent(&self, id: &str, reason: &str) -> Result<Closed, HandlerError> {
+        let key = format!("paybridge-cancel-{id}");
+        match self
+            .stripe
+            .cancel_payment_intent(id, Some(reason), &key)
+            .await
+        {
+            Ok(_) => Ok(Closed::Closed),
+            Err(error) if is_unexpected_state(&error) => {
+                let now = self.retrieve_intent(id).await?;
+                Ok(match now.status {
+                    PaymentIntentStatus::Canceled => Closed::Closed,
+                    other => Closed::Blocked(format!("{other:?}")),
+                })
+            }
+            Err(error) => Err(failures::stripe(error)),
+        }
+    }
+
+    /// Expires a Checkout Session; one already expired counts as closed, a complete one blocks.
+    pub async fn expire_session(&self, id: &str) -> Result<Closed, HandlerError> {
+        let key = format!("paybridge-expire-{id}");
+        match self.stripe.expire_checkout_session(id, &key).await {
+            Ok(_) => Ok(Closed::Closed),
+            Err(error) if error.status() == Some(400) => {
+                let now = self.retrieve_session(id).await?;
+                Ok(match now.status {
+                    Some(CheckoutSessionStatus::Expired) => Closed::Closed,
+                    other => Closed::Blocked(format!("{other:?}")),
+                })
+            }
+            Err(error) => Err(failures::stripe(error)),
+        }
+    }
+
+    /// Closes every payable object of `link` except `keep` (a PaymentIntent or Checkout Session
+    /// id), and the first ones recorded for the order should a crash have kept them off the link.
+    /// Returns what could not be closed, one line each.
+    pub async fn close_all_but(
+        &self,
+        link: &OrderLink,
+        keep: &[&str],
+        reason: &str,
+    ) -> Result<Vec<String>, HandlerError> {
+        let mut intents = link.payment_intents.clone();
+        let mut sessions = link.checkout_sessions.clone();
+        if let Some(guid) = &link.order_guid {
+            let first = |kind| EffectKey::new(kind, guid.as_str());
+            if let Some(id) =
+                (self.effects.get(&first(PAYMENT_INTENT_EFFECT)).await).map_err(failures::store)?
+            {
+                intents.insert(id);
+            }
+            if let Some(value) = (self.effects.get(&first(CHECKOUT_SESSION_EFFECT)).await)
+                .map_err(failures::store)?
+            {
+                sessions.extend(value.split(' ').next().map(str::to_string));
+            }
+        }
+        let mut blocked = Vec::new();
+        for id in sessions.iter().filter(|id| !keep.contains(&id.as_str())) {
+            if let Closed::Blocked(status) = self.expire_session(id).await? {
+                blocked.push(format!("{id} ({status})"));
+            }
+        }
+        for id in intents.iter().filter(|id| !keep.contains(&id.as_str())) {
+            if let Closed::Blocked(status) = self.cancel_intent(id, reason).await? {
+                blocked.push(format!("{id} ({status})"));
+            }
+        }
+        Ok(blocked)
+    }
+
+    /// Records `attempt` as the order's (indexed, so its events are recognised as ours).
+    pub async fn record_attempt(
+        &self,
+        order_id: i64,
+        attempt: &Attempt,
+    ) -> Result<(), HandlerError> {
+        let mut link = OrderLink {
+            order_id,
+            ..OrderLink::default()
+        };
+        match attempt {
+            Attempt::PaymentIntent(id) => link.payment_intents.insert(id.clone()),
+            Attempt::CheckoutSession(id) => link.checkout_sessions.insert(id.clone()),
+        };
+        self.links.save(&link).await.map_err(failures::store)
+    }
+
+    /// Writes the active PaymentIntent (id, client secret) to the Kentico order.
+    pub async fn publish_intent(
+        &self,
+        order_id: i64,
+        intent: &PaymentIntent,
+    ) -> Result<(), HandlerError> {
+        let mut custom = vec![(custom_data::PAYMENT_INTENT.to_string(), intent.id.clone())];
+        if let Some(secret) = &intent.client_secret {
+            custom.push((custom_data::CLIENT_SECRET.to_string(), secret.clone()));
+        }
+        self.publish(order_id, &intent.id, custom).await
+    }
+
+    /// Writes the active Checkout Session's URL to the Kentico order.
+    pub async fn publish_session(
+        &self,
+        order_id: i64,
+        session: &CheckoutSession,
+    ) -> Result<(), HandlerError> {
+        let url = session.url.clone().unwrap_or_default();
+        let custom = vec![(custom_data::CHECKOUT_URL.to_string(), url)];
+        self.publish(order_id, &session.id, custom).await
+    }
+
+    async fn publish(
+        &self,
+        order_id: i64,
+        id: &str,
+        custom: Vec<(String, String)>,
+    ) -> Result<(), HandlerError> {
+        self.write_order(order_id, None, None, custom).await?;
+        let published = OrderLink {
+            order_id,
+            published: Some(id.to_string()),
+            ..OrderLink::default()
+        };
+        self.links.save(&published).await.map_err(failures::store)
+    }
+}
+
+/// Stripe's answer to an action the object's state no longer allows.
+fn is_unexpected_state(error: &StripeError) -> bool {
+    matches!(error, StripeError::Api { code: Some(code), .. } if code == "payment_intent_unexpected_state")
+}
