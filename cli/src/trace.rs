@@ -3,6 +3,7 @@
 
 use clap::Args;
 use paybridge::config::worker::WorkerKind;
+use paybridge::links::OrderLink;
 use serde_json::{Value, json};
 
 use crate::dlq::{BackendArgs, EXIT_NOT_FOUND, dead_letters};
@@ -18,6 +19,52 @@ pub struct TraceArgs {
     /// JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// The order's Stripe side, a few lines.
+fn print_link(l: &OrderLink) {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    println!(
+        "  owes {} {} (version {})",
+        or_dash(l.amount.map(|a| a.to_string())),
+        l.currency.as_deref().unwrap_or(""),
+        or_dash(l.version.as_ref().map(ToString::to_string))
+    );
+    let active = l.active();
+    let mark = |id: &String| {
+        let is_active = active.as_ref().is_some_and(|a| a.id() == id)
+            || l.payment_intent_id.as_ref() == Some(id);
+        if is_active {
+            format!("{id} (active)")
+        } else {
+            id.clone()
+        }
+    };
+    let objects: Vec<String> = (l.checkout_sessions.iter().map(mark))
+        .chain(l.payment_intents.iter().map(mark))
+        .collect();
+    println!(
+        "  payable objects {}",
+        if objects.is_empty() {
+            "-".to_string()
+        } else {
+            objects.join(", ")
+        }
+    );
+    println!(
+        "  status {} (rank {}){}{}",
+        l.status_name.as_deref().unwrap_or("none yet"),
+        l.status_rank,
+        l.paid_by
+            .as_ref()
+            .map(|p| format!("  paid by {p}"))
+            .unwrap_or_default(),
+        if l.canceled {
+            "  canceled in Kentico"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Runs `trace`.
@@ -72,7 +119,11 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
         let link = link.map(|l| {
             json!({"order_guid": l.order_guid, "site": l.site, "payment_intent": l.payment_intent_id,
                 "checkout_session": l.checkout_session_id, "amount": l.amount, "currency": l.currency,
-                "status": l.status_name, "status_rank": l.status_rank})
+                "version": l.version.as_ref().map(ToString::to_string),
+                "payment_intents": l.payment_intents, "checkout_sessions": l.checkout_sessions,
+                "paid_by": l.paid_by, "canceled": l.canceled,
+                "status": l.status_name, "status_rank": l.status_rank,
+                "status_payment_intent": l.status_payment_intent})
         });
         let output = json!({"order_id": args.order_id, "link": link, "events": events, "dead_letters": dead});
         println!(
@@ -83,20 +134,8 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
     }
     println!("order {}", args.order_id);
     match &link {
-        Some(l) => println!(
-            "  payment intent {}  amount {} {}  status {} (rank {})",
-            l.payment_intent_id
-                .as_deref()
-                .or(l.checkout_session_id.as_deref())
-                .unwrap_or("-"),
-            l.amount
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "-".into()),
-            l.currency.as_deref().unwrap_or(""),
-            l.status_name.as_deref().unwrap_or("none yet"),
-            l.status_rank
-        ),
-        None => println!("  no PaymentIntent recorded"),
+        Some(l) => print_link(l),
+        None => println!("  nothing recorded at Stripe's side"),
     }
     println!(
         "\n{:<25} {:<8} {:<40} {:<15} {:<20} DETAIL",
