@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source infra/lib.sh
 
 require_stripe_node
+# The Stripe fake checks every request against Stripe's published parameters (stripe-python).
+infra/stripe-params.sh
 start_moto
 export PAYBRIDGE_TEST_AWS_ENDPOINT="$AWS_ENDPOINT_URL"
 # The serve end-to-end tests run the real `paybridge` binary.

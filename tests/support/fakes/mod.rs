@@ -2,3 +2,4 @@
 
 pub mod kentico;
 pub mod stripe;
+pub mod stripe_params;

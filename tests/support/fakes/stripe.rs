@@ -1,4 +1,5 @@
-//! Fake Stripe on loopback: Stripe's auth, idempotency and error shapes over real HTTP, every request recorded.
+//! Fake Stripe on loopback: Stripe's auth, idempotency, published parameters and error shapes
+//! over real HTTP, every request recorded.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -8,6 +9,8 @@ use axum::extract::State as Shared;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+
+use super::stripe_params::StripeParams;
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeStripe {
@@ -361,6 +364,19 @@ fn answer(state: &mut State, request: &RecordedRequest) -> (Reply, Option<bool>,
             None,
             false,
         );
+    }
+    let params = if request.method == "GET" {
+        decode_form(request.query.as_bytes())
+    } else {
+        request.form.clone()
+    };
+    if let Some(Err(refused)) = StripeParams::get().check(&request.method, &request.path, &params) {
+        let mut body = json!({"type": "invalid_request_error", "param": refused.param,
+            "message": refused.message});
+        if let Some(code) = refused.code {
+            body["code"] = code.into();
+        }
+        return (error(400, body), None, false);
     }
     let reply = route(state, request);
     // As at Stripe, a request refused by validation (400) is not saved: it may be fixed and resent.

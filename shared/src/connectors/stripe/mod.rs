@@ -35,6 +35,8 @@ pub use types::{
 /// release of the Dahlia line in Stripe's changelog (docs.stripe.com/changelog), which is
 /// also the line of the `fixtures3.json` snapshot our fixtures come from. Moving to the
 /// Endive line is a major (breaking) upgrade: review the changelog and refresh the fixtures.
+/// The tests' Stripe fake checks requests against stripe-python 15.6.2's parameters, generated
+/// for this version (`infra/stripe-params.sh`): move that release with the pin.
 pub const DEFAULT_API_VERSION: &str = "2026-08-26.dahlia";
 
 /// Stripe's production API root.
