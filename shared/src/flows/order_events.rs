@@ -126,6 +126,12 @@ impl OrderEventHandler {
         if ctx.settings.is_cancel_status(order.status_name.as_deref()) {
             return self.cancel(event, &link).await;
         }
+        if link.canceled {
+            return Ok(Handled::Ignored(format!(
+                "order {} was canceled: it gets no payable object again",
+                order.id
+            )));
+        }
         if let Some(paid_by) = &link.paid_by {
             return Ok(Handled::Ignored(format!(
                 "order {} is paid by {paid_by}: its payment is no longer changed",

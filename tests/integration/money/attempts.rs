@@ -133,6 +133,19 @@ async fn a_kentico_cancel_after_a_decline_closes_everything(bridge: &dyn Bridge)
         bridge.stripe().payment_intent(&intent).unwrap()["status"],
         "canceled"
     );
+
+    // Reinstated in Kentico in another currency: the canceled order stays closed at Stripe.
+    let reinstated = changed(
+        &placed,
+        T0 + 120,
+        json!({"OrderStatusName": "New", "OrderCurrencyCode": "EUR"}),
+    );
+    bridge
+        .kentico_says("ecommerce.order.updated", &reinstated)
+        .await;
+    bridge.drain().await;
+    assert!(bridge.stripe().payable_objects().is_empty());
+    assert_eq!(bridge.stripe().payment_intents().len(), 1);
 }
 both_backends!(
     a_kentico_cancel_after_a_decline_closes_everything,
