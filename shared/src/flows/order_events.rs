@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::stripe::{
-    AutomaticPaymentMethods, CheckoutLineItem, CheckoutSessionStatus, CreateCheckoutSession,
-    CreatePaymentIntent, PaymentIntent, PaymentIntentData, PriceData, ProductData, Shipping,
-    StripeAddress, UpdatePaymentIntent,
+    AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
+    CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData, PriceData,
+    ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
 };
 use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
@@ -34,6 +34,12 @@ impl OrderEventHandler {
     pub fn new(ctx: Arc<FlowContext>) -> Self {
         Self { ctx }
     }
+}
+
+/// The payable object made (or kept) for an order.
+enum Made {
+    Intent(PaymentIntent),
+    Session(CheckoutSession),
 }
 
 /// One order event, read.
@@ -220,14 +226,8 @@ impl OrderEventHandler {
             intent = self.update_amount(event, &intent, terms).await?;
             note = format!(" (amount now {})", terms.amount);
         }
-        let attempt = Attempt::PaymentIntent(intent.id.clone());
-        if !self.activate(order.id, terms, &attempt, link).await? {
-            return self.refused(order.id, &attempt).await;
-        }
-        if event.replay || link.published.as_deref() != Some(intent.id.as_str()) {
-            ctx.publish_intent(order.id, &intent).await?;
-        }
-        Ok(Handled::Done(format!("{}{note}", intent.id)))
+        self.finish(event, link, terms, Made::Intent(intent), note)
+            .await
     }
 
     async fn update_amount(
@@ -294,15 +294,37 @@ impl OrderEventHandler {
                 }
             }
         };
-        let attempt = Attempt::CheckoutSession(session.id.clone());
-        ctx.record_attempt(order.id, &attempt).await?;
-        if !self.activate(order.id, terms, &attempt, link).await? {
-            return self.refused(order.id, &attempt).await;
+        ctx.record_attempt(order.id, &Attempt::CheckoutSession(session.id.clone()))
+            .await?;
+        self.finish(event, link, terms, Made::Session(session), note)
+            .await
+    }
+
+    /// Makes `made` the order's payable object with `terms` and writes it to the Kentico order
+    /// (once, or again on a replay); closes it again if the order moved on meanwhile.
+    async fn finish(
+        &self,
+        event: &OrderEvent,
+        link: &OrderLink,
+        terms: &OrderTerms,
+        made: Made,
+        note: String,
+    ) -> Result<Handled, HandlerError> {
+        let order_id = event.order.id;
+        let attempt = match &made {
+            Made::Intent(intent) => Attempt::PaymentIntent(intent.id.clone()),
+            Made::Session(session) => Attempt::CheckoutSession(session.id.clone()),
+        };
+        if !self.activate(order_id, terms, &attempt, link).await? {
+            return self.refused(order_id, &attempt).await;
         }
-        if event.replay || link.published.as_deref() != Some(session.id.as_str()) {
-            ctx.publish_session(order.id, &session).await?;
+        if event.replay || link.published.as_deref() != Some(attempt.id()) {
+            match &made {
+                Made::Intent(intent) => self.ctx.publish_intent(order_id, intent).await?,
+                Made::Session(session) => self.ctx.publish_session(order_id, session).await?,
+            }
         }
-        Ok(Handled::Done(format!("{}{note}", session.id)))
+        Ok(Handled::Done(format!("{}{note}", attempt.id())))
     }
 
     async fn activate(

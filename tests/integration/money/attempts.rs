@@ -1,7 +1,7 @@
 //! One payable object per order at a time: declines reuse it, a cancellation closes everything,
 //! events of a superseded attempt are recorded but not applied.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
     Bridge, PAID, PAYMENT_AUTHORIZED, PAYMENT_FAILED, PAYMENT_PENDING, T0, both_backends, changed,
@@ -152,18 +152,23 @@ both_backends!(
     &[("PAYMENT_RETRY_URL", RETRY_URL)]
 );
 
-async fn a_kentico_cancel_after_a_decline_in_checkout_expires_the_session(bridge: &dyn Bridge) {
-    let placed = order(204, "USD", "25.00", T0);
-    bridge
-        .kentico_says("ecommerce.order.created", &placed)
-        .await;
+/// A Checkout-mode order whose customer was declined once in its session: the order, the
+/// session's id and the session's PaymentIntent.
+async fn declined_in_checkout(bridge: &dyn Bridge, placed: &Value) -> (String, Value) {
+    bridge.kentico_says("ecommerce.order.created", placed).await;
     bridge.drain().await;
-    let session = id(&bridge.stripe().checkout_sessions()[0]);
+    let session = id(bridge.stripe().checkout_sessions().last().unwrap());
     let failed = bridge.stripe().pay_checkout_session(&session, declined());
     bridge
         .stripe_says("payment_intent.payment_failed", &failed)
         .await;
     bridge.drain().await;
+    (session, failed)
+}
+
+async fn a_kentico_cancel_after_a_decline_in_checkout_expires_the_session(bridge: &dyn Bridge) {
+    let placed = order(204, "USD", "25.00", T0);
+    let (session, _) = declined_in_checkout(bridge, &placed).await;
 
     let canceled = changed(&placed, T0 + 60, json!({"OrderStatusName": "Canceled"}));
     bridge
@@ -267,16 +272,7 @@ both_backends!(
 
 async fn a_canceled_superseded_attempt_does_not_overrule_a_processing_payment(bridge: &dyn Bridge) {
     let placed = order(207, "EUR", "42.00", T0);
-    bridge
-        .kentico_says("ecommerce.order.created", &placed)
-        .await;
-    bridge.drain().await;
-    let first = id(&bridge.stripe().checkout_sessions()[0]);
-    let abandoned = bridge.stripe().pay_checkout_session(&first, declined());
-    bridge
-        .stripe_says("payment_intent.payment_failed", &abandoned)
-        .await;
-    bridge.drain().await;
+    let (_, abandoned) = declined_in_checkout(bridge, &placed).await;
     // The total changes: the first session is expired (its PaymentIntent canceled), a new one opens.
     let bigger = changed(&placed, T0 + 60, json!({"OrderGrandTotal": "50.00"}));
     bridge
