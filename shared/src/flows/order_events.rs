@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::stripe::{
     AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
-    CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData, PriceData,
-    ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
+    CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData,
+    PaymentIntentStatus, PriceData, ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
 };
 use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
@@ -203,7 +203,10 @@ impl OrderEventHandler {
         ctx.record_attempt(order.id, &Attempt::PaymentIntent(intent.id.clone()))
             .await?;
         let mut note = String::new();
-        if intent.currency != terms.currency {
+        // A new PaymentIntent when the currency changed, or when the order's was canceled at
+        // Stripe (Dashboard, API) and the order still owes something.
+        let canceled = intent.status == PaymentIntentStatus::Canceled;
+        if intent.currency != terms.currency || canceled {
             under_way(
                 ctx.cancel_intent(&intent.id, "abandoned").await?,
                 &intent.id,
@@ -214,7 +217,12 @@ impl OrderEventHandler {
             intent = ctx.intent_once(&key, &params).await?;
             ctx.record_attempt(order.id, &Attempt::PaymentIntent(intent.id.clone()))
                 .await?;
-            note = format!(" (replaces {old}, canceled: the currency changed)");
+            let why = if canceled {
+                "it was canceled at Stripe"
+            } else {
+                "the currency changed"
+            };
+            note = format!(" (replaces {old}, canceled: {why})");
         } else if intent.amount != terms.amount {
             if !intent.status.is_updatable() {
                 return Err(payment_under_way(

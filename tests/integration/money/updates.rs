@@ -191,3 +191,34 @@ both_backends!(
     an_order_whose_shipping_and_tax_overflow_is_parked_on_its_first_delivery,
     &[]
 );
+
+async fn an_update_after_the_payment_intent_was_canceled_at_stripe_makes_a_new_one(
+    bridge: &dyn Bridge,
+) {
+    let placed = order(306, "USD", "40.00", T0);
+    bridge
+        .kentico_says("ecommerce.order.created", &placed)
+        .await;
+    bridge.drain().await;
+    let first = id(&last_intent(bridge));
+    // Someone canceled it in the Dashboard; then the customer adds an item.
+    bridge
+        .stripe()
+        .set_payment_intent(&first, json!({"status": "canceled"}));
+
+    let bigger = changed(&placed, T0 + 60, json!({"OrderGrandTotal": "55.00"}));
+    bridge
+        .kentico_says("ecommerce.order.updated", &bigger)
+        .await;
+    bridge.drain().await;
+
+    let second = last_intent(bridge);
+    assert_ne!(id(&second), first);
+    assert_eq!(second["amount"], 5500);
+    assert_eq!(bridge.stripe().payable_objects(), [id(&second)]);
+    assert!(bridge.dead_letters().await.is_empty());
+}
+both_backends!(
+    an_update_after_the_payment_intent_was_canceled_at_stripe_makes_a_new_one,
+    &[]
+);
