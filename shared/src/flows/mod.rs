@@ -1,8 +1,8 @@
 //! The order-to-cash flows: Kentico orders → Stripe PaymentIntents, Stripe payments → Kentico statuses.
 //!
-//! The rules that keep money safe (docs/MONEY.md): only a payment paybridge created for the order,
-//! in its currency and mode, for what it owes, as Stripe says now, marks it paid; at most one
-//! payable object per order at a time; order updates apply in version order.
+//! The rules that keep money safe (README, "Money safety"): only a payment paybridge created for
+//! the order, in its currency and mode, for what it owes, as Stripe says now, marks it paid; at
+//! most one payable object per order at a time; order updates apply in version order.
 
 pub mod attempts;
 pub mod bootstrap;
