@@ -108,10 +108,8 @@ impl FlowContext {
         params: &CreateCheckoutSession,
     ) -> Result<CheckoutSession, HandlerError> {
         let key = EffectKey::new(CHECKOUT_SESSION_EFFECT, business_key);
-        // Older records hold "<id> <url>".
-        let recorded_id = |value: &str| value.split(' ').next().unwrap_or_default().to_string();
         if let Some(value) = self.effects.get(&key).await.map_err(failures::store)? {
-            return self.retrieve_session(&recorded_id(&value)).await;
+            return self.retrieve_session(recorded_session_id(&value)).await;
         }
         let session = (self.stripe)
             .create_checkout_session(params, &key.idempotency_key())
@@ -122,9 +120,9 @@ impl FlowContext {
             .record(&key, &session.id)
             .await
             .map_err(failures::store)?;
-        match recorded_id(recorded.value()) {
+        match recorded_session_id(recorded.value()) {
             id if id == session.id => Ok(session),
-            id => self.retrieve_session(&id).await,
+            id => self.retrieve_session(id).await,
         }
     }
 
@@ -201,7 +199,7 @@ impl FlowContext {
             if let Some(value) = (self.effects.get(&first(CHECKOUT_SESSION_EFFECT)).await)
                 .map_err(failures::store)?
             {
-                sessions.extend(value.split(' ').next().map(str::to_string));
+                sessions.insert(recorded_session_id(&value).to_string());
             }
         }
         let mut blocked = Vec::new();
@@ -273,6 +271,12 @@ impl FlowContext {
         };
         self.links.save(&published).await.map_err(failures::store)
     }
+}
+
+/// The session id of a recorded Checkout Session effect: the id, or "<id> <url>" as earlier
+/// versions recorded it.
+fn recorded_session_id(value: &str) -> &str {
+    value.split(' ').next().unwrap_or_default()
 }
 
 /// Stripe's answer to an action the object's state no longer allows.

@@ -23,7 +23,9 @@ pub enum Owner {
     },
 }
 
-fn claimed_order(intent: &PaymentIntent) -> Option<i64> {
+/// The order `intent`'s metadata names (`kentico_order_id`), when it is a number: a hint, never
+/// proof of ownership.
+pub(super) fn claimed_order(intent: &PaymentIntent) -> Option<i64> {
     intent
         .metadata
         .get("kentico_order_id")

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::payment_checks::Owner;
+use super::payment_checks::{Owner, claimed_order};
 use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money_metrics};
 use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
 use crate::links::{Advance, OrderLink, PaymentClaim};
@@ -80,11 +80,7 @@ impl EventHandler for PaymentEventHandler {
         let ctx = &self.ctx;
         let (intent, event_livemode) = read(envelope)?;
         if let Some(why) = ctx.mode_mismatch(event_livemode, &intent) {
-            let claimed = intent
-                .metadata
-                .get("kentico_order_id")
-                .and_then(|raw| raw.trim().parse().ok());
-            return ctx.foreign(&intent, claimed, &why).await;
+            return ctx.foreign(&intent, claimed_order(&intent), &why).await;
         }
         let link = match ctx.owner_of(&intent).await? {
             Owner::Ours(link) => *link,

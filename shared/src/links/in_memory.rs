@@ -43,7 +43,7 @@ impl InMemoryOrderLinkStore {
 }
 
 /// What [`OrderLinkStore::save`] writes: fills, adds, never erases.
-pub(super) fn merge(into: &mut OrderLink, from: &OrderLink) {
+fn merge(into: &mut OrderLink, from: &OrderLink) {
     fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
         if value.is_some() {
             slot.clone_from(value);

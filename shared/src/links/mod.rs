@@ -73,14 +73,6 @@ impl OrderLink {
             (None, None) => None,
         }
     }
-
-    /// Whether `attempt` was created for this order.
-    pub fn owns(&self, attempt: &Attempt) -> bool {
-        match attempt {
-            Attempt::PaymentIntent(id) => self.payment_intents.contains(id),
-            Attempt::CheckoutSession(id) => self.checkout_sessions.contains(id),
-        }
-    }
 }
 
 /// A payable object the integration created for an order.

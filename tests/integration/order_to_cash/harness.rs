@@ -141,34 +141,28 @@ impl System {
 
     /// POSTs `body` to the Kentico webhook, signed; returns the status.
     pub async fn post_kentico(&self, body: &str) -> u16 {
-        let signature = sign_header(&[KENTICO_WEBHOOK_SECRET], now_unix(), body.as_bytes());
-        let event = apigw::event(
-            "POST",
+        let (secret, header) = (KENTICO_WEBHOOK_SECRET, "x-kentico-signature");
+        post(
+            &self.kentico_ingress,
             "/webhooks/kentico",
-            &[("x-kentico-signature", &signature)],
-            body.as_bytes(),
-            false,
-        );
-        handle(&self.kentico_ingress, apigw::request(&event))
-            .await
-            .status()
-            .as_u16()
+            header,
+            secret,
+            body,
+        )
+        .await
     }
 
     /// POSTs `body` to the Stripe webhook, signed; returns the status.
     pub async fn post_stripe(&self, body: &str) -> u16 {
-        let signature = sign_header(&[STRIPE_WEBHOOK_SECRET], now_unix(), body.as_bytes());
-        let event = apigw::event(
-            "POST",
+        let (secret, header) = (STRIPE_WEBHOOK_SECRET, "stripe-signature");
+        post(
+            &self.stripe_ingress,
             "/webhooks/stripe",
-            &[("stripe-signature", &signature)],
-            body.as_bytes(),
-            false,
-        );
-        handle(&self.stripe_ingress, apigw::request(&event))
-            .await
-            .status()
-            .as_u16()
+            header,
+            secret,
+            body,
+        )
+        .await
     }
 
     /// The fake's PaymentIntent with `patch` applied (what Stripe would send in an event).
@@ -230,6 +224,22 @@ impl System {
             ],
         )
     }
+}
+
+/// `body` signed with `secret` in `header`, through `ingress` as API Gateway delivers it.
+async fn post(ingress: &IngressHandler, path: &str, header: &str, secret: &str, body: &str) -> u16 {
+    let signature = sign_header(&[secret], now_unix(), body.as_bytes());
+    let event = apigw::event(
+        "POST",
+        path,
+        &[(header, &signature)],
+        body.as_bytes(),
+        false,
+    );
+    handle(ingress, apigw::request(&event))
+        .await
+        .status()
+        .as_u16()
 }
 
 /// A Kentico webhook body for `order` as it now is: what paybridge wrote to it stays (the order

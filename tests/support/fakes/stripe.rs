@@ -132,13 +132,7 @@ impl FakeStripe {
     pub fn set_payment_intent(&self, id: &str, patch: Value) {
         let mut state = self.state();
         if let Some(intent) = state.payment_intents.iter_mut().find(|p| p["id"] == id) {
-            let received = (patch["status"] == "succeeded"
-                && patch.get("amount_received").is_none())
-            .then(|| intent["amount"].clone());
-            merge(intent, patch);
-            if let Some(amount) = received {
-                intent["amount_received"] = amount;
-            }
+            patch_intent(intent, patch);
         }
     }
 
@@ -249,12 +243,7 @@ impl FakeStripe {
         let intent = (state.payment_intents.iter_mut())
             .find(|p| p["id"] == intent_id.as_str())
             .expect("the session's PaymentIntent");
-        let received = (patch["status"] == "succeeded" && patch.get("amount_received").is_none())
-            .then(|| intent["amount"].clone());
-        merge(intent, patch);
-        if let Some(amount) = received {
-            intent["amount_received"] = amount;
-        }
+        patch_intent(intent, patch);
         let intent = intent.clone();
         if intent["status"] == "succeeded" || intent["status"] == "processing" {
             let paid = if intent["status"] == "succeeded" {
@@ -268,13 +257,6 @@ impl FakeStripe {
             );
         }
         intent
-    }
-
-    /// Lets a Checkout Session run out, as Stripe does after its `expires_at`.
-    pub fn expire_checkout_session_now(&self, id: &str) {
-        let mut state = self.state();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        expire_session(&mut state, id, now);
     }
 }
 
@@ -717,6 +699,17 @@ fn integer(request: &RecordedRequest, key: &str) -> Result<i64, Reply> {
         json!({"type": "invalid_request_error", "code": code,
         "param": key, "message": message}),
     ))
+}
+
+/// Merges `patch` into a PaymentIntent; one that succeeds received its amount unless `patch`
+/// says otherwise.
+fn patch_intent(intent: &mut Value, patch: Value) {
+    let received = (patch["status"] == "succeeded" && patch.get("amount_received").is_none())
+        .then(|| intent["amount"].clone());
+    merge(intent, patch);
+    if let Some(amount) = received {
+        intent["amount_received"] = amount;
+    }
 }
 
 fn merge(target: &mut Value, patch: Value) {

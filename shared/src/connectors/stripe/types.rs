@@ -109,11 +109,6 @@ impl PaymentIntentStatus {
             Self::RequiresPaymentMethod | Self::RequiresConfirmation | Self::RequiresAction
         )
     }
-
-    /// Whether the customer (or a capture) can still make it pay: what "payable" means.
-    pub fn is_open(self) -> bool {
-        !matches!(self, Self::Succeeded | Self::Canceled)
-    }
 }
 
 impl StripeObject for PaymentIntent {
