@@ -7,7 +7,7 @@ using CMS.SiteProvider;
 namespace Paybridge.Webhooks
 {
     /// <summary>
-    /// Builds the event bodies of DESIGN.md §3 with Kentico 13 column names:
+    /// Builds the event bodies of docs/CONTRACTS.md, Kentico events, with Kentico 13 column names:
     /// <c>{"id","type","created","site","data":{"object":{…}}}</c>.
     /// </summary>
     /// <remarks>

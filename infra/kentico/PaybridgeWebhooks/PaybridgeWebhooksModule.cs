@@ -18,7 +18,7 @@ namespace Paybridge.Webhooks
     /// <summary>
     /// Kentico has no outbound webhooks: this code-only module hooks order and customer saves and
     /// hands them to <see cref="WebhookSender"/>, which POSTs signed events to paybridge's
-    /// <c>POST /webhooks/kentico</c> (DESIGN.md §3).
+    /// <c>POST /webhooks/kentico</c> (docs/CONTRACTS.md, Webhook endpoints and signatures).
     /// </summary>
     /// <remarks>
     /// Install it in every Kentico application that saves orders or customers: the admin app

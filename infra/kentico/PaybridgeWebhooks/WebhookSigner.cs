@@ -7,7 +7,7 @@ using System.Text;
 namespace Paybridge.Webhooks
 {
     /// <summary>
-    /// Signs webhook bodies the way paybridge verifies them (DESIGN.md §3, Stripe's scheme):
+    /// Signs webhook bodies the way paybridge verifies them (docs/CONTRACTS.md, Signature scheme; Stripe's scheme):
     /// <c>X-Kentico-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256(secret, "&lt;t&gt;.&lt;raw body&gt;")&gt;[,v1=…]</c>.
     /// </summary>
     /// <remarks>
