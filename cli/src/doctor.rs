@@ -1,14 +1,14 @@
 //! `paybridge doctor`: checks configuration and reachability, and says what to fix.
 
-use std::path::Path;
+use std::sync::Arc;
 
 use clap::Args;
-use paybridge::config::worker::serve_settings;
+use paybridge::config::ingress::{IngressVariables, webhooks_configured};
 use paybridge::flows::PaymentState;
-use paybridge::flows::bootstrap::clients;
+use paybridge::metrics::InMemoryMetrics;
+use paybridge::webhook::Source;
 
-use crate::dlq::BackendArgs;
-use crate::serve::{Backend, BackendKind};
+use crate::backend::{BackendArgs, env};
 
 /// Arguments of `doctor`.
 #[derive(Args, Debug)]
@@ -32,7 +32,7 @@ pub fn run(args: DoctorArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let checks = runtime.block_on(checks(&args.backend.kind(), &args.backend.data_dir));
+    let checks = runtime.block_on(checks(&args.backend));
     for check in &checks {
         if args.json {
             println!(
@@ -56,8 +56,7 @@ pub fn run(args: DoctorArgs) -> Result<(), String> {
     }
 }
 
-async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut check = |name, result: Result<String, String>| {
         let (ok, detail) = match result {
@@ -67,43 +66,38 @@ async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
         checks.push(Check { name, ok, detail });
     };
 
-    for source in ["STRIPE", "KENTICO"] {
-        let variable = format!("{source}_WEBHOOK_SECRETS");
+    for source in Source::ALL {
+        let variable = IngressVariables::of(source).secrets;
         check(
-            if source == "STRIPE" {
-                "stripe webhooks"
-            } else {
-                "kentico webhooks"
+            match source {
+                Source::Stripe => "stripe webhooks",
+                Source::Kentico => "kentico webhooks",
             },
-            env(&variable)
-                .or_else(|| env(&format!("{source}_WEBHOOK_SECRET_ARN")))
-                .map(|_| "signing secret configured".to_string())
-                .ok_or_else(|| {
-                    format!("set {variable}: without it these webhooks are refused (503 in serve)")
-                }),
+            if webhooks_configured(source, &env) {
+                Ok("signing secret configured".to_string())
+            } else {
+                Err(format!(
+                    "set {variable}: without it these webhooks are refused (503 in serve)"
+                ))
+            },
         );
     }
-    let settings = serve_settings(&env);
-    let connectors = match &settings {
-        Ok((_, connectors)) => {
-            check("configuration", Ok("every setting parses".into()));
-            Some(connectors.clone())
-        }
-        Err(error) => {
-            check("configuration", Err(error.problems.join("; ")));
-            None
-        }
-    };
-    match Backend::open(*kind, data_dir, 25, &env).await {
+    let serve_env = backend_args.serve_env(Arc::new(InMemoryMetrics::new()));
+    match paybridge::app::serve::operator_backend(&serve_env).await {
         Ok(backend) => {
             let depths = backend.depths().await;
-            let expected = 4;
+            let expected = 2 * Source::ALL.len();
             check(
                 "queues",
                 if depths.len() == expected {
                     Ok(depths
                         .iter()
-                        .map(|(q, v, f)| format!("{q}: {v} visible, {f} in flight"))
+                        .map(|d| {
+                            format!(
+                                "{}: {} visible, {} in flight",
+                                d.queue, d.visible, d.in_flight
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("; "))
                 } else {
@@ -114,30 +108,22 @@ async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
                     ))
                 },
             );
-            if let Backend::Aws { sdk, table, .. } = &backend {
-                let described = aws_sdk_dynamodb::Client::new(sdk)
-                    .describe_table()
-                    .table_name(table)
-                    .send()
-                    .await;
-                check(
-                    "state table",
-                    described.map(|_| format!("{table} exists")).map_err(|e| {
-                        format!(
-                            "{table}: {} — check IDEMPOTENCY_TABLE_NAME and the credentials",
-                            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                        )
-                    }),
-                );
-            }
+            check("state", backend.check_state().await);
         }
-        Err(error) => check("queues", Err(error)),
+        Err(error) => check("queues", Err(error.to_string())),
     }
 
-    let Some(connectors) = connectors else {
-        return checks;
+    let (connectors, clients) = match paybridge::app::serve::doctor_clients(&env).await {
+        Ok(found) => {
+            check("configuration", Ok("every setting parses".into()));
+            found
+        }
+        Err(error) => {
+            check("configuration", Err(error.to_string()));
+            return checks;
+        }
     };
-    if !connectors.missing().is_empty() {
+    let Some(clients) = clients else {
         check(
             "connectors",
             Err(format!(
@@ -146,11 +132,8 @@ async fn checks(kind: &BackendKind, data_dir: &Path) -> Vec<Check> {
             )),
         );
         return checks;
-    }
-    // Secrets Manager only when a secret is given by ARN, as in serve.
-    let reader = crate::serve::workers::secrets_reader(&connectors).await;
-    let latency = paybridge::metrics::CallLatency::default();
-    match clients(&connectors, reader.as_ref(), latency).await {
+    };
+    match clients {
         Err(error) => check("connectors", Err(error.to_string())),
         Ok(clients) => {
             check(

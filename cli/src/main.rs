@@ -1,5 +1,6 @@
 //! `paybridge`: run the whole integration on one machine (`serve`) and operate it.
 
+mod backend;
 mod dlq;
 mod doctor;
 mod events;

@@ -42,7 +42,7 @@ async fn replay(args: ReplayArgs) -> Result<(), (u8, String)> {
     let journal = backend.journal();
     let mut wanted: Vec<(String, String)> = Vec::new();
     if let Some(event_id) = &args.event_id {
-        for source in [Source::Stripe, Source::Kentico] {
+        for source in Source::ALL {
             if args.source.is_none_or(|s| s == source) {
                 wanted.push((source.to_string(), event_id.clone()));
             }

@@ -2,11 +2,10 @@
 //! each delivery's outcome and time, and anything in a dead-letter queue.
 
 use clap::Args;
-use paybridge::config::worker::WorkerKind;
 use paybridge::links::OrderLink;
 use serde_json::{Value, json};
 
-use crate::dlq::{BackendArgs, EXIT_NOT_FOUND, dead_letters};
+use crate::dlq::{BackendArgs, EXIT_NOT_FOUND};
 
 /// Arguments of `trace`.
 #[derive(Args, Debug)]
@@ -92,8 +91,7 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
     let backend = args.backend.open().await?;
     let fail = |e: String| (1, e);
     let link = backend
-        .stores(WorkerKind::Order)
-        .links
+        .links()
         .by_order(args.order_id)
         .await
         .map_err(|e| fail(e.to_string()))?;
@@ -102,10 +100,11 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
         .entries(&format!("order:{}", args.order_id))
         .await
         .map_err(|e| fail(e.to_string()))?;
-    let dead: Vec<_> = dead_letters(&backend)
+    let dead: Vec<_> = backend
+        .dead_letters()
         .list(None, usize::MAX)
         .await
-        .map_err(fail)?
+        .map_err(|e| fail(e.to_string()))?
         .into_iter()
         .filter(|e| concerns(&e.body, args.order_id))
         .collect();

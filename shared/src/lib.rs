@@ -4,9 +4,12 @@
 //! sender, put it on the queue) → [`queue`] (the envelope and the queue adapters) → [`worker`]
 //! (the batch processor every worker Lambda runs) inside [`idempotency`] (exactly-once).
 
+pub mod app;
 pub mod clock;
 pub mod config;
 pub mod connectors;
+pub mod dead_letters;
+pub mod effects;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod flows;
@@ -18,5 +21,6 @@ pub mod mapping;
 pub mod metrics;
 pub mod queue;
 pub mod secret;
+pub mod store;
 pub mod webhook;
 pub mod worker;

@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use integration_tests::{dynamodb, moto};
 use paybridge::clock::{FixedClock, SystemClock};
+use paybridge::effects::{DynamoDbEffectStore, EffectKey, EffectStore, Recorded, once};
 use paybridge::idempotency::dynamodb::DynamoDbIdempotencyStore;
-use paybridge::idempotency::effects::{
-    DynamoDbEffectStore, EffectKey, EffectStore, Recorded, once,
-};
 use paybridge::idempotency::{
     Guarded, Idempotency, IdempotencyConfig, IdempotencyError, IdempotencyRecord, IdempotencyStore,
     RecordStatus,

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use integration_tests::{apigw, moto, now_unix, sqs, unique_name};
+use paybridge::app::LambdaEnv;
 use paybridge::clock::SystemClock;
-use paybridge::ingress::lambda::{StartupError, bootstrap_with, handle};
+use paybridge::config::StartupError;
+use paybridge::ingress::lambda::handle;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
 use paybridge::webhook::signature::sign_header;
@@ -33,12 +35,14 @@ async fn reads_the_webhook_secrets_from_secrets_manager_when_no_plain_secret_is_
         "STRIPE_WEBHOOK_SECRET_ARN" => Some(arn.clone()),
         _ => None,
     };
-    let handler = bootstrap_with(
+    let handler = paybridge::app::lambda::ingress_with(
         Source::Stripe,
-        &env,
-        &sdk,
-        Arc::new(InMemoryMetrics::new()),
-        Arc::new(SystemClock),
+        &LambdaEnv {
+            env: &env,
+            sdk: sdk.clone(),
+            metrics: Arc::new(InMemoryMetrics::new()),
+            clock: Arc::new(SystemClock),
+        },
     )
     .await
     .expect("starts with the secret from Secrets Manager");
@@ -67,12 +71,14 @@ async fn refuses_to_start_with_an_unusable_secret_and_says_why() {
         "STRIPE_WEBHOOK_SECRET_ARN" => Some(arn.clone()),
         _ => None,
     };
-    let result = bootstrap_with(
+    let result = paybridge::app::lambda::ingress_with(
         Source::Stripe,
-        &env,
-        &sdk,
-        Arc::new(InMemoryMetrics::new()),
-        Arc::new(SystemClock),
+        &LambdaEnv {
+            env: &env,
+            sdk: sdk.clone(),
+            metrics: Arc::new(InMemoryMetrics::new()),
+            clock: Arc::new(SystemClock),
+        },
     )
     .await;
     let Err(error) = result else {
@@ -97,12 +103,14 @@ async fn refuses_to_start_when_the_secret_cannot_be_read() {
         }
         _ => None,
     };
-    let result = bootstrap_with(
+    let result = paybridge::app::lambda::ingress_with(
         Source::Kentico,
-        &env,
-        &sdk,
-        Arc::new(InMemoryMetrics::new()),
-        Arc::new(SystemClock),
+        &LambdaEnv {
+            env: &env,
+            sdk: sdk.clone(),
+            metrics: Arc::new(InMemoryMetrics::new()),
+            clock: Arc::new(SystemClock),
+        },
     )
     .await;
     let Err(StartupError::Secret(message)) = result else {
@@ -118,12 +126,14 @@ async fn lists_every_configuration_problem_in_one_error() {
         "WEBHOOK_TOLERANCE_SECONDS" => Some("five minutes".to_string()),
         _ => None,
     };
-    let result = bootstrap_with(
+    let result = paybridge::app::lambda::ingress_with(
         Source::Kentico,
-        &env,
-        &sdk,
-        Arc::new(InMemoryMetrics::new()),
-        Arc::new(SystemClock),
+        &LambdaEnv {
+            env: &env,
+            sdk: sdk.clone(),
+            metrics: Arc::new(InMemoryMetrics::new()),
+            clock: Arc::new(SystemClock),
+        },
     )
     .await;
     let Err(StartupError::Config(error)) = result else {

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use integration_tests::{moto, sqs};
+use paybridge::app::LambdaEnv;
 use paybridge::clock::{Clock, SystemClock};
 use paybridge::ingress::IngressHandler;
-use paybridge::ingress::lambda::bootstrap_with;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
 
@@ -41,12 +41,14 @@ pub async fn ingress(source: Source, extra_env: &[(&str, &str)], clock: Arc<dyn 
         env.insert(k.to_string(), v.to_string());
     }
     let metrics = Arc::new(InMemoryMetrics::new());
-    let handler = bootstrap_with(
+    let handler = paybridge::app::lambda::ingress_with(
         source,
-        &|k| env.get(k).cloned(),
-        &sdk,
-        metrics.clone(),
-        clock,
+        &LambdaEnv {
+            env: &|k| env.get(k).cloned(),
+            sdk: sdk.clone(),
+            metrics: metrics.clone(),
+            clock: clock,
+        },
     )
     .await
     .expect("the ingress starts");

@@ -7,13 +7,14 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use integration_tests::{dynamodb, moto, sqs};
 use paybridge::clock::SystemClock;
+use paybridge::dead_letters::SqsMessageSettler;
 use paybridge::idempotency::dynamodb::DynamoDbIdempotencyStore;
 use paybridge::idempotency::{Idempotency, IdempotencyConfig};
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::queue::QueueEnvelope;
 use paybridge::worker::{
     Backoff, BatchProcessor, Delivery, EventHandler, Handled, HandlerError, ProcessorConfig,
-    Router, SqsMessageSettler, SqsPoller,
+    Router, SqsPoller,
 };
 
 /// Acts as each payload's `behaviour` says and counts the effects it performs per event.

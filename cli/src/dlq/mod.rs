@@ -1,55 +1,15 @@
 //! `paybridge dlq`: list, show, redrive and purge dead-lettered events, on either backend.
 
-mod embedded;
-mod sqs;
-
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
+use paybridge::dead_letters::DeadLetterEntry;
 use paybridge::webhook::Source;
 
-use crate::serve::{Backend, BackendKind};
+pub use crate::backend::BackendArgs;
 
 /// Exit code: a named message is not in the dead-letter queue.
 pub const EXIT_NOT_FOUND: u8 = 3;
-
-/// Where the DLQs are: the same choice as `serve`.
-#[derive(Args, Debug, Clone)]
-pub struct BackendArgs {
-    /// embedded (default) or aws (default when AWS_ENDPOINT_URL is set).
-    #[arg(long, value_enum, global = true)]
-    backend: Option<BackendKind>,
-    /// The embedded store's directory.
-    #[arg(
-        long,
-        env = "PAYBRIDGE_DATA_DIR",
-        default_value = ".paybridge",
-        global = true
-    )]
-    pub data_dir: PathBuf,
-}
-
-impl BackendArgs {
-    /// Opens the chosen backend for an operator's command (no receive limit applies).
-    pub async fn open(&self) -> Result<Backend, (u8, String)> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Backend::open(self.kind(), &self.data_dir, u32::MAX, &env)
-            .await
-            .map_err(|e| (1, e))
-    }
-
-    /// The chosen backend: `--backend`, else aws when `AWS_ENDPOINT_URL` is set, else embedded.
-    pub fn kind(&self) -> BackendKind {
-        let aws = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty());
-        self.backend.unwrap_or(if aws {
-            BackendKind::Aws
-        } else {
-            BackendKind::Embedded
-        })
-    }
-}
 
 /// `dlq` subcommands.
 #[derive(Subcommand, Debug)]
@@ -96,33 +56,6 @@ pub enum DlqCommand {
     },
 }
 
-/// One dead-lettered event, whichever backend holds it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Entry {
-    /// The DLQ message id.
-    pub id: String,
-    /// `stripe` or `kentico`: whose queue it came from.
-    pub queue: String,
-    /// The queue envelope.
-    pub body: String,
-    /// Its attributes, the `failure_*` ones included.
-    pub attributes: BTreeMap<String, String>,
-}
-
-impl Entry {
-    fn attribute(&self, name: &str) -> &str {
-        self.attributes.get(name).map(String::as_str).unwrap_or("")
-    }
-}
-
-/// The DLQ operations both backends offer.
-#[async_trait::async_trait]
-pub trait DeadLetters {
-    async fn list(&self, source: Option<Source>, limit: usize) -> Result<Vec<Entry>, String>;
-    async fn redrive(&self, ids: &[String]) -> Result<usize, String>;
-    async fn purge(&self, ids: &[String]) -> Result<usize, String>;
-}
-
 /// Runs a `dlq` command; `Err((code, message))` on failure.
 pub fn run(backend: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -133,16 +66,16 @@ pub fn run(backend: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)
 }
 
 async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, String)> {
-    let backend = args.open().await?;
-    let dlq = dead_letters(&backend);
+    let dlq = args.open().await?.dead_letters();
     let fail = |e: String| (1, e);
+    let failed = |e: paybridge::queue::QueueError| (1, e.to_string());
     match command {
         DlqCommand::List {
             source,
             limit,
             json,
         } => {
-            let entries = dlq.list(source, limit).await.map_err(fail)?;
+            let entries = dlq.list(source, limit).await.map_err(failed)?;
             if json {
                 for entry in &entries {
                     println!(
@@ -156,7 +89,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             Ok(())
         }
         DlqCommand::Show { id, json } => {
-            let entries = dlq.list(None, usize::MAX).await.map_err(fail)?;
+            let entries = dlq.list(None, usize::MAX).await.map_err(failed)?;
             let entry = entries.into_iter().find(|e| e.id == id).ok_or((
                 EXIT_NOT_FOUND,
                 format!("{id} is not in a dead-letter queue"),
@@ -179,7 +112,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             let ids = if all {
                 dlq.list(source, usize::MAX)
                     .await
-                    .map_err(fail)?
+                    .map_err(failed)?
                     .into_iter()
                     .map(|e| e.id)
                     .collect()
@@ -190,7 +123,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             };
             let mut moved = 0;
             for (done, chunk) in ids.chunks(10).enumerate() {
-                moved += dlq.redrive(chunk).await.map_err(fail)?;
+                moved += dlq.redrive(chunk).await.map_err(failed)?;
                 if ids.len() > 10 {
                     eprintln!(
                         "redriving: {}/{}",
@@ -222,7 +155,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             {
                 return Err((1, "nothing purged".into()));
             }
-            let purged = dlq.purge(&ids).await.map_err(fail)?;
+            let purged = dlq.purge(&ids).await.map_err(failed)?;
             println!("purged {purged} of {} event(s)", ids.len());
             if purged < ids.len() {
                 Err((
@@ -239,29 +172,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
     }
 }
 
-/// The DLQs of `backend`.
-pub fn dead_letters(backend: &Backend) -> Box<dyn DeadLetters> {
-    match backend {
-        Backend::Embedded {
-            stripe, kentico, ..
-        } => Box::new(embedded::EmbeddedDeadLetters::new(
-            stripe.clone(),
-            kentico.clone(),
-        )),
-        Backend::Aws {
-            sdk,
-            stripe,
-            kentico,
-            ..
-        } => Box::new(sqs::SqsDeadLetters::new(
-            sdk,
-            stripe.clone(),
-            kentico.clone(),
-        )),
-    }
-}
-
-fn print_table(entries: &[Entry]) {
+fn print_table(entries: &[DeadLetterEntry]) {
     println!(
         "{:<38} {:<8} {:<34} {:<24} {:<24} REASON",
         "ID", "QUEUE", "EVENT TYPE", "KIND", "FAILED AT"

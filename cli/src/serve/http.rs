@@ -9,75 +9,19 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use paybridge::clock::Clock;
-use paybridge::config::{IngressConfig, IngressVariables, SecretSetting};
+use paybridge::app::Backend;
 use paybridge::ingress::IngressHandler;
-use paybridge::metrics::{InMemoryMetrics, Metrics};
-use paybridge::webhook::{SignatureVerifier, Source};
+use paybridge::metrics::InMemoryMetrics;
+use paybridge::webhook::Source;
 use serde_json::json;
 
-use super::Backend;
 use super::workers::WorkerStatus;
 
 /// Bodies above this never reach the handler (which refuses anything over the queue limit).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Each source's ingress, or why it is not configured.
-#[derive(Clone)]
-pub struct Ingress {
-    handlers: BTreeMap<&'static str, Result<Arc<IngressHandler>, String>>,
-}
-
-impl Ingress {
-    /// Builds both sources' ingress from the environment; a source without its webhook secret
-    /// answers 503 (the sender retries later, nothing is lost).
-    pub fn build(
-        backend: &Backend,
-        env: &dyn Fn(&str) -> Option<String>,
-        metrics: Arc<dyn Metrics>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
-        let mut handlers = BTreeMap::new();
-        for source in [Source::Stripe, Source::Kentico] {
-            let vars = IngressVariables::of(source);
-            // The queue is the backend's: give the config reader a placeholder for its URL.
-            let with_queue = |name: &str| {
-                if name == vars.queue_url {
-                    Some("serve".to_string())
-                } else {
-                    env(name)
-                }
-            };
-            let handler = match IngressConfig::from_env(source, &with_queue) {
-                Ok(config) => match config.webhook_secrets {
-                    SecretSetting::Plain(secrets) => Ok(Arc::new(IngressHandler::new(
-                        source,
-                        SignatureVerifier::new(secrets, config.tolerance_seconds),
-                        backend.publisher(source),
-                        metrics.clone(),
-                        clock.clone(),
-                        config.max_message_bytes,
-                    ))),
-                    SecretSetting::SecretsManager { .. } => {
-                        return Err(format!(
-                            "{}: serve reads webhook secrets from {} (or .env), not Secrets Manager",
-                            source, vars.secrets
-                        ));
-                    }
-                },
-                Err(_) if env(vars.secrets).is_none() && env(vars.secret_arn).is_none() => {
-                    Err(format!("not configured: set {}", vars.secrets))
-                }
-                Err(error) => return Err(error.to_string()),
-            };
-            if let Err(why) = &handler {
-                tracing::warn!(source = %source, "{source} webhooks answer 503 ({why})");
-            }
-            handlers.insert(source.as_str(), handler);
-        }
-        Ok(Self { handlers })
-    }
-}
+pub type Ingress = Arc<BTreeMap<Source, Result<Arc<IngressHandler>, String>>>;
 
 /// What the routes share.
 #[derive(Clone)]
@@ -109,7 +53,11 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(entry) = state.ingress.handlers.get(source.as_str()) else {
+    let Some(entry) = source
+        .parse::<Source>()
+        .ok()
+        .and_then(|source| state.ingress.get(&source))
+    else {
         return json_response(
             StatusCode::NOT_FOUND,
             json!({"error": {"code": "unknown_source", "message": format!("no webhook source '{source}' (stripe, kentico)")}}),
@@ -142,11 +90,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
         .clone();
     let ingress: BTreeMap<&str, String> = state
         .ingress
-        .handlers
         .iter()
         .map(|(source, h)| {
             (
-                *source,
+                source.as_str(),
                 h.as_ref()
                     .map(|_| "ready".to_string())
                     .unwrap_or_else(|why| why.clone()),
@@ -162,12 +109,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.render_prometheus();
     text.push_str("# TYPE paybridge_queue_messages gauge\n");
-    for (queue, visible, in_flight) in state.backend.depths().await {
+    for depth in state.backend.depths().await {
         text.push_str(&format!(
-            "paybridge_queue_messages{{queue=\"{queue}\",state=\"visible\"}} {visible}\n"
+            "paybridge_queue_messages{{queue=\"{}\",state=\"visible\"}} {}\n",
+            depth.queue, depth.visible
         ));
         text.push_str(&format!(
-            "paybridge_queue_messages{{queue=\"{queue}\",state=\"in_flight\"}} {in_flight}\n"
+            "paybridge_queue_messages{{queue=\"{}\",state=\"in_flight\"}} {}\n",
+            depth.queue, depth.in_flight
         ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()

@@ -1,29 +1,17 @@
 //! `paybridge serve`: the Lambdas' ingress and worker code in one process, on the embedded
-//! store (SQLite) or on AWS (SQS + DynamoDB, e.g. moto), with `/healthz` and `/metrics`.
+//! store (SQLite) or on AWS (SQS + DynamoDB, e.g. moto), with `/healthz` and `/metrics`. The
+//! parts come from the composition root (`paybridge::app::serve`); this runs them.
 
-pub mod backend;
 mod http;
-pub mod workers;
+mod workers;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
-use paybridge::clock::SystemClock;
-use paybridge::config::worker::serve_settings;
+use clap::Args;
 use paybridge::metrics::InMemoryMetrics;
 
-pub use backend::Backend;
-
-/// Where queues and state live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendKind {
-    /// SQLite in `--data-dir`: nothing else to run.
-    Embedded,
-    /// SQS and DynamoDB (names from the environment, endpoint from `AWS_ENDPOINT_URL`).
-    Aws,
-}
+use crate::backend::BackendArgs;
 
 /// Arguments of `serve`.
 #[derive(Args, Debug)]
@@ -34,12 +22,8 @@ pub struct ServeArgs {
     /// Address to bind (0.0.0.0 to accept webhooks from other machines).
     #[arg(long, env = "PAYBRIDGE_HOST", default_value = "127.0.0.1")]
     host: std::net::IpAddr,
-    /// Where the embedded store keeps its file.
-    #[arg(long, env = "PAYBRIDGE_DATA_DIR", default_value = ".paybridge")]
-    data_dir: PathBuf,
-    /// embedded (default) or aws (default when AWS_ENDPOINT_URL is set).
-    #[arg(long, value_enum)]
-    backend: Option<BackendKind>,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// How long a received message stays invisible while a worker holds it (seconds).
     #[arg(
         long,
@@ -65,41 +49,25 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let (settings, connectors) = serve_settings(&env).map_err(|e| e.to_string())?;
-    let kind = args
-        .backend
-        .unwrap_or(if env("AWS_ENDPOINT_URL").is_some() {
-            BackendKind::Aws
-        } else {
-            BackendKind::Embedded
-        });
     let metrics = Arc::new(InMemoryMetrics::new());
-    let clock = Arc::new(SystemClock);
-    let backend = Backend::open(kind, &args.data_dir, settings.max_receive_count, &env).await?;
-    let ingress = http::Ingress::build(&backend, &env, metrics.clone(), clock.clone())?;
+    let serve_env = args.backend.serve_env(metrics.clone());
+    let parts = paybridge::app::serve::build(&serve_env)
+        .await
+        .map_err(|e| e.to_string())?;
     // Take the port before any worker starts: a port in use fails fast with nothing running.
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    let workers = workers::start(
-        &backend,
-        &settings,
-        &connectors,
-        args.visibility_timeout,
-        metrics.clone(),
-        clock,
-    )
-    .await?;
-
+    let workers = workers::start(&parts, args.visibility_timeout);
+    let backend_name = parts.backend.name();
     let state = http::AppState {
-        ingress,
-        backend: backend.clone(),
+        ingress: Arc::new(parts.ingress),
+        backend: parts.backend,
         metrics,
         workers: workers.status.clone(),
     };
-    tracing::info!(%address, backend = ?kind, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
+    tracing::info!(%address, backend = backend_name, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -6,6 +6,6 @@ use paybridge::config::worker::WorkerKind;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let processor = paybridge::flows::bootstrap::bootstrap(WorkerKind::Order).await?;
+    let processor = paybridge::app::lambda::worker(WorkerKind::Order).await?;
     paybridge::worker::lambda::run(processor).await
 }

@@ -4,11 +4,13 @@
 //! connectors (Stripe, Kentico) with the flow settings. `paybridge serve` reads the last two and
 //! tolerates missing credentials; a Lambda requires everything.
 
-use crate::config::{ConfigError, SecretValue};
-use crate::flows::settings::{FlowSettings, PaymentMode};
-use crate::flows::status::StatusMapping;
+use super::aws::{VAR_TABLE, queue_variables};
+use super::{ConfigError, Env, SecretValue, getter};
+use crate::config::flow::{FlowSettings, PaymentMode};
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
+use crate::mapping::payment_status::StatusMapping;
 use crate::secret::SecretString;
+use crate::webhook::Source;
 use crate::worker::Backoff;
 use crate::worker::backoff::MAX_VISIBILITY_SECONDS;
 
@@ -30,12 +32,16 @@ impl WorkerKind {
         }
     }
 
-    fn queue_variables(self) -> (&'static str, &'static str) {
+    /// Whose events the worker drains: the order worker Kentico's, the payment worker Stripe's.
+    pub fn source(self) -> Source {
         match self {
-            Self::Order => ("KENTICO_EVENTS_QUEUE_URL", "KENTICO_EVENTS_DLQ_URL"),
-            Self::Payment => ("STRIPE_EVENTS_QUEUE_URL", "STRIPE_EVENTS_DLQ_URL"),
+            Self::Order => Source::Kentico,
+            Self::Payment => Source::Stripe,
         }
     }
+
+    /// Both workers.
+    pub const ALL: [WorkerKind; 2] = [Self::Order, Self::Payment];
 }
 
 /// Stripe's API base unless a test or proxy says otherwise.
@@ -124,20 +130,9 @@ pub struct WorkerConfig {
 
 type Getter<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
-fn getter<'a>(env: &'a dyn Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name: &str| {
-        env(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    }
-}
-
 impl WorkerConfig {
     /// Reads the configuration of `kind` through `env`; every setting is required.
-    pub fn from_env(
-        kind: WorkerKind,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_env(kind: WorkerKind, env: Env<'_>) -> Result<Self, ConfigError> {
         let get = getter(env);
         let mut problems = Vec::new();
         let mut required = |name: &str, what: &str| {
@@ -146,11 +141,11 @@ impl WorkerConfig {
                 String::new()
             })
         };
-        let (queue_var, dlq_var) = kind.queue_variables();
+        let (queue_var, dlq_var) = queue_variables(kind.source());
         let queue_url = required(queue_var, "the queue this worker drains");
         let dlq_url = required(dlq_var, "its dead-letter queue");
         let table = required(
-            "IDEMPOTENCY_TABLE_NAME",
+            VAR_TABLE,
             "the DynamoDB table for idempotency records and order links",
         );
         let runtime = runtime_settings(&get, &mut problems);
@@ -171,9 +166,7 @@ impl WorkerConfig {
 
 /// Reads the retry settings and the connectors for `paybridge serve`: a connector whose
 /// credentials are all absent is `None` (its worker waits); a malformed setting is an error.
-pub fn serve_settings(
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(RuntimeSettings, ConnectorSettings), ConfigError> {
+pub fn serve_settings(env: Env<'_>) -> Result<(RuntimeSettings, ConnectorSettings), ConfigError> {
     let get = getter(env);
     let mut problems = Vec::new();
     let runtime = runtime_settings(&get, &mut problems);

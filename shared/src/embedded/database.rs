@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 /// How long to wait for the write lock held by another process (an operator's command run next
 /// to a live `serve`) before failing.
@@ -35,11 +35,12 @@ impl SqliteDatabase {
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         let connection = Connection::open(path)
-            .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         Self::prepare(connection)
     }
 
@@ -115,7 +116,7 @@ impl SqliteDatabase {
             work(&mut connection)
         })
         .await
-        .map_err(|e| StoreError(format!("the database task failed: {e}")))?
+        .map_err(|e| StoreError::Unavailable(format!("the database task failed: {e}")))?
         .map_err(sqlite_error)
     }
 }
@@ -129,7 +130,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         .map_err(sqlite_error)?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError(format!(
+        return Err(StoreError::Malformed(format!(
             "the database has schema version {version} but this paybridge knows only up to {known}: upgrade paybridge"
         )));
     }
@@ -142,7 +143,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 }
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError(format!("sqlite: {e}"))
+    StoreError::sqlite(&e)
 }
 
 /// Attributes as stored: a JSON object of strings.
@@ -206,7 +207,10 @@ mod tests {
 
         let refused = SqliteDatabase::open(&path).unwrap_err();
 
-        assert!(refused.0.contains("upgrade paybridge"), "{refused}");
+        assert!(
+            refused.to_string().contains("upgrade paybridge"),
+            "{refused}"
+        );
     }
 
     #[tokio::test]

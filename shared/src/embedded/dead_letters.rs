@@ -8,12 +8,12 @@ use super::database::{attributes_from_json, attributes_to_json};
 use super::queue::{SqliteQueue, message_id, unavailable};
 use crate::clock::rfc3339_millis;
 use crate::queue::QueueError;
-use crate::worker::settle::is_failure_attribute;
-use crate::worker::{DeadLetter, QueueMessage};
+use crate::queue::QueueMessage;
+use crate::queue::{DeadLetter, is_failure_attribute};
 
 /// A message on a queue's DLQ.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetterEntry {
+pub struct StoredDeadLetter {
     /// Its id on the DLQ (what [`SqliteQueue::redrive`] and [`SqliteQueue::purge`] take).
     pub id: String,
     /// The original body.
@@ -58,13 +58,13 @@ pub(super) fn insert_dead_letter(
 
 const COLUMNS: &str = "id, body, attributes, failed_at, sent_at_ms, original_message_id";
 
-fn entry(row: &Row<'_>) -> rusqlite::Result<DeadLetterEntry> {
+fn entry(row: &Row<'_>) -> rusqlite::Result<StoredDeadLetter> {
     let sent_at_ms: i64 = row.get(4)?;
     let sent_at =
         time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(sent_at_ms) * 1_000_000)
             .map(rfc3339_millis)
             .unwrap_or_default();
-    Ok(DeadLetterEntry {
+    Ok(StoredDeadLetter {
         id: row.get(0)?,
         body: row.get(1)?,
         attributes: attributes_from_json(&row.get::<_, String>(2)?)?,
@@ -76,7 +76,7 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<DeadLetterEntry> {
 
 impl SqliteQueue {
     /// Puts a copy of `message` on the DLQ with `failure`'s attributes.
-    pub(super) async fn add_dead_letter(
+    pub(crate) async fn add_dead_letter(
         &self,
         message: &QueueMessage,
         failure: &DeadLetter,
@@ -90,7 +90,7 @@ impl SqliteQueue {
     }
 
     /// Up to `limit` dead letters, oldest first.
-    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterEntry>, QueueError> {
+    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<StoredDeadLetter>, QueueError> {
         let queue = self.name.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let result = self.db.read(move |c| {
@@ -104,7 +104,7 @@ impl SqliteQueue {
     }
 
     /// The dead letter `id`.
-    pub async fn dead_letter(&self, id: &str) -> Result<Option<DeadLetterEntry>, QueueError> {
+    pub async fn dead_letter(&self, id: &str) -> Result<Option<StoredDeadLetter>, QueueError> {
         let (queue, id) = (self.name.clone(), id.to_string());
         let result = self.db.read(move |c| {
             c.query_row(

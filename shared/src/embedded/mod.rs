@@ -1,23 +1,17 @@
-//! The embedded durable store behind `paybridge serve`: SQLite adapters of the queue, idempotency and link ports.
-//!
-//! One database file holds every queue (with its dead-letter queue), the published envelopes,
-//! idempotency records, effects and order links, with the semantics of SQS standard queues and
-//! DynamoDB's conditional writes (DESIGN.md §1, §4).
+//! The embedded durable store behind `paybridge serve`: what exists only in SQLite — the database
+//! file and its migrations, the queues (with their dead-letter queues, the semantics of SQS
+//! standard queues) and the poller that drains them. The SQLite adapters of the other ports sit
+//! in their port's folder (`links/sqlite.rs`, `idempotency/sqlite.rs`, …) over this database;
+//! see docs/ARCHITECTURE.md.
 
 mod database;
 mod dead_letters;
-mod idempotency;
-mod journal;
-mod links;
-mod poller;
-mod queue;
+pub(crate) mod queue;
 
 pub use database::SqliteDatabase;
-pub use dead_letters::DeadLetterEntry;
-pub use idempotency::{SqliteEffectStore, SqliteIdempotencyStore};
-pub use journal::SqliteEventJournal;
-pub use links::SqliteOrderLinkStore;
-pub use poller::{EmbeddedPoller, SqliteMessageSettler};
+#[cfg(test)]
+pub(crate) use database::temp_database;
+pub use dead_letters::StoredDeadLetter;
 pub use queue::{KIND_MAX_RECEIVE_COUNT_EXCEEDED, SqliteQueue};
 
 #[cfg(test)]

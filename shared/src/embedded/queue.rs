@@ -9,13 +9,13 @@ use super::SqliteDatabase;
 use super::database::{attributes_from_json, attributes_to_json};
 use super::dead_letters::insert_dead_letter;
 use crate::clock::{Clock, SystemClock, rfc3339_millis};
-use crate::idempotency::StoreError;
 use crate::queue::{
     ATTRIBUTE_EVENT_ID, ATTRIBUTE_EVENT_TYPE, ATTRIBUTE_SOURCE, OutgoingMessage, QueueError,
     QueuePublisher,
 };
+use crate::queue::{DeadLetter, QueueMessage};
+use crate::store::StoreError;
 use crate::worker::backoff::MAX_VISIBILITY_SECONDS;
-use crate::worker::{DeadLetter, QueueMessage};
 
 /// The `failure_kind` of a message the redrive policy moved to the DLQ.
 pub const KIND_MAX_RECEIVE_COUNT_EXCEEDED: &str = "max_receive_count_exceeded";
@@ -61,7 +61,7 @@ impl SqliteQueue {
         &self.name
     }
 
-    pub(super) fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
     }
 
@@ -264,7 +264,7 @@ impl QueuePublisher for SqliteQueue {
 }
 
 pub(super) fn unavailable(error: StoreError) -> QueueError {
-    QueueError::Unavailable(error.0)
+    QueueError::Unavailable(error.to_string())
 }
 
 /// A random, uuid-shaped message id.
@@ -285,4 +285,4 @@ fn receipt_handle() -> String {
 }
 
 #[cfg(test)]
-pub(super) mod tests;
+pub(crate) mod tests;

@@ -1,10 +1,12 @@
 //! What the embedded store acknowledged survives closing and reopening its file.
 
-use crate::embedded::SqliteEffectStore;
+use crate::effects::SqliteEffectStore;
+use crate::effects::{EffectKey, EffectStore};
 use crate::embedded::queue::tests::event;
-use crate::embedded::{SqliteDatabase, SqliteIdempotencyStore, SqliteOrderLinkStore, SqliteQueue};
-use crate::idempotency::effects::{EffectKey, EffectStore};
+use crate::embedded::{SqliteDatabase, SqliteQueue};
+use crate::idempotency::SqliteIdempotencyStore;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStore, RecordStatus};
+use crate::links::SqliteOrderLinkStore;
 use crate::links::{OrderLink, OrderLinkStore};
 use crate::queue::QueuePublisher;
 

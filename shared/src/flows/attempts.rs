@@ -6,7 +6,7 @@ use crate::connectors::stripe::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
     PaymentIntent, PaymentIntentStatus, StripeError,
 };
-use crate::idempotency::effects::{EffectKey, Recorded};
+use crate::effects::{EffectKey, Recorded};
 use crate::links::{Attempt, OrderLink};
 use crate::worker::HandlerError;
 

@@ -2,8 +2,8 @@
 
 use crate::connectors::kentico::KenticoError;
 use crate::connectors::stripe::StripeError;
-use crate::idempotency::StoreError;
 use crate::mapping::MappingError;
+use crate::store::StoreError;
 use crate::worker::HandlerError;
 
 /// A mapping mismatch: permanent, with the field and the suggested fix as DLQ attributes.

@@ -5,26 +5,23 @@
 //! most one payable object per order at a time; order updates apply in version order.
 
 pub mod attempts;
-pub mod bootstrap;
 pub mod failures;
 pub mod order_events;
 pub mod payment_checks;
 pub mod payment_events;
-pub mod settings;
-pub mod status;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::connectors::kentico::{KenticoClient, OrderStatusResolver, OrderUpdate};
 use crate::connectors::stripe::StripeClient;
-use crate::idempotency::effects::EffectStore;
+use crate::effects::EffectStore;
 use crate::links::OrderLinkStore;
 use crate::metrics::Metrics;
 use crate::worker::HandlerError;
 
-pub use settings::{FlowSettings, PaymentMode};
-pub use status::{PaymentState, StatusMapping};
+pub use crate::config::flow::{FlowSettings, PaymentMode};
+pub use crate::mapping::payment_status::{PaymentState, StatusMapping};
 
 /// What both workers' handlers work with.
 pub struct FlowContext {

@@ -18,10 +18,11 @@ use crate::mapping::{
     self, Address, KenticoOrder, MetadataBuilder, describe_items, to_minor_units,
 };
 use crate::queue::QueueEnvelope;
+use crate::webhook::event_types;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
 
 /// The Kentico order events the order worker takes.
-pub const EVENT_TYPES: [&str; 2] = ["ecommerce.order.created", "ecommerce.order.updated"];
+pub const EVENT_TYPES: [&str; 2] = event_types::kentico::ORDER_EVENTS;
 
 /// Handles `ecommerce.order.created` and `ecommerce.order.updated` alike: both say what the order
 /// is now, and the order's version says which is newer.

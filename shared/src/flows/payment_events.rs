@@ -10,17 +10,11 @@ use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money
 use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
 use crate::links::{Advance, OrderLink, PaymentClaim};
 use crate::queue::QueueEnvelope;
+use crate::webhook::event_types;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
 
 /// The Stripe events this handler takes.
-pub const EVENT_TYPES: [&str; 6] = [
-    "payment_intent.succeeded",
-    "payment_intent.processing",
-    "payment_intent.requires_action",
-    "payment_intent.amount_capturable_updated",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-];
+pub const EVENT_TYPES: [&str; 6] = event_types::stripe::PAYMENT_INTENT_EVENTS;
 
 /// Handles the PaymentIntent events of [`EVENT_TYPES`].
 pub struct PaymentEventHandler {

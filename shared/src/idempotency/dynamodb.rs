@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
@@ -108,11 +108,12 @@ impl DynamoDbIdempotencyStore {
                 .and_then(|v| v.as_n().ok())
                 .and_then(|s| s.parse::<i64>().ok())
         };
-        let key = text(&n.key).ok_or_else(|| StoreError("a record without its key".into()))?;
+        let key =
+            text(&n.key).ok_or_else(|| StoreError::Malformed("a record without its key".into()))?;
         let status = text(&n.status)
             .as_deref()
             .and_then(RecordStatus::parse)
-            .ok_or_else(|| StoreError(format!("record {key} has no valid status")))?;
+            .ok_or_else(|| StoreError::Malformed(format!("record {key} has no valid status")))?;
         Ok(IdempotencyRecord {
             expiration: number(&n.expiration).unwrap_or(0),
             in_progress_expiration: number(&n.in_progress_expiration),
@@ -123,12 +124,6 @@ impl DynamoDbIdempotencyStore {
             status,
         })
     }
-}
-
-fn store_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: SdkError<E, R>,
-) -> StoreError {
-    StoreError(DisplayErrorContext(&e).to_string())
 }
 
 #[async_trait::async_trait]
@@ -170,12 +165,15 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
                 let existing = match existing {
                     Some(item) => self.record(&item)?,
                     None => self.get(&record.key).await?.ok_or_else(|| {
-                        StoreError(format!("record {} vanished after a conflict", record.key))
+                        StoreError::Unavailable(format!(
+                            "record {} vanished after a conflict",
+                            record.key
+                        ))
                     })?,
                 };
                 Err(PutError::Exists(existing))
             }
-            Err(e) => Err(PutError::Store(store_error(e))),
+            Err(e) => Err(PutError::Store(StoreError::dynamodb(&e))),
         }
     }
 
@@ -186,7 +184,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .set_item(Some(self.item(record)))
             .send()
             .await
-            .map_err(store_error)?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         Ok(())
     }
 
@@ -197,7 +195,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .key(&self.names.key, AttributeValue::S(key.into()))
             .send()
             .await
-            .map_err(store_error)?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         Ok(())
     }
 
@@ -210,7 +208,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(store_error)?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         output
             .item
             .as_ref()

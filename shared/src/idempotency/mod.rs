@@ -4,18 +4,20 @@
 //! ([`IdempotencyStore`]): put-in-progress (conditional), complete, delete, get.
 
 pub mod dynamodb;
-pub mod effects;
 pub mod guard;
 pub mod in_memory;
 mod record;
+#[cfg(feature = "embedded")]
+pub mod sqlite;
 
 pub use guard::{Guarded, Idempotency, IdempotencyConfig, IdempotencyError};
 pub use record::{IdempotencyRecord, RecordStatus};
 
-/// The store failed: always transient from the caller's point of view.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("idempotency store failed: {0}")]
-pub struct StoreError(pub String);
+pub use crate::store::StoreError;
+pub use dynamodb::DynamoDbIdempotencyStore;
+pub use in_memory::InMemoryIdempotencyStore;
+#[cfg(feature = "embedded")]
+pub use sqlite::SqliteIdempotencyStore;
 
 /// Why an in-progress record could not be put.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

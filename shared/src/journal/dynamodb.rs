@@ -2,11 +2,10 @@
 //! `journal#key#<business key>` a list of entries; both expire after 90 days (TTL).
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{EventJournal, JournalEntry};
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 /// How long the journal keeps what it saw.
 const RETENTION_SECONDS: i64 = 90 * 86_400;
@@ -30,12 +29,6 @@ impl DynamoDbEventJournal {
     }
 }
 
-fn error<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> StoreError {
-    StoreError(DisplayErrorContext(&e).to_string())
-}
-
 #[async_trait::async_trait]
 impl EventJournal for DynamoDbEventJournal {
     async fn record(
@@ -45,7 +38,8 @@ impl EventJournal for DynamoDbEventJournal {
         envelope: &str,
     ) -> Result<(), StoreError> {
         let expiration = time::OffsetDateTime::now_utc().unix_timestamp() + RETENTION_SECONDS;
-        let json = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
+        let json =
+            serde_json::to_string(entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
         self.client
             .update_item()
             .table_name(&self.table)
@@ -56,7 +50,7 @@ impl EventJournal for DynamoDbEventJournal {
             .expression_attribute_values(":expiration", AttributeValue::N(expiration.to_string()))
             .send()
             .await
-            .map_err(error)?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         self.client
             .update_item()
             .table_name(&self.table)
@@ -71,7 +65,7 @@ impl EventJournal for DynamoDbEventJournal {
             .expression_attribute_values(":expiration", AttributeValue::N(expiration.to_string()))
             .send()
             .await
-            .map_err(error)?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         Ok(())
     }
 
@@ -86,7 +80,7 @@ impl EventJournal for DynamoDbEventJournal {
             )
             .send()
             .await
-            .map_err(error)?
+            .map_err(|e| StoreError::dynamodb(&e))?
             .item;
         Ok(item.and_then(|i| i.get("envelope").and_then(|v| v.as_s().ok()).cloned()))
     }
@@ -102,7 +96,7 @@ impl EventJournal for DynamoDbEventJournal {
             )
             .send()
             .await
-            .map_err(error)?
+            .map_err(|e| StoreError::dynamodb(&e))?
             .item;
         let list = item
             .and_then(|i| i.get("entries").and_then(|v| v.as_l().ok()).cloned())

@@ -3,15 +3,18 @@
 //! failure is logged and never fails a message.
 
 pub mod dynamodb;
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+pub mod in_memory;
+#[cfg(feature = "embedded")]
+pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 pub use dynamodb::DynamoDbEventJournal;
+pub use in_memory::InMemoryEventJournal;
+#[cfg(feature = "embedded")]
+pub use sqlite::SqliteEventJournal;
 
 /// One outcome of one delivery of one event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,52 +52,4 @@ pub trait EventJournal: Send + Sync {
     async fn envelope(&self, source: &str, event_id: &str) -> Result<Option<String>, StoreError>;
     /// Everything recorded under a business key, oldest first.
     async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError>;
-}
-
-/// The journal in memory, for tests.
-#[derive(Debug, Default)]
-pub struct InMemoryEventJournal {
-    entries: Mutex<HashMap<String, Vec<JournalEntry>>>,
-    envelopes: Mutex<HashMap<(String, String), String>>,
-}
-
-#[async_trait::async_trait]
-impl EventJournal for InMemoryEventJournal {
-    async fn record(
-        &self,
-        business_key: &str,
-        entry: &JournalEntry,
-        envelope: &str,
-    ) -> Result<(), StoreError> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(business_key.to_string())
-            .or_default()
-            .push(entry.clone());
-        self.envelopes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((entry.source.clone(), entry.event_id.clone()))
-            .or_insert_with(|| envelope.to_string());
-        Ok(())
-    }
-
-    async fn envelope(&self, source: &str, event_id: &str) -> Result<Option<String>, StoreError> {
-        let envelopes = self
-            .envelopes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(envelopes
-            .get(&(source.to_string(), event_id.to_string()))
-            .cloned())
-    }
-
-    async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(entries.get(business_key).cloned().unwrap_or_default())
-    }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -15,7 +15,7 @@ use super::{
     Advance, Attempt, FINAL_RANK, OrderLink, OrderLinkStore, OrderTerms, OrderVersion,
     PaymentClaim, TermsApplied,
 };
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 const KEY: &str = "pk";
 type Item = HashMap<String, AttributeValue>;
@@ -29,14 +29,6 @@ pub struct DynamoDbOrderLinkStore {
 
 fn order_key(order_id: i64) -> AttributeValue {
     AttributeValue::S(format!("order#{order_id}"))
-}
-
-fn store_error<E, R>(error: &SdkError<E, R>) -> StoreError
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    StoreError(DisplayErrorContext(error).to_string())
 }
 
 fn s(value: &str) -> AttributeValue {
@@ -111,7 +103,7 @@ impl DynamoDbOrderLinkStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         Ok(output.item)
     }
 
@@ -161,7 +153,7 @@ impl DynamoDbOrderLinkStore {
                 };
                 Ok(Err(old))
             }
-            Err(e) => Err(store_error(&e)),
+            Err(e) => Err(StoreError::dynamodb(&e)),
         }
     }
 
@@ -222,7 +214,7 @@ impl OrderLinkStore for DynamoDbOrderLinkStore {
             .update_expression(expression)
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
         let index = (link.payment_intents.iter().map(|id| format!("pi#{id}")))
             .chain(link.checkout_sessions.iter().map(|id| format!("cs#{id}")));
@@ -232,7 +224,7 @@ impl OrderLinkStore for DynamoDbOrderLinkStore {
                 .item(KEY, AttributeValue::S(pk))
                 .item("order_id", n(link.order_id))
                 .build()
-                .map_err(|e| StoreError(e.to_string()))?;
+                .map_err(|e| StoreError::Malformed(e.to_string()))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
         // The link and its index items together: a PaymentIntent is either ours or not,
@@ -242,7 +234,7 @@ impl OrderLinkStore for DynamoDbOrderLinkStore {
             .set_transact_items(Some(items))
             .send()
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| StoreError::dynamodb(&e))?;
         Ok(())
     }
 

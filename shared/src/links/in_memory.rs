@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use super::{
     Advance, Attempt, FINAL_RANK, OrderLink, OrderLinkStore, OrderTerms, PaymentClaim, TermsApplied,
 };
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 /// Links in a map behind a mutex (leases beside them: holder, until).
 #[derive(Debug, Default)]

@@ -13,6 +13,8 @@
 
 pub mod dynamodb;
 pub mod in_memory;
+#[cfg(feature = "embedded")]
+pub mod sqlite;
 mod version;
 
 #[cfg(any(test, feature = "contract-tests"))]
@@ -22,9 +24,11 @@ use std::collections::BTreeSet;
 
 pub use dynamodb::DynamoDbOrderLinkStore;
 pub use in_memory::InMemoryOrderLinkStore;
+#[cfg(feature = "embedded")]
+pub use sqlite::SqliteOrderLinkStore;
 pub use version::OrderVersion;
 
-use crate::idempotency::StoreError;
+use crate::store::StoreError;
 
 /// A Kentico order and its Stripe side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

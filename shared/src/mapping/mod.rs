@@ -6,6 +6,7 @@ pub mod error;
 pub mod kentico_order;
 pub mod metadata;
 pub mod money;
+pub mod payment_status;
 mod text;
 
 pub use address::{

@@ -1,13 +1,22 @@
-//! The queue envelope (DESIGN.md §3) and the port every queue adapter implements.
+//! The queue envelope and messages (docs/CONTRACTS.md#queue-envelope), the dead-letter
+//! attributes, and the port every queue adapter implements.
 
+mod dead_letter;
 pub mod in_memory;
 pub mod sqs;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::webhook::{EventEnvelope, Source};
 
+pub use dead_letter::{
+    ATTRIBUTE_FAILED_AT, ATTRIBUTE_FAILURE_KIND, ATTRIBUTE_FAILURE_REASON,
+    ATTRIBUTE_FAILURE_RECEIVE_COUNT, ATTRIBUTE_ORIGINAL_MESSAGE_ID, DeadLetter,
+    is_failure_attribute,
+};
 pub use in_memory::InMemoryQueue;
 pub use sqs::SqsQueuePublisher;
 
@@ -89,6 +98,30 @@ impl OutgoingMessage {
                 .map(|(name, value)| name.len() + "String".len() + value.len())
                 .sum::<usize>()
     }
+}
+
+/// A message as the worker receives it, whichever queue it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The queue's message id (what `batchItemFailures` names).
+    pub message_id: String,
+    /// The handle to change its visibility or delete it.
+    pub receipt_handle: String,
+    /// The body: a queue envelope.
+    pub body: String,
+    /// How many times the queue has delivered it, this time included.
+    pub receive_count: u32,
+    /// String message attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Where one source's queue and its dead-letter queue are (SQS URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueUrls {
+    /// The queue URL.
+    pub url: String,
+    /// Its dead-letter queue's URL.
+    pub dlq_url: String,
 }
 
 /// A queue refused or failed to take a message.

@@ -4,27 +4,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Where an event came from. Serialized lower-case in the queue envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Stripe webhooks, signed with `Stripe-Signature`.
     Stripe,
     /// The Kentico module's events, signed with `X-Kentico-Signature`.
     Kentico,
-    /// Stripe events delivered through Amazon EventBridge.
-    Eventbridge,
-    /// Events the integration makes itself (reconciliation).
-    Reconciler,
 }
 
 impl Source {
+    /// Every source, in the order operators see them.
+    pub const ALL: [Source; 2] = [Self::Stripe, Self::Kentico];
+
     /// The lower-case name used in envelopes, attributes, metrics and URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Stripe => "stripe",
             Self::Kentico => "kentico",
-            Self::Eventbridge => "eventbridge",
-            Self::Reconciler => "reconciler",
         }
     }
 
@@ -32,7 +29,7 @@ impl Source {
     pub fn signature_header(self) -> &'static str {
         match self {
             Self::Kentico => "x-kentico-signature",
-            _ => "stripe-signature",
+            Self::Stripe => "stripe-signature",
         }
     }
 }
@@ -50,10 +47,8 @@ impl std::str::FromStr for Source {
         match s {
             "stripe" => Ok(Self::Stripe),
             "kentico" => Ok(Self::Kentico),
-            "eventbridge" => Ok(Self::Eventbridge),
-            "reconciler" => Ok(Self::Reconciler),
             other => Err(format!(
-                "unknown source '{other}' (expected stripe, kentico, eventbridge or reconciler)"
+                "unknown source '{other}' (expected stripe or kentico)"
             )),
         }
     }
@@ -220,12 +215,7 @@ mod tests {
 
     #[test]
     fn source_round_trips_through_its_name() {
-        for source in [
-            Source::Stripe,
-            Source::Kentico,
-            Source::Eventbridge,
-            Source::Reconciler,
-        ] {
+        for source in Source::ALL {
             assert_eq!(source.as_str().parse::<Source>(), Ok(source));
         }
         assert!("paypal".parse::<Source>().is_err());

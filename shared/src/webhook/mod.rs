@@ -1,6 +1,7 @@
 //! Incoming webhooks: where they come from, how they are signed, what their envelope holds.
 
 pub mod event;
+pub mod event_types;
 pub mod sample;
 pub mod signature;
 

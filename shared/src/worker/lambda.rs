@@ -7,7 +7,8 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 
-use super::{BatchProcessor, QueueMessage};
+use super::BatchProcessor;
+use crate::queue::QueueMessage;
 
 /// Serves `processor` on the Lambda Runtime API until the sandbox ends.
 pub async fn run(processor: BatchProcessor) -> Result<(), lambda_runtime::Error> {

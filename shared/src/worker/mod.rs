@@ -8,31 +8,24 @@ pub mod lambda;
 pub mod outcome;
 pub mod processor;
 pub mod router;
-pub mod settle;
+#[cfg(feature = "embedded")]
+pub mod sqlite_poller;
 pub mod sqs_poller;
-
-use std::collections::BTreeMap;
 
 pub use backoff::Backoff;
 pub use outcome::{BatchReport, MessageOutcome};
 pub use processor::{BatchProcessor, ProcessorConfig};
 pub use router::{EventHandler, Router};
-pub use settle::{DeadLetter, InMemorySettler, MessageSettler, SqsMessageSettler};
+#[cfg(feature = "embedded")]
+pub use sqlite_poller::SqlitePoller;
 pub use sqs_poller::SqsPoller;
 
-/// A message as the worker receives it, whichever queue it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueMessage {
-    /// The queue's message id (what `batchItemFailures` names).
-    pub message_id: String,
-    /// The handle to change its visibility or delete it.
-    pub receipt_handle: String,
-    /// The body: a queue envelope.
-    pub body: String,
-    /// How many times the queue has delivered it, this time included.
-    pub receive_count: u32,
-    /// String message attributes.
-    pub attributes: BTreeMap<String, String>,
+/// Receives one batch from a queue, processes it and settles it: what Lambda's SQS event source
+/// mapping does, in process (`serve`).
+#[async_trait::async_trait]
+pub trait Poller: Send + Sync {
+    /// One receive → process → delete round; an empty report when the queue had nothing.
+    async fn poll_once(&self) -> Result<BatchReport, crate::queue::QueueError>;
 }
 
 /// This delivery of a message, as the handler may need to know it.

@@ -6,15 +6,14 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use super::outcome::{BatchReport, MessageOutcome};
-use super::settle::{DeadLetter, MessageSettler};
-use super::{
-    Backoff, Delivery, Handled, HandlerError, METRIC_WORKER_MESSAGES, QueueMessage, Router,
-};
+use super::{Backoff, Delivery, Handled, HandlerError, METRIC_WORKER_MESSAGES, Router};
 use crate::clock::{Clock, rfc3339_millis};
+use crate::dead_letters::MessageSettler;
 use crate::idempotency::{Guarded, Idempotency, IdempotencyError};
 use crate::journal::{EventJournal, JournalEntry};
 use crate::metrics::Metrics;
-use crate::queue::QueueEnvelope;
+use crate::queue::DeadLetter;
+use crate::queue::{QueueEnvelope, QueueMessage};
 
 const IGNORED_PREFIX: &str = "ignored:";
 /// A message attribute that makes a replayed event run again under a fresh idempotency key

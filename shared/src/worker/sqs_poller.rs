@@ -9,8 +9,9 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 
-use super::{BatchProcessor, BatchReport, QueueMessage};
+use super::{BatchProcessor, BatchReport};
 use crate::queue::QueueError;
+use crate::queue::QueueMessage;
 
 /// One queue, one processor.
 pub struct SqsPoller {
@@ -113,5 +114,12 @@ impl SqsPoller {
                 .map_err(|e| unavailable(DisplayErrorContext(&e).to_string()))?;
         }
         Ok(report)
+    }
+}
+
+#[async_trait::async_trait]
+impl super::Poller for SqsPoller {
+    async fn poll_once(&self) -> Result<BatchReport, QueueError> {
+        SqsPoller::poll_once(self).await
     }
 }

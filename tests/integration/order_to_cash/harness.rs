@@ -8,10 +8,11 @@ use integration_tests::fakes::kentico::FakeKentico;
 use integration_tests::fakes::stripe::FakeStripe;
 use integration_tests::sqs::ReceivedMessage;
 use integration_tests::{apigw, dynamodb, moto, now_unix, sqs};
+use paybridge::app::LambdaEnv;
 use paybridge::clock::SystemClock;
 use paybridge::config::worker::WorkerKind;
 use paybridge::ingress::IngressHandler;
-use paybridge::ingress::lambda::{bootstrap_with, handle};
+use paybridge::ingress::lambda::handle;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
 use paybridge::webhook::signature::sign_header;
@@ -84,16 +85,20 @@ impl System {
         let env = move |name: &str| env.get(name).cloned();
         let metrics = Arc::new(InMemoryMetrics::new());
         let clock = Arc::new(SystemClock);
-        let ingress = |source| bootstrap_with(source, &env, &sdk, metrics.clone(), clock.clone());
+        let lambda = LambdaEnv {
+            env: &env,
+            sdk: sdk.clone(),
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+        };
+        let ingress = |source| paybridge::app::lambda::ingress_with(source, &lambda);
         let stripe_ingress = ingress(Source::Stripe)
             .await
             .expect("stripe ingress starts");
         let kentico_ingress = ingress(Source::Kentico)
             .await
             .expect("kentico ingress starts");
-        let worker = |kind| {
-            paybridge::flows::bootstrap::build(kind, &env, &sdk, metrics.clone(), clock.clone())
-        };
+        let worker = |kind| paybridge::app::lambda::worker_with(kind, &lambda);
         let order_processor = Arc::new(
             worker(WorkerKind::Order)
                 .await

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::clock::Clock;
-use crate::embedded::database::temp_database;
 use crate::embedded::queue::tests::{event, orders_queue};
+use crate::embedded::temp_database;
 use crate::queue::QueuePublisher;
 
 /// Receives the only message of `queue` until the redrive policy moves it (3 receives).

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::FixedClock;
-use crate::embedded::database::temp_database;
+use crate::embedded::temp_database;
 
 pub(crate) const NOW: i64 = 1_700_000_000;
 

@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::clock::FixedClock;
+use crate::dead_letters::InMemorySettler;
 use crate::idempotency::IdempotencyConfig;
 use crate::idempotency::in_memory::InMemoryIdempotencyStore;
 use crate::metrics::InMemoryMetrics;
-use crate::worker::{Delivery, EventHandler, InMemorySettler};
+use crate::worker::{Delivery, EventHandler};
 
 const NOW: i64 = 1_700_000_000;
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::clock::FixedClock;
-use crate::embedded::database::temp_database;
+use crate::effects::{EffectKey, EffectStore, Recorded, SqliteEffectStore};
+use crate::embedded::temp_database;
 use crate::idempotency::{Guarded, Idempotency, IdempotencyConfig, IdempotencyError};
 
 const NOW: i64 = 1_700_000_000;

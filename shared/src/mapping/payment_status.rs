@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::webhook::event_types::stripe;
+
 /// A payment state the integration mirrors onto the Kentico order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentState {
@@ -33,12 +35,12 @@ impl PaymentState {
     /// The state a Stripe event type reports, for the events the payment worker handles.
     pub fn from_event_type(event_type: &str) -> Option<Self> {
         Some(match event_type {
-            "payment_intent.requires_action" => Self::RequiresAction,
-            "payment_intent.payment_failed" => Self::PaymentFailed,
-            "payment_intent.processing" => Self::Processing,
-            "payment_intent.amount_capturable_updated" => Self::RequiresCapture,
-            "payment_intent.canceled" => Self::Canceled,
-            "payment_intent.succeeded" => Self::Succeeded,
+            stripe::PAYMENT_INTENT_REQUIRES_ACTION => Self::RequiresAction,
+            stripe::PAYMENT_INTENT_PAYMENT_FAILED => Self::PaymentFailed,
+            stripe::PAYMENT_INTENT_PROCESSING => Self::Processing,
+            stripe::PAYMENT_INTENT_AMOUNT_CAPTURABLE_UPDATED => Self::RequiresCapture,
+            stripe::PAYMENT_INTENT_CANCELED => Self::Canceled,
+            stripe::PAYMENT_INTENT_SUCCEEDED => Self::Succeeded,
             _ => return None,
         })
     }

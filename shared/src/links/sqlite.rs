@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use super::SqliteDatabase;
-use crate::idempotency::StoreError;
+use crate::embedded::SqliteDatabase;
 use crate::links::{
     Advance, Attempt, FINAL_RANK, OrderLink, OrderLinkStore, OrderTerms, OrderVersion,
     PaymentClaim, TermsApplied,
 };
+use crate::store::StoreError;
 
 /// Order links in `order_links`; PaymentIntents and Checkout Sessions indexed in
 /// `payment_intent_links` and `checkout_session_links`.
@@ -367,7 +367,7 @@ impl OrderLinkStore for SqliteOrderLinkStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embedded::database::temp_database;
+    use crate::embedded::temp_database;
 
     #[tokio::test]
     async fn keeps_the_link_store_contract() {

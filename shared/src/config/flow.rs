@@ -1,6 +1,6 @@
 //! How the flows behave: payment mode, capture, retry links, status names.
 
-use super::status::StatusMapping;
+use crate::mapping::payment_status::StatusMapping;
 
 /// What the order worker gives Kentico's checkout so the customer can pay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,7 @@
-//! Settling failed messages: a later retry (visibility timeout) or the dead-letter queue.
-
-use std::sync::Mutex;
-
-use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::MessageAttributeValue;
+//! Why a message was dead-lettered: the failure attributes written next to its original body
+//! (the same on SQS and on the embedded queues; docs/CONTRACTS.md#dead-letter-attributes).
 
 use super::QueueMessage;
-use crate::queue::QueueError;
 
 /// Why a message is dead-lettered: written as message attributes next to the original body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,118 +88,6 @@ impl DeadLetter {
         ]);
         attributes.extend(details);
         attributes
-    }
-}
-
-/// What the processor does with messages that did not end well.
-#[async_trait::async_trait]
-pub trait MessageSettler: Send + Sync {
-    /// Makes the message visible again only after `seconds`.
-    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError>;
-    /// Puts a copy of the message on the dead-letter queue with the failure's attributes.
-    async fn dead_letter(
-        &self,
-        message: &QueueMessage,
-        failure: &DeadLetter,
-    ) -> Result<(), QueueError>;
-}
-
-/// Settles on SQS: `ChangeMessageVisibility` on the source queue, `SendMessage` to its DLQ.
-#[derive(Debug, Clone)]
-pub struct SqsMessageSettler {
-    client: Client,
-    queue_url: String,
-    dlq_url: String,
-}
-
-impl SqsMessageSettler {
-    /// A settler for messages of `queue_url`, dead-lettering to `dlq_url`.
-    pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            queue_url: queue_url.into(),
-            dlq_url: dlq_url.into(),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl MessageSettler for SqsMessageSettler {
-    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
-        self.client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(&message.receipt_handle)
-            .visibility_timeout(seconds as i32)
-            .send()
-            .await
-            .map_err(|e| QueueError::Unavailable(DisplayErrorContext(&e).to_string()))?;
-        Ok(())
-    }
-
-    async fn dead_letter(
-        &self,
-        message: &QueueMessage,
-        failure: &DeadLetter,
-    ) -> Result<(), QueueError> {
-        let mut request = self
-            .client
-            .send_message()
-            .queue_url(&self.dlq_url)
-            .message_body(&message.body);
-        for (name, value) in failure.attributes(message) {
-            let value = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|e| QueueError::Unavailable(e.to_string()))?;
-            request = request.message_attributes(name, value);
-        }
-        request
-            .send()
-            .await
-            .map_err(|e| QueueError::Unavailable(DisplayErrorContext(&e).to_string()))?;
-        Ok(())
-    }
-}
-
-/// Records settlements in memory, for unit tests; can fail dead-lettering on demand.
-#[derive(Debug, Default)]
-pub struct InMemorySettler {
-    /// (message id, seconds) per retry.
-    pub retries: Mutex<Vec<(String, u32)>>,
-    /// (message id, failure) per dead letter.
-    pub dead_letters: Mutex<Vec<(String, DeadLetter)>>,
-    /// When true, `dead_letter` fails.
-    pub fail_dead_letters: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl MessageSettler for InMemorySettler {
-    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
-        self.retries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((message.message_id.clone(), seconds));
-        Ok(())
-    }
-
-    async fn dead_letter(
-        &self,
-        message: &QueueMessage,
-        failure: &DeadLetter,
-    ) -> Result<(), QueueError> {
-        if self
-            .fail_dead_letters
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(QueueError::Unavailable("in-memory DLQ set to fail".into()));
-        }
-        self.dead_letters
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((message.message_id.clone(), failure.clone()));
-        Ok(())
     }
 }
 

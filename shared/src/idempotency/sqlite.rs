@@ -1,10 +1,10 @@
-//! Idempotency records and business-key effects in SQLite, with the DynamoDB adapters' conditional writes.
+//! Idempotency records in SQLite, with the DynamoDB adapter's conditional writes.
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::SqliteDatabase;
-use crate::idempotency::effects::{EffectKey, EffectStore, Recorded};
-use crate::idempotency::{IdempotencyRecord, IdempotencyStore, PutError, RecordStatus, StoreError};
+use super::{IdempotencyRecord, IdempotencyStore, PutError, RecordStatus};
+use crate::embedded::SqliteDatabase;
+use crate::store::StoreError;
 
 /// Idempotency records in the `idempotency_records` table.
 #[derive(Debug, Clone)]
@@ -136,55 +136,6 @@ impl IdempotencyStore for SqliteIdempotencyStore {
     async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let key = key.to_string();
         self.db.read(move |c| select_record(c, &key)).await
-    }
-}
-
-/// Business-key effects in the `effects` table: permanent, first value wins.
-#[derive(Debug, Clone)]
-pub struct SqliteEffectStore {
-    db: SqliteDatabase,
-}
-
-impl SqliteEffectStore {
-    /// A store on `db`.
-    pub fn new(db: SqliteDatabase) -> Self {
-        Self { db }
-    }
-}
-
-#[async_trait::async_trait]
-impl EffectStore for SqliteEffectStore {
-    async fn get(&self, key: &EffectKey) -> Result<Option<String>, StoreError> {
-        let key = key.storage_key();
-        self.db
-            .read(move |c| {
-                c.query_row("SELECT value FROM effects WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
-                .optional()
-            })
-            .await
-    }
-
-    async fn record(&self, key: &EffectKey, value: &str) -> Result<Recorded, StoreError> {
-        let (key, value) = (key.storage_key(), value.to_string());
-        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-        self.db
-            .write(move |tx| {
-                let inserted = tx.execute(
-                    "INSERT INTO effects (key, value, recorded_at_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (key) DO NOTHING",
-                    params![key, value, now_ms],
-                )?;
-                if inserted > 0 {
-                    return Ok(Recorded::New(value));
-                }
-                tx.query_row("SELECT value FROM effects WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
-                .map(Recorded::Existing)
-            })
-            .await
     }
 }
 

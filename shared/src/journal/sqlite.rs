@@ -2,9 +2,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::SqliteDatabase;
-use crate::idempotency::StoreError;
-use crate::journal::{EventJournal, JournalEntry};
+use super::{EventJournal, JournalEntry};
+use crate::embedded::SqliteDatabase;
+use crate::store::StoreError;
 
 /// The SQLite adapter.
 #[derive(Debug, Clone)]
@@ -27,7 +27,8 @@ impl EventJournal for SqliteEventJournal {
         entry: &JournalEntry,
         envelope: &str,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
+        let json =
+            serde_json::to_string(entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
         let (key, source, event_id, envelope) = (
             business_key.to_string(),
             entry.source.clone(),

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::FixedClock;
-use crate::embedded::database::temp_database;
+use crate::dead_letters::SqliteMessageSettler;
+use crate::embedded::SqliteDatabase;
 use crate::embedded::queue::tests::{NOW, event, orders_queue};
-use crate::embedded::{SqliteDatabase, SqliteIdempotencyStore};
+use crate::embedded::temp_database;
+use crate::idempotency::SqliteIdempotencyStore;
 use crate::idempotency::{Idempotency, IdempotencyConfig};
 use crate::metrics::InMemoryMetrics;
 use crate::queue::{OutgoingMessage, QueueEnvelope, QueuePublisher};
@@ -35,7 +37,7 @@ impl EventHandler for Scripted {
     }
 }
 
-fn poller(db: SqliteDatabase) -> (EmbeddedPoller, SqliteQueue, Arc<FixedClock>) {
+fn poller(db: SqliteDatabase) -> (SqlitePoller, SqliteQueue, Arc<FixedClock>) {
     let (queue, clock) = orders_queue(db.clone());
     let processor = BatchProcessor::new(
         Router::new().route("test.event", Arc::new(Scripted)),
@@ -57,7 +59,7 @@ fn poller(db: SqliteDatabase) -> (EmbeddedPoller, SqliteQueue, Arc<FixedClock>) 
             max_receive_count: None,
         },
     );
-    let mut poller = EmbeddedPoller::new(queue.clone(), Arc::new(processor));
+    let mut poller = SqlitePoller::new(queue.clone(), Arc::new(processor));
     poller.visibility_timeout_seconds = 30;
     (poller, queue, clock)
 }

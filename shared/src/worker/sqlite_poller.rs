@@ -2,52 +2,12 @@
 
 use std::sync::Arc;
 
-use super::SqliteQueue;
+use crate::embedded::SqliteQueue;
 use crate::queue::QueueError;
-use crate::worker::{BatchProcessor, BatchReport, DeadLetter, MessageSettler, QueueMessage};
-
-/// Settles failed messages of a [`SqliteQueue`]: a retry delay on the queue, a copy on its DLQ.
-#[derive(Debug, Clone)]
-pub struct SqliteMessageSettler {
-    queue: SqliteQueue,
-}
-
-impl SqliteMessageSettler {
-    /// A settler for messages received from `queue`.
-    pub fn new(queue: SqliteQueue) -> Self {
-        Self { queue }
-    }
-}
-
-#[async_trait::async_trait]
-impl MessageSettler for SqliteMessageSettler {
-    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
-        if self
-            .queue
-            .change_visibility(&message.receipt_handle, seconds)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(QueueError::Unavailable(format!(
-                "message {} was received again or deleted since; its retry delay was not set",
-                message.message_id
-            )))
-        }
-    }
-
-    /// The original stays on the queue: the poller deletes it, since it is not reported failed.
-    async fn dead_letter(
-        &self,
-        message: &QueueMessage,
-        failure: &DeadLetter,
-    ) -> Result<(), QueueError> {
-        self.queue.add_dead_letter(message, failure).await
-    }
-}
+use crate::worker::{BatchProcessor, BatchReport};
 
 /// One embedded queue, one processor: what Lambda's SQS event source mapping does, in process.
-pub struct EmbeddedPoller {
+pub struct SqlitePoller {
     queue: SqliteQueue,
     processor: Arc<BatchProcessor>,
     /// Messages per receive.
@@ -57,9 +17,9 @@ pub struct EmbeddedPoller {
     pub visibility_timeout_seconds: u32,
 }
 
-impl EmbeddedPoller {
+impl SqlitePoller {
     /// A poller with Lambda-like defaults: 10 messages, 60 s per batch. The processor should
-    /// settle with a [`SqliteMessageSettler`] on the same queue.
+    /// settle with a [`SqliteMessageSettler`](crate::dead_letters::SqliteMessageSettler) on the same queue.
     pub fn new(queue: SqliteQueue, processor: Arc<BatchProcessor>) -> Self {
         Self {
             queue,
@@ -91,6 +51,13 @@ impl EmbeddedPoller {
         // A message whose delete fails comes back and is answered from its idempotency record.
         self.queue.delete_many(done).await?;
         Ok(report)
+    }
+}
+
+#[async_trait::async_trait]
+impl super::Poller for SqlitePoller {
+    async fn poll_once(&self) -> Result<BatchReport, QueueError> {
+        SqlitePoller::poll_once(self).await
     }
 }
 

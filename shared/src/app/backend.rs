@@ -1,0 +1,390 @@
+//! Where queues and state live: AWS (SQS + DynamoDB) or embedded (one SQLite file). Every store,
+//! queue port and dead-letter view an entry point uses comes from here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::config::StartupError;
+use crate::config::aws::AwsSettings;
+use crate::config::worker::WorkerKind;
+use crate::dead_letters::{DeadLetters, MessageSettler, SqsDeadLetters, SqsMessageSettler};
+use crate::effects::{DynamoDbEffectStore, EffectStore};
+use crate::idempotency::{DynamoDbIdempotencyStore, IdempotencyStore};
+use crate::journal::{DynamoDbEventJournal, EventJournal};
+use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
+use crate::queue::{QueuePublisher, QueueUrls, SqsQueuePublisher};
+use crate::webhook::Source;
+use crate::worker::{BatchProcessor, Poller, SqsPoller};
+
+/// The embedded store's file inside the data directory.
+pub const DATABASE_FILE: &str = "paybridge.sqlite3";
+
+/// Which backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite in a data directory: nothing else to run.
+    Embedded,
+    /// SQS and DynamoDB (names from the environment, endpoint from `AWS_ENDPOINT_URL`).
+    Aws,
+}
+
+/// Where a worker keeps its state and settles its messages.
+#[derive(Clone)]
+pub struct Stores {
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Recorded side effects.
+    pub effects: Arc<dyn EffectStore>,
+    /// Order links.
+    pub links: Arc<dyn OrderLinkStore>,
+    /// Retry delays and dead letters on the worker's queue.
+    pub settler: Arc<dyn MessageSettler>,
+    /// What happened to each event (trace, replay).
+    pub journal: Arc<dyn EventJournal>,
+}
+
+/// One queue's depth: (name, visible, in flight).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// `stripe-events`, `stripe-events-dlq`, …
+    pub queue: String,
+    /// Messages waiting.
+    pub visible: u64,
+    /// Messages received and not yet deleted.
+    pub in_flight: u64,
+}
+
+/// The queues and stores on AWS.
+#[derive(Clone, Debug)]
+pub struct AwsBackend {
+    sdk: aws_config::SdkConfig,
+    settings: AwsSettings,
+}
+
+/// The queues and stores in one SQLite database.
+#[cfg(feature = "embedded")]
+#[derive(Clone, Debug)]
+pub struct EmbeddedBackend {
+    db: crate::embedded::SqliteDatabase,
+    stripe: crate::embedded::SqliteQueue,
+    kentico: crate::embedded::SqliteQueue,
+}
+
+/// The queues and state every entry point runs on.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// SQS and DynamoDB.
+    Aws(AwsBackend),
+    /// SQLite in a data directory.
+    #[cfg(feature = "embedded")]
+    Embedded(EmbeddedBackend),
+}
+
+impl Backend {
+    /// The AWS backend over `sdk` (region, credentials, endpoint) and the named resources.
+    pub fn aws(sdk: aws_config::SdkConfig, settings: AwsSettings) -> Self {
+        Self::Aws(AwsBackend { sdk, settings })
+    }
+
+    /// The embedded backend: opens (and creates, migrating it) `data_dir/paybridge.sqlite3`.
+    /// A message received `max_receive_count` times moves to its dead-letter queue.
+    #[cfg(feature = "embedded")]
+    pub fn embedded(data_dir: &Path, max_receive_count: u32) -> Result<Self, StartupError> {
+        use crate::embedded::{SqliteDatabase, SqliteQueue};
+        let path = data_dir.join(DATABASE_FILE);
+        let db = SqliteDatabase::open(&path)
+            .map_err(|e| StartupError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        tracing::info!(path = %path.display(), "embedded store open");
+        Ok(Self::Embedded(EmbeddedBackend {
+            stripe: SqliteQueue::new(db.clone(), "stripe-events", max_receive_count),
+            kentico: SqliteQueue::new(db.clone(), "kentico-events", max_receive_count),
+            db,
+        }))
+    }
+
+    /// Opens `kind`: the AWS names from `env` and the default AWS configuration, or the
+    /// embedded store in `data_dir`.
+    pub async fn open(
+        kind: BackendKind,
+        data_dir: &Path,
+        max_receive_count: u32,
+        env: crate::config::Env<'_>,
+    ) -> Result<Self, StartupError> {
+        match kind {
+            BackendKind::Aws => {
+                let settings = AwsSettings::from_env(env)?;
+                Ok(Self::aws(aws_config::load_from_env().await, settings))
+            }
+            #[cfg(feature = "embedded")]
+            BackendKind::Embedded => Self::embedded(data_dir, max_receive_count),
+            #[cfg(not(feature = "embedded"))]
+            BackendKind::Embedded => {
+                let _ = (data_dir, max_receive_count);
+                Err(StartupError::Backend(
+                    "this build has no embedded store (feature `embedded`)".into(),
+                ))
+            }
+        }
+    }
+
+    /// `embedded` or `aws`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Aws(_) => "aws",
+            #[cfg(feature = "embedded")]
+            Self::Embedded(_) => "embedded",
+        }
+    }
+
+    /// A worker's stores.
+    pub fn stores(&self, kind: WorkerKind) -> Stores {
+        match self {
+            Self::Aws(aws) => aws_stores(
+                &aws.sdk,
+                &aws.settings.table,
+                aws.settings.queue(kind.source()),
+            ),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                use crate::dead_letters::SqliteMessageSettler;
+                use crate::effects::SqliteEffectStore;
+                use crate::idempotency::SqliteIdempotencyStore;
+                use crate::journal::SqliteEventJournal;
+                use crate::links::SqliteOrderLinkStore;
+                let db = &embedded.db;
+                Stores {
+                    idempotency: Arc::new(SqliteIdempotencyStore::new(db.clone())),
+                    effects: Arc::new(SqliteEffectStore::new(db.clone())),
+                    links: Arc::new(SqliteOrderLinkStore::new(db.clone())),
+                    settler: Arc::new(SqliteMessageSettler::new(
+                        embedded.queue(kind.source()).clone(),
+                    )),
+                    journal: Arc::new(SqliteEventJournal::new(db.clone())),
+                }
+            }
+        }
+    }
+
+    /// The order links (what `trace` shows).
+    pub fn links(&self) -> Arc<dyn OrderLinkStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbOrderLinkStore::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                Arc::new(crate::links::SqliteOrderLinkStore::new(embedded.db.clone()))
+            }
+        }
+    }
+
+    /// The event journal (what `trace` shows and `replay` re-enqueues).
+    pub fn journal(&self) -> Arc<dyn EventJournal> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbEventJournal::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                Arc::new(crate::journal::SqliteEventJournal::new(embedded.db.clone()))
+            }
+        }
+    }
+
+    /// Where ingress (and `replay`) put `source`'s events.
+    pub fn publisher(&self, source: Source) -> Arc<dyn QueuePublisher> {
+        match self {
+            Self::Aws(aws) => Arc::new(SqsQueuePublisher::new(
+                aws.sqs(),
+                &aws.settings.queue(source).url,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(embedded.queue(source).clone()),
+        }
+    }
+
+    /// Both sources' dead-letter queues, for the operator.
+    pub fn dead_letters(&self) -> Arc<dyn DeadLetters> {
+        match self {
+            Self::Aws(aws) => Arc::new(SqsDeadLetters::new(
+                aws.sqs(),
+                Source::ALL
+                    .iter()
+                    .map(|source| (*source, aws.settings.queue(*source).clone()))
+                    .collect(),
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(crate::dead_letters::SqliteDeadLetters::new(
+                Source::ALL
+                    .iter()
+                    .map(|source| (*source, embedded.queue(*source).clone()))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// The loop that drains `kind`'s queue into `processor`, holding each batch for at most
+    /// `visibility_timeout_seconds`.
+    pub fn poller(
+        &self,
+        kind: WorkerKind,
+        processor: Arc<BatchProcessor>,
+        visibility_timeout_seconds: u32,
+    ) -> Box<dyn Poller> {
+        match self {
+            Self::Aws(aws) => {
+                let queue = aws.settings.queue(kind.source());
+                let mut poller = SqsPoller::new(aws.sqs(), &queue.url, processor);
+                poller.wait_seconds = 1;
+                poller.invocation_timeout =
+                    std::time::Duration::from_secs(u64::from(visibility_timeout_seconds));
+                Box::new(poller)
+            }
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                let mut poller = crate::worker::SqlitePoller::new(
+                    embedded.queue(kind.source()).clone(),
+                    processor,
+                );
+                poller.visibility_timeout_seconds = visibility_timeout_seconds;
+                Box::new(poller)
+            }
+        }
+    }
+
+    /// Every queue's and DLQ's depth, for `/metrics` and `doctor`; a queue that does not answer
+    /// is left out.
+    pub async fn depths(&self) -> Vec<QueueDepth> {
+        let mut depths = Vec::new();
+        match self {
+            Self::Aws(aws) => {
+                for source in Source::ALL {
+                    let queue = aws.settings.queue(source);
+                    for (name, url) in [
+                        (format!("{source}-events"), &queue.url),
+                        (format!("{source}-events-dlq"), &queue.dlq_url),
+                    ] {
+                        if let Some((visible, in_flight)) = aws.depth(url).await {
+                            depths.push(QueueDepth {
+                                queue: name,
+                                visible,
+                                in_flight,
+                            });
+                        }
+                    }
+                }
+            }
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                for queue in [&embedded.stripe, &embedded.kentico] {
+                    if let Ok((visible, in_flight)) = queue.depth().await {
+                        depths.push(QueueDepth {
+                            queue: queue.name().to_string(),
+                            visible,
+                            in_flight,
+                        });
+                    }
+                    if let Ok(dead) = queue.dead_letter_count().await {
+                        depths.push(QueueDepth {
+                            queue: format!("{}-dlq", queue.name()),
+                            visible: dead,
+                            in_flight: 0,
+                        });
+                    }
+                }
+            }
+        }
+        depths
+    }
+
+    /// Whether the state store answers: the DynamoDB table exists, or the SQLite file is open.
+    pub async fn check_state(&self) -> Result<String, String> {
+        match self {
+            Self::Aws(aws) => {
+                let table = &aws.settings.table;
+                aws.dynamodb()
+                    .describe_table()
+                    .table_name(table)
+                    .send()
+                    .await
+                    .map(|_| format!("{table} exists"))
+                    .map_err(|e| {
+                        format!(
+                            "{table}: {} — check IDEMPOTENCY_TABLE_NAME and the credentials",
+                            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                        )
+                    })
+            }
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => embedded
+                .db
+                .schema_version()
+                .await
+                .map(|version| format!("the embedded store is open (schema version {version})"))
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The stores of a worker draining `queue`, on DynamoDB `table` and SQS.
+pub(super) fn aws_stores(sdk: &aws_config::SdkConfig, table: &str, queue: &QueueUrls) -> Stores {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    Stores {
+        idempotency: Arc::new(DynamoDbIdempotencyStore::new(dynamodb.clone(), table)),
+        effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
+        links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
+        journal: Arc::new(DynamoDbEventJournal::new(dynamodb, table)),
+        settler: Arc::new(SqsMessageSettler::new(
+            aws_sdk_sqs::Client::new(sdk),
+            &queue.url,
+            &queue.dlq_url,
+        )),
+    }
+}
+
+impl AwsBackend {
+    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    async fn depth(&self, url: &str) -> Option<(u64, u64)> {
+        let attributes = self
+            .sqs()
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .ok()?
+            .attributes?;
+        let count = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Some((
+            count(QueueAttributeName::ApproximateNumberOfMessages),
+            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        ))
+    }
+}
+
+#[cfg(feature = "embedded")]
+impl EmbeddedBackend {
+    fn queue(&self, source: Source) -> &crate::embedded::SqliteQueue {
+        match source {
+            Source::Stripe => &self.stripe,
+            Source::Kentico => &self.kentico,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The four Lambda functions' parts: each `main.rs` asks for its handler or processor here and
+//! runs it. The `_with` forms take the environment, the AWS configuration, the metrics sink and
+//! the clock, so tests build exactly what a Lambda builds.
+
+use std::sync::Arc;
+
+use super::backend::{Stores, aws_stores};
+use super::clients::Clients;
+use super::secrets::{Secrets, SecretsManagerReader};
+use super::worker;
+use crate::clock::{Clock, SystemClock};
+use crate::config::ingress::IngressConfig;
+use crate::config::worker::{WorkerConfig, WorkerKind};
+use crate::config::{Env, StartupError, process_env};
+use crate::ingress::IngressHandler;
+use crate::metrics::{CallLatency, EmfMetrics, Metrics};
+use crate::queue::{QueueUrls, SqsQueuePublisher};
+use crate::webhook::Source;
+use crate::worker::BatchProcessor;
+
+/// What every Lambda shares: where configuration, AWS, metrics and time come from.
+#[derive(Clone)]
+pub struct LambdaEnv<'a> {
+    /// The environment variables.
+    pub env: Env<'a>,
+    /// Region, credentials and endpoint.
+    pub sdk: aws_config::SdkConfig,
+    /// Where metrics go (EMF in Lambda).
+    pub metrics: Arc<dyn Metrics>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl LambdaEnv<'static> {
+    /// The process environment, the default AWS configuration, EMF metrics and the system clock.
+    pub async fn from_process() -> Self {
+        Self {
+            env: &process_env,
+            sdk: aws_config::load_from_env().await,
+            metrics: Arc::new(EmfMetrics),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl LambdaEnv<'_> {
+    fn secrets(&self) -> Secrets {
+        Secrets::new(Arc::new(SecretsManagerReader::new(
+            aws_sdk_secretsmanager::Client::new(&self.sdk),
+        )))
+    }
+}
+
+/// The webhook ingress of `source` (stripe-webhook, kentico-webhook), from the process;
+/// every start-up problem is logged once.
+pub async fn ingress(source: Source) -> Result<IngressHandler, StartupError> {
+    let result = ingress_with(source, &LambdaEnv::from_process().await).await;
+    if let Err(error) = &result {
+        tracing::error!(source = %source, error = %error, "cannot start");
+    }
+    result
+}
+
+/// The webhook ingress of `source` in `lambda`.
+pub async fn ingress_with(
+    source: Source,
+    lambda: &LambdaEnv<'_>,
+) -> Result<IngressHandler, StartupError> {
+    let config = IngressConfig::from_env(source, lambda.env)?;
+    let queue = SqsQueuePublisher::new(aws_sdk_sqs::Client::new(&lambda.sdk), config.queue_url);
+    super::ingress::ingress(
+        &config.webhooks,
+        &lambda.secrets(),
+        Arc::new(queue),
+        lambda.metrics.clone(),
+        lambda.clock.clone(),
+    )
+    .await
+}
+
+/// The batch processor of `kind` (order-worker, payment-worker), from the process; every
+/// start-up problem is logged once.
+pub async fn worker(kind: WorkerKind) -> Result<BatchProcessor, StartupError> {
+    let result = worker_with(kind, &LambdaEnv::from_process().await).await;
+    if let Err(error) = &result {
+        tracing::error!(worker = kind.name(), error = %error, "cannot start");
+    }
+    result
+}
+
+/// The batch processor of `kind` in `lambda`: DynamoDB state, SQS settlement.
+pub async fn worker_with(
+    kind: WorkerKind,
+    lambda: &LambdaEnv<'_>,
+) -> Result<BatchProcessor, StartupError> {
+    let config = WorkerConfig::from_env(kind, lambda.env)?;
+    let clients = Clients::connect(
+        &config.connectors,
+        &lambda.secrets(),
+        CallLatency::new(lambda.metrics.clone()),
+    )
+    .await?;
+    let stores = lambda_stores(&lambda.sdk, &config);
+    Ok(worker::processor(
+        kind,
+        clients,
+        &config.connectors,
+        stores,
+        &config.runtime,
+        lambda.metrics.clone(),
+        lambda.clock.clone(),
+    ))
+}
+
+/// A worker Lambda knows only its own queue and the table.
+fn lambda_stores(sdk: &aws_config::SdkConfig, config: &WorkerConfig) -> Stores {
+    let queue = QueueUrls {
+        url: config.queue_url.clone(),
+        dlq_url: config.dlq_url.clone(),
+    };
+    aws_stores(sdk, &config.table, &queue)
+}

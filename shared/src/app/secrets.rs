@@ -1,0 +1,220 @@
+//! Secrets, resolved in one place: a value given in its plain variable is used as it is; one
+//! given by ARN is read from AWS Secrets Manager at start-up (a JSON secret gives the field named
+//! like the plain variable). Nothing else in paybridge reads a secret.
+
+use std::sync::Arc;
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+
+use crate::config::ingress::{IngressVariables, parse_webhook_secrets};
+use crate::config::{ConfigError, SecretSetting, SecretValue, StartupError};
+use crate::secret::SecretString;
+use crate::webhook::Source;
+
+/// A secret could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// The store failed or refused (permissions, network, missing secret).
+    #[error("could not read secret {arn}: {reason}")]
+    Unreadable {
+        /// The secret's ARN.
+        arn: String,
+        /// What the store said.
+        reason: String,
+    },
+    /// The secret exists but holds no usable text.
+    #[error("secret {arn} holds no usable value: {reason}")]
+    Unusable {
+        /// The secret's ARN.
+        arn: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Reads one secret's text by ARN.
+#[async_trait::async_trait]
+pub trait SecretsReader: Send + Sync {
+    /// The secret's `SecretString`.
+    async fn read(&self, arn: &str) -> Result<SecretString, SecretsError>;
+}
+
+/// Reads secrets with `GetSecretValue`.
+#[derive(Debug, Clone)]
+pub struct SecretsManagerReader {
+    client: Client,
+}
+
+impl SecretsManagerReader {
+    /// A reader using an already configured client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretsReader for SecretsManagerReader {
+    async fn read(&self, arn: &str) -> Result<SecretString, SecretsError> {
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| SecretsError::Unreadable {
+                arn: arn.to_string(),
+                reason: DisplayErrorContext(&e).to_string(),
+            })?;
+        output
+            .secret_string
+            .map(SecretString::new)
+            .ok_or_else(|| SecretsError::Unusable {
+                arn: arn.to_string(),
+                reason: "it has no SecretString (binary secrets are not supported)".to_string(),
+            })
+    }
+}
+
+/// Where secrets given by ARN are read.
+#[derive(Clone)]
+pub struct Secrets {
+    reader: Option<Arc<dyn SecretsReader>>,
+}
+
+impl Secrets {
+    /// Reads through `reader` (a Lambda: Secrets Manager with the function's SDK configuration).
+    pub fn new(reader: Arc<dyn SecretsReader>) -> Self {
+        Self {
+            reader: Some(reader),
+        }
+    }
+
+    /// Reads from Secrets Manager with the default AWS configuration, loaded only when a secret
+    /// is actually given by ARN: a purely local `serve` never touches AWS.
+    pub fn from_environment() -> Self {
+        Self { reader: None }
+    }
+
+    async fn read(&self, arn: &str) -> Result<SecretString, StartupError> {
+        let result = match &self.reader {
+            Some(reader) => reader.read(arn).await,
+            None => {
+                let sdk = aws_config::load_from_env().await;
+                SecretsManagerReader::new(Client::new(&sdk)).read(arn).await
+            }
+        };
+        result.map_err(|e| StartupError::Secret(e.to_string()))
+    }
+
+    /// The secret's text.
+    pub async fn value(&self, value: &SecretValue) -> Result<SecretString, StartupError> {
+        match value {
+            SecretValue::Plain(secret) => Ok(secret.clone()),
+            SecretValue::SecretsManager { arn, key } => {
+                let raw = self.read(arn).await?;
+                secret_text(&raw, key)
+                    .map_err(|reason| StartupError::Secret(format!("secret {arn}: {reason}")))
+            }
+        }
+    }
+
+    /// `source`'s webhook signing secrets, checked like the plain variable's.
+    pub async fn webhook_secrets(
+        &self,
+        source: Source,
+        setting: &SecretSetting,
+    ) -> Result<Vec<SecretString>, StartupError> {
+        match setting {
+            SecretSetting::Plain(secrets) => Ok(secrets.clone()),
+            SecretSetting::SecretsManager { arn } => {
+                let value = self
+                    .value(&SecretValue::SecretsManager {
+                        arn: arn.clone(),
+                        key: IngressVariables::of(source).secrets.to_string(),
+                    })
+                    .await?;
+                parse_webhook_secrets(source, &format!("secret {arn}"), value.expose())
+                    .map_err(|problems| StartupError::Config(ConfigError { problems }))
+            }
+        }
+    }
+}
+
+/// The text of a secret value: either the value itself, or, when the value is a JSON object,
+/// its string field named `key` (the plain variable's name, e.g. `STRIPE_WEBHOOK_SECRETS`).
+pub fn secret_text(value: &SecretString, key: &str) -> Result<SecretString, String> {
+    let raw = value.expose().trim();
+    if !raw.starts_with('{') {
+        return Ok(SecretString::new(raw));
+    }
+    let object: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|_| "it looks like JSON but does not parse".to_string())?;
+    object
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(SecretString::new)
+        .ok_or_else(|| format!("its JSON has no string field \"{key}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OneSecret(&'static str);
+
+    #[async_trait::async_trait]
+    impl SecretsReader for OneSecret {
+        async fn read(&self, _arn: &str) -> Result<SecretString, SecretsError> {
+            Ok(SecretString::new(self.0))
+        }
+    }
+
+    #[tokio::test]
+    async fn webhook_secrets_by_arn_are_checked_like_the_plain_variable() {
+        let arn = SecretSetting::SecretsManager {
+            arn: "arn:aws:secretsmanager:eu-west-1:1:secret:x".into(),
+        };
+        let good = Secrets::new(Arc::new(OneSecret(
+            r#"{"STRIPE_WEBHOOK_SECRETS":"whsec_a,whsec_b"}"#,
+        )));
+        assert_eq!(
+            good.webhook_secrets(Source::Stripe, &arn)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let api_key = Secrets::new(Arc::new(OneSecret("sk_live_oops")));
+        let error = api_key
+            .webhook_secrets(Source::Stripe, &arn)
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("does not start with whsec_"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("sk_live_oops"));
+    }
+
+    #[test]
+    fn takes_a_plain_value_as_it_is() {
+        let text = secret_text(
+            &SecretString::new(" whsec_a,whsec_b\n"),
+            "STRIPE_WEBHOOK_SECRETS",
+        );
+        assert_eq!(text.unwrap().expose(), "whsec_a,whsec_b");
+    }
+
+    #[test]
+    fn takes_the_named_field_of_a_json_value() {
+        let value = SecretString::new(r#"{"STRIPE_WEBHOOK_SECRETS":"whsec_a"}"#);
+        assert_eq!(
+            secret_text(&value, "STRIPE_WEBHOOK_SECRETS")
+                .unwrap()
+                .expose(),
+            "whsec_a"
+        );
+        assert!(secret_text(&value, "OTHER").is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! Dead letters of the embedded queues (SQLite): the settler and the operator's view.
+
+use super::{DeadLetterEntry, DeadLetters, MessageSettler};
+use crate::embedded::SqliteQueue;
+use crate::queue::{DeadLetter, QueueError, QueueMessage};
+use crate::webhook::Source;
+
+/// Settles failed messages of a [`SqliteQueue`]: a retry delay on the queue, a copy on its DLQ.
+#[derive(Debug, Clone)]
+pub struct SqliteMessageSettler {
+    queue: SqliteQueue,
+}
+
+impl SqliteMessageSettler {
+    /// A settler for messages received from `queue`.
+    pub fn new(queue: SqliteQueue) -> Self {
+        Self { queue }
+    }
+}
+
+#[async_trait::async_trait]
+impl MessageSettler for SqliteMessageSettler {
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
+        if self
+            .queue
+            .change_visibility(&message.receipt_handle, seconds)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(QueueError::Unavailable(format!(
+                "message {} was received again or deleted since; its retry delay was not set",
+                message.message_id
+            )))
+        }
+    }
+
+    /// The original stays on the queue: the poller deletes it, since it is not reported failed.
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError> {
+        self.queue.add_dead_letter(message, failure).await
+    }
+}
+
+/// Both sources' embedded DLQs.
+#[derive(Debug, Clone)]
+pub struct SqliteDeadLetters {
+    queues: Vec<(Source, SqliteQueue)>,
+}
+
+impl SqliteDeadLetters {
+    /// The DLQs of `queues`.
+    pub fn new(queues: Vec<(Source, SqliteQueue)>) -> Self {
+        Self { queues }
+    }
+}
+
+#[async_trait::async_trait]
+impl DeadLetters for SqliteDeadLetters {
+    async fn list(
+        &self,
+        source: Option<Source>,
+        limit: usize,
+    ) -> Result<Vec<DeadLetterEntry>, QueueError> {
+        let mut entries = Vec::new();
+        for (queue_source, queue) in &self.queues {
+            if source.is_some_and(|s| s != *queue_source) {
+                continue;
+            }
+            for dead in queue.dead_letters(limit).await? {
+                entries.push(DeadLetterEntry {
+                    id: dead.id,
+                    queue: *queue_source,
+                    body: dead.body,
+                    attributes: dead.attributes,
+                });
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn redrive(&self, ids: &[String]) -> Result<usize, QueueError> {
+        let mut moved = 0;
+        for (_, queue) in &self.queues {
+            moved += queue.redrive(ids).await?;
+        }
+        Ok(moved)
+    }
+
+    async fn purge(&self, ids: &[String]) -> Result<usize, QueueError> {
+        let mut purged = 0;
+        for (_, queue) in &self.queues {
+            purged += queue.purge(ids).await?;
+        }
+        Ok(purged)
+    }
+}

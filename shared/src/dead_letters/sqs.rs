@@ -1,0 +1,217 @@
+//! Dead letters on SQS: the settler changes visibility and sends copies to the DLQ; the operator
+//! finds DLQ messages by receiving them (made visible again when untouched).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::{Message, MessageAttributeValue};
+
+use super::{DeadLetterEntry, DeadLetters, MessageSettler};
+use crate::queue::{DeadLetter, QueueError, QueueMessage, QueueUrls, is_failure_attribute};
+use crate::webhook::Source;
+
+fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    error: aws_sdk_sqs::error::SdkError<E, R>,
+) -> QueueError {
+    QueueError::Unavailable(DisplayErrorContext(&error).to_string())
+}
+
+fn string_value(value: String) -> Result<MessageAttributeValue, QueueError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| QueueError::Unavailable(e.to_string()))
+}
+
+/// Settles on SQS: `ChangeMessageVisibility` on the source queue, `SendMessage` to its DLQ.
+#[derive(Debug, Clone)]
+pub struct SqsMessageSettler {
+    client: Client,
+    queue_url: String,
+    dlq_url: String,
+}
+
+impl SqsMessageSettler {
+    /// A settler for messages of `queue_url`, dead-lettering to `dlq_url`.
+    pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+            dlq_url: dlq_url.into(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl MessageSettler for SqsMessageSettler {
+    async fn retry_after(&self, message: &QueueMessage, seconds: u32) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(&message.receipt_handle)
+            .visibility_timeout(seconds as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &QueueMessage,
+        failure: &DeadLetter,
+    ) -> Result<(), QueueError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.dlq_url)
+            .message_body(&message.body);
+        for (name, value) in failure.attributes(message) {
+            request = request.message_attributes(name, string_value(value)?);
+        }
+        request.send().await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+/// Both sources' DLQs on SQS.
+#[derive(Debug, Clone)]
+pub struct SqsDeadLetters {
+    sqs: Client,
+    queues: Vec<(Source, QueueUrls)>,
+}
+
+impl SqsDeadLetters {
+    /// The DLQs of `queues` (each source's queue and its DLQ).
+    pub fn new(sqs: Client, queues: Vec<(Source, QueueUrls)>) -> Self {
+        Self { sqs, queues }
+    }
+
+    /// Every message on `dlq_url`, each held invisible for a minute while we look.
+    async fn receive_all(&self, dlq_url: &str) -> Result<Vec<Message>, QueueError> {
+        let mut messages = Vec::new();
+        loop {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(60)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .map_err(unavailable)?
+                .messages
+                .unwrap_or_default();
+            if batch.is_empty() {
+                return Ok(messages);
+            }
+            messages.extend(batch);
+        }
+    }
+
+    async fn release(&self, dlq_url: &str, message: &Message) {
+        if let Some(receipt) = message.receipt_handle() {
+            let _ = self
+                .sqs
+                .change_message_visibility()
+                .queue_url(dlq_url)
+                .receipt_handle(receipt)
+                .visibility_timeout(0)
+                .send()
+                .await;
+        }
+    }
+
+    /// Redrives (or only deletes) the named messages and releases the others; returns how
+    /// many were found.
+    async fn each_named(&self, ids: &[String], redrive: bool) -> Result<usize, QueueError> {
+        let mut done = 0;
+        for (_, queue) in &self.queues {
+            for message in self.receive_all(&queue.dlq_url).await? {
+                if !ids
+                    .iter()
+                    .any(|id| Some(id.as_str()) == message.message_id())
+                {
+                    self.release(&queue.dlq_url, &message).await;
+                    continue;
+                }
+                if redrive {
+                    let mut send = self
+                        .sqs
+                        .send_message()
+                        .queue_url(&queue.url)
+                        .message_body(message.body().unwrap_or_default());
+                    for (name, value) in attributes(&message) {
+                        if !is_failure_attribute(&name) {
+                            send = send.message_attributes(name, string_value(value)?);
+                        }
+                    }
+                    send.send().await.map_err(unavailable)?;
+                }
+                if let Some(receipt) = message.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&queue.dlq_url)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                        .map_err(unavailable)?;
+                }
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+}
+
+fn attributes(message: &Message) -> BTreeMap<String, String> {
+    message
+        .message_attributes()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.string_value().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl DeadLetters for SqsDeadLetters {
+    async fn list(
+        &self,
+        source: Option<Source>,
+        limit: usize,
+    ) -> Result<Vec<DeadLetterEntry>, QueueError> {
+        let mut entries = Vec::new();
+        for (queue_source, queue) in &self.queues {
+            if source.is_some_and(|s| s != *queue_source) {
+                continue;
+            }
+            let mut taken = 0;
+            for message in self.receive_all(&queue.dlq_url).await? {
+                if taken < limit {
+                    taken += 1;
+                    entries.push(DeadLetterEntry {
+                        id: message.message_id().unwrap_or_default().to_string(),
+                        queue: *queue_source,
+                        body: message.body().unwrap_or_default().to_string(),
+                        attributes: attributes(&message),
+                    });
+                }
+                self.release(&queue.dlq_url, &message).await;
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn redrive(&self, ids: &[String]) -> Result<usize, QueueError> {
+        self.each_named(ids, true).await
+    }
+
+    async fn purge(&self, ids: &[String]) -> Result<usize, QueueError> {
+        self.each_named(ids, false).await
+    }
+}
