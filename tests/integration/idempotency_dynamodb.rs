@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use integration_tests::{dynamodb, moto};
 use paybridge::clock::{FixedClock, SystemClock};
-use paybridge::effects::{DynamoDbEffectStore, EffectKey, EffectStore, Recorded, once};
+use paybridge::effects::{DynamoDbEffectStore, Effect, EffectKey, EffectStore, Recorded, once};
 use paybridge::idempotency::dynamodb::DynamoDbIdempotencyStore;
 use paybridge::idempotency::{
     Guarded, Idempotency, IdempotencyConfig, IdempotencyError, IdempotencyRecord, IdempotencyStore,
@@ -41,7 +41,7 @@ async fn of_concurrent_acquisitions_of_one_key_exactly_one_runs() {
         let runs = runs.clone();
         tokio::spawn(async move {
             guard
-                .run::<String, _>(
+                .run::<String, String, _>(
                     "worker#stripe#evt_race",
                     b"{}",
                     now_ms() + 30_000,
@@ -60,15 +60,7 @@ async fn of_concurrent_acquisitions_of_one_key_exactly_one_runs() {
     assert_eq!(runs.load(Ordering::SeqCst), 1, "{outcomes:#?}");
     let ran = results
         .iter()
-        .filter(|r| {
-            matches!(
-                r,
-                Ok(Ok(Guarded {
-                    replayed: false,
-                    ..
-                }))
-            )
-        })
+        .filter(|r| matches!(r, Ok(Ok(Guarded::Ran(_)))))
         .count();
     let busy = results
         .iter()
@@ -76,7 +68,7 @@ async fn of_concurrent_acquisitions_of_one_key_exactly_one_runs() {
         .count();
     let replayed = results
         .iter()
-        .filter(|r| matches!(r, Ok(Ok(Guarded { replayed: true, .. }))))
+        .filter(|r| matches!(r, Ok(Ok(Guarded::Replayed(_)))))
         .count();
     assert_eq!((ran, busy + replayed), (1, 7), "{outcomes:#?}");
 }
@@ -90,24 +82,18 @@ async fn a_completed_key_returns_the_stored_result_without_running() {
         Arc::new(SystemClock),
     );
     guard
-        .run::<String, _>("k1", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k1", b"{}", now_ms() + 30_000, || async {
             Ok("pi_123".into())
         })
         .await
         .unwrap();
     let again = guard
-        .run::<String, _>("k1", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k1", b"{}", now_ms() + 30_000, || async {
             panic!("ran twice")
         })
         .await
         .unwrap();
-    assert_eq!(
-        again,
-        Guarded {
-            result: "pi_123".into(),
-            replayed: true
-        }
-    );
+    assert_eq!(again, Guarded::Replayed(Some("pi_123".to_string())));
 }
 
 #[tokio::test]
@@ -132,13 +118,13 @@ async fn an_in_progress_record_of_a_crashed_invocation_is_taken_over_after_its_d
     );
 
     let while_running = guard
-        .run::<String, _>("k2", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k2", b"{}", now_ms() + 30_000, || async {
             Ok("early".into())
         })
         .await;
     tokio::time::sleep(Duration::from_millis(3_200)).await;
     let after_deadline = guard
-        .run::<String, _>("k2", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k2", b"{}", now_ms() + 30_000, || async {
             Ok("took over".into())
         })
         .await;
@@ -149,10 +135,7 @@ async fn an_in_progress_record_of_a_crashed_invocation_is_taken_over_after_its_d
     ));
     assert_eq!(
         after_deadline.unwrap(),
-        Guarded {
-            result: "took over".into(),
-            replayed: false
-        }
+        Guarded::Ran("took over".to_string())
     );
     assert_eq!(
         store.get("k2").await.unwrap().unwrap().status,
@@ -168,7 +151,7 @@ async fn an_expired_record_still_in_the_table_does_not_block_a_new_run() {
         time::OffsetDateTime::now_utc().unix_timestamp() - 10 * 86_400,
     ));
     let old = Idempotency::new(Arc::new(store.clone()), IdempotencyConfig::default(), clock);
-    old.run::<String, _>("k3", b"{}", 0, || async { Ok("long ago".into()) })
+    old.run::<String, String, _>("k3", b"{}", 0, || async { Ok("long ago".into()) })
         .await
         .unwrap();
     let now = Idempotency::new(
@@ -177,17 +160,11 @@ async fn an_expired_record_still_in_the_table_does_not_block_a_new_run() {
         Arc::new(SystemClock),
     );
     let again = now
-        .run::<String, _>("k3", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k3", b"{}", now_ms() + 30_000, || async {
             Ok("today".into())
         })
         .await;
-    assert_eq!(
-        again.unwrap(),
-        Guarded {
-            result: "today".into(),
-            replayed: false
-        }
-    );
+    assert_eq!(again.unwrap(), Guarded::Ran("today".to_string()));
 }
 
 #[tokio::test]
@@ -199,13 +176,13 @@ async fn the_same_key_with_a_different_payload_is_refused() {
         Arc::new(SystemClock),
     );
     guard
-        .run::<String, _>("k4", br#"{"amount":100}"#, now_ms() + 30_000, || async {
+        .run::<String, String, _>("k4", br#"{"amount":100}"#, now_ms() + 30_000, || async {
             Ok("ok".into())
         })
         .await
         .unwrap();
     let other = guard
-        .run::<String, _>("k4", br#"{"amount":999}"#, now_ms() + 30_000, || async {
+        .run::<String, String, _>("k4", br#"{"amount":999}"#, now_ms() + 30_000, || async {
             Ok("ok".into())
         })
         .await;
@@ -235,9 +212,9 @@ async fn a_failed_handler_leaves_no_record_so_a_retry_runs() {
     ));
     assert_eq!(store.get("k5").await.unwrap(), None);
     let retried = guard
-        .run::<&str, _>("k5", b"{}", now_ms() + 30_000, || async { Ok("ok".into()) })
+        .run::<String, &str, _>("k5", b"{}", now_ms() + 30_000, || async { Ok("ok".into()) })
         .await;
-    assert!(!retried.unwrap().replayed);
+    assert!(!retried.unwrap().replayed());
 }
 
 #[tokio::test]
@@ -248,7 +225,7 @@ async fn an_effect_is_recorded_once_and_the_first_value_wins() {
     let key = EffectKey::new("payment_intent", "6f1c2a1e-5d1b-4a53-9a0e-2f7c1d9b8e41");
     let calls = AtomicU32::new(0);
 
-    let first = once::<(), _>(&effects, &key, |idempotency_key| {
+    let first = once::<_, String, (), _>(&effects, &key, String::clone, |idempotency_key| {
         calls.fetch_add(1, Ordering::SeqCst);
         async move {
             assert_eq!(
@@ -260,7 +237,7 @@ async fn an_effect_is_recorded_once_and_the_first_value_wins() {
     })
     .await
     .unwrap();
-    let second = once::<(), _>(&effects, &key, |_| {
+    let second = once::<_, String, (), _>(&effects, &key, String::clone, |_| {
         calls.fetch_add(1, Ordering::SeqCst);
         async { Ok("pi_second".to_string()) }
     })
@@ -268,9 +245,9 @@ async fn an_effect_is_recorded_once_and_the_first_value_wins() {
     .unwrap();
     let racing = effects.record(&key, "pi_racer").await.unwrap();
 
-    assert_eq!(first, Recorded::New("pi_first".into()));
-    assert_eq!(second, Recorded::Existing("pi_first".into()));
-    assert_eq!(racing, Recorded::Existing("pi_first".into()));
+    assert_eq!(first, Effect::Performed("pi_first".to_string()));
+    assert_eq!(second, Effect::Recorded("pi_first".to_string()));
+    assert_eq!(racing, Recorded::Existing("\"pi_first\"".into()));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
@@ -314,18 +291,12 @@ async fn a_retried_acquisition_that_finds_its_own_first_write_still_runs_once() 
     );
     let runs = AtomicU32::new(0);
     let outcome = guard
-        .run::<String, _>("k6", b"{}", now_ms() + 30_000, || async {
+        .run::<String, String, _>("k6", b"{}", now_ms() + 30_000, || async {
             runs.fetch_add(1, Ordering::SeqCst);
             Ok("ran".into())
         })
         .await
         .unwrap();
-    assert_eq!(
-        outcome,
-        Guarded {
-            result: "ran".into(),
-            replayed: false
-        }
-    );
+    assert_eq!(outcome, Guarded::Ran("ran".to_string()));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }

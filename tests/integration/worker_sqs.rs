@@ -11,10 +11,10 @@ use paybridge::dead_letters::SqsMessageSettler;
 use paybridge::idempotency::dynamodb::DynamoDbIdempotencyStore;
 use paybridge::idempotency::{Idempotency, IdempotencyConfig};
 use paybridge::metrics::InMemoryMetrics;
-use paybridge::queue::QueueEnvelope;
+
 use paybridge::worker::{
     Backoff, BatchProcessor, Delivery, EventHandler, Handled, HandlerError, ProcessorConfig,
-    Router, SqsPoller,
+    ReceivedEvent, Router, SqsPoller,
 };
 
 /// Acts as each payload's `behaviour` says and counts the effects it performs per event.
@@ -27,10 +27,10 @@ struct CountingEffect {
 impl EventHandler for CountingEffect {
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        event: &ReceivedEvent,
         _delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
-        let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).unwrap();
+        let payload = &event.payload;
         match payload["behaviour"].as_str().unwrap_or("ok") {
             "transient" => Err(HandlerError::transient("Kentico answered 503")),
             "permanent" => Err(HandlerError::permanent(
@@ -45,7 +45,7 @@ impl EventHandler for CountingEffect {
                     .effects
                     .lock()
                     .unwrap()
-                    .entry(envelope.event_id.clone())
+                    .entry(event.event_id().to_string())
                     .or_default() += 1;
                 Ok(Handled::Done("effect".into()))
             }

@@ -9,10 +9,10 @@ use super::{ConfigError, Env, SecretValue, getter};
 use crate::config::flow::{FlowSettings, PaymentMode};
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
 use crate::mapping::payment_status::StatusMapping;
+use crate::queue::MAX_VISIBILITY_SECONDS;
 use crate::secret::SecretString;
 use crate::webhook::Source;
 use crate::worker::Backoff;
-use crate::worker::backoff::MAX_VISIBILITY_SECONDS;
 
 /// Which worker: each drains one queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,9 @@ pub mod in_memory;
 pub mod sqlite;
 pub mod sqs;
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
 use std::collections::BTreeMap;
 
 use crate::queue::{DeadLetter, QueueError, QueueMessage};

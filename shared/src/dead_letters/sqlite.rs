@@ -98,3 +98,67 @@ impl DeadLetters for SqliteDeadLetters {
         Ok(purged)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dead_letters::contract::{self, DeadLetterHarness};
+    use crate::embedded::temp_database;
+    use crate::queue::{OutgoingMessage, QueuePublisher};
+
+    /// Both sources' embedded queues in one database, on the system clock.
+    struct Harness {
+        queues: Vec<(Source, SqliteQueue, SqliteMessageSettler)>,
+        dead_letters: SqliteDeadLetters,
+    }
+
+    impl Harness {
+        fn queue(&self, source: Source) -> &(Source, SqliteQueue, SqliteMessageSettler) {
+            self.queues.iter().find(|(s, _, _)| *s == source).unwrap()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl DeadLetterHarness for Harness {
+        fn settler(&self, source: Source) -> &dyn MessageSettler {
+            &self.queue(source).2
+        }
+
+        fn dead_letters(&self) -> &dyn DeadLetters {
+            &self.dead_letters
+        }
+
+        async fn publish(&self, source: Source, message: OutgoingMessage) {
+            self.queue(source).1.publish(message).await.unwrap();
+        }
+
+        async fn receive(&self, source: Source) -> Vec<QueueMessage> {
+            self.queue(source).1.receive(100, 300).await.unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn keeps_the_dead_letter_contract() {
+        let (_dir, db) = temp_database();
+        // A high maxReceiveCount: the redrive policy must not move anything during the suite.
+        let queues: Vec<(Source, SqliteQueue, SqliteMessageSettler)> = Source::ALL
+            .into_iter()
+            .map(|source| {
+                let queue = SqliteQueue::new(db.clone(), source.as_str(), 10);
+                (source, queue.clone(), SqliteMessageSettler::new(queue))
+            })
+            .collect();
+        let dead_letters = SqliteDeadLetters::new(
+            queues
+                .iter()
+                .map(|(source, queue, _)| (*source, queue.clone()))
+                .collect(),
+        );
+
+        contract::run_all(&Harness {
+            queues,
+            dead_letters,
+        })
+        .await;
+    }
+}

@@ -43,3 +43,13 @@ impl EffectStore for InMemoryEffectStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keeps_the_effect_store_contract() {
+        crate::effects::contract::run_all(&InMemoryEffectStore::new()).await;
+    }
+}

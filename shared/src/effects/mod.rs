@@ -7,7 +7,13 @@ pub mod in_memory;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
 use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
 
@@ -74,7 +80,7 @@ pub trait EffectStore: Send + Sync {
 /// Why a guarded effect failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EffectError<E> {
-    /// The store failed (transient).
+    /// The store failed, or holds a value this version cannot read.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The effect itself failed.
@@ -82,23 +88,79 @@ pub enum EffectError<E> {
     Effect(E),
 }
 
-/// Performs `effect` once per key: returns the recorded value when there is one; otherwise runs
-/// `effect` with the key's idempotency key and records its value.
-pub async fn once<E, Fut>(
+/// What a guarded effect came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect<T, R> {
+    /// This call performed the effect and recorded it: the effect's whole result.
+    Performed(T),
+    /// The effect had been recorded before (or a concurrent call recorded it first): what was
+    /// recorded. The effect did not run, or its result lost the race and is not used.
+    Recorded(R),
+}
+
+/// Reads a recorded value as `R`: the JSON this version records, or the bare text older
+/// versions recorded (read as a JSON string).
+pub fn decode<R: DeserializeOwned>(key: &EffectKey, stored: &str) -> Result<R, StoreError> {
+    serde_json::from_str(stored)
+        .or_else(|_| serde_json::from_value(serde_json::Value::String(stored.to_string())))
+        .map_err(|e| {
+            StoreError::Malformed(format!(
+                "effect {} holds a value this version cannot read: {e}",
+                key.storage_key()
+            ))
+        })
+}
+
+/// The value recorded under `key`, if any, as `R`.
+pub async fn recorded<R: DeserializeOwned>(
     store: &dyn EffectStore,
     key: &EffectKey,
-    effect: impl FnOnce(String) -> Fut,
-) -> Result<Recorded, EffectError<E>>
-where
-    Fut: Future<Output = Result<String, E>>,
-{
-    if let Some(value) = store.get(key).await? {
-        return Ok(Recorded::Existing(value));
+) -> Result<Option<R>, StoreError> {
+    match store.get(key).await? {
+        Some(stored) => decode(key, &stored).map(Some),
+        None => Ok(None),
     }
-    let value = effect(key.idempotency_key())
+}
+
+/// Performs `effect` once per key. When a value is recorded, returns it without running the
+/// effect; otherwise runs `effect` with the key's idempotency key (sent to the outside system,
+/// so a crash between the call and the record cannot produce it twice) and records
+/// `record(&result)` — what is worth keeping of the result, e.g. an object's id.
+pub async fn once<T, R, E, Fut>(
+    store: &dyn EffectStore,
+    key: &EffectKey,
+    record: impl FnOnce(&T) -> R,
+    effect: impl FnOnce(String) -> Fut,
+) -> Result<Effect<T, R>, EffectError<E>>
+where
+    R: Serialize + DeserializeOwned + PartialEq,
+    Fut: Future<Output = Result<T, E>>,
+{
+    if let Some(value) = recorded(store, key).await? {
+        return Ok(Effect::Recorded(value));
+    }
+    let result = effect(key.idempotency_key())
         .await
         .map_err(EffectError::Effect)?;
-    Ok(store.record(key, &value).await?)
+    let mine = record(&result);
+    let encoded = serde_json::to_string(&mine).map_err(|e| {
+        StoreError::Malformed(format!(
+            "effect {} cannot be recorded: {e}",
+            key.storage_key()
+        ))
+    })?;
+    match store.record(key, &encoded).await? {
+        Recorded::New(_) => Ok(Effect::Performed(result)),
+        Recorded::Existing(stored) => {
+            let theirs: R = decode(key, &stored)?;
+            // The same value recorded twice (our own retried write): still ours.
+            Ok(if theirs == mine {
+                Effect::Performed(result)
+            } else {
+                Effect::Recorded(theirs)
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,30 +171,57 @@ mod tests {
     async fn runs_the_effect_once_and_returns_the_recorded_value_after() {
         let store = InMemoryEffectStore::new();
         let key = EffectKey::new("payment_intent", "6f1c2a1e");
-        let first = once::<(), _>(&store, &key, |idem| async move {
+        let id = |created: &(String, u32)| created.0.clone();
+        let first = once::<_, _, (), _>(&store, &key, id, |idem| async move {
             assert_eq!(idem, "paybridge-payment_intent-6f1c2a1e");
-            Ok("pi_1".to_string())
+            Ok(("pi_1".to_string(), 42))
         })
         .await
         .unwrap();
-        let second = once::<(), _>(&store, &key, |_| async { panic!("must not run twice") })
-            .await
-            .unwrap();
-        assert_eq!(first, Recorded::New("pi_1".into()));
-        assert_eq!(second, Recorded::Existing("pi_1".into()));
+        let second =
+            once::<_, _, (), _>(&store, &key, id, |_| async { panic!("must not run twice") })
+                .await
+                .unwrap();
+        assert_eq!(first, Effect::Performed(("pi_1".to_string(), 42)));
+        assert_eq!(second, Effect::Recorded("pi_1".to_string()));
+        assert_eq!(store.get(&key).await.unwrap().as_deref(), Some("\"pi_1\""));
+    }
+
+    /// Sees nothing recorded on `get`, as a call does that reads just before another records.
+    struct LateReader(InMemoryEffectStore);
+
+    #[async_trait::async_trait]
+    impl EffectStore for LateReader {
+        async fn get(&self, _key: &EffectKey) -> Result<Option<String>, StoreError> {
+            Ok(None)
+        }
+        async fn record(&self, key: &EffectKey, value: &str) -> Result<Recorded, StoreError> {
+            self.0.record(key, value).await
+        }
     }
 
     #[tokio::test]
-    async fn the_first_recorded_value_wins_a_race() {
-        let store = InMemoryEffectStore::new();
-        let key = EffectKey::new("journal", "txn_1");
+    async fn a_lost_race_returns_the_winners_value_and_a_bare_legacy_value_still_reads() {
+        let store = LateReader(InMemoryEffectStore::new());
+        let key = EffectKey::new("checkout_session", "6f1c");
+        // Recorded first, as bare text (as older versions wrote it).
+        store.0.record(&key, "cs_first").await.unwrap();
+        let race = once::<_, String, (), _>(&store, &key, String::clone, |_| async {
+            Ok("cs_second".to_string())
+        });
         assert_eq!(
-            store.record(&key, "a").await.unwrap(),
-            Recorded::New("a".into())
+            race.await.unwrap(),
+            Effect::Recorded("cs_first".to_string())
         );
+        // Our own write seen as "existing" (a retried put) is still ours.
+        let key = EffectKey::new("checkout_session", "7a2d");
+        store.0.record(&key, "\"cs_mine\"").await.unwrap();
+        let retried = once::<_, String, (), _>(&store, &key, String::clone, |_| async {
+            Ok("cs_mine".to_string())
+        });
         assert_eq!(
-            store.record(&key, "b").await.unwrap(),
-            Recorded::Existing("a".into())
+            retried.await.unwrap(),
+            Effect::Performed("cs_mine".to_string())
         );
     }
 }

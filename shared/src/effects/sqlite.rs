@@ -54,3 +54,15 @@ impl EffectStore for SqliteEffectStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::temp_database;
+
+    #[tokio::test]
+    async fn keeps_the_effect_store_contract() {
+        let (_dir, db) = temp_database();
+        crate::effects::contract::run_all(&SqliteEffectStore::new(db)).await;
+    }
+}

@@ -9,13 +9,13 @@ use super::SqliteDatabase;
 use super::database::{attributes_from_json, attributes_to_json};
 use super::dead_letters::insert_dead_letter;
 use crate::clock::{Clock, SystemClock, rfc3339_millis};
+use crate::queue::MAX_VISIBILITY_SECONDS;
 use crate::queue::{
     ATTRIBUTE_EVENT_ID, ATTRIBUTE_EVENT_TYPE, ATTRIBUTE_SOURCE, OutgoingMessage, QueueError,
     QueuePublisher,
 };
 use crate::queue::{DeadLetter, QueueMessage};
 use crate::store::StoreError;
-use crate::worker::backoff::MAX_VISIBILITY_SECONDS;
 
 /// The `failure_kind` of a message the redrive policy moved to the DLQ.
 pub const KIND_MAX_RECEIVE_COUNT_EXCEEDED: &str = "max_receive_count_exceeded";

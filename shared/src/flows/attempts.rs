@@ -6,7 +6,7 @@ use crate::connectors::stripe::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
     PaymentIntent, PaymentIntentStatus, StripeError,
 };
-use crate::effects::{EffectKey, Recorded};
+use crate::effects::{self, Effect, EffectError, EffectKey};
 use crate::links::{Attempt, OrderLink};
 use crate::worker::HandlerError;
 
@@ -82,22 +82,20 @@ impl FlowContext {
         params: &CreatePaymentIntent,
     ) -> Result<PaymentIntent, HandlerError> {
         let key = EffectKey::new(PAYMENT_INTENT_EFFECT, business_key);
-        if let Some(id) = self.effects.get(&key).await.map_err(failures::store)? {
-            return self.retrieve_intent(&id).await;
-        }
-        let intent = (self.stripe)
-            .create_payment_intent(params, &key.idempotency_key())
-            .await
-            .map_err(failures::stripe)?;
-        match self
-            .effects
-            .record(&key, &intent.id)
-            .await
-            .map_err(failures::store)?
-        {
-            Recorded::New(_) => Ok(intent),
-            Recorded::Existing(id) if id == intent.id => Ok(intent),
-            Recorded::Existing(id) => self.retrieve_intent(&id).await,
+        let made = effects::once(
+            &*self.effects,
+            &key,
+            |intent: &PaymentIntent| RecordedId::of(&intent.id),
+            |idempotency_key| async move {
+                (self.stripe)
+                    .create_payment_intent(params, &idempotency_key)
+                    .await
+            },
+        )
+        .await;
+        match made.map_err(effect_failure)? {
+            Effect::Performed(intent) => Ok(intent),
+            Effect::Recorded(id) => self.retrieve_intent(&id.0).await,
         }
     }
 
@@ -108,21 +106,20 @@ impl FlowContext {
         params: &CreateCheckoutSession,
     ) -> Result<CheckoutSession, HandlerError> {
         let key = EffectKey::new(CHECKOUT_SESSION_EFFECT, business_key);
-        if let Some(value) = self.effects.get(&key).await.map_err(failures::store)? {
-            return self.retrieve_session(recorded_session_id(&value)).await;
-        }
-        let session = (self.stripe)
-            .create_checkout_session(params, &key.idempotency_key())
-            .await
-            .map_err(failures::stripe)?;
-        let recorded = self
-            .effects
-            .record(&key, &session.id)
-            .await
-            .map_err(failures::store)?;
-        match recorded_session_id(recorded.value()) {
-            id if id == session.id => Ok(session),
-            id => self.retrieve_session(id).await,
+        let made = effects::once(
+            &*self.effects,
+            &key,
+            |session: &CheckoutSession| RecordedId::of(&session.id),
+            |idempotency_key| async move {
+                (self.stripe)
+                    .create_checkout_session(params, &idempotency_key)
+                    .await
+            },
+        )
+        .await;
+        match made.map_err(effect_failure)? {
+            Effect::Performed(session) => Ok(session),
+            Effect::Recorded(id) => self.retrieve_session(&id.0).await,
         }
     }
 
@@ -190,16 +187,17 @@ impl FlowContext {
         let mut intents = link.payment_intents.clone();
         let mut sessions = link.checkout_sessions.clone();
         if let Some(guid) = &link.order_guid {
-            let first = |kind| EffectKey::new(kind, guid.as_str());
-            if let Some(id) =
-                (self.effects.get(&first(PAYMENT_INTENT_EFFECT)).await).map_err(failures::store)?
-            {
-                intents.insert(id);
+            let first = |kind| async move {
+                let key = EffectKey::new(kind, guid.as_str());
+                effects::recorded::<RecordedId>(&*self.effects, &key)
+                    .await
+                    .map_err(failures::store)
+            };
+            if let Some(id) = first(PAYMENT_INTENT_EFFECT).await? {
+                intents.insert(id.0);
             }
-            if let Some(value) = (self.effects.get(&first(CHECKOUT_SESSION_EFFECT)).await)
-                .map_err(failures::store)?
-            {
-                sessions.insert(recorded_session_id(&value).to_string());
+            if let Some(id) = first(CHECKOUT_SESSION_EFFECT).await? {
+                sessions.insert(id.0);
             }
         }
         let mut blocked = Vec::new();
@@ -273,10 +271,32 @@ impl FlowContext {
     }
 }
 
-/// The session id of a recorded Checkout Session effect: the id, or "<id> <url>" as earlier
-/// versions recorded it.
-fn recorded_session_id(value: &str) -> &str {
-    value.split(' ').next().unwrap_or_default()
+/// The id of a Stripe object a recorded effect created. Recorded as a JSON string; read from
+/// the bare text older versions recorded too, where a Checkout Session was "<id> <url>" (Stripe
+/// ids hold no spaces: the id is the first word).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+struct RecordedId(String);
+
+impl RecordedId {
+    fn of(id: &str) -> Self {
+        Self(id.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordedId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self(text.split(' ').next().unwrap_or_default().to_string()))
+    }
+}
+
+/// A guarded Stripe call's failure, as the worker treats it.
+fn effect_failure(error: EffectError<StripeError>) -> HandlerError {
+    match error {
+        EffectError::Store(error) => failures::store(error),
+        EffectError::Effect(error) => failures::stripe(error),
+    }
 }
 
 /// Stripe's answer to an action the object's state no longer allows.

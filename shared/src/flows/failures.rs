@@ -48,9 +48,13 @@ pub fn kentico(error: KenticoError) -> HandlerError {
     failure
 }
 
-/// A store failure: always transient.
+/// A store failure: transient, unless a stored item cannot be read (then a person must look).
 pub fn store(error: StoreError) -> HandlerError {
-    HandlerError::transient(error.to_string())
+    if error.is_transient() {
+        HandlerError::transient(error.to_string())
+    } else {
+        HandlerError::permanent(error.kind(), error.to_string())
+    }
 }
 
 /// An event whose JSON lacks what the handler needs: permanent.

@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::stripe::{
     AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
@@ -17,9 +15,8 @@ use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
     self, Address, KenticoOrder, MetadataBuilder, describe_items, to_minor_units,
 };
-use crate::queue::QueueEnvelope;
 use crate::webhook::event_types;
-use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
 /// The Kentico order events the order worker takes.
 pub const EVENT_TYPES: [&str; 2] = event_types::kentico::ORDER_EVENTS;
@@ -53,9 +50,8 @@ struct OrderEvent {
     replay: bool,
 }
 
-fn read(envelope: &QueueEnvelope, replay: bool) -> Result<OrderEvent, HandlerError> {
-    let payload: Value =
-        serde_json::from_str(envelope.payload.get()).map_err(failures::undecodable)?;
+fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError> {
+    let payload = &event.payload;
     let object = payload.pointer("/data/object").ok_or_else(|| {
         failures::mapping(mapping::MappingError::new(
             "data.object",
@@ -67,7 +63,7 @@ fn read(envelope: &QueueEnvelope, replay: bool) -> Result<OrderEvent, HandlerErr
     Ok(OrderEvent {
         version: OrderVersion::new(order.last_modified, created),
         site: payload["site"].as_str().map(str::to_string),
-        event_id: envelope.event_id.clone(),
+        event_id: event.event_id().to_string(),
         replay,
         order,
     })
@@ -75,9 +71,8 @@ fn read(envelope: &QueueEnvelope, replay: bool) -> Result<OrderEvent, HandlerErr
 
 #[async_trait::async_trait]
 impl EventHandler for OrderEventHandler {
-    fn business_key(&self, envelope: &QueueEnvelope) -> Option<String> {
-        let payload: Value = serde_json::from_str(envelope.payload.get()).ok()?;
-        let id = payload.pointer("/data/object/OrderID")?;
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        let id = event.payload.pointer("/data/object/OrderID")?;
         Some(format!(
             "order:{}",
             id.as_i64()
@@ -88,16 +83,16 @@ impl EventHandler for OrderEventHandler {
 
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        received: &ReceivedEvent,
         delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
-        if !EVENT_TYPES.contains(&envelope.event_type.as_str()) {
+        if !EVENT_TYPES.contains(&received.event_type()) {
             return Ok(Handled::Ignored(format!(
                 "the order worker does not handle {}",
-                envelope.event_type
+                received.event_type()
             )));
         }
-        let event = read(envelope, delivery.replay)?;
+        let event = read(received, delivery.replay)?;
         let lease = (self.ctx)
             .lease(event.order.id, &event.event_id, delivery.deadline_ms)
             .await?;

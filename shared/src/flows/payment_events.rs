@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::payment_checks::{Owner, claimed_order};
 use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money_metrics};
 use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
 use crate::links::{Advance, OrderLink, PaymentClaim};
-use crate::queue::QueueEnvelope;
 use crate::webhook::event_types;
-use crate::worker::{Delivery, EventHandler, Handled, HandlerError};
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
 /// The Stripe events this handler takes.
 pub const EVENT_TYPES: [&str; 6] = event_types::stripe::PAYMENT_INTENT_EVENTS;
@@ -29,26 +29,22 @@ impl PaymentEventHandler {
 }
 
 /// The event's PaymentIntent and the event's own `livemode`.
-fn read(envelope: &QueueEnvelope) -> Result<(PaymentIntent, bool), HandlerError> {
-    let payload: Value =
-        serde_json::from_str(envelope.payload.get()).map_err(failures::undecodable)?;
-    let object = payload
+fn read(event: &ReceivedEvent) -> Result<(PaymentIntent, bool), HandlerError> {
+    let object = (event.payload)
         .pointer("/data/object")
-        .cloned()
         .ok_or_else(|| failures::undecodable("the event has no data.object"))?;
-    let livemode = payload["livemode"]
+    let livemode = event.payload["livemode"]
         .as_bool()
         .ok_or_else(|| failures::undecodable("the event has no livemode"))?;
-    let intent = serde_json::from_value(object)
+    let intent = PaymentIntent::deserialize(object)
         .map_err(|e| failures::undecodable(format!("data.object is not a PaymentIntent: {e}")))?;
     Ok((intent, livemode))
 }
 
 #[async_trait::async_trait]
 impl EventHandler for PaymentEventHandler {
-    fn business_key(&self, envelope: &QueueEnvelope) -> Option<String> {
-        let payload: Value = serde_json::from_str(envelope.payload.get()).ok()?;
-        let object = payload.pointer("/data/object")?;
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        let object = event.payload.pointer("/data/object")?;
         match object
             .pointer("/metadata/kentico_order_id")
             .and_then(Value::as_str)
@@ -62,17 +58,17 @@ impl EventHandler for PaymentEventHandler {
 
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        event: &ReceivedEvent,
         _delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
-        let Some(state) = PaymentState::from_event_type(&envelope.event_type) else {
+        let Some(state) = PaymentState::from_event_type(event.event_type()) else {
             return Ok(Handled::Ignored(format!(
                 "the payment worker does not handle {}",
-                envelope.event_type
+                event.event_type()
             )));
         };
         let ctx = &self.ctx;
-        let (intent, event_livemode) = read(envelope)?;
+        let (intent, event_livemode) = read(event)?;
         if let Some(why) = ctx.mode_mismatch(event_livemode, &intent) {
             return ctx.foreign(&intent, claimed_order(&intent), &why).await;
         }

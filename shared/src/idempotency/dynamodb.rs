@@ -146,7 +146,9 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .expression_attribute_names("#expiration", &n.expiration)
             .expression_attribute_names("#status", &n.status)
             .expression_attribute_names("#in_progress_expiration", &n.in_progress_expiration)
-            .expression_attribute_values(":now", AttributeValue::N((now_ms / 1000).to_string()))
+            // Rounded up: `expiration < ceil(now)` is `expiration * 1000 < now_ms` in whole
+            // seconds, the rule of `IdempotencyRecord::is_expired` and the other stores.
+            .expression_attribute_values(":now", AttributeValue::N((now_ms + 999).div_euclid(1000).to_string()))
             .expression_attribute_values(":now_ms", AttributeValue::N(now_ms.to_string()))
             .expression_attribute_values(":inprogress", AttributeValue::S(RecordStatus::InProgress.as_str().into()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)

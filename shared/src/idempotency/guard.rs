@@ -5,6 +5,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{IdempotencyRecord, IdempotencyStore, PutError, RecordStatus, StoreError};
@@ -35,11 +37,19 @@ impl Default for IdempotencyConfig {
 
 /// What a guarded call produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Guarded {
-    /// The handler's result (stored, for a replay).
-    pub result: String,
-    /// True when the handler did not run because a COMPLETED record held the key.
-    pub replayed: bool,
+pub enum Guarded<R> {
+    /// The work ran now; its result is recorded with the key.
+    Ran(R),
+    /// A COMPLETED record held the key: the work did not run again. Its recorded result, when
+    /// it reads as `R` (a record written by an older version may not; it replays all the same).
+    Replayed(Option<R>),
+}
+
+impl<R> Guarded<R> {
+    /// Whether the work did not run because it had run before.
+    pub fn replayed(&self) -> bool {
+        matches!(self, Self::Replayed(_))
+    }
 }
 
 /// One error per outcome a caller must treat differently.
@@ -98,15 +108,16 @@ impl Idempotency {
     /// Runs `work` unless `key` already ran (then returns the stored result) or is running
     /// (then [`IdempotencyError::AlreadyInProgress`]). `in_progress_until_ms` is the unix-ms
     /// moment after which this invocation has certainly ended (the Lambda deadline).
-    pub async fn run<E, Fut>(
+    pub async fn run<R, E, Fut>(
         &self,
         key: &str,
         payload: &[u8],
         in_progress_until_ms: i64,
         work: impl FnOnce() -> Fut,
-    ) -> Result<Guarded, IdempotencyError<E>>
+    ) -> Result<Guarded<R>, IdempotencyError<E>>
     where
-        Fut: Future<Output = Result<String, E>>,
+        R: Serialize + DeserializeOwned,
+        Fut: Future<Output = Result<R, E>>,
     {
         let now = self.clock.now();
         let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
@@ -133,21 +144,30 @@ impl Idempotency {
 
         match AssertUnwindSafe(work()).catch_unwind().await {
             Ok(Ok(result)) => {
+                let recorded = serde_json::to_string(&result).map_err(|e| {
+                    IdempotencyError::Store(StoreError::Malformed(format!(
+                        "the result of {key} cannot be recorded: {e}"
+                    )))
+                });
+                let recorded = match recorded {
+                    Ok(recorded) => recorded,
+                    Err(error) => {
+                        self.release(key).await;
+                        return Err(error);
+                    }
+                };
                 let completed = IdempotencyRecord {
                     status: RecordStatus::Completed,
                     expiration: self.clock.now().unix_timestamp()
                         + self.config.expires_after_seconds as i64,
                     in_progress_expiration: None,
-                    result: Some(result.clone()),
+                    result: Some(recorded),
                     ..record
                 };
                 // If this write fails the record stays INPROGRESS until the deadline and a retry
                 // runs the handler again: handlers guard their side effects by business key.
                 self.store.complete(&completed).await?;
-                Ok(Guarded {
-                    result,
-                    replayed: false,
-                })
+                Ok(Guarded::Ran(result))
             }
             Ok(Err(error)) => {
                 self.release(key).await;
@@ -160,12 +180,12 @@ impl Idempotency {
         }
     }
 
-    fn answer_existing<E>(
+    fn answer_existing<R: DeserializeOwned, E>(
         &self,
         existing: IdempotencyRecord,
         hash: &str,
         now_ms: i64,
-    ) -> Result<Guarded, IdempotencyError<E>> {
+    ) -> Result<Guarded<R>, IdempotencyError<E>> {
         let key = existing.key.clone();
         if self.config.validate_payload
             && existing.payload_hash.as_deref().is_some_and(|h| h != hash)
@@ -177,10 +197,11 @@ impl Idempotency {
             _ if existing.is_replaceable(now_ms) => {
                 Err(IdempotencyError::AlreadyInProgress { key })
             }
-            RecordStatus::Completed => Ok(Guarded {
-                result: existing.result.unwrap_or_default(),
-                replayed: true,
-            }),
+            RecordStatus::Completed => Ok(Guarded::Replayed(
+                existing
+                    .result
+                    .and_then(|stored| serde_json::from_str(&stored).ok()),
+            )),
             RecordStatus::InProgress => Err(IdempotencyError::AlreadyInProgress { key }),
         }
     }
@@ -222,19 +243,18 @@ mod tests {
         let calls = AtomicU32::new(0);
         for expected_replay in [false, true] {
             let out = g
-                .run::<String, _>("k", b"p", NOW * 1000 + 10_000, || async {
+                .run::<String, String, _>("k", b"p", NOW * 1000 + 10_000, || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     Ok("result".to_string())
                 })
                 .await
                 .unwrap();
-            assert_eq!(
-                out,
-                Guarded {
-                    result: "result".into(),
-                    replayed: expected_replay
-                }
-            );
+            let expected = if expected_replay {
+                Guarded::Replayed(Some("result".to_string()))
+            } else {
+                Guarded::Ran("result".to_string())
+            };
+            assert_eq!(out, expected);
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         let stored = store.get("k").await.unwrap().unwrap();
@@ -253,7 +273,7 @@ mod tests {
         assert!(matches!(failed, Err(IdempotencyError::Handler("boom"))));
         assert_eq!(store.get("k").await.unwrap(), None);
         let panicked = g
-            .run::<String, _>("k", b"p", NOW * 1000 + 10_000, || async {
+            .run::<String, String, _>("k", b"p", NOW * 1000 + 10_000, || async {
                 panic!("kaboom")
             })
             .await;
@@ -266,32 +286,48 @@ mod tests {
         let store = Arc::new(InMemoryIdempotencyStore::new());
         let clock = Arc::new(FixedClock::at_unix(NOW));
         let g = guard(store, clock.clone());
-        g.run::<String, _>("k", b"p", 0, || async { Ok("first".into()) })
+        g.run::<String, String, _>("k", b"p", 0, || async { Ok("first".into()) })
             .await
             .unwrap();
         clock.set_unix(NOW + DEFAULT_EXPIRY_SECONDS as i64 + 1);
         let again = g
-            .run::<String, _>("k", b"p", 0, || async { Ok("second".into()) })
+            .run::<String, String, _>("k", b"p", 0, || async { Ok("second".into()) })
             .await
             .unwrap();
-        assert_eq!(
-            again,
-            Guarded {
-                result: "second".into(),
-                replayed: false
-            }
-        );
+        assert_eq!(again, Guarded::Ran("second".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_record_whose_result_no_longer_reads_still_replays() {
+        let store = Arc::new(InMemoryIdempotencyStore::new());
+        let g = guard(store.clone(), Arc::new(FixedClock::at_unix(NOW)));
+        let legacy = IdempotencyRecord {
+            key: "k".into(),
+            status: RecordStatus::Completed,
+            expiration: NOW + 3_600,
+            in_progress_expiration: None,
+            payload_hash: Some(Idempotency::payload_hash(b"p")),
+            result: Some("done:written by an older version".into()),
+            owner: None,
+        };
+        store.put_in_progress(&legacy, NOW * 1000).await.unwrap();
+        store.complete(&legacy).await.unwrap();
+        let out = g
+            .run::<u32, &str, _>("k", b"p", 0, || async { panic!("must not run again") })
+            .await
+            .unwrap();
+        assert_eq!(out, Guarded::Replayed(None));
     }
 
     #[tokio::test]
     async fn refuses_a_known_key_with_another_payload() {
         let store = Arc::new(InMemoryIdempotencyStore::new());
         let g = guard(store, Arc::new(FixedClock::at_unix(NOW)));
-        g.run::<String, _>("k", b"one", 0, || async { Ok("r".into()) })
+        g.run::<String, String, _>("k", b"one", 0, || async { Ok("r".into()) })
             .await
             .unwrap();
         let other = g
-            .run::<String, _>("k", b"two", 0, || async { Ok("r".into()) })
+            .run::<String, String, _>("k", b"two", 0, || async { Ok("r".into()) })
             .await;
         assert!(matches!(
             other,

@@ -56,3 +56,14 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
         Ok(self.lock().get(key).cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idempotency::contract;
+
+    #[tokio::test]
+    async fn keeps_the_idempotency_store_contract() {
+        contract::run_all(&InMemoryIdempotencyStore::new()).await;
+    }
+}

@@ -10,6 +10,9 @@ mod record;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
 pub use guard::{Guarded, Idempotency, IdempotencyConfig, IdempotencyError};
 pub use record::{IdempotencyRecord, RecordStatus};
 

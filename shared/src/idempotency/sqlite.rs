@@ -20,7 +20,7 @@ impl SqliteIdempotencyStore {
 }
 
 const RECORD_COLUMNS: &str =
-    "key, status, expiration, in_progress_expiration, payload_hash, result";
+    "key, status, expiration, in_progress_expiration, payload_hash, result, owner";
 
 fn record_from(row: &Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
     let status: String = row.get(1)?;
@@ -38,8 +38,7 @@ fn record_from(row: &Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
         in_progress_expiration: row.get(3)?,
         payload_hash: row.get(4)?,
         result: row.get(5)?,
-        // A local write is never retried behind our back: the token needs no storing here.
-        owner: None,
+        owner: row.get(6)?,
     })
 }
 
@@ -58,12 +57,12 @@ fn select_record(
 /// Inserts or replaces; with `condition_now_ms`, replaces only what DynamoDB's condition
 /// `attribute_not_exists(pk) OR expired OR in-progress-expired` would.
 const UPSERT: &str = "INSERT INTO idempotency_records
-      (key, status, expiration, in_progress_expiration, payload_hash, result)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+      (key, status, expiration, in_progress_expiration, payload_hash, result, owner)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (key) DO UPDATE SET
       status = excluded.status, expiration = excluded.expiration,
       in_progress_expiration = excluded.in_progress_expiration,
-      payload_hash = excluded.payload_hash, result = excluded.result";
+      payload_hash = excluded.payload_hash, result = excluded.result, owner = excluded.owner";
 
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
@@ -76,15 +75,16 @@ fn upsert(
         record.expiration,
         record.in_progress_expiration,
         record.payload_hash,
-        record.result
+        record.result,
+        record.owner
     ];
     match condition_now_ms {
         None => tx.prepare_cached(UPSERT)?.execute(values),
         Some(now_ms) => {
             let conditional = format!(
-                "{UPSERT} WHERE idempotency_records.expiration * 1000 < ?7
+                "{UPSERT} WHERE idempotency_records.expiration * 1000 < ?8
                    OR (idempotency_records.status = 'INPROGRESS'
-                       AND idempotency_records.in_progress_expiration < ?7)"
+                       AND idempotency_records.in_progress_expiration < ?8)"
             );
             let mut values = values.to_vec();
             values.push(&now_ms);

@@ -5,6 +5,8 @@ mod outcome;
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::clock::{Clock, rfc3339_millis};
 use crate::metrics::Metrics;
 use crate::queue::{QueueEnvelope, QueuePublisher};
@@ -81,14 +83,22 @@ impl IngressHandler {
         .await
     }
 
-    /// Handles one request: 202 once the queue accepted the event, or a refusal.
+    /// Handles one request: 202 once the queue accepted the event, or a refusal. Every log line
+    /// of the request carries one span: the source, and the event's id and type once verified.
     pub async fn handle(&self, request: IngressRequest<'_>) -> IngressResponse {
+        let span = tracing::info_span!(
+            "webhook",
+            source = %self.source,
+            event_id = tracing::field::Empty,
+            event_type = tracing::field::Empty,
+        );
+        self.respond(request).instrument(span).await
+    }
+
+    async fn respond(&self, request: IngressRequest<'_>) -> IngressResponse {
         let response = match self.accept(request).await {
             Ok(accepted) => {
                 tracing::info!(
-                    source = %self.source,
-                    event_id = %accepted.event_id,
-                    event_type = %accepted.event_type,
                     message_id = %accepted.message_id,
                     outcome = "accepted",
                     "webhook accepted and enqueued"
@@ -97,9 +107,9 @@ impl IngressHandler {
             }
             Err(refusal) => {
                 if refusal.status() >= 500 {
-                    tracing::error!(source = %self.source, outcome = refusal.code(), reason = %refusal, "webhook not enqueued; the sender will retry");
+                    tracing::error!(outcome = refusal.code(), reason = %refusal, "webhook not enqueued; the sender will retry");
                 } else {
-                    tracing::warn!(source = %self.source, outcome = refusal.code(), reason = %refusal, "webhook refused");
+                    tracing::warn!(outcome = refusal.code(), reason = %refusal, "webhook refused");
                 }
                 IngressResponse::refused(&refusal)
             }
@@ -135,6 +145,9 @@ impl IngressHandler {
             )))
         })?;
         let event = EventEnvelope::parse(body).map_err(Refusal::Envelope)?;
+        let span = tracing::Span::current();
+        span.record("event_id", event.id.as_str());
+        span.record("event_type", event.event_type.as_str());
         let envelope = QueueEnvelope::wrap(self.source, &event, rfc3339_millis(now), body)
             .and_then(|envelope| envelope.to_message())
             .map_err(|e| {
@@ -152,7 +165,6 @@ impl IngressHandler {
         let message_id = self.queue.publish(envelope).await.map_err(Refusal::Queue)?;
         Ok(Accepted {
             event_id: event.id,
-            event_type: event.event_type,
             message_id,
         })
     }
@@ -160,7 +172,6 @@ impl IngressHandler {
 
 struct Accepted {
     event_id: String,
-    event_type: String,
     message_id: String,
 }
 

@@ -53,3 +53,13 @@ impl EventJournal for InMemoryEventJournal {
         Ok(entries.get(business_key).cloned().unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keeps_the_event_journal_contract() {
+        crate::journal::contract::run_all(&InMemoryEventJournal::default()).await;
+    }
+}

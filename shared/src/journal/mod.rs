@@ -7,6 +7,9 @@ pub mod in_memory;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
 use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;

@@ -100,6 +100,9 @@ impl OutgoingMessage {
     }
 }
 
+/// SQS caps a message's visibility timeout at 12 hours.
+pub const MAX_VISIBILITY_SECONDS: u32 = 43_200;
+
 /// A message as the worker receives it, whichever queue it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueMessage {

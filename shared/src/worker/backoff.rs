@@ -1,7 +1,6 @@
 //! Exponential backoff with jitter for retried messages, from SQS's receive count.
 
-/// SQS caps a message's visibility timeout at 12 hours.
-pub const MAX_VISIBILITY_SECONDS: u32 = 43_200;
+pub use crate::queue::MAX_VISIBILITY_SECONDS;
 
 /// `min(cap, base × factor^(receive_count − 1))`, less up to `jitter` of it at random.
 #[derive(Debug, Clone, Copy, PartialEq)]

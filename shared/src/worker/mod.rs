@@ -16,9 +16,42 @@ pub use backoff::Backoff;
 pub use outcome::{BatchReport, MessageOutcome};
 pub use processor::{BatchProcessor, ProcessorConfig};
 pub use router::{EventHandler, Router};
+
+use crate::queue::QueueEnvelope;
 #[cfg(feature = "embedded")]
 pub use sqlite_poller::SqlitePoller;
 pub use sqs_poller::SqsPoller;
+
+/// A message's event, decoded once by the processor: the queue envelope and its payload parsed.
+/// Grouping, routing and the handler all read this one copy.
+#[derive(Debug)]
+pub struct ReceivedEvent {
+    /// The queue envelope (source, event id and type, the verbatim payload).
+    pub envelope: QueueEnvelope,
+    /// The payload as JSON.
+    pub payload: serde_json::Value,
+}
+
+impl ReceivedEvent {
+    /// Decodes a message body: a queue envelope whose payload is JSON.
+    pub fn decode(body: &str) -> Result<Self, String> {
+        let envelope: QueueEnvelope = serde_json::from_str(body)
+            .map_err(|e| format!("the message body is not a queue envelope: {e}"))?;
+        let payload = serde_json::from_str(envelope.payload.get())
+            .map_err(|e| format!("the envelope's payload is not JSON: {e}"))?;
+        Ok(Self { envelope, payload })
+    }
+
+    /// The sender's event id.
+    pub fn event_id(&self) -> &str {
+        &self.envelope.event_id
+    }
+
+    /// The sender's event type.
+    pub fn event_type(&self) -> &str {
+        &self.envelope.event_type
+    }
+}
 
 /// Receives one batch from a queue, processes it and settles it: what Lambda's SQS event source
 /// mapping does, in process (`serve`).
@@ -39,8 +72,9 @@ pub struct Delivery {
     pub replay: bool,
 }
 
-/// What a handler made of an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a handler made of an event: recorded with the event's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Handled {
     /// The side effects happened; the string is a short result kept for duplicates.
     Done(String),

@@ -4,22 +4,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use tracing::Instrument;
 
 use super::outcome::{BatchReport, MessageOutcome};
-use super::{Backoff, Delivery, Handled, HandlerError, METRIC_WORKER_MESSAGES, Router};
+use super::{
+    Backoff, Delivery, Handled, HandlerError, METRIC_WORKER_MESSAGES, ReceivedEvent, Router,
+};
 use crate::clock::{Clock, rfc3339_millis};
 use crate::dead_letters::MessageSettler;
 use crate::idempotency::{Guarded, Idempotency, IdempotencyError};
 use crate::journal::{EventJournal, JournalEntry};
 use crate::metrics::Metrics;
-use crate::queue::DeadLetter;
-use crate::queue::{QueueEnvelope, QueueMessage};
+use crate::queue::{DeadLetter, QueueMessage};
 
-const IGNORED_PREFIX: &str = "ignored:";
 /// A message attribute that makes a replayed event run again under a fresh idempotency key
 /// (its side effects stay guarded by their business keys).
 pub const ATTRIBUTE_REPLAY: &str = "replay";
-const DONE_PREFIX: &str = "done:";
 
 /// How a processor runs.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct BatchProcessor {
 struct Decoded {
     index: usize,
     message: QueueMessage,
-    envelope: Result<QueueEnvelope, String>,
+    event: Result<ReceivedEvent, String>,
     business_key: String,
 }
 
@@ -73,6 +73,11 @@ impl BatchProcessor {
             config,
             journal: None,
         }
+    }
+
+    /// The event types this processor routes, sorted (others are ignored on purpose).
+    pub fn event_types(&self) -> Vec<&str> {
+        self.router.event_types()
     }
 
     /// Records every outcome in `journal` (for `paybridge trace` and `replay`).
@@ -104,14 +109,15 @@ impl BatchProcessor {
         let mut groups: Vec<Vec<Decoded>> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for (index, message) in messages.into_iter().enumerate() {
-            let envelope = serde_json::from_str::<QueueEnvelope>(&message.body)
-                .map_err(|e| format!("the message body is not a queue envelope: {e}"));
-            let key = match &envelope {
-                Ok(envelope) => self
+            let event = ReceivedEvent::decode(&message.body);
+            let key = match &event {
+                Ok(event) => self
                     .router
-                    .handler(&envelope.event_type)
-                    .and_then(|handler| handler.business_key(envelope))
-                    .unwrap_or_else(|| format!("event:{}:{}", envelope.source, envelope.event_id)),
+                    .handler(event.event_type())
+                    .and_then(|handler| handler.business_key(event))
+                    .unwrap_or_else(|| {
+                        format!("event:{}:{}", event.envelope.source, event.event_id())
+                    }),
                 Err(_) => format!("message:{}", message.message_id),
             };
             let slot = *by_key.entry(key.clone()).or_insert_with(|| {
@@ -121,7 +127,7 @@ impl BatchProcessor {
             groups[slot].push(Decoded {
                 index,
                 message,
-                envelope,
+                event,
                 business_key: key,
             });
         }
@@ -136,6 +142,7 @@ impl BatchProcessor {
         let mut blocked_by: Option<String> = None;
         let mut results = Vec::with_capacity(group.len());
         for decoded in group {
+            let span = message_span(&self.config.worker, &decoded);
             let outcome = match &blocked_by {
                 // Keep the key's order: nothing after a failed message runs before it does.
                 Some(earlier) => {
@@ -145,13 +152,17 @@ impl BatchProcessor {
                     )
                     .await
                 }
-                None => self.process_one(&decoded, deadline_ms).await,
+                None => {
+                    self.process_one(&decoded, deadline_ms)
+                        .instrument(span.clone())
+                        .await
+                }
             };
             if outcome.is_failure() && blocked_by.is_none() {
                 blocked_by = Some(decoded.message.message_id.clone());
             }
-            self.record(&decoded, &outcome);
-            self.journal(&decoded, &outcome).await;
+            span.in_scope(|| self.record(&decoded, &outcome));
+            self.journal(&decoded, &outcome).instrument(span).await;
             results.push((decoded.index, decoded.message.message_id, outcome));
         }
         results
@@ -159,14 +170,15 @@ impl BatchProcessor {
 
     async fn process_one(&self, decoded: &Decoded, deadline_ms: i64) -> MessageOutcome {
         let message = &decoded.message;
-        let envelope = match &decoded.envelope {
-            Ok(envelope) => envelope,
+        let event = match &decoded.event {
+            Ok(event) => event,
             Err(reason) => {
                 return self
                     .dead_letter(message, "undecodable_message", reason.clone(), Vec::new())
                     .await;
             }
         };
+        let envelope = &event.envelope;
         let Some(handler) = self.router.handler(&envelope.event_type) else {
             return MessageOutcome::Ignored(format!(
                 "no route for event type {}",
@@ -186,27 +198,14 @@ impl BatchProcessor {
         };
         let guarded = self
             .idempotency
-            .run(
-                &key,
-                envelope.payload.get().as_bytes(),
-                deadline_ms,
-                || async {
-                    handler
-                        .handle(envelope, &delivery)
-                        .await
-                        .map(|handled| match handled {
-                            Handled::Done(result) => format!("{DONE_PREFIX}{result}"),
-                            Handled::Ignored(reason) => format!("{IGNORED_PREFIX}{reason}"),
-                        })
-                },
-            )
+            .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
+                handler.handle(event, &delivery)
+            })
             .await;
         match guarded {
-            Ok(Guarded { replayed: true, .. }) => MessageOutcome::Duplicate,
-            Ok(Guarded { result, .. }) => match result.strip_prefix(IGNORED_PREFIX) {
-                Some(reason) => MessageOutcome::Ignored(reason.to_string()),
-                None => MessageOutcome::Done,
-            },
+            Ok(Guarded::Replayed(_)) => MessageOutcome::Duplicate,
+            Ok(Guarded::Ran(Handled::Done(_))) => MessageOutcome::Done,
+            Ok(Guarded::Ran(Handled::Ignored(reason))) => MessageOutcome::Ignored(reason),
             Err(IdempotencyError::AlreadyInProgress { .. }) => {
                 self.retry(message, "another invocation is processing this event".into()).await
             }
@@ -219,7 +218,13 @@ impl BatchProcessor {
                 )
                 .await
             }
-            Err(IdempotencyError::Store(error)) => self.retry(message, error.to_string()).await,
+            Err(IdempotencyError::Store(error)) if error.is_transient() => {
+                self.retry(message, error.to_string()).await
+            }
+            Err(IdempotencyError::Store(error)) => {
+                self.dead_letter(message, error.kind(), error.to_string(), Vec::new())
+                    .await
+            }
             Err(IdempotencyError::Handler(HandlerError::Transient(reason))) => self.retry(message, reason).await,
             Err(IdempotencyError::Handler(HandlerError::Permanent { kind, reason, details })) => {
                 self.dead_letter(message, &kind, reason, details).await
@@ -290,7 +295,8 @@ impl BatchProcessor {
     }
 
     async fn journal(&self, decoded: &Decoded, outcome: &MessageOutcome) {
-        let (Some(journal), Ok(envelope)) = (&self.journal, &decoded.envelope) else {
+        let (Some(journal), Ok(ReceivedEvent { envelope, .. })) = (&self.journal, &decoded.event)
+        else {
             return;
         };
         let detail = match outcome {
@@ -323,96 +329,76 @@ impl BatchProcessor {
         }
     }
 
+    /// Logs the outcome (inside the message's span, which carries the event's fields) and
+    /// counts it.
     fn record(&self, decoded: &Decoded, outcome: &MessageOutcome) {
-        let (source, event_type, event_id) = match &decoded.envelope {
-            Ok(e) => (
-                e.source.as_str(),
-                e.event_type.as_str(),
-                e.event_id.as_str(),
-            ),
-            Err(_) => ("unknown", "unknown", ""),
+        let event_type = match &decoded.event {
+            Ok(event) => event.event_type(),
+            Err(_) => "unknown",
         };
-        let message_id = &decoded.message.message_id;
-        let receive_count = decoded.message.receive_count;
-        let worker = self.config.worker.as_str();
+        let label = outcome.label();
         match outcome {
             MessageOutcome::Done | MessageOutcome::Duplicate => {
-                tracing::info!(
-                    worker,
-                    source,
-                    event_type,
-                    event_id,
-                    message_id,
-                    outcome = outcome.label(),
-                    "message processed"
-                )
+                tracing::info!(outcome = label, "message processed")
             }
             MessageOutcome::Ignored(reason) => {
-                tracing::info!(
-                    worker,
-                    source,
-                    event_type,
-                    event_id,
-                    message_id,
-                    outcome = "ignored",
-                    reason,
-                    "message ignored on purpose"
-                )
+                tracing::info!(outcome = label, reason, "message ignored on purpose")
             }
             MessageOutcome::Retry {
                 reason,
                 after_seconds,
-            } => {
-                tracing::warn!(
-                    worker,
-                    source,
-                    event_type,
-                    event_id,
-                    message_id,
-                    receive_count,
-                    after_seconds,
-                    outcome = "retried",
-                    reason,
-                    "message will be retried"
-                )
-            }
-            MessageOutcome::DeadLettered { kind, reason } => {
-                tracing::error!(
-                    worker,
-                    source,
-                    event_type,
-                    event_id,
-                    message_id,
-                    receive_count,
-                    kind,
-                    outcome = "dead_lettered",
-                    reason,
-                    "message sent to the dead-letter queue"
-                )
-            }
-            MessageOutcome::DeadLetterFailed { kind, error } => {
-                tracing::error!(
-                    worker,
-                    source,
-                    event_type,
-                    event_id,
-                    message_id,
-                    kind,
-                    outcome = "dead_letter_failed",
-                    error,
-                    "the dead-letter queue refused the message; it stays on the queue"
-                )
-            }
+            } => tracing::warn!(
+                outcome = label,
+                after_seconds,
+                reason,
+                "message will be retried"
+            ),
+            MessageOutcome::DeadLettered { kind, reason } => tracing::error!(
+                outcome = label,
+                kind,
+                reason,
+                "message sent to the dead-letter queue"
+            ),
+            MessageOutcome::DeadLetterFailed { kind, error } => tracing::error!(
+                outcome = label,
+                kind,
+                error,
+                "the dead-letter queue refused the message; it stays on the queue"
+            ),
         }
         self.metrics.increment(
             METRIC_WORKER_MESSAGES,
             &[
-                ("Worker", worker),
+                ("Worker", self.config.worker.as_str()),
                 ("EventType", event_type),
-                ("Outcome", outcome.label()),
+                ("Outcome", label),
             ],
         );
     }
+}
+
+/// The span every log line about one message carries: who handles it, which event it is,
+/// which delivery, and the order when its business key names one.
+fn message_span(worker: &str, decoded: &Decoded) -> tracing::Span {
+    let (source, event_type, event_id) = match &decoded.event {
+        Ok(event) => (
+            event.envelope.source.as_str(),
+            event.event_type(),
+            event.event_id(),
+        ),
+        Err(_) => ("unknown", "unknown", ""),
+    };
+    let order_id = decoded.business_key.strip_prefix("order:");
+    tracing::info_span!(
+        "message",
+        worker,
+        source,
+        event_type,
+        event_id,
+        message_id = %decoded.message.message_id,
+        receive_count = decoded.message.receive_count,
+        order_id,
+    )
 }
 
 #[cfg(test)]

@@ -3,15 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Delivery, Handled, HandlerError};
-use crate::queue::QueueEnvelope;
+use super::{Delivery, Handled, HandlerError, ReceivedEvent};
 
 /// Handles one kind of event.
 #[async_trait::async_trait]
 pub trait EventHandler: Send + Sync {
     /// Messages sharing a business key (e.g. the same order) run one after another in arrival
     /// order; `None` lets the message run concurrently with everything else.
-    fn business_key(&self, _envelope: &QueueEnvelope) -> Option<String> {
+    fn business_key(&self, _event: &ReceivedEvent) -> Option<String> {
         None
     }
 
@@ -19,7 +18,7 @@ pub trait EventHandler: Send + Sync {
     /// fails, in which case it may be called again.
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        event: &ReceivedEvent,
         delivery: &Delivery,
     ) -> Result<Handled, HandlerError>;
 }

@@ -1,4 +1,5 @@
-//! The redrive policy fills the DLQ; the operator lists, redrives and purges it.
+//! The redrive policy fills the DLQ, and `redrive_all` empties it (the operator's list, redrive
+//! and purge are the dead-letter contract's, in `dead_letters::contract`).
 
 use super::*;
 use crate::clock::Clock;
@@ -49,47 +50,15 @@ async fn a_message_received_max_receive_count_times_moves_to_the_dlq_with_its_at
 }
 
 #[tokio::test]
-async fn a_redriven_message_is_receivable_again_without_its_failure_attributes() {
-    let (_dir, db) = temp_database();
-    let (queue, clock) = orders_queue(db);
-    exhaust(&queue, &clock).await;
-    let id = queue.dead_letters(10).await.unwrap().remove(0).id;
-
-    let moved = queue
-        .redrive(&[id.clone(), "unknown".into()])
-        .await
-        .unwrap();
-
-    assert_eq!(moved, 1);
-    assert_eq!(queue.dead_letter(&id).await.unwrap(), None);
-    let received = queue.receive(10, 30).await.unwrap();
-    assert_eq!(received.len(), 1);
-    assert_eq!(received[0].receive_count, 1);
-    assert_eq!(received[0].body, event("evt_1").body);
-    assert_eq!(
-        received[0].attributes.keys().collect::<Vec<_>>(),
-        ["event_id", "event_type", "source"]
-    );
-}
-
-#[tokio::test]
-async fn purge_deletes_only_the_named_dead_letters_and_redrive_all_moves_the_rest() {
+async fn redrive_all_moves_every_dead_letter_back_to_the_queue() {
     let (_dir, db) = temp_database();
     let (queue, clock) = orders_queue(db);
     exhaust(&queue, &clock).await;
     exhaust(&queue, &clock).await;
-    let ids: Vec<String> = queue
-        .dead_letters(10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
 
-    let purged = queue.purge(&ids[..1]).await.unwrap();
     let redriven = queue.redrive_all().await.unwrap();
 
-    assert_eq!((purged, redriven), (1, 1));
+    assert_eq!(redriven, 2);
     assert_eq!(queue.dead_letter_count().await.unwrap(), 0);
-    assert_eq!(queue.depth().await.unwrap(), (1, 0));
+    assert_eq!(queue.depth().await.unwrap(), (2, 0));
 }

@@ -10,7 +10,7 @@ use crate::dead_letters::InMemorySettler;
 use crate::idempotency::IdempotencyConfig;
 use crate::idempotency::in_memory::InMemoryIdempotencyStore;
 use crate::metrics::InMemoryMetrics;
-use crate::worker::{Delivery, EventHandler};
+use crate::worker::{Delivery, EventHandler, ReceivedEvent};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -22,18 +22,17 @@ struct Scripted {
 
 #[async_trait::async_trait]
 impl EventHandler for Scripted {
-    fn business_key(&self, envelope: &QueueEnvelope) -> Option<String> {
-        let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).ok()?;
-        payload["order"].as_str().map(str::to_string)
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        event.payload["order"].as_str().map(str::to_string)
     }
 
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        event: &ReceivedEvent,
         _delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
-        let payload: serde_json::Value = serde_json::from_str(envelope.payload.get()).unwrap();
-        self.ran.lock().unwrap().push(envelope.event_id.clone());
+        let payload = &event.payload;
+        self.ran.lock().unwrap().push(event.event_id().to_string());
         match payload["behaviour"].as_str().unwrap_or("ok") {
             "transient" => Err(HandlerError::transient("Stripe answered 503")),
             "permanent" => Err(HandlerError::permanent(

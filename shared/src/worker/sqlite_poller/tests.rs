@@ -11,9 +11,10 @@ use crate::embedded::temp_database;
 use crate::idempotency::SqliteIdempotencyStore;
 use crate::idempotency::{Idempotency, IdempotencyConfig};
 use crate::metrics::InMemoryMetrics;
-use crate::queue::{OutgoingMessage, QueueEnvelope, QueuePublisher};
+use crate::queue::{OutgoingMessage, QueuePublisher};
 use crate::worker::{
-    Backoff, Delivery, EventHandler, Handled, HandlerError, MessageOutcome, ProcessorConfig, Router,
+    Backoff, Delivery, EventHandler, Handled, HandlerError, MessageOutcome, ProcessorConfig,
+    ReceivedEvent, Router,
 };
 
 /// Fails as the event id says: `evt_transient`, `evt_permanent`; anything else is done.
@@ -23,10 +24,10 @@ struct Scripted;
 impl EventHandler for Scripted {
     async fn handle(
         &self,
-        envelope: &QueueEnvelope,
+        event: &ReceivedEvent,
         _delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
-        match envelope.event_id.as_str() {
+        match event.event_id() {
             "evt_transient" => Err(HandlerError::transient("Stripe answered 503")),
             "evt_permanent" => Err(HandlerError::permanent(
                 "mapping_mismatch",

@@ -1,0 +1,117 @@
+//! The behaviour every [`EventJournal`] adapter must have, as one suite run against each of them
+//! (in memory, SQLite, DynamoDB on moto). Panics on the first broken promise.
+
+use super::{EventJournal, JournalEntry};
+
+/// Runs every check against `journal` (business keys starting `contract:` and event ids
+/// starting `evt_contract_` must not exist in it yet).
+pub async fn run_all(journal: &dyn EventJournal) {
+    nothing_is_known_of_an_unseen_key_or_event(journal).await;
+    entries_come_back_whole_and_in_the_order_recorded(journal).await;
+    the_first_envelope_of_an_event_is_kept(journal).await;
+    entries_of_one_business_key_never_show_under_another(journal).await;
+}
+
+fn entry(source: &str, event_id: &str, outcome: &str, receive_count: u32) -> JournalEntry {
+    JournalEntry {
+        at: format!("2026-11-29T12:00:0{receive_count}.000Z"),
+        source: source.into(),
+        event_id: event_id.into(),
+        event_type: "payment_intent.succeeded".into(),
+        worker: "payment-worker".into(),
+        outcome: outcome.into(),
+        detail: format!("{outcome} on delivery {receive_count}"),
+        receive_count,
+    }
+}
+
+async fn nothing_is_known_of_an_unseen_key_or_event(journal: &dyn EventJournal) {
+    assert_eq!(
+        journal.entries("contract:unseen").await.unwrap(),
+        Vec::new()
+    );
+    assert_eq!(
+        journal
+            .envelope("stripe", "evt_contract_unseen")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn entries_come_back_whole_and_in_the_order_recorded(journal: &dyn EventJournal) {
+    let recorded = [
+        entry("stripe", "evt_contract_order_1", "retried", 1),
+        entry("stripe", "evt_contract_order_1", "done", 2),
+        entry("kentico", "evt_contract_order_2", "ignored", 1),
+        entry("stripe", "evt_contract_order_3", "dead_lettered", 3),
+    ];
+
+    for e in &recorded {
+        journal
+            .record("contract:order:1", e, r#"{"envelope":true}"#)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        journal.entries("contract:order:1").await.unwrap(),
+        recorded.to_vec()
+    );
+}
+
+async fn the_first_envelope_of_an_event_is_kept(journal: &dyn EventJournal) {
+    let key = "contract:order:2";
+    let first = entry("stripe", "evt_contract_envelope", "retried", 1);
+    let second = entry("stripe", "evt_contract_envelope", "done", 2);
+    let same_id_other_source = entry("kentico", "evt_contract_envelope", "done", 1);
+
+    journal.record(key, &first, "first copy").await.unwrap();
+    journal.record(key, &second, "second copy").await.unwrap();
+    journal
+        .record(key, &same_id_other_source, "kentico's copy")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        journal
+            .envelope("stripe", "evt_contract_envelope")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("first copy")
+    );
+    assert_eq!(
+        journal
+            .envelope("kentico", "evt_contract_envelope")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("kentico's copy")
+    );
+    assert_eq!(journal.entries(key).await.unwrap().len(), 3);
+}
+
+async fn entries_of_one_business_key_never_show_under_another(journal: &dyn EventJournal) {
+    let a = entry("stripe", "evt_contract_a", "done", 1);
+    let b = entry("stripe", "evt_contract_b", "done", 1);
+    let a_again = entry("stripe", "evt_contract_a", "duplicate", 2);
+
+    journal.record("contract:order:10", &a, "{}").await.unwrap();
+    journal.record("contract:order:1", &b, "{}").await.unwrap();
+    journal
+        .record("contract:order:10", &a_again, "{}")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        journal.entries("contract:order:10").await.unwrap(),
+        vec![a, a_again]
+    );
+    let order_1 = journal.entries("contract:order:1").await.unwrap();
+    assert_eq!(order_1.last(), Some(&b));
+    assert!(
+        !order_1.iter().any(|e| e.event_id == "evt_contract_a"),
+        "{order_1:?}"
+    );
+}
