@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use paybridge::app::{Backend, BackendKind, ServeEnv};
 use paybridge::clock::SystemClock;
+use paybridge::config::cli::VAR_DATA_DIR;
 use paybridge::config::process_env;
 use paybridge::metrics::{InMemoryMetrics, Metrics};
 
@@ -28,7 +29,7 @@ pub struct BackendArgs {
     /// The embedded store's directory.
     #[arg(
         long,
-        env = "PAYBRIDGE_DATA_DIR",
+        env = VAR_DATA_DIR,
         default_value = ".paybridge",
         global = true
     )]

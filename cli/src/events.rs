@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use paybridge::config::cli::VAR_SIGNING_SECRET;
 use paybridge::webhook::Source;
 use paybridge::webhook::sample::{sign_event, source_of};
 
@@ -17,7 +18,7 @@ pub enum EventsCommand {
 #[derive(Args)]
 pub struct SignArgs {
     /// The webhook secret to sign with (whsec_… for Stripe, the shared secret for Kentico).
-    #[arg(long, env = "PAYBRIDGE_SIGNING_SECRET", hide_env_values = true)]
+    #[arg(long, env = VAR_SIGNING_SECRET, hide_env_values = true)]
     secret: String,
     /// The source whose header to set; inferred from each event's rawPath when absent.
     #[arg(long)]

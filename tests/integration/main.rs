@@ -1,8 +1,13 @@
 //! The one integration-test binary: handlers in-process, real aws-sdk clients against moto.
 
+mod architecture;
+mod dead_letters_contract;
+mod effects_contract;
 mod events_files;
+mod idempotency_contract;
 mod idempotency_dynamodb;
 mod ingress_sqs;
+mod journal_contract;
 mod kentico_connector;
 mod links_dynamodb;
 mod money;

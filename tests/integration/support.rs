@@ -47,7 +47,7 @@ pub async fn ingress(source: Source, extra_env: &[(&str, &str)], clock: Arc<dyn 
             env: &|k| env.get(k).cloned(),
             sdk: sdk.clone(),
             metrics: metrics.clone(),
-            clock: clock,
+            clock,
         },
     )
     .await

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Args;
+use paybridge::config::cli::{VAR_HOST, VAR_PORT, VAR_VISIBILITY_TIMEOUT};
 use paybridge::metrics::InMemoryMetrics;
 
 use crate::backend::BackendArgs;
@@ -17,17 +18,17 @@ use crate::backend::BackendArgs;
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 8080)]
+    #[arg(long, env = VAR_PORT, default_value_t = 8080)]
     port: u16,
     /// Address to bind (0.0.0.0 to accept webhooks from other machines).
-    #[arg(long, env = "PAYBRIDGE_HOST", default_value = "127.0.0.1")]
+    #[arg(long, env = VAR_HOST, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
     #[command(flatten)]
     backend: BackendArgs,
     /// How long a received message stays invisible while a worker holds it (seconds).
     #[arg(
         long,
-        env = "PAYBRIDGE_VISIBILITY_TIMEOUT_SECONDS",
+        env = VAR_VISIBILITY_TIMEOUT,
         default_value_t = 60
     )]
     visibility_timeout: u32,

@@ -75,8 +75,8 @@ pub struct EmbeddedBackend {
 /// The queues and state every entry point runs on.
 #[derive(Clone, Debug)]
 pub enum Backend {
-    /// SQS and DynamoDB.
-    Aws(AwsBackend),
+    /// SQS and DynamoDB (boxed: the SDK configuration is large).
+    Aws(Box<AwsBackend>),
     /// SQLite in a data directory.
     #[cfg(feature = "embedded")]
     Embedded(EmbeddedBackend),
@@ -85,7 +85,7 @@ pub enum Backend {
 impl Backend {
     /// The AWS backend over `sdk` (region, credentials, endpoint) and the named resources.
     pub fn aws(sdk: aws_config::SdkConfig, settings: AwsSettings) -> Self {
-        Self::Aws(AwsBackend { sdk, settings })
+        Self::Aws(Box::new(AwsBackend { sdk, settings }))
     }
 
     /// The embedded backend: opens (and creates, migrating it) `data_dir/paybridge.sqlite3`.

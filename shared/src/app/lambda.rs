@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::backend::{Stores, aws_stores};
 use super::clients::Clients;
-use super::secrets::{Secrets, SecretsManagerReader};
+use super::secrets::Secrets;
 use super::worker;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ingress::IngressConfig;
@@ -45,9 +45,7 @@ impl LambdaEnv<'static> {
 
 impl LambdaEnv<'_> {
     fn secrets(&self) -> Secrets {
-        Secrets::new(Arc::new(SecretsManagerReader::new(
-            aws_sdk_secretsmanager::Client::new(&self.sdk),
-        )))
+        Secrets::secrets_manager(&self.sdk)
     }
 }
 

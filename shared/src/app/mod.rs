@@ -22,3 +22,5 @@ pub use secrets::Secrets;
 pub use serve::{ServeEnv, ServeParts};
 pub use worker::processor;
 
+#[cfg(test)]
+mod tests;

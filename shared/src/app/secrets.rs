@@ -90,6 +90,11 @@ impl Secrets {
         }
     }
 
+    /// Reads from Secrets Manager with `sdk` (a Lambda: the function's own configuration).
+    pub fn secrets_manager(sdk: &aws_config::SdkConfig) -> Self {
+        Self::new(Arc::new(SecretsManagerReader::new(Client::new(sdk))))
+    }
+
     /// Reads from Secrets Manager with the default AWS configuration, loaded only when a secret
     /// is actually given by ARN: a purely local `serve` never touches AWS.
     pub fn from_environment() -> Self {

@@ -6,6 +6,7 @@
 //! and the table are). The composition root (`crate::app`) turns these into running parts.
 
 pub mod aws;
+pub mod cli;
 pub mod flow;
 pub mod ingress;
 pub mod worker;

@@ -1,6 +1,6 @@
 //! Stripe API connector: form-encoded calls with a pinned version, idempotency keys and retries.
 //!
-//! [`StripeClient`] is the only way the project talks to Stripe (DESIGN §3 "Stripe calls"):
+//! [`StripeClient`] is the only way the project talks to Stripe (docs/CONTRACTS.md#stripe-objects-and-calls):
 //! `Create…`/`Update…` parameters go out as `application/x-www-form-urlencoded` in Stripe's
 //! bracket notation, answers come back as tolerant types that ignore what they don't know,
 //! and every failure is one [`StripeError`] that says whether trying again can help.

@@ -1,4 +1,4 @@
-//! The Kentico 13 order carried in an `ecommerce.order.*` event's `data.object` (DESIGN.md §3).
+//! The Kentico 13 order carried in an `ecommerce.order.*` event's `data.object` (docs/CONTRACTS.md#order-object).
 
 mod columns;
 mod customer;

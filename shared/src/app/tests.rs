@@ -1,0 +1,232 @@
+//! Every entry point's parts, built from a test configuration exactly as production builds them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::BackendKind;
+use super::lambda::{LambdaEnv, ingress_with, worker_with};
+use super::serve::{ServeEnv, build, operator_backend};
+use crate::clock::FixedClock;
+use crate::config::StartupError;
+use crate::config::worker::WorkerKind;
+use crate::flows::{order_events, payment_events};
+use crate::metrics::InMemoryMetrics;
+use crate::webhook::Source;
+
+/// A complete configuration: both queues, the table, both webhook secrets, both connectors.
+fn complete() -> HashMap<String, String> {
+    [
+        (
+            "STRIPE_EVENTS_QUEUE_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/stripe-events",
+        ),
+        (
+            "STRIPE_EVENTS_DLQ_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/stripe-events-dlq",
+        ),
+        (
+            "KENTICO_EVENTS_QUEUE_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/kentico-events",
+        ),
+        (
+            "KENTICO_EVENTS_DLQ_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/kentico-events-dlq",
+        ),
+        ("IDEMPOTENCY_TABLE_NAME", "paybridge-state"),
+        ("STRIPE_WEBHOOK_SECRETS", "whsec_composition_test"),
+        ("KENTICO_WEBHOOK_SECRETS", "kentico_composition_test_secret"),
+        ("STRIPE_SECRET_KEY", "sk_test_composition"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:9"),
+        ("KENTICO_BASE_URL", "http://127.0.0.1:9/admin"),
+        ("KENTICO_USERNAME", "paybridge"),
+        ("KENTICO_PASSWORD", "composition-test-password"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// AWS's configuration without any network: building clients never calls AWS.
+fn offline_sdk() -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .build()
+}
+
+fn lambda<'a>(env: &'a dyn Fn(&str) -> Option<String>) -> LambdaEnv<'a> {
+    LambdaEnv {
+        env,
+        sdk: offline_sdk(),
+        metrics: Arc::new(InMemoryMetrics::new()),
+        clock: Arc::new(FixedClock::at_unix(1_764_417_600)),
+    }
+}
+
+fn sorted(types: &[&'static str]) -> Vec<&'static str> {
+    let mut types = types.to_vec();
+    types.sort_unstable();
+    types
+}
+
+#[tokio::test]
+async fn each_lambda_is_built_from_its_configuration() {
+    let settings = complete();
+    let env = |name: &str| settings.get(name).cloned();
+    let lambda = lambda(&env);
+    for source in Source::ALL {
+        let handler = ingress_with(source, &lambda)
+            .await
+            .expect("the ingress starts");
+        assert_eq!(handler.source(), source);
+    }
+    for (kind, routes) in [
+        (WorkerKind::Order, sorted(&order_events::EVENT_TYPES)),
+        (WorkerKind::Payment, sorted(&payment_events::EVENT_TYPES)),
+    ] {
+        let processor = worker_with(kind, &lambda).await.expect("the worker starts");
+        assert_eq!(processor.event_types(), routes, "{}", kind.name());
+    }
+}
+
+#[tokio::test]
+async fn a_lambda_without_its_settings_names_every_missing_one() {
+    let env = |_: &str| None;
+    let lambda = lambda(&env);
+    let Err(StartupError::Config(error)) = worker_with(WorkerKind::Payment, &lambda).await else {
+        panic!("a worker started without configuration")
+    };
+    for name in [
+        "STRIPE_EVENTS_QUEUE_URL",
+        "IDEMPOTENCY_TABLE_NAME",
+        "KENTICO_BASE_URL",
+    ] {
+        assert!(
+            error.to_string().contains(name),
+            "{name} missing from: {error}"
+        );
+    }
+    let Err(StartupError::Config(error)) = ingress_with(Source::Kentico, &lambda).await else {
+        panic!("an ingress started without configuration")
+    };
+    assert!(
+        error.to_string().contains("KENTICO_EVENTS_QUEUE_URL"),
+        "{error}"
+    );
+}
+
+fn serve_env<'a>(
+    env: &'a dyn Fn(&str) -> Option<String>,
+    data_dir: &'a std::path::Path,
+) -> ServeEnv<'a> {
+    ServeEnv {
+        backend: None,
+        data_dir,
+        env,
+        metrics: Arc::new(InMemoryMetrics::new()),
+        clock: Arc::new(FixedClock::at_unix(1_764_417_600)),
+    }
+}
+
+#[tokio::test]
+async fn serve_is_built_from_its_configuration_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = complete();
+    let env = |name: &str| settings.get(name).cloned();
+    let serve = serve_env(&env, dir.path());
+    assert_eq!(serve.backend_kind(), BackendKind::Embedded);
+
+    let parts = build(&serve).await.expect("serve starts");
+
+    assert_eq!(parts.backend.name(), "embedded");
+    for source in Source::ALL {
+        let handler = parts.ingress[&source].as_ref().expect("configured");
+        assert_eq!(handler.source(), source);
+    }
+    let workers: Vec<_> = parts
+        .workers
+        .iter()
+        .map(|(kind, p)| (*kind, p.is_ok()))
+        .collect();
+    assert_eq!(
+        workers,
+        vec![(WorkerKind::Order, true), (WorkerKind::Payment, true)]
+    );
+    assert_eq!(
+        parts.backend.depths().await.len(),
+        4,
+        "both queues and both DLQs answer"
+    );
+    assert!(dir.path().join(super::backend::DATABASE_FILE).exists());
+}
+
+#[tokio::test]
+async fn serve_parks_what_is_not_configured_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings: HashMap<String, String> = complete()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("KENTICO_"))
+        .collect();
+    let env = |name: &str| settings.get(name).cloned();
+
+    let parts = build(&serve_env(&env, dir.path()))
+        .await
+        .expect("serve starts");
+
+    assert!(parts.ingress[&Source::Stripe].is_ok());
+    let why = parts.ingress[&Source::Kentico]
+        .as_ref()
+        .err()
+        .expect("parked");
+    assert!(why.contains("KENTICO_WEBHOOK_SECRETS"), "{why}");
+    for (kind, processor) in &parts.workers {
+        let why = processor
+            .as_ref()
+            .err()
+            .expect("both workers wait for Kentico");
+        assert!(
+            why.starts_with("waiting: not configured"),
+            "{}: {why}",
+            kind.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn operator_commands_open_the_store_serve_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = |_: &str| None;
+    let serve = serve_env(&env, dir.path());
+    let backend = operator_backend(&serve).await.expect("opens");
+    assert_eq!(backend.name(), "embedded");
+    assert!(
+        backend
+            .dead_letters()
+            .list(None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(backend.links().by_order(1).await.unwrap().is_none());
+    assert!(
+        backend
+            .journal()
+            .entries("order:1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(backend.check_state().await.is_ok());
+}
+
+#[tokio::test]
+async fn the_aws_backend_is_chosen_by_an_endpoint_and_needs_every_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_string());
+    let serve = serve_env(&env, dir.path());
+    assert_eq!(serve.backend_kind(), BackendKind::Aws);
+    let Err(StartupError::Config(error)) = operator_backend(&serve).await else {
+        panic!("opened AWS without its names")
+    };
+    assert_eq!(error.problems.len(), 5, "{error}");
+}

@@ -1,0 +1,13 @@
+//! The variables behind `paybridge`'s command-line options (each option can be given either
+//! way; the option wins). The CLI names them through these constants.
+
+/// `serve --port`.
+pub const VAR_PORT: &str = "PORT";
+/// `serve --host`.
+pub const VAR_HOST: &str = "PAYBRIDGE_HOST";
+/// `--data-dir` of every command: the embedded store's directory.
+pub const VAR_DATA_DIR: &str = "PAYBRIDGE_DATA_DIR";
+/// `serve --visibility-timeout`.
+pub const VAR_VISIBILITY_TIMEOUT: &str = "PAYBRIDGE_VISIBILITY_TIMEOUT_SECONDS";
+/// `events sign --secret`.
+pub const VAR_SIGNING_SECRET: &str = "PAYBRIDGE_SIGNING_SECRET";
