@@ -73,6 +73,16 @@ pub(crate) fn getter<'a>(env: Env<'a>) -> impl Fn(&str) -> Option<String> + 'a {
     }
 }
 
+/// An environment of `pairs`, for tests.
+#[cfg(test)]
+pub(crate) fn test_env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
 /// The process environment, as configuration reads it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()

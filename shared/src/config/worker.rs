@@ -378,15 +378,7 @@ fn secret(get: &Getter<'_>, name: &str, problems: &mut Vec<String>) -> SecretVal
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::config::test_env as env;
 
     #[test]
     fn a_lambda_worker_lists_every_missing_setting_at_once() {

@@ -53,15 +53,39 @@ impl DeadLetterEntry {
     }
 }
 
+/// `source`'s queue among `queues`.
+fn queue_of<Q>(queues: &[(Source, Q)], source: Source) -> Option<&Q> {
+    queues
+        .iter()
+        .find(|(queue_source, _)| *queue_source == source)
+        .map(|(_, queue)| queue)
+}
+
 /// What an operator does with the dead-letter queues of both sources.
 #[async_trait::async_trait]
 pub trait DeadLetters: Send + Sync {
+    /// At most `limit` entries of `source`'s dead-letter queue, oldest first (none when this
+    /// view has no queue of `source`).
+    async fn list_queue(
+        &self,
+        source: Source,
+        limit: usize,
+    ) -> Result<Vec<DeadLetterEntry>, QueueError>;
+
     /// At most `limit` entries per queue (of `source` only, when given), oldest first.
     async fn list(
         &self,
         source: Option<Source>,
         limit: usize,
-    ) -> Result<Vec<DeadLetterEntry>, QueueError>;
+    ) -> Result<Vec<DeadLetterEntry>, QueueError> {
+        let mut entries = Vec::new();
+        for queue in Source::ALL {
+            if source.is_none_or(|wanted| wanted == queue) {
+                entries.extend(self.list_queue(queue, limit).await?);
+            }
+        }
+        Ok(entries)
+    }
     /// Puts the named entries back on their source queue without their failure attributes;
     /// returns how many were found and moved.
     async fn redrive(&self, ids: &[String]) -> Result<usize, QueueError>;

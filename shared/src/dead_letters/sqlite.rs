@@ -60,26 +60,24 @@ impl SqliteDeadLetters {
 
 #[async_trait::async_trait]
 impl DeadLetters for SqliteDeadLetters {
-    async fn list(
+    async fn list_queue(
         &self,
-        source: Option<Source>,
+        source: Source,
         limit: usize,
     ) -> Result<Vec<DeadLetterEntry>, QueueError> {
-        let mut entries = Vec::new();
-        for (queue_source, queue) in &self.queues {
-            if source.is_some_and(|s| s != *queue_source) {
-                continue;
-            }
-            for dead in queue.dead_letters(limit).await? {
-                entries.push(DeadLetterEntry {
-                    id: dead.id,
-                    queue: *queue_source,
-                    body: dead.body,
-                    attributes: dead.attributes,
-                });
-            }
-        }
-        Ok(entries)
+        let stored = match super::queue_of(&self.queues, source) {
+            Some(queue) => queue.dead_letters(limit).await?,
+            None => Vec::new(),
+        };
+        Ok(stored
+            .into_iter()
+            .map(|dead| DeadLetterEntry {
+                id: dead.id,
+                queue: source,
+                body: dead.body,
+                attributes: dead.attributes,
+            })
+            .collect())
     }
 
     async fn redrive(&self, ids: &[String]) -> Result<usize, QueueError> {

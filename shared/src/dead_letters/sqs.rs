@@ -180,29 +180,27 @@ fn attributes(message: &Message) -> BTreeMap<String, String> {
 
 #[async_trait::async_trait]
 impl DeadLetters for SqsDeadLetters {
-    async fn list(
+    async fn list_queue(
         &self,
-        source: Option<Source>,
+        source: Source,
         limit: usize,
     ) -> Result<Vec<DeadLetterEntry>, QueueError> {
+        let Some(queue) = super::queue_of(&self.queues, source) else {
+            return Ok(Vec::new());
+        };
         let mut entries = Vec::new();
-        for (queue_source, queue) in &self.queues {
-            if source.is_some_and(|s| s != *queue_source) {
-                continue;
+        // Every message is received (and released) so the listing is complete; `limit` caps
+        // what is shown.
+        for message in self.receive_all(&queue.dlq_url).await? {
+            if entries.len() < limit {
+                entries.push(DeadLetterEntry {
+                    id: message.message_id().unwrap_or_default().to_string(),
+                    queue: source,
+                    body: message.body().unwrap_or_default().to_string(),
+                    attributes: attributes(&message),
+                });
             }
-            let mut taken = 0;
-            for message in self.receive_all(&queue.dlq_url).await? {
-                if taken < limit {
-                    taken += 1;
-                    entries.push(DeadLetterEntry {
-                        id: message.message_id().unwrap_or_default().to_string(),
-                        queue: *queue_source,
-                        body: message.body().unwrap_or_default().to_string(),
-                        attributes: attributes(&message),
-                    });
-                }
-                self.release(&queue.dlq_url, &message).await;
-            }
+            self.release(&queue.dlq_url, &message).await;
         }
         Ok(entries)
     }

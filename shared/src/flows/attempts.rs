@@ -1,6 +1,8 @@
 //! The order's payable objects at Stripe: created once per business key, canceled or expired,
 //! published to the Kentico order, and closed (all but the one that paid) once the order is paid.
 
+use std::future::Future;
+
 use super::{FlowContext, custom_data, failures};
 use crate::connectors::stripe::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
@@ -81,22 +83,13 @@ impl FlowContext {
         business_key: &str,
         params: &CreatePaymentIntent,
     ) -> Result<PaymentIntent, HandlerError> {
-        let key = EffectKey::new(PAYMENT_INTENT_EFFECT, business_key);
-        let made = effects::once(
-            &*self.effects,
-            &key,
+        self.stripe_object_once(
+            EffectKey::new(PAYMENT_INTENT_EFFECT, business_key),
             |intent: &PaymentIntent| RecordedId::of(&intent.id),
-            |idempotency_key| async move {
-                (self.stripe)
-                    .create_payment_intent(params, &idempotency_key)
-                    .await
-            },
+            |key| async move { self.stripe.create_payment_intent(params, &key).await },
+            |id| async move { self.retrieve_intent(&id).await },
         )
-        .await;
-        match made.map_err(effect_failure)? {
-            Effect::Performed(intent) => Ok(intent),
-            Effect::Recorded(id) => self.retrieve_intent(&id.0).await,
-        }
+        .await
     }
 
     /// The Checkout Session recorded under `business_key`, or a new one (as [`Self::intent_once`]).
@@ -105,21 +98,34 @@ impl FlowContext {
         business_key: &str,
         params: &CreateCheckoutSession,
     ) -> Result<CheckoutSession, HandlerError> {
-        let key = EffectKey::new(CHECKOUT_SESSION_EFFECT, business_key);
-        let made = effects::once(
-            &*self.effects,
-            &key,
+        self.stripe_object_once(
+            EffectKey::new(CHECKOUT_SESSION_EFFECT, business_key),
             |session: &CheckoutSession| RecordedId::of(&session.id),
-            |idempotency_key| async move {
-                (self.stripe)
-                    .create_checkout_session(params, &idempotency_key)
-                    .await
-            },
+            |key| async move { self.stripe.create_checkout_session(params, &key).await },
+            |id| async move { self.retrieve_session(&id).await },
         )
-        .await;
+        .await
+    }
+
+    /// The Stripe object recorded under `key` (`retrieve`d by its id), or one `create`d with the
+    /// key's Idempotency-Key and recorded by its id.
+    async fn stripe_object_once<T, Create, Created, Retrieve, Retrieved>(
+        &self,
+        key: EffectKey,
+        id_of: impl FnOnce(&T) -> RecordedId,
+        create: Create,
+        retrieve: Retrieve,
+    ) -> Result<T, HandlerError>
+    where
+        Create: FnOnce(String) -> Created,
+        Created: Future<Output = Result<T, StripeError>>,
+        Retrieve: FnOnce(String) -> Retrieved,
+        Retrieved: Future<Output = Result<T, HandlerError>>,
+    {
+        let made = effects::once(&*self.effects, &key, id_of, create).await;
         match made.map_err(effect_failure)? {
-            Effect::Performed(session) => Ok(session),
-            Effect::Recorded(id) => self.retrieve_session(&id.0).await,
+            Effect::Performed(object) => Ok(object),
+            Effect::Recorded(id) => retrieve(id.0).await,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use crate::embedded::SqliteDatabase;
@@ -25,16 +26,60 @@ impl SqliteOrderLinkStore {
         Self { db }
     }
 
+    /// The link of the order an index table (`query`, one `?1`) names for `id`.
+    async fn by_index(
+        &self,
+        query: &'static str,
+        id: &str,
+    ) -> Result<Option<OrderLink>, StoreError> {
+        let id = id.to_string();
+        self.db
+            .read(move |c| {
+                let order: Option<i64> = c
+                    .prepare_cached(query)?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                order.map_or(Ok(None), |order| select_order(c, order))
+            })
+            .await
+    }
+
+    /// On the order's row (created empty when absent), runs one conditional `UPDATE` (`sql`
+    /// with `?1` = the order id, then `values`): `None` when it matched, else the link as it
+    /// stands.
+    async fn update_row(
+        &self,
+        order_id: i64,
+        sql: &'static str,
+        values: Vec<Value>,
+    ) -> Result<Option<OrderLink>, StoreError> {
+        self.db
+            .write(move |tx| {
+                ensure_row(tx, order_id)?;
+                let mut all = vec![Value::Integer(order_id)];
+                all.extend(values);
+                if tx
+                    .prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(all))?
+                    > 0
+                {
+                    return Ok(None);
+                }
+                select_order(tx, order_id)
+            })
+            .await
+    }
+
     /// Runs one conditional `UPDATE` (`sql` with `?1` = the order id); whether it matched.
     async fn update_if(
         &self,
         order_id: i64,
         sql: &'static str,
-        values: Vec<rusqlite::types::Value>,
+        values: Vec<Value>,
     ) -> Result<bool, StoreError> {
         self.db
             .write(move |tx| {
-                let mut all = vec![rusqlite::types::Value::Integer(order_id)];
+                let mut all = vec![Value::Integer(order_id)];
                 all.extend(values);
                 let changed = tx
                     .prepare_cached(sql)?
@@ -156,36 +201,22 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         &self,
         payment_intent_id: &str,
     ) -> Result<Option<OrderLink>, StoreError> {
-        let id = payment_intent_id.to_string();
-        self.db
-            .read(move |c| {
-                let order: Option<i64> = c
-                    .prepare_cached(
-                        "SELECT order_id FROM payment_intent_links WHERE payment_intent_id = ?1",
-                    )?
-                    .query_row([id], |r| r.get(0))
-                    .optional()?;
-                order.map_or(Ok(None), |order| select_order(c, order))
-            })
-            .await
+        self.by_index(
+            "SELECT order_id FROM payment_intent_links WHERE payment_intent_id = ?1",
+            payment_intent_id,
+        )
+        .await
     }
 
     async fn by_checkout_session(
         &self,
         checkout_session_id: &str,
     ) -> Result<Option<OrderLink>, StoreError> {
-        let id = checkout_session_id.to_string();
-        self.db
-            .read(move |c| {
-                let order: Option<i64> = c
-                    .prepare_cached(
-                        "SELECT order_id FROM checkout_session_links WHERE checkout_session_id = ?1",
-                    )?
-                    .query_row([id], |r| r.get(0))
-                    .optional()?;
-                order.map_or(Ok(None), |order| select_order(c, order))
-            })
-            .await
+        self.by_index(
+            "SELECT order_id FROM checkout_session_links WHERE checkout_session_id = ?1",
+            checkout_session_id,
+        )
+        .await
     }
 
     async fn apply_terms(
@@ -193,30 +224,24 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         order_id: i64,
         terms: &OrderTerms,
     ) -> Result<TermsApplied, StoreError> {
-        let terms = terms.clone();
-        self.db
-            .write(move |tx| {
-                ensure_row(tx, order_id)?;
-                let applied = tx
-                    .prepare_cached(
-                        "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4
-                         WHERE order_id = ?1 AND (order_version IS NULL OR order_version <= ?2)",
-                    )?
-                    .execute(params![
-                        order_id,
-                        terms.version.as_str(),
-                        terms.amount,
-                        terms.currency
-                    ])?;
-                if applied > 0 {
-                    return Ok(TermsApplied::Applied);
-                }
-                let current = select_order(tx, order_id)?.and_then(|l| l.version);
-                Ok(TermsApplied::Stale {
-                    current: current.unwrap_or(terms.version),
-                })
-            })
-            .await
+        let current = self
+            .update_row(
+                order_id,
+                "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4
+                 WHERE order_id = ?1 AND (order_version IS NULL OR order_version <= ?2)",
+                vec![
+                    terms.version.as_str().to_string().into(),
+                    terms.amount.into(),
+                    terms.currency.clone().into(),
+                ],
+            )
+            .await?;
+        Ok(match current {
+            None => TermsApplied::Applied,
+            Some(link) => TermsApplied::Stale {
+                current: link.version.unwrap_or_else(|| terms.version.clone()),
+            },
+        })
     }
 
     async fn lease(
@@ -226,20 +251,15 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         until_ms: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let holder = holder.to_string();
-        self.db
-            .write(move |tx| {
-                ensure_row(tx, order_id)?;
-                let taken = tx
-                    .prepare_cached(
-                        "UPDATE order_links SET lease_holder = ?2, lease_until = ?3
-                         WHERE order_id = ?1
-                           AND (lease_until IS NULL OR lease_until < ?4 OR lease_holder = ?2)",
-                    )?
-                    .execute(params![order_id, holder, until_ms, now_ms])?;
-                Ok(taken > 0)
-            })
-            .await
+        self.update_row(
+            order_id,
+            "UPDATE order_links SET lease_holder = ?2, lease_until = ?3
+             WHERE order_id = ?1
+               AND (lease_until IS NULL OR lease_until < ?4 OR lease_holder = ?2)",
+            vec![holder.to_string().into(), until_ms.into(), now_ms.into()],
+        )
+        .await
+        .map(|refused| refused.is_none())
     }
 
     async fn release(&self, order_id: i64, holder: &str) -> Result<(), StoreError> {
@@ -263,29 +283,23 @@ impl OrderLinkStore for SqliteOrderLinkStore {
             Attempt::PaymentIntent(id) => (Some(id.clone()), None),
             Attempt::CheckoutSession(id) => (None, Some(id.clone())),
         };
-        let terms = terms.clone();
-        self.db
-            .write(move |tx| {
-                ensure_row(tx, order_id)?;
-                let activated = tx
-                    .prepare_cached(
-                        "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4,
-                           payment_intent_id = ?5, checkout_session_id = ?6
-                         WHERE order_id = ?1
-                           AND (order_version IS NULL OR order_version <= ?2)
-                           AND paid_by IS NULL AND NOT canceled",
-                    )?
-                    .execute(params![
-                        order_id,
-                        terms.version.as_str(),
-                        terms.amount,
-                        terms.currency,
-                        intent,
-                        session
-                    ])?;
-                Ok(activated > 0)
-            })
-            .await
+        self.update_row(
+            order_id,
+            "UPDATE order_links SET order_version = ?2, amount = ?3, currency = ?4,
+               payment_intent_id = ?5, checkout_session_id = ?6
+             WHERE order_id = ?1
+               AND (order_version IS NULL OR order_version <= ?2)
+               AND paid_by IS NULL AND NOT canceled",
+            vec![
+                terms.version.as_str().to_string().into(),
+                terms.amount.into(),
+                terms.currency.clone().into(),
+                intent.into(),
+                session.into(),
+            ],
+        )
+        .await
+        .map(|refused| refused.is_none())
     }
 
     async fn bind_session_payment(
@@ -311,25 +325,16 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         order_id: i64,
         payment_intent_id: &str,
     ) -> Result<PaymentClaim, StoreError> {
-        let pi = payment_intent_id.to_string();
-        self.db
-            .write(move |tx| {
-                ensure_row(tx, order_id)?;
-                let claimed = tx
-                    .prepare_cached(
-                        "UPDATE order_links SET paid_by = ?2
-                         WHERE order_id = ?1 AND (paid_by = ?2 OR (paid_by IS NULL AND NOT canceled))",
-                    )?
-                    .execute(params![order_id, pi])?;
-                if claimed > 0 {
-                    return Ok(PaymentClaim::Claimed);
-                }
-                Ok(match select_order(tx, order_id)?.and_then(|l| l.paid_by) {
-                    Some(other) => PaymentClaim::PaidBy(other),
-                    None => PaymentClaim::Canceled,
-                })
-            })
-            .await
+        // One payer: the same one passes again, nobody pays a canceled order.
+        let claim = "UPDATE order_links SET paid_by = ?2
+             WHERE order_id = ?1 AND (paid_by = ?2 OR (paid_by IS NULL AND NOT canceled))";
+        let payer = vec![payment_intent_id.to_string().into()];
+        let current = self.update_row(order_id, claim, payer).await?;
+        Ok(match current.map(|link| link.paid_by) {
+            None => PaymentClaim::Claimed,
+            Some(Some(other)) => PaymentClaim::PaidBy(other),
+            Some(None) => PaymentClaim::Canceled,
+        })
     }
 
     async fn advance(
