@@ -344,7 +344,8 @@ impl Drop for Serve {
 }
 
 #[tokio::test]
-async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping() {
+async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_reads_secrets_by_arn()
+ {
     let sdk = integration_tests::moto::sdk_config().await;
     let sqs_client = aws_sdk_sqs::Client::new(&sdk);
     let (stripe_queue, stripe_dlq) =
@@ -354,12 +355,27 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping() {
     let table =
         integration_tests::dynamodb::create_idempotency_table(&aws_sdk_dynamodb::Client::new(&sdk))
             .await;
+    // The Kentico webhook secret comes from Secrets Manager, as in a deployment: serve resolves
+    // it like the Lambdas do (the plain variable is emptied, so only the ARN is left).
+    let secret_arn = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(integration_tests::unique_name("serve-kentico-webhook"))
+        .secret_string(format!(
+            r#"{{"KENTICO_WEBHOOK_SECRETS":"{KENTICO_WEBHOOK_SECRET}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
     let setup = Setup::new().await;
     let endpoint = integration_tests::moto::endpoint();
     let serve = setup
         .serve_with(
             &["--backend", "aws"],
             &[
+                ("KENTICO_WEBHOOK_SECRETS", ""),
+                ("KENTICO_WEBHOOK_SECRET_ARN", secret_arn.as_str()),
                 ("AWS_ENDPOINT_URL", endpoint.as_str()),
                 ("AWS_ACCESS_KEY_ID", "testing"),
                 ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -396,6 +412,7 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping() {
         .await
         .unwrap();
     assert_eq!(health["backend"], "aws");
+    assert_eq!(health["ingress"]["kentico"], "ready");
     assert_eq!(health["workers"]["order-worker"], "running");
     assert!(
         setup.kentico.order(21).unwrap()["OrderCustomData"]

@@ -21,7 +21,8 @@ pub struct Ingress {
     pub metrics: Arc<InMemoryMetrics>,
 }
 
-/// The ingress for `source` built by `bootstrap_with` from environment variables, on a new queue.
+/// The ingress for `source` as the Lambda builds it (`app::lambda::ingress_with`) from environment
+/// variables, on a new queue.
 pub async fn ingress(source: Source, extra_env: &[(&str, &str)], clock: Arc<dyn Clock>) -> Ingress {
     let sdk = moto::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
