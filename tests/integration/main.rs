@@ -13,6 +13,7 @@ mod links_dynamodb;
 mod money;
 mod operator_cli;
 mod order_to_cash;
+mod queue_contract;
 mod serve_process;
 mod startup;
 mod stripe_connector;

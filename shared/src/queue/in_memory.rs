@@ -48,3 +48,30 @@ impl QueuePublisher for InMemoryQueue {
         Ok(format!("mem-{}", messages.len()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::queue::contract::{self, PublishedQueue};
+
+    #[async_trait::async_trait]
+    impl PublishedQueue for InMemoryQueue {
+        fn publisher(&self) -> &dyn QueuePublisher {
+            self
+        }
+
+        async fn read_back(&self) -> Vec<(String, BTreeMap<String, String>)> {
+            self.messages()
+                .into_iter()
+                .map(|m| (m.body, m.attributes.into_iter().collect()))
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn keeps_the_queue_publisher_contract() {
+        contract::run_all(&InMemoryQueue::new()).await;
+    }
+}

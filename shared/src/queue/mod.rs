@@ -1,6 +1,8 @@
 //! The queue envelope and messages (docs/CONTRACTS.md#queue-envelope), the dead-letter
 //! attributes, and the port every queue adapter implements.
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
 mod dead_letter;
 pub mod in_memory;
 pub mod sqs;

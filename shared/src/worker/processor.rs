@@ -143,21 +143,20 @@ impl BatchProcessor {
         let mut results = Vec::with_capacity(group.len());
         for decoded in group {
             let span = message_span(&self.config.worker, &decoded);
-            let outcome = match &blocked_by {
-                // Keep the key's order: nothing after a failed message runs before it does.
-                Some(earlier) => {
-                    self.retry(
-                        &decoded.message,
-                        format!("waiting for earlier message {earlier} with the same business key"),
-                    )
-                    .await
+            let outcome = async {
+                match &blocked_by {
+                    // Keep the key's order: nothing after a failed message runs before it does.
+                    Some(earlier) => {
+                        let reason = format!(
+                            "waiting for earlier message {earlier} with the same business key"
+                        );
+                        self.retry(&decoded.message, reason).await
+                    }
+                    None => self.process_one(&decoded, deadline_ms).await,
                 }
-                None => {
-                    self.process_one(&decoded, deadline_ms)
-                        .instrument(span.clone())
-                        .await
-                }
-            };
+            }
+            .instrument(span.clone())
+            .await;
             if outcome.is_failure() && blocked_by.is_none() {
                 blocked_by = Some(decoded.message.message_id.clone());
             }

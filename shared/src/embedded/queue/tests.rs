@@ -154,3 +154,28 @@ async fn the_first_envelope_of_every_published_event_is_kept_for_replay() {
         None
     );
 }
+
+/// The embedded queue seen as the suite sees every queue: what a worker receives.
+struct Published(SqliteQueue);
+
+#[async_trait::async_trait]
+impl crate::queue::contract::PublishedQueue for Published {
+    fn publisher(&self) -> &dyn QueuePublisher {
+        &self.0
+    }
+
+    async fn read_back(&self) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+        let received = self.0.receive(100, 60).await.unwrap();
+        received
+            .into_iter()
+            .map(|m| (m.body, m.attributes))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn keeps_the_queue_publisher_contract() {
+    let (_dir, db) = temp_database();
+    let (queue, _) = orders_queue(db);
+    crate::queue::contract::run_all(&Published(queue)).await;
+}
