@@ -16,6 +16,7 @@ pub mod flows;
 pub mod idempotency;
 pub mod ingress;
 pub mod journal;
+pub mod ledger;
 pub mod links;
 pub mod mapping;
 pub mod metrics;

@@ -81,6 +81,41 @@ pub struct BalanceTransaction {
     pub status: String,
     /// `charge`, `refund`, `fee`, … for accounting.
     pub reporting_category: String,
+    /// `charge`, `payment`, `refund`, `payment_refund`, `adjustment`, `payout`, … (Stripe adds
+    /// types; unknown ones are kept as they are).
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The object that caused it (`ch_…`, `re_…`, `du_…`, `po_…`), as an id or expanded.
+    #[serde(default)]
+    pub source: Option<serde_json::Value>,
+    /// Presentment → settlement rate, when the charge's currency differs from the balance's.
+    #[serde(default, deserialize_with = "decimal_number")]
+    pub exchange_rate: Option<rust_decimal::Decimal>,
+}
+
+impl BalanceTransaction {
+    /// The id of the object that caused it, expanded or not.
+    pub fn source_id(&self) -> Option<&str> {
+        match self.source.as_ref()? {
+            serde_json::Value::String(id) => Some(id),
+            object => object.get("id")?.as_str(),
+        }
+    }
+}
+
+/// A JSON number read exactly as written (`1.08`, not the nearest binary fraction).
+fn decimal_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<rust_decimal::Decimal>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    number
+        .to_string()
+        .parse::<rust_decimal::Decimal>()
+        .or_else(|_| rust_decimal::Decimal::from_scientific(&number.to_string()))
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 impl StripeObject for BalanceTransaction {

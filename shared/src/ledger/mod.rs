@@ -1,0 +1,211 @@
+//! Ledger entries: Stripe's money movements as double-entry accounting for the ERP, in the
+//! clearing-account model (docs/CONTRACTS.md#ledger-entries). Not the [`crate::journal`], which
+//! is the history of deliveries.
+//!
+//! Every entry is made from one balance transaction (what Stripe says a charge, refund, dispute
+//! or payout did to the balance, fees included), in the settlement currency, and balances to
+//! the minor unit by construction. Its id is deterministic from the balance transaction and the
+//! entry kind, so an event delivered again can never post it twice.
+
+mod entries;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub use entries::{LedgerError, entry_for};
+
+/// What moved the money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A charge settled: gross to revenue, fees out of clearing.
+    Payment,
+    /// A refund left the balance (its refunded fee, if any, came back).
+    Refund,
+    /// A refund failed: its money came back.
+    RefundFailure,
+    /// A dispute withdrew the charge's funds (and a dispute fee).
+    Dispute,
+    /// A won dispute reinstated the funds (and, where Stripe returns it, the fee).
+    DisputeReversal,
+    /// A payout moved the balance to the bank.
+    Payout,
+    /// A payout failed: its money came back to the balance.
+    PayoutFailure,
+}
+
+impl EntryKind {
+    /// The name in entry ids, exports and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Payment => "payment",
+            Self::Refund => "refund",
+            Self::RefundFailure => "refund_failure",
+            Self::Dispute => "dispute",
+            Self::DisputeReversal => "dispute_reversal",
+            Self::Payout => "payout",
+            Self::PayoutFailure => "payout_failure",
+        }
+    }
+
+    /// The kind of a balance transaction by its `reporting_category` (Stripe's grouping for
+    /// accounting: it tells a dispute from a failed refund, which `type=adjustment` does not);
+    /// `None` for categories paybridge does not post (counted as ignored).
+    pub fn of_reporting_category(category: &str) -> Option<Self> {
+        Some(match category {
+            "charge" => Self::Payment,
+            "refund" => Self::Refund,
+            "refund_failure" => Self::RefundFailure,
+            "dispute" => Self::Dispute,
+            "dispute_reversal" => Self::DisputeReversal,
+            "payout" => Self::Payout,
+            "payout_reversal" => Self::PayoutFailure,
+            _ => return None,
+        })
+    }
+}
+
+/// The chart of accounts entries post to (`LEDGER_ACCOUNTS`): one account per role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accounts {
+    /// Money at Stripe not yet paid out: every entry passes through it.
+    pub clearing: String,
+    /// Sales (or a receivable, when the ERP books the invoice itself).
+    pub revenue: String,
+    /// Stripe's processing and dispute fees.
+    pub fees: String,
+    /// Refunds given (contra-revenue).
+    pub refunds: String,
+    /// Chargebacks.
+    pub disputes: String,
+    /// The bank account payouts land in.
+    pub bank: String,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Self {
+            clearing: "Assets:Stripe:Clearing".into(),
+            revenue: "Income:Sales".into(),
+            fees: "Expenses:Stripe:Fees".into(),
+            refunds: "Income:Refunds".into(),
+            disputes: "Expenses:Stripe:Disputes".into(),
+            bank: "Assets:Bank".into(),
+        }
+    }
+}
+
+impl Accounts {
+    /// The account the gross amount of `kind` posts against, opposite the clearing account.
+    pub fn counterpart(&self, kind: EntryKind) -> &str {
+        match kind {
+            EntryKind::Payment => &self.revenue,
+            EntryKind::Refund | EntryKind::RefundFailure => &self.refunds,
+            EntryKind::Dispute | EntryKind::DisputeReversal => &self.disputes,
+            EntryKind::Payout | EntryKind::PayoutFailure => &self.bank,
+        }
+    }
+}
+
+/// One line of an entry: a debit or a credit (the other is zero), in major units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerLine {
+    /// The account, as configured.
+    pub account: String,
+    /// Debit amount, ≥ 0.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub debit: Decimal,
+    /// Credit amount, ≥ 0.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub credit: Decimal,
+    /// What it is, for a person reading the ERP.
+    pub memo: String,
+}
+
+/// What the customer paid, when it differs from the settlement currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presentment {
+    /// In major units of `currency`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    /// Presentment → settlement, as Stripe applied it.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub exchange_rate: Decimal,
+}
+
+/// The objects an entry comes from, for finding it again on either side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct References {
+    /// The Kentico order, when the payment is one of ours.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kentico_order_id: Option<String>,
+    /// `pi_…`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stripe_payment_intent: Option<String>,
+    /// `ch_…` / `py_…`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stripe_charge: Option<String>,
+    /// `txn_…`: the balance transaction the entry is made from (always set).
+    pub stripe_balance_transaction: String,
+    /// `re_…`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stripe_refund: Option<String>,
+    /// `dp_…` / `du_…`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stripe_dispute: Option<String>,
+    /// `po_…`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stripe_payout: Option<String>,
+}
+
+/// One balanced accounting entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// `le_<kind>_<balance transaction id>`: the same movement always has the same id.
+    pub id: String,
+    /// What moved the money.
+    pub kind: EntryKind,
+    /// When Stripe booked the movement, RFC 3339 UTC.
+    pub occurred_at: String,
+    /// The settlement currency of every line, ISO 4217 upper case.
+    pub currency: String,
+    /// Debits and credits; they sum to the same amount.
+    pub lines: Vec<LedgerLine>,
+    /// What the customer paid, when its currency differs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub presentment: Option<Presentment>,
+    /// Where it comes from.
+    pub references: References,
+}
+
+impl LedgerEntry {
+    /// The id of the entry of `kind` made from balance transaction `txn`.
+    pub fn id_for(kind: EntryKind, txn: &str) -> String {
+        format!("le_{}_{txn}", kind.as_str())
+    }
+
+    /// The sum of the debits (= the sum of the credits, for a balanced entry).
+    pub fn total_debits(&self) -> Decimal {
+        self.lines.iter().map(|line| line.debit).sum()
+    }
+
+    /// Whether the debits equal the credits and no amount is negative.
+    pub fn is_balanced(&self) -> bool {
+        let credits: Decimal = self.lines.iter().map(|line| line.credit).sum();
+        self.lines
+            .iter()
+            .all(|line| line.debit >= Decimal::ZERO && line.credit >= Decimal::ZERO)
+            && self.total_debits() == credits
+    }
+
+    /// What the entry does to `account`: debits minus credits.
+    pub fn net(&self, account: &str) -> Decimal {
+        self.lines
+            .iter()
+            .filter(|line| line.account == account)
+            .map(|line| line.debit - line.credit)
+            .sum()
+    }
+}
