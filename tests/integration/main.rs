@@ -9,6 +9,7 @@ mod idempotency_dynamodb;
 mod ingress_sqs;
 mod journal_contract;
 mod kentico_connector;
+mod ledger_contract;
 mod links_dynamodb;
 mod money;
 mod operator_cli;

@@ -45,3 +45,35 @@ pub async fn create_idempotency_table(client: &Client) -> String {
         .expect("moto enables TTL");
     name
 }
+
+/// Creates a ledger table shaped like template.yaml's `LedgerTable` (partition key `day`, sort
+/// key `id`, on demand); returns its name.
+pub async fn create_ledger_table(client: &Client) -> String {
+    let name = crate::unique_name("ledger");
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("day"))
+        .attribute_definitions(attribute("id"))
+        .key_schema(key("day", KeyType::Hash))
+        .key_schema(key("id", KeyType::Range))
+        .send()
+        .await
+        .expect("moto creates the table");
+    name
+}

@@ -7,12 +7,62 @@
 //! the minor unit by construction. Its id is deterministic from the balance transaction and the
 //! entry kind, so an event delivered again can never post it twice.
 
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+pub mod dynamodb;
 mod entries;
+pub mod in_memory;
+#[cfg(feature = "embedded")]
+pub mod sqlite;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::store::StoreError;
+
+pub use dynamodb::DynamoDbLedgerStore;
 pub use entries::{LedgerError, entry_for};
+pub use in_memory::InMemoryLedgerStore;
+#[cfg(feature = "embedded")]
+pub use sqlite::SqliteLedgerStore;
+
+/// The UTC days from `from` (inclusive) to `to` (exclusive), both `YYYY-MM-DD`.
+pub(crate) fn days(from: &str, to: &str) -> Result<Vec<String>, StoreError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let parse = |day: &str| {
+        time::Date::parse(day, format)
+            .map_err(|e| StoreError::Malformed(format!("'{day}' is not a YYYY-MM-DD day: {e}")))
+    };
+    let (mut day, end) = (parse(from)?, parse(to)?);
+    let mut days = Vec::new();
+    while day < end {
+        days.push(
+            day.format(format)
+                .map_err(|e| StoreError::Malformed(e.to_string()))?,
+        );
+        day = day.next_day().unwrap_or(end);
+    }
+    Ok(days)
+}
+
+/// Whether a post wrote the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// This call posted it.
+    New,
+    /// An entry with its id was posted before; it stays as it was.
+    AlreadyPosted,
+}
+
+/// Where posted entries are kept: each id once, findable by the day it occurred.
+#[async_trait::async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// Posts `entry` unless an entry with its id is there (one conditional write).
+    async fn post(&self, entry: &LedgerEntry) -> Result<Posted, StoreError>;
+    /// The entries that occurred from `from` (inclusive) to `to` (exclusive), both
+    /// `YYYY-MM-DD` (UTC days), oldest first (ties by id).
+    async fn between(&self, from: &str, to: &str) -> Result<Vec<LedgerEntry>, StoreError>;
+}
 
 /// What moved the money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -200,6 +250,11 @@ impl LedgerEntry {
             && self.total_debits() == credits
     }
 
+    /// The UTC day it occurred, `YYYY-MM-DD`.
+    pub fn day(&self) -> &str {
+        self.occurred_at.get(..10).unwrap_or(&self.occurred_at)
+    }
+
     /// What the entry does to `account`: debits minus credits.
     pub fn net(&self, account: &str) -> Decimal {
         self.lines
@@ -207,5 +262,23 @@ impl LedgerEntry {
             .filter(|line| line.account == account)
             .map(|line| line.debit - line.credit)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_run_from_the_first_to_the_day_before_the_last_across_months() {
+        assert_eq!(
+            days("2026-02-27", "2026-03-02").unwrap(),
+            ["2026-02-27", "2026-02-28", "2026-03-01"]
+        );
+        assert!(days("2026-03-02", "2026-03-02").unwrap().is_empty());
+        assert!(matches!(
+            days("yesterday", "2026-03-02"),
+            Err(StoreError::Malformed(_))
+        ));
     }
 }

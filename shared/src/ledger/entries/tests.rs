@@ -213,7 +213,11 @@ fn after_a_payout_of_charges_refunds_and_a_dispute_the_clearing_account_is_at_ze
 
     let clearing: Decimal = entries.iter().map(|e| e.net(&accounts.clearing)).sum();
     assert_eq!(clearing, Decimal::ZERO);
-    assert_eq!(entries[4].net(&accounts.bank), dec!(70.77), "96.80 + 23.97 − 25.00 − 25.00");
+    assert_eq!(
+        entries[4].net(&accounts.bank),
+        dec!(70.77),
+        "96.80 + 23.97 − 25.00 − 25.00"
+    );
     let failed = entry(
         &txn("txn_pf", "payout_reversal", "usd", net, &[]),
         EntryKind::PayoutFailure,
