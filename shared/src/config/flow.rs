@@ -35,6 +35,8 @@ pub struct FlowSettings {
     /// `{order_guid}` filled in (`PAYMENT_RETRY_URL`): the shop's page that confirms the order's
     /// PaymentIntent again.
     pub payment_retry_url: Option<String>,
+    /// The chart of accounts ledger entries post to (`LEDGER_ACCOUNTS`).
+    pub ledger_accounts: crate::ledger::Accounts,
 }
 
 impl Default for FlowSettings {
@@ -49,6 +51,7 @@ impl Default for FlowSettings {
             status_mapping: StatusMapping::default(),
             refund_double_payments: false,
             payment_retry_url: None,
+            ledger_accounts: crate::ledger::Accounts::default(),
         }
     }
 }

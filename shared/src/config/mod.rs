@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cli;
 pub mod flow;
 pub mod ingress;
+pub mod ledger;
 pub mod worker;
 
 use crate::secret::SecretString;

@@ -350,6 +350,13 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
         status_mapping,
         refund_double_payments,
         payment_retry_url,
+        ledger_accounts: match get(super::ledger::VAR_LEDGER_ACCOUNTS) {
+            None => defaults.ledger_accounts,
+            Some(raw) => super::ledger::parse_accounts(&raw).unwrap_or_else(|mut found| {
+                problems.append(&mut found);
+                crate::ledger::Accounts::default()
+            }),
+        },
     }
 }
 
