@@ -370,3 +370,90 @@ async fn a_charge_comes_with_its_balance_transaction_only_when_expanded() {
     assert_eq!(fake.requests()[0].query, "expand[]=balance_transaction");
     assert_eq!(balance["object"], "balance");
 }
+
+fn balance_transaction(id: &str, category: &str, amount: i64, fee: i64) -> serde_json::Value {
+    json!({"id": id, "object": "balance_transaction", "amount": amount, "fee": fee,
+    "net": amount - fee, "currency": "usd", "created": 1_764_417_600,
+    "available_on": 1_764_590_400, "status": "available", "reporting_category": category,
+    "type": category, "source": format!("src_{id}"), "exchange_rate": null,
+    "fee_details": if fee == 0 { json!([]) } else {
+        json!([{"amount": fee, "currency": "usd", "description": "Stripe processing fees", "type": "stripe_fee"}])
+    }})
+}
+
+#[tokio::test]
+async fn a_payouts_transactions_are_read_page_after_page_in_stripes_published_shapes() {
+    let stripe = FakeStripe::start(KEY).await;
+    let mut paid_out = Vec::new();
+    for n in 0..150 {
+        let id = format!("txn_charge_{n:03}");
+        stripe.add_balance_transaction(balance_transaction(&id, "charge", 1_000, 59));
+        paid_out.push(id);
+    }
+    stripe.add_balance_transaction(balance_transaction("txn_payout", "payout", -141_150, 0));
+    paid_out.push("txn_payout".into());
+    let ids: Vec<&str> = paid_out.iter().map(String::as_str).collect();
+    stripe.add_payout(
+        json!({"id": "po_1", "object": "payout", "amount": 141_150, "currency": "usd",
+            "status": "paid", "automatic": true, "balance_transaction": "txn_payout",
+            "failure_balance_transaction": null, "created": 1_764_590_400}),
+        &ids,
+    );
+    let client = client_for(&stripe.base_url, KEY);
+
+    let transactions = client.payout_balance_transactions("po_1").await.unwrap();
+    let payout = client.retrieve_payout("po_1").await.unwrap();
+
+    assert_eq!(transactions.len(), 151, "both pages, nothing twice");
+    let mut seen: Vec<&str> = transactions.iter().map(|t| t.id.as_str()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 151);
+    let net: i64 = transactions
+        .iter()
+        .filter(|t| t.kind != "payout")
+        .map(|t| t.net)
+        .sum();
+    assert_eq!(net, payout.amount);
+    let own = payout.balance_transaction.unwrap();
+    assert!(
+        matches!(&own, paybridge::connectors::stripe::Expandable::Object(txn) if txn.amount == -141_150)
+    );
+    let lists = stripe
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/balance_transactions")
+        .count();
+    assert_eq!(lists, 2);
+}
+
+#[tokio::test]
+async fn a_refund_comes_with_its_balance_transactions_and_a_dispute_with_its_own() {
+    let stripe = FakeStripe::start(KEY).await;
+    stripe.add_balance_transaction(balance_transaction("txn_re", "refund", -4_000, 0));
+    stripe.add_balance_transaction(balance_transaction("txn_rf", "refund_failure", 4_000, 0));
+    stripe.put_refund(
+        json!({"id": "re_1", "object": "refund", "amount": 4_000, "currency": "usd",
+        "charge": "ch_1", "payment_intent": "pi_1", "status": "failed",
+        "balance_transaction": "txn_re", "failure_balance_transaction": "txn_rf",
+        "metadata": {}, "created": 1_764_417_600}),
+    );
+    stripe.add_dispute(json!({"id": "dp_1", "object": "dispute", "amount": 10_000,
+        "currency": "usd", "charge": "ch_1", "payment_intent": "pi_1", "status": "lost",
+        "balance_transactions": [balance_transaction("txn_dp", "dispute", -10_000, 1_500)],
+        "created": 1_764_417_600}));
+    let client = client_for(&stripe.base_url, KEY);
+
+    let refund = client.retrieve_refund("re_1").await.unwrap();
+    let dispute = client.retrieve_dispute("dp_1").await.unwrap();
+    let txn = client.retrieve_balance_transaction("txn_re").await.unwrap();
+
+    use paybridge::connectors::stripe::Expandable;
+    assert!(matches!(refund.balance_transaction, Some(Expandable::Object(t)) if t.id == "txn_re"));
+    assert!(
+        matches!(refund.failure_balance_transaction, Some(Expandable::Object(t)) if t.amount == 4_000)
+    );
+    assert_eq!(dispute.balance_transactions[0].fee, 1_500);
+    assert_eq!(txn.reporting_category, "refund");
+    assert!(client.retrieve_dispute("dp_missing").await.is_err());
+}

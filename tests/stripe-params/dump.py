@@ -30,6 +30,11 @@ OPERATIONS = {
     "POST /v1/refunds": "stripe.params._refund_create_params.RefundCreateParams",
     "GET /v1/charges/{id}": "stripe.params._charge_retrieve_params.ChargeRetrieveParams",
     "GET /v1/balance": "stripe.params._balance_retrieve_params.BalanceRetrieveParams",
+    "GET /v1/balance_transactions": "stripe.params._balance_transaction_list_params.BalanceTransactionListParams",
+    "GET /v1/balance_transactions/{id}": "stripe.params._balance_transaction_retrieve_params.BalanceTransactionRetrieveParams",
+    "GET /v1/refunds/{id}": "stripe.params._refund_retrieve_params.RefundRetrieveParams",
+    "GET /v1/disputes/{id}": "stripe.params._dispute_retrieve_params.DisputeRetrieveParams",
+    "GET /v1/payouts/{id}": "stripe.params._payout_retrieve_params.PayoutRetrieveParams",
 }
 
 REQUEST_OPTIONS = set(RequestOptions.__annotations__)

@@ -17,7 +17,9 @@ pub fn parse_accounts(raw: &str) -> Result<Accounts, Vec<String>> {
     let mut seen = Vec::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((role, account)) = pair.split_once('=') else {
-            problems.push(format!("{VAR_LEDGER_ACCOUNTS}: '{pair}' is not role=account"));
+            problems.push(format!(
+                "{VAR_LEDGER_ACCOUNTS}: '{pair}' is not role=account"
+            ));
             continue;
         };
         let (role, account) = (role.trim(), account.trim().to_string());

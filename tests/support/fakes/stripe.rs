@@ -64,6 +64,10 @@ struct State {
     payment_intents: Vec<Value>,
     charges: HashMap<String, Value>,
     balance_transactions: HashMap<String, Value>,
+    /// Balance transactions in the order they happened, with the payout that paid them out.
+    payout_transactions: Vec<(String, String)>,
+    disputes: HashMap<String, Value>,
+    payouts: HashMap<String, Value>,
     checkout_sessions: Vec<Value>,
     refunds: Vec<Value>,
     /// Ids to give the next PaymentIntents created, before the generated ones.
@@ -142,10 +146,38 @@ impl FakeStripe {
         self.state().charges.insert(id, charge);
     }
 
-    /// Inlined into a charge fetched with `expand[]=balance_transaction`.
+    /// Served at `GET /v1/balance_transactions/{id}` and inlined into the objects that name it
+    /// when they are fetched with `expand[]=…`.
     pub fn add_balance_transaction(&self, txn: Value) {
         let id = txn["id"].as_str().unwrap_or_default().to_owned();
         self.state().balance_transactions.insert(id, txn);
+    }
+
+    /// Serves `payout` at `GET /v1/payouts/{id}`; `transactions` (already added) are what it
+    /// paid out, listed by `GET /v1/balance_transactions?payout=…` in this order.
+    pub fn add_payout(&self, payout: Value, transactions: &[&str]) {
+        let id = payout["id"].as_str().unwrap_or_default().to_owned();
+        let mut state = self.state();
+        for txn in transactions {
+            state
+                .payout_transactions
+                .push((id.clone(), txn.to_string()));
+        }
+        state.payouts.insert(id, payout);
+    }
+
+    /// Serves `dispute` at `GET /v1/disputes/{id}`.
+    pub fn add_dispute(&self, dispute: Value) {
+        let id = dispute["id"].as_str().unwrap_or_default().to_owned();
+        self.state().disputes.insert(id, dispute);
+    }
+
+    /// Replaces or adds a refund (served at `GET /v1/refunds/{id}`), e.g. with its balance
+    /// transaction once it has one.
+    pub fn put_refund(&self, refund: Value) {
+        let mut state = self.state();
+        state.refunds.retain(|r| r["id"] != refund["id"]);
+        state.refunds.push(refund);
     }
 
     pub fn checkout_sessions(&self) -> Vec<Value> {
@@ -449,6 +481,25 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             }
             (200, charge)
         }
+        ("GET", ["v1", "balance_transactions", id]) => match state.balance_transactions.get(*id) {
+            Some(txn) => (200, txn.clone()),
+            None => missing("balance_transaction", id),
+        },
+        ("GET", ["v1", "balance_transactions"]) => list_payout_transactions(state, request),
+        ("GET", ["v1", "refunds", id]) => {
+            let Some(refund) = state.refunds.iter().find(|r| r["id"] == *id).cloned() else {
+                return missing("refund", id);
+            };
+            (200, expanded(state, request, refund))
+        }
+        ("GET", ["v1", "disputes", id]) => match state.disputes.get(*id) {
+            Some(dispute) => (200, dispute.clone()),
+            None => missing("dispute", id),
+        },
+        ("GET", ["v1", "payouts", id]) => match state.payouts.get(*id).cloned() {
+            Some(payout) => (200, expanded(state, request, payout)),
+            None => missing("payout", id),
+        },
         ("GET", ["v1", "balance"]) => (
             200,
             json!({"object": "balance", "livemode": false,
@@ -666,6 +717,55 @@ fn missing(object: &str, id: &str) -> Reply {
         404,
         json!({"type": "invalid_request_error", "code": "resource_missing",
         "param": "id", "message": message}),
+    )
+}
+
+/// `object` with each field named in `expand[]` replaced by the balance transaction it names.
+fn expanded(state: &State, request: &RecordedRequest, mut object: Value) -> Value {
+    for (key, field) in decode_form(request.query.as_bytes()) {
+        if !key.starts_with("expand[") {
+            continue;
+        }
+        let txn = object[field.as_str()].as_str().map(str::to_owned);
+        if let Some(txn) = txn.and_then(|t| state.balance_transactions.get(&t)) {
+            object[field.as_str()] = txn.clone();
+        }
+    }
+    object
+}
+
+/// `GET /v1/balance_transactions?payout=…`: Stripe's list, newest first, `limit` a page,
+/// `starting_after` the last id seen.
+fn list_payout_transactions(state: &State, request: &RecordedRequest) -> Reply {
+    let query = decode_form(request.query.as_bytes());
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let Some(payout) = param("payout") else {
+        return unrecognized(request);
+    };
+    let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
+    let mut ids: Vec<&String> = (state.payout_transactions.iter())
+        .filter(|(p, _)| *p == payout)
+        .map(|(_, txn)| txn)
+        .collect();
+    ids.reverse();
+    if let Some(after) = param("starting_after") {
+        match ids.iter().position(|id| **id == after) {
+            Some(at) => ids.drain(..=at).for_each(drop),
+            None => return missing("balance_transaction", &after),
+        }
+    }
+    let has_more = ids.len() > limit;
+    let data: Vec<Value> = (ids.iter().take(limit))
+        .filter_map(|id| state.balance_transactions.get(*id).cloned())
+        .collect();
+    (
+        200,
+        json!({"object": "list", "url": "/v1/balance_transactions", "has_more": has_more, "data": data}),
     )
 }
 

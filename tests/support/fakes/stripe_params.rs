@@ -82,12 +82,15 @@ impl StripeParams {
 /// `POST /v1/payment_intents/pi_1/cancel` → `POST /v1/payment_intents/{id}/cancel`: the segment
 /// after a collection is an object's id.
 fn operation(method: &str, path: &str) -> String {
-    const COLLECTIONS: [&str; 5] = [
+    const COLLECTIONS: [&str; 8] = [
         "payment_intents",
         "sessions",
         "charges",
         "refunds",
         "customers",
+        "balance_transactions",
+        "disputes",
+        "payouts",
     ];
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let named: Vec<&str> = (0..segments.len())

@@ -155,6 +155,9 @@ pub struct Refund {
     pub status: Option<RefundStatus>,
     /// The balance effect, once there is one.
     pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// When the refund failed: the balance transaction that gave its money back.
+    #[serde(default)]
+    pub failure_balance_transaction: Option<Expandable<BalanceTransaction>>,
     /// Our references.
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
@@ -182,6 +185,66 @@ pub enum RefundStatus {
 }
 
 impl StripeObject for Refund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A Dispute (chargeback).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Dispute {
+    /// `dp_…` / `du_…`.
+    pub id: String,
+    /// Disputed amount, smallest unit.
+    pub amount: i64,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// The disputed charge.
+    pub charge: Option<Expandable<Charge>>,
+    /// The disputed PaymentIntent.
+    #[serde(default)]
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// `warning_needs_response`, `needs_response`, `under_review`, `won`, `lost`, …
+    pub status: String,
+    /// What it did to the balance so far (funds withdrawn, reinstated), expanded.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub balance_transactions: Vec<BalanceTransaction>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl StripeObject for Dispute {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A Payout to the bank.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Payout {
+    /// `po_…`.
+    pub id: String,
+    /// Smallest unit.
+    pub amount: i64,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// `paid`, `pending`, `in_transit`, `canceled`, `failed`.
+    pub status: String,
+    /// The payout's own balance transaction.
+    #[serde(default)]
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// When it failed: the balance transaction that gave the money back.
+    #[serde(default)]
+    pub failure_balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// Whether Stripe made it on its schedule (only these can be listed with their
+    /// transactions).
+    #[serde(default)]
+    pub automatic: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl StripeObject for Payout {
     fn id(&self) -> &str {
         &self.id
     }

@@ -9,8 +9,9 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use super::params::{CancelPaymentIntent, encode_form};
 use super::send::checked_id;
 use super::{
-    Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent, CreateRefund, List,
-    PaymentIntent, Refund, StripeConfig, StripeError, UpdatePaymentIntent,
+    BalanceTransaction, Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent,
+    CreateRefund, Dispute, List, PaymentIntent, Payout, Refund, StripeConfig, StripeError,
+    UpdatePaymentIntent,
 };
 
 const USER_AGENT: &str = concat!(
@@ -202,6 +203,60 @@ impl StripeClient {
             ""
         };
         self.send(Method::GET, &path, query, None).await
+    }
+
+    /// `GET /v1/balance_transactions/{id}`.
+    pub async fn retrieve_balance_transaction(
+        &self,
+        id: &str,
+    ) -> Result<BalanceTransaction, StripeError> {
+        let path = format!("/v1/balance_transactions/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "", None).await
+    }
+
+    /// `GET /v1/refunds/{id}` with its balance transactions (the refund's, and a failed one's
+    /// return) inlined.
+    pub async fn retrieve_refund(&self, id: &str) -> Result<Refund, StripeError> {
+        let path = format!("/v1/refunds/{}", checked_id(id)?);
+        let query = "expand[]=balance_transaction&expand[]=failure_balance_transaction";
+        self.send(Method::GET, &path, query, None).await
+    }
+
+    /// `GET /v1/disputes/{id}` (its balance transactions come inlined).
+    pub async fn retrieve_dispute(&self, id: &str) -> Result<Dispute, StripeError> {
+        let path = format!("/v1/disputes/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "", None).await
+    }
+
+    /// `GET /v1/payouts/{id}` with its own and its failure's balance transactions inlined.
+    pub async fn retrieve_payout(&self, id: &str) -> Result<Payout, StripeError> {
+        let path = format!("/v1/payouts/{}", checked_id(id)?);
+        let query = "expand[]=balance_transaction&expand[]=failure_balance_transaction";
+        self.send(Method::GET, &path, query, None).await
+    }
+
+    /// Every balance transaction an automatic payout paid out, page after page
+    /// (`GET /v1/balance_transactions?payout=…`, 100 a page).
+    pub async fn payout_balance_transactions(
+        &self,
+        payout_id: &str,
+    ) -> Result<Vec<BalanceTransaction>, StripeError> {
+        let payout_id = checked_id(payout_id)?;
+        let mut all: Vec<BalanceTransaction> = Vec::new();
+        loop {
+            let mut query = format!("payout={payout_id}&limit=100");
+            if let Some(last) = all.last() {
+                query.push_str(&format!("&starting_after={}", checked_id(&last.id)?));
+            }
+            let page: List<BalanceTransaction> = self
+                .send(Method::GET, "/v1/balance_transactions", &query, None)
+                .await?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
     }
 
     /// `GET /v1/balance`: a harmless read that proves the key and the version work.

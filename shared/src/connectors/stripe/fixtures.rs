@@ -11,6 +11,27 @@ const CHECKOUT_SESSION: &str =
     include_str!("../../../../tests/fixtures/stripe/checkout_session.json");
 const CUSTOMER: &str = include_str!("../../../../tests/fixtures/stripe/customer.json");
 const EVENT: &str = include_str!("../../../../tests/fixtures/stripe/event.json");
+const DISPUTE: &str = include_str!("../../../../tests/fixtures/stripe/dispute.json");
+const PAYOUT: &str = include_str!("../../../../tests/fixtures/stripe/payout.json");
+
+#[test]
+fn stripes_example_dispute_and_payout_deserialize() {
+    let dispute: Dispute = serde_json::from_str(DISPUTE).unwrap();
+    assert_eq!(dispute.id, "dp_1Pgc71B7WZ01zgkWMevJiAUx");
+    assert_eq!(
+        (dispute.amount, dispute.status.as_str()),
+        (1000, "warning_needs_response")
+    );
+    assert!(dispute.balance_transactions.is_empty());
+    let payout: Payout = serde_json::from_str(PAYOUT).unwrap();
+    assert_eq!(payout.id, "po_1Pgc79B7WZ01zgkWu1KToYf4");
+    assert!(payout.automatic);
+    assert_eq!(payout.failure_balance_transaction, None);
+    assert_eq!(
+        payout.balance_transaction,
+        Some(Expandable::Id("txn_1PgaxNB7WZ01zgkWEV3TLf40".into()))
+    );
+}
 
 #[test]
 fn stripes_example_payment_intent_deserializes() {

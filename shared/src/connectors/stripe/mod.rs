@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use crate::secret::SecretString;
 
-pub use charges::{BalanceTransaction, Charge, ChargeStatus, FeeDetail, Refund, RefundStatus};
+pub use charges::{
+    BalanceTransaction, Charge, ChargeStatus, Dispute, FeeDetail, Payout, Refund, RefundStatus,
+};
 pub use client::StripeClient;
 pub use error::StripeError;
 pub use params::{
