@@ -4,6 +4,7 @@ mod backend;
 mod dlq;
 mod doctor;
 mod events;
+mod ledger;
 mod replay;
 mod serve;
 mod trace;
@@ -31,6 +32,9 @@ enum Command {
     Trace(trace::TraceArgs),
     /// Check configuration and reachability (Stripe, Kentico, queues, table) and say what to fix.
     Doctor(doctor::DoctorArgs),
+    /// Posted ledger entries: export a period as JSON lines, CSV or Beancount.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -55,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Doctor(args) => doctor::run(args).map_err(|e| (1, e)),
         Command::Replay(args) => replay::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Ledger(command) => ledger::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

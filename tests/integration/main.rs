@@ -10,6 +10,7 @@ mod ingress_sqs;
 mod journal_contract;
 mod kentico_connector;
 mod ledger_contract;
+mod ledger_export;
 mod links_dynamodb;
 mod money;
 mod operator_cli;

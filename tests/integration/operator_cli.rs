@@ -134,6 +134,7 @@ async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
         ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
         ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
         ("IDEMPOTENCY_TABLE_NAME", "unused-here"),
+        ("LEDGER_TABLE_NAME", "unused-here"),
     ];
 
     let listed = json_lines(&paybridge(

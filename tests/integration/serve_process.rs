@@ -352,9 +352,9 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
         integration_tests::sqs::create_queue_with_dlq(&sqs_client, "serve-stripe", 25, 30).await;
     let (kentico_queue, kentico_dlq) =
         integration_tests::sqs::create_queue_with_dlq(&sqs_client, "serve-kentico", 25, 30).await;
-    let table =
-        integration_tests::dynamodb::create_idempotency_table(&aws_sdk_dynamodb::Client::new(&sdk))
-            .await;
+    let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = integration_tests::dynamodb::create_idempotency_table(&dynamodb_client).await;
+    let ledger_table = integration_tests::dynamodb::create_ledger_table(&dynamodb_client).await;
     // The Kentico webhook secret comes from Secrets Manager, as in a deployment: serve resolves
     // it like the Lambdas do (the plain variable is emptied, so only the ARN is left).
     let secret_arn = aws_sdk_secretsmanager::Client::new(&sdk)
@@ -385,6 +385,7 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
                 ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
                 ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
                 ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
+                ("LEDGER_TABLE_NAME", ledger_table.as_str()),
             ],
         )
         .await;

@@ -13,6 +13,7 @@ use crate::dead_letters::{DeadLetters, MessageSettler, SqsDeadLetters, SqsMessag
 use crate::effects::{DynamoDbEffectStore, EffectStore};
 use crate::idempotency::{DynamoDbIdempotencyStore, IdempotencyStore};
 use crate::journal::{DynamoDbEventJournal, EventJournal};
+use crate::ledger::{DynamoDbLedgerStore, LedgerStore};
 use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
 use crate::queue::{QueuePublisher, QueueUrls, SqsQueuePublisher};
 use crate::webhook::Source;
@@ -43,6 +44,8 @@ pub struct Stores {
     pub settler: Arc<dyn MessageSettler>,
     /// What happened to each event (trace, replay).
     pub journal: Arc<dyn EventJournal>,
+    /// Posted ledger entries (the payment worker posts them; the order worker has none).
+    pub ledger: Option<Arc<dyn LedgerStore>>,
 }
 
 /// One queue's depth: (name, visible, in flight).
@@ -145,6 +148,7 @@ impl Backend {
                 &aws.sdk,
                 &aws.settings.table,
                 aws.settings.queue(kind.source()),
+                Some(aws.settings.ledger_table.as_str()),
             ),
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => {
@@ -162,6 +166,7 @@ impl Backend {
                         embedded.queue(kind.source()).clone(),
                     )),
                     journal: Arc::new(SqliteEventJournal::new(db.clone())),
+                    ledger: Some(Arc::new(crate::ledger::SqliteLedgerStore::new(db.clone()))),
                 }
             }
         }
@@ -177,6 +182,20 @@ impl Backend {
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => {
                 Arc::new(crate::links::SqliteOrderLinkStore::new(embedded.db.clone()))
+            }
+        }
+    }
+
+    /// The posted ledger entries (what `ledger export` writes out).
+    pub fn ledger(&self) -> Arc<dyn LedgerStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbLedgerStore::new(
+                aws.dynamodb(),
+                &aws.settings.ledger_table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => {
+                Arc::new(crate::ledger::SqliteLedgerStore::new(embedded.db.clone()))
             }
         }
     }
@@ -331,13 +350,21 @@ impl Backend {
 }
 
 /// The stores of a worker draining `queue`, on DynamoDB `table` and SQS.
-pub(super) fn aws_stores(sdk: &aws_config::SdkConfig, table: &str, queue: &QueueUrls) -> Stores {
+pub(super) fn aws_stores(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    queue: &QueueUrls,
+    ledger_table: Option<&str>,
+) -> Stores {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     Stores {
         idempotency: Arc::new(DynamoDbIdempotencyStore::new(dynamodb.clone(), table)),
         effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
         links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
-        journal: Arc::new(DynamoDbEventJournal::new(dynamodb, table)),
+        journal: Arc::new(DynamoDbEventJournal::new(dynamodb.clone(), table)),
+        ledger: ledger_table.map(|ledger| {
+            Arc::new(DynamoDbLedgerStore::new(dynamodb, ledger)) as Arc<dyn LedgerStore>
+        }),
         settler: Arc::new(SqsMessageSettler::new(
             aws_sdk_sqs::Client::new(sdk),
             &queue.url,

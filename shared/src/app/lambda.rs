@@ -116,5 +116,5 @@ fn lambda_stores(sdk: &aws_config::SdkConfig, config: &WorkerConfig) -> Stores {
         url: config.queue_url.clone(),
         dlq_url: config.dlq_url.clone(),
     };
-    aws_stores(sdk, &config.table, &queue)
+    aws_stores(sdk, &config.table, &queue, config.ledger_table.as_deref())
 }

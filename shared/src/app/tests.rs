@@ -9,7 +9,7 @@ use super::serve::{ServeEnv, build, operator_backend};
 use crate::clock::FixedClock;
 use crate::config::StartupError;
 use crate::config::worker::WorkerKind;
-use crate::flows::{order_events, payment_events};
+use crate::flows::{ledger_events, order_events, payment_events};
 use crate::metrics::InMemoryMetrics;
 use crate::webhook::Source;
 
@@ -33,6 +33,7 @@ fn complete() -> HashMap<String, String> {
             "https://sqs.eu-west-1.amazonaws.com/1/kentico-events-dlq",
         ),
         ("IDEMPOTENCY_TABLE_NAME", "paybridge-state"),
+        ("LEDGER_TABLE_NAME", "paybridge-ledger"),
         ("STRIPE_WEBHOOK_SECRETS", "whsec_composition_test"),
         ("KENTICO_WEBHOOK_SECRETS", "kentico_composition_test_secret"),
         ("STRIPE_SECRET_KEY", "sk_test_composition"),
@@ -82,7 +83,12 @@ async fn each_lambda_is_built_from_its_configuration() {
     }
     for (kind, routes) in [
         (WorkerKind::Order, sorted(&order_events::EVENT_TYPES)),
-        (WorkerKind::Payment, sorted(&payment_events::EVENT_TYPES)),
+        (WorkerKind::Payment, {
+            let mut routes = sorted(&payment_events::EVENT_TYPES);
+            routes.extend(ledger_events::EVENT_TYPES);
+            routes.sort_unstable();
+            routes
+        }),
     ] {
         let processor = worker_with(kind, &lambda).await.expect("the worker starts");
         assert_eq!(processor.event_types(), routes, "{}", kind.name());
@@ -228,5 +234,5 @@ async fn the_aws_backend_is_chosen_by_an_endpoint_and_needs_every_name() {
     let Err(StartupError::Config(error)) = operator_backend(&serve).await else {
         panic!("opened AWS without its names")
     };
-    assert_eq!(error.problems.len(), 5, "{error}");
+    assert_eq!(error.problems.len(), 6, "{error}");
 }

@@ -7,6 +7,7 @@ use super::clients::Clients;
 use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use crate::flows::FlowContext;
+use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
 use crate::idempotency::{Idempotency, IdempotencyConfig};
@@ -35,13 +36,25 @@ pub fn processor(
     });
     let router = match kind {
         WorkerKind::Order => routes(
+            Router::new(),
             &order_events::EVENT_TYPES,
             Arc::new(OrderEventHandler::new(ctx)),
         ),
-        WorkerKind::Payment => routes(
-            &payment_events::EVENT_TYPES,
-            Arc::new(PaymentEventHandler::new(ctx)),
-        ),
+        WorkerKind::Payment => {
+            let router = routes(
+                Router::new(),
+                &payment_events::EVENT_TYPES,
+                Arc::new(PaymentEventHandler::new(ctx.clone())),
+            );
+            match stores.ledger {
+                Some(ledger) => routes(
+                    router,
+                    &ledger_events::EVENT_TYPES,
+                    Arc::new(LedgerEventHandler::new(ctx, ledger)),
+                ),
+                None => router,
+            }
+        }
     };
     let idempotency = Idempotency::new(
         stores.idempotency,
@@ -68,10 +81,9 @@ pub fn processor(
     .with_journal(stores.journal)
 }
 
-fn routes(event_types: &[&str], handler: Arc<dyn EventHandler>) -> Router {
-    event_types
-        .iter()
-        .fold(Router::new(), |router, event_type| {
-            router.route(event_type, handler.clone())
-        })
+/// `router` with `event_types` routed to `handler`.
+fn routes(router: Router, event_types: &[&str], handler: Arc<dyn EventHandler>) -> Router {
+    event_types.iter().fold(router, |router, event_type| {
+        router.route(event_type, handler.clone())
+    })
 }

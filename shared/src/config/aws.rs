@@ -8,6 +8,8 @@ use crate::webhook::Source;
 
 /// The state table variable (idempotency records, effects, order links, the journal).
 pub const VAR_TABLE: &str = "IDEMPOTENCY_TABLE_NAME";
+/// The ledger table variable (posted ledger entries).
+pub const VAR_LEDGER_TABLE: &str = "LEDGER_TABLE_NAME";
 /// Set when an AWS endpoint other than AWS's own is used (moto, LocalStack): `serve` and the
 /// operator commands then default to the AWS backend.
 pub const VAR_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
@@ -29,6 +31,8 @@ pub struct AwsSettings {
     pub kentico: QueueUrls,
     /// The state table.
     pub table: String,
+    /// The ledger table.
+    pub ledger_table: String,
 }
 
 impl AwsSettings {
@@ -52,11 +56,13 @@ impl AwsSettings {
         let stripe = queue(Source::Stripe);
         let kentico = queue(Source::Kentico);
         let table = need(VAR_TABLE);
+        let ledger_table = need(VAR_LEDGER_TABLE);
         if problems.is_empty() {
             Ok(Self {
                 stripe,
                 kentico,
                 table,
+                ledger_table,
             })
         } else {
             Err(ConfigError { problems })
@@ -87,7 +93,7 @@ mod tests {
             (name == "STRIPE_EVENTS_QUEUE_URL").then(|| "http://q".to_string())
         })
         .unwrap_err();
-        assert_eq!(err.problems.len(), 4, "{err}");
+        assert_eq!(err.problems.len(), 5, "{err}");
         assert!(err.to_string().contains("IDEMPOTENCY_TABLE_NAME"));
     }
 }

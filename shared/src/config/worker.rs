@@ -4,7 +4,7 @@
 //! connectors (Stripe, Kentico) with the flow settings. `paybridge serve` reads the last two and
 //! tolerates missing credentials; a Lambda requires everything.
 
-use super::aws::{VAR_TABLE, queue_variables};
+use super::aws::{VAR_LEDGER_TABLE, VAR_TABLE, queue_variables};
 use super::{ConfigError, Env, SecretValue, getter};
 use crate::config::flow::{FlowSettings, PaymentMode};
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
@@ -122,6 +122,8 @@ pub struct WorkerConfig {
     pub dlq_url: String,
     /// The idempotency / links table.
     pub table: String,
+    /// The ledger table (the payment worker posts there).
+    pub ledger_table: Option<String>,
     /// Retries and concurrency.
     pub runtime: RuntimeSettings,
     /// Stripe and Kentico (both present: a Lambda requires them).
@@ -148,6 +150,13 @@ impl WorkerConfig {
             VAR_TABLE,
             "the DynamoDB table for idempotency records and order links",
         );
+        let ledger_table = match kind {
+            WorkerKind::Payment => Some(required(
+                VAR_LEDGER_TABLE,
+                "the DynamoDB table ledger entries are posted to",
+            )),
+            WorkerKind::Order => None,
+        };
         let runtime = runtime_settings(&get, &mut problems);
         let connectors = connector_settings(&get, true, &mut problems);
         if !problems.is_empty() {
@@ -158,6 +167,7 @@ impl WorkerConfig {
             queue_url,
             dlq_url,
             table,
+            ledger_table,
             runtime,
             connectors,
         })

@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod failures;
+pub mod ledger_events;
 pub mod order_events;
 pub mod payment_checks;
 pub mod payment_events;

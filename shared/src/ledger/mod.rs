@@ -11,6 +11,7 @@
 pub mod contract;
 pub mod dynamodb;
 mod entries;
+pub mod export;
 pub mod in_memory;
 #[cfg(feature = "embedded")]
 pub mod sqlite;

@@ -27,6 +27,44 @@ pub mod stripe {
     ];
 }
 
+/// Stripe's money-movement events the ledger posts from.
+pub mod stripe_ledger {
+    /// A charge settled.
+    pub const CHARGE_SUCCEEDED: &str = "charge.succeeded";
+    /// A refund was created.
+    pub const REFUND_CREATED: &str = "refund.created";
+    /// A refund changed (e.g. got its balance transaction, succeeded).
+    pub const REFUND_UPDATED: &str = "refund.updated";
+    /// A refund failed: its money comes back.
+    pub const REFUND_FAILED: &str = "refund.failed";
+    /// A dispute was opened.
+    pub const DISPUTE_CREATED: &str = "charge.dispute.created";
+    /// A dispute withdrew the charge's funds.
+    pub const DISPUTE_FUNDS_WITHDRAWN: &str = "charge.dispute.funds_withdrawn";
+    /// A won dispute reinstated the funds.
+    pub const DISPUTE_FUNDS_REINSTATED: &str = "charge.dispute.funds_reinstated";
+    /// A dispute closed (won or lost).
+    pub const DISPUTE_CLOSED: &str = "charge.dispute.closed";
+    /// A payout reached the bank.
+    pub const PAYOUT_PAID: &str = "payout.paid";
+    /// A payout failed: its money came back to the balance.
+    pub const PAYOUT_FAILED: &str = "payout.failed";
+
+    /// The events the payment worker posts ledger entries from.
+    pub const LEDGER_EVENTS: [&str; 10] = [
+        CHARGE_SUCCEEDED,
+        REFUND_CREATED,
+        REFUND_UPDATED,
+        REFUND_FAILED,
+        DISPUTE_CREATED,
+        DISPUTE_FUNDS_WITHDRAWN,
+        DISPUTE_FUNDS_REINSTATED,
+        DISPUTE_CLOSED,
+        PAYOUT_PAID,
+        PAYOUT_FAILED,
+    ];
+}
+
 /// The Kentico module's event types.
 pub mod kentico {
     /// An order was created.

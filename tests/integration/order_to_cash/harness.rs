@@ -52,7 +52,9 @@ impl System {
             sqs::create_queue_with_dlq(&sqs_client, "stripe-events", 25, 30).await;
         let (kentico_queue, kentico_dlq) =
             sqs::create_queue_with_dlq(&sqs_client, "kentico-events", 25, 30).await;
-        let table = dynamodb::create_idempotency_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+        let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = dynamodb::create_idempotency_table(&dynamodb_client).await;
+        let ledger_table = dynamodb::create_ledger_table(&dynamodb_client).await;
         let stripe = FakeStripe::start(STRIPE_KEY).await;
         let kentico = FakeKentico::start(KENTICO_USER, KENTICO_PASSWORD).await;
         let mut env: HashMap<String, String> = [
@@ -63,6 +65,7 @@ impl System {
             ("STRIPE_WEBHOOK_SECRETS", STRIPE_WEBHOOK_SECRET),
             ("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET),
             ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
+            ("LEDGER_TABLE_NAME", ledger_table.as_str()),
             ("STRIPE_API_BASE", stripe.base_url.as_str()),
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             ("KENTICO_BASE_URL", kentico.base_url.as_str()),

@@ -1,0 +1,272 @@
+//! payment-worker, money after the payment: every balance transaction of a charge, refund,
+//! dispute or payout becomes one ledger entry (see [`crate::ledger`]), posted once however
+//! often and in whatever order its events arrive. Charges, refunds and disputes post only for
+//! payments paybridge created; a payout posts every transaction it paid out, so the clearing
+//! account of a payout nets to zero.
+
+use std::sync::Arc;
+
+use super::{FlowContext, failures};
+use crate::connectors::stripe::{BalanceTransaction, Charge, Expandable};
+use crate::ledger::{EntryKind, LedgerEntry, LedgerStore, Posted, References, entry_for};
+use crate::links::OrderLink;
+use crate::webhook::event_types::stripe_ledger as events;
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
+
+/// The Stripe events this handler takes.
+pub const EVENT_TYPES: [&str; 10] = events::LEDGER_EVENTS;
+
+/// One balance transaction to post, with where it comes from and, for a charge, what the
+/// customer paid (minor units, currency).
+type Movement<'a> = (BalanceTransaction, References, Option<(i64, &'a str)>);
+
+/// The metric counting posted entries, by kind.
+pub const METRIC_LEDGER_ENTRIES: &str = "LedgerEntries";
+
+/// Posts the ledger entries of [`EVENT_TYPES`].
+pub struct LedgerEventHandler {
+    ctx: Arc<FlowContext>,
+    ledger: Arc<dyn LedgerStore>,
+}
+
+impl LedgerEventHandler {
+    /// A handler over the flow context, posting to `ledger`.
+    pub fn new(ctx: Arc<FlowContext>, ledger: Arc<dyn LedgerStore>) -> Self {
+        Self { ctx, ledger }
+    }
+}
+
+/// The id of the event's object.
+fn object_id(event: &ReceivedEvent) -> Result<&str, HandlerError> {
+    event.payload["data"]["object"]["id"]
+        .as_str()
+        .ok_or_else(|| failures::undecodable("the event's data.object has no id"))
+}
+
+/// A balance transaction the object names, expanded by the retrieve that fetched it.
+fn expanded(txn: Option<Expandable<BalanceTransaction>>) -> Option<BalanceTransaction> {
+    match txn? {
+        Expandable::Object(txn) => Some(*txn),
+        Expandable::Id(_) => None,
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for LedgerEventHandler {
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        event.payload["data"]["object"]["id"]
+            .as_str()
+            .map(|id| format!("ledger:{id}"))
+    }
+
+    async fn handle(
+        &self,
+        event: &ReceivedEvent,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
+        let id = object_id(event)?;
+        match event.event_type() {
+            events::CHARGE_SUCCEEDED => self.charge(id).await,
+            events::REFUND_CREATED | events::REFUND_UPDATED | events::REFUND_FAILED => {
+                self.refund(id).await
+            }
+            events::PAYOUT_PAID | events::PAYOUT_FAILED => self.payout(id).await,
+            other if other.starts_with("charge.dispute.") => self.dispute(id).await,
+            other => Ok(Handled::Ignored(format!(
+                "the ledger does not post {other}"
+            ))),
+        }
+    }
+}
+
+impl LedgerEventHandler {
+    /// The order link of a payment paybridge created, if the PaymentIntent is one.
+    async fn ours(&self, payment_intent: Option<&str>) -> Result<Option<OrderLink>, HandlerError> {
+        let Some(intent) = payment_intent else {
+            return Ok(None);
+        };
+        (self.ctx.links)
+            .by_payment_intent(intent)
+            .await
+            .map_err(failures::store)
+    }
+
+    async fn charge(&self, id: &str) -> Result<Handled, HandlerError> {
+        let charge: Charge = (self.ctx.stripe)
+            .retrieve_charge(id, true)
+            .await
+            .map_err(failures::stripe)?;
+        let intent = charge.payment_intent.as_ref().map(|pi| pi.id().to_string());
+        let Some(link) = self.ours(intent.as_deref()).await? else {
+            return Ok(Handled::Ignored(format!(
+                "charge {id} is not a payment of ours"
+            )));
+        };
+        let Some(txn) = expanded(charge.balance_transaction.clone()) else {
+            return Err(HandlerError::transient(format!(
+                "charge {id} has no balance transaction yet"
+            )));
+        };
+        let references = References {
+            kentico_order_id: Some(link.order_id.to_string()),
+            stripe_payment_intent: intent,
+            stripe_charge: Some(charge.id.clone()),
+            ..References::default()
+        };
+        let presentment = Some((charge.amount, charge.currency.as_str()));
+        self.post(&[(txn, references, presentment)]).await
+    }
+
+    async fn refund(&self, id: &str) -> Result<Handled, HandlerError> {
+        let refund = (self.ctx.stripe)
+            .retrieve_refund(id)
+            .await
+            .map_err(failures::stripe)?;
+        let intent = refund.payment_intent.as_ref().map(|pi| pi.id().to_string());
+        let Some(link) = self.ours(intent.as_deref()).await? else {
+            return Ok(Handled::Ignored(format!(
+                "refund {id} is not of a payment of ours"
+            )));
+        };
+        let references = References {
+            kentico_order_id: Some(link.order_id.to_string()),
+            stripe_payment_intent: intent,
+            stripe_charge: refund.charge.as_ref().map(|c| c.id().to_string()),
+            stripe_refund: Some(refund.id.clone()),
+            ..References::default()
+        };
+        let movements: Vec<_> = [
+            refund.balance_transaction,
+            refund.failure_balance_transaction,
+        ]
+        .into_iter()
+        .filter_map(expanded)
+        .map(|txn| (txn, references.clone(), None))
+        .collect();
+        if movements.is_empty() {
+            return Ok(Handled::Ignored(format!(
+                "refund {id} has not moved money yet; its next event posts it"
+            )));
+        }
+        self.post(&movements).await
+    }
+
+    async fn dispute(&self, id: &str) -> Result<Handled, HandlerError> {
+        let dispute = (self.ctx.stripe)
+            .retrieve_dispute(id)
+            .await
+            .map_err(failures::stripe)?;
+        let intent = dispute
+            .payment_intent
+            .as_ref()
+            .map(|pi| pi.id().to_string());
+        let Some(link) = self.ours(intent.as_deref()).await? else {
+            return Ok(Handled::Ignored(format!(
+                "dispute {id} is not of a payment of ours"
+            )));
+        };
+        let references = References {
+            kentico_order_id: Some(link.order_id.to_string()),
+            stripe_payment_intent: intent,
+            stripe_charge: dispute.charge.as_ref().map(|c| c.id().to_string()),
+            stripe_dispute: Some(dispute.id.clone()),
+            ..References::default()
+        };
+        let movements: Vec<_> = (dispute.balance_transactions.into_iter())
+            .map(|txn| (txn, references.clone(), None))
+            .collect();
+        if movements.is_empty() {
+            return Ok(Handled::Ignored(format!(
+                "dispute {id} has not moved money yet ({})",
+                dispute.status
+            )));
+        }
+        self.post(&movements).await
+    }
+
+    async fn payout(&self, id: &str) -> Result<Handled, HandlerError> {
+        let stripe = &self.ctx.stripe;
+        let payout = stripe.retrieve_payout(id).await.map_err(failures::stripe)?;
+        let references = References {
+            stripe_payout: Some(payout.id.clone()),
+            ..References::default()
+        };
+        if let Some(failure) = expanded(payout.failure_balance_transaction.clone()) {
+            return self.post(&[(failure, references, None)]).await;
+        }
+        if payout.status != "paid" {
+            return Ok(Handled::Ignored(format!(
+                "payout {id} is {}, not paid",
+                payout.status
+            )));
+        }
+        let Some(own) = expanded(payout.balance_transaction.clone()) else {
+            return Err(HandlerError::transient(format!(
+                "payout {id} has no balance transaction yet"
+            )));
+        };
+        let mut movements = vec![(own.clone(), references.clone(), None)];
+        if payout.automatic {
+            let paid_out = stripe
+                .payout_balance_transactions(id)
+                .await
+                .map_err(failures::stripe)?;
+            let included: Vec<BalanceTransaction> = paid_out
+                .into_iter()
+                .filter(|txn| txn.id != own.id)
+                .collect();
+            let net: i64 = included.iter().map(|txn| txn.net).sum();
+            if net != payout.amount {
+                return Err(HandlerError::permanent(
+                    "payout_unbalanced",
+                    format!(
+                        "payout {id} is {} but the balance transactions it paid out net to {net}; compare them in the Dashboard before posting it",
+                        payout.amount
+                    ),
+                )
+                .with_detail("payout", id));
+            }
+            movements.extend(
+                included
+                    .into_iter()
+                    .map(|txn| (txn, references.clone(), None)),
+            );
+        }
+        self.post(&movements).await
+    }
+
+    /// Posts one entry per movement (each once), all or nothing about what can be posted: a
+    /// movement that cannot become an entry fails the event before anything is posted.
+    async fn post(&self, movements: &[Movement<'_>]) -> Result<Handled, HandlerError> {
+        let accounts = &self.ctx.settings.ledger_accounts;
+        let mut entries: Vec<LedgerEntry> = Vec::new();
+        for (txn, references, presentment) in movements {
+            let Some(kind) = EntryKind::of_reporting_category(&txn.reporting_category) else {
+                return Err(HandlerError::permanent(
+                    "ledger_category_unknown",
+                    format!(
+                        "balance transaction {} is a '{}', which the chart of accounts has no place for",
+                        txn.id, txn.reporting_category
+                    ),
+                ));
+            };
+            let entry = entry_for(txn, kind, accounts, references.clone(), *presentment)
+                .map_err(|e| HandlerError::permanent("ledger_discrepancy", e.to_string()))?;
+            entries.push(entry);
+        }
+        let mut posted = Vec::new();
+        for entry in &entries {
+            if self.ledger.post(entry).await.map_err(failures::store)? == Posted::New {
+                self.ctx
+                    .metrics
+                    .increment(METRIC_LEDGER_ENTRIES, &[("Kind", entry.kind.as_str())]);
+                posted.push(entry.id.as_str());
+            }
+        }
+        Ok(Handled::Done(if posted.is_empty() {
+            "ledger entries already posted".to_string()
+        } else {
+            format!("posted {}", posted.join(", "))
+        }))
+    }
+}
