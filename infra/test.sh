@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source infra/lib.sh
 
 require_stripe_node
+# The ledger export test has Beancount itself check the Beancount file.
+require_pip bean-check beancount
 # The Stripe fake checks every request against Stripe's published parameters (stripe-python).
 infra/stripe-params.sh
 start_moto
