@@ -35,6 +35,8 @@ pub trait Bridge: Send + Sync {
     async fn metric(&self, name: &str) -> u64;
     /// `paybridge trace --order-id <order_id> --json`.
     async fn trace(&self, order_id: i64) -> Value;
+    /// `paybridge ledger export --format json` for the days `from`..`to`.
+    async fn ledger(&self, from: &str, to: &str) -> Vec<Value>;
 }
 
 impl dyn Bridge + '_ {
@@ -112,21 +114,29 @@ impl Bridge for Moto {
     }
 
     async fn trace(&self, order_id: i64) -> Value {
+        json_output(&self.operator(&["trace", "--order-id", &order_id.to_string(), "--json"]))
+    }
+
+    async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
+        json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+}
+
+impl Moto {
+    /// Runs an operator command against the system's queues and tables on moto.
+    fn operator(&self, args: &[&str]) -> Output {
         let mut command = Command::new(paybridge_binary());
-        command
-            .args(["trace", "--order-id", &order_id.to_string(), "--json"])
-            .args(["--backend", "aws"]);
+        command.args(args).args(["--backend", "aws"]);
         for (k, v) in &self.0.env {
             command.env(k, v);
         }
-        let output = command
+        command
             .env("AWS_ENDPOINT_URL", integration_tests::moto::endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .output()
-            .expect("paybridge runs");
-        json_output(&output)
+            .expect("paybridge runs")
     }
 }
 
@@ -259,6 +269,23 @@ impl Bridge for Serve {
     async fn trace(&self, order_id: i64) -> Value {
         json_output(&self.operator(&["trace", "--order-id", &order_id.to_string(), "--json"]))
     }
+
+    async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
+        json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+}
+
+/// The JSON lines a successful command printed.
+fn json_lines(output: &Output) -> Vec<Value> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
 }
 
 fn json_output(output: &Output) -> Value {

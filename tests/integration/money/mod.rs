@@ -5,6 +5,7 @@
 
 mod attempts;
 mod bridge;
+mod ledger;
 mod ownership;
 mod updates;
 

@@ -1,0 +1,159 @@
+//! Money after the payment: the payment worker posts one ledger entry per balance transaction
+//! of our charges, refunds and disputes, and of every transaction a payout paid out — each once,
+//! however often its events come.
+
+use serde_json::{Value, json};
+
+use super::{Bridge, T0, both_backends, id, last_intent, order};
+
+/// The days around `T0` (2026-11-29).
+const FROM: &str = "2026-11-28";
+const TO: &str = "2026-12-01";
+
+fn txn(id: &str, category: &str, amount: i64, fee: i64) -> Value {
+    json!({"id": id, "object": "balance_transaction", "amount": amount, "fee": fee,
+    "net": amount - fee, "currency": "usd", "created": T0, "available_on": T0 + 172_800,
+    "status": "available", "reporting_category": category, "type": category,
+    "source": null, "exchange_rate": null,
+    "fee_details": if fee == 0 { json!([]) } else {
+        json!([{"amount": fee, "currency": "usd", "description": "Stripe processing fees", "type": "stripe_fee"}])
+    }})
+}
+
+fn charge(id: &str, payment_intent: &str, txn: &str, amount: i64) -> Value {
+    json!({"id": id, "object": "charge", "amount": amount, "amount_refunded": 0,
+        "currency": "usd", "payment_intent": payment_intent, "balance_transaction": txn,
+        "status": "succeeded", "paid": true, "refunded": false, "captured": true,
+        "metadata": {}, "created": T0})
+}
+
+fn ids(entries: &[Value]) -> Vec<&str> {
+    let mut ids: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn charges_refunds_and_a_payout_post_one_entry_each_and_clearing_nets_to_zero(
+    bridge: &dyn Bridge,
+) {
+    bridge
+        .kentico_says("ecommerce.order.created", &order(301, "USD", "129.90", T0))
+        .await;
+    bridge.drain().await;
+    let intent = id(&last_intent(bridge));
+    let stripe = bridge.stripe();
+    stripe.set_payment_intent(
+        &intent,
+        json!({"status": "succeeded", "latest_charge": "ch_301"}),
+    );
+    stripe.add_balance_transaction(txn("txn_301", "charge", 12_990, 407));
+    stripe.add_charge(charge("ch_301", &intent, "txn_301", 12_990));
+    // Somebody else's charge on the same account: not ours, not posted from its own event.
+    stripe.add_balance_transaction(txn("txn_other", "charge", 500, 45));
+    stripe.add_charge(charge("ch_other", "pi_3SomebodyElses", "txn_other", 500));
+
+    for _ in 0..3 {
+        bridge
+            .stripe_says(
+                "charge.succeeded",
+                &charge("ch_301", &intent, "txn_301", 12_990),
+            )
+            .await;
+    }
+    bridge
+        .stripe_says(
+            "charge.succeeded",
+            &charge("ch_other", "pi_3SomebodyElses", "txn_other", 500),
+        )
+        .await;
+    bridge.drain().await;
+
+    let entries = bridge.ledger(FROM, TO).await;
+    assert_eq!(
+        ids(&entries),
+        ["le_payment_txn_301"],
+        "one entry, ours only"
+    );
+    assert_eq!(entries[0]["references"]["kentico_order_id"], "301");
+    assert_eq!(
+        entries[0]["references"]["stripe_payment_intent"],
+        intent.as_str()
+    );
+    assert_eq!(entries[0]["lines"][0]["debit"], "129.90");
+
+    // A partial refund: its events before and after it moved money.
+    let refund = json!({"id": "re_301", "object": "refund", "amount": 4_000, "currency": "usd",
+        "charge": "ch_301", "payment_intent": intent, "status": "pending",
+        "balance_transaction": null, "failure_balance_transaction": null, "metadata": {},
+        "created": T0});
+    stripe.put_refund(refund.clone());
+    bridge.stripe_says("refund.created", &refund).await;
+    bridge.drain().await;
+    stripe.add_balance_transaction(txn("txn_re_301", "refund", -4_000, 0));
+    let mut settled = refund.clone();
+    settled["status"] = "succeeded".into();
+    settled["balance_transaction"] = "txn_re_301".into();
+    stripe.put_refund(settled.clone());
+    bridge.stripe_says("refund.updated", &settled).await;
+    bridge.stripe_says("refund.updated", &settled).await;
+    bridge.drain().await;
+
+    // The payout of the charge, the refund and somebody else's charge.
+    let net = (12_990 - 407) - 4_000 + (500 - 45);
+    stripe.add_balance_transaction(txn("txn_po_1", "payout", -net, 0));
+    let payout = json!({"id": "po_1", "object": "payout", "amount": net, "currency": "usd",
+        "status": "paid", "automatic": true, "balance_transaction": "txn_po_1",
+        "failure_balance_transaction": null, "created": T0});
+    stripe.add_payout(
+        payout.clone(),
+        &["txn_301", "txn_re_301", "txn_other", "txn_po_1"],
+    );
+    bridge.stripe_says("payout.paid", &payout).await;
+    // A payout whose transactions do not add up is parked for a person, not posted.
+    let short = json!({"id": "po_2", "object": "payout", "amount": 999, "currency": "usd",
+        "status": "paid", "automatic": true, "balance_transaction": "txn_po_2",
+        "failure_balance_transaction": null, "created": T0});
+    stripe.add_balance_transaction(txn("txn_po_2", "payout", -999, 0));
+    stripe.add_payout(short.clone(), &["txn_po_2"]);
+    bridge.stripe_says("payout.paid", &short).await;
+    bridge.drain().await;
+
+    let entries = bridge.ledger(FROM, TO).await;
+    assert_eq!(
+        ids(&entries),
+        [
+            "le_payment_txn_301",
+            "le_payment_txn_other",
+            "le_payout_txn_po_1",
+            "le_refund_txn_re_301"
+        ]
+    );
+    let clearing: rust_decimal::Decimal = entries
+        .iter()
+        .flat_map(|e| e["lines"].as_array().unwrap().clone())
+        .filter(|line| line["account"] == "Assets:Stripe:Clearing")
+        .map(|line| {
+            let amount = |field: &str| {
+                line[field]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            };
+            amount("debit") - amount("credit")
+        })
+        .sum();
+    assert_eq!(
+        clearing,
+        rust_decimal::Decimal::ZERO,
+        "the payout empties clearing"
+    );
+    let dead = bridge.dead_of_kind("payout_unbalanced").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["failure_payout"], "po_2");
+}
+
+both_backends!(
+    charges_refunds_and_a_payout_post_one_entry_each_and_clearing_nets_to_zero,
+    &[]
+);
