@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{FlowContext, failures};
+use super::{FlowContext, failures, money_metrics};
 use crate::connectors::stripe::{BalanceTransaction, Charge, Expandable};
 use crate::ledger::{EntryKind, LedgerEntry, LedgerStore, Posted, References, entry_for};
 use crate::links::OrderLink;
@@ -71,7 +71,8 @@ impl EventHandler for LedgerEventHandler {
                 self.refund(id).await
             }
             events::PAYOUT_PAID | events::PAYOUT_FAILED => self.payout(id).await,
-            other if other.starts_with("charge.dispute.") => self.dispute(id).await,
+            events::DISPUTE_CREATED => self.dispute(id, true).await,
+            other if other.starts_with("charge.dispute.") => self.dispute(id, false).await,
             other => Ok(Handled::Ignored(format!(
                 "the ledger does not post {other}"
             ))),
@@ -151,7 +152,9 @@ impl LedgerEventHandler {
         self.post(&movements).await
     }
 
-    async fn dispute(&self, id: &str) -> Result<Handled, HandlerError> {
+    /// Posts what the dispute did to the balance; a new one (`opened`) of ours is counted and
+    /// logged, since it has a response deadline.
+    async fn dispute(&self, id: &str, opened: bool) -> Result<Handled, HandlerError> {
         let dispute = (self.ctx.stripe)
             .retrieve_dispute(id)
             .await
@@ -165,6 +168,14 @@ impl LedgerEventHandler {
                 "dispute {id} is not of a payment of ours"
             )));
         };
+        if opened {
+            self.ctx.count(money_metrics::DISPUTES);
+            tracing::warn!(
+                dispute = id,
+                order_id = link.order_id,
+                "a payment of ours is disputed: respond in the Stripe Dashboard before its deadline"
+            );
+        }
         let references = References {
             kentico_order_id: Some(link.order_id.to_string()),
             stripe_payment_intent: intent,

@@ -75,6 +75,8 @@ pub mod money_metrics {
     pub const STALE_ORDER_UPDATES: &str = "StaleOrderUpdates";
     /// An event of a payment attempt that is no longer the order's active one.
     pub const SUPERSEDED_PAYMENT_EVENTS: &str = "SupersededPaymentEvents";
+    /// A customer opened a dispute on a payment of ours (it has a response deadline).
+    pub const DISPUTES: &str = "Disputes";
 }
 
 impl FlowContext {

@@ -157,3 +157,88 @@ both_backends!(
     charges_refunds_and_a_payout_post_one_entry_each_and_clearing_nets_to_zero,
     &[]
 );
+
+async fn a_dispute_is_counted_once_posts_its_withdrawal_and_fee_and_a_win_gives_both_back(
+    bridge: &dyn Bridge,
+) {
+    bridge
+        .kentico_says("ecommerce.order.created", &order(302, "USD", "100.00", T0))
+        .await;
+    bridge.drain().await;
+    let intent = id(&last_intent(bridge));
+    let stripe = bridge.stripe();
+    let opened = json!({"id": "dp_302", "object": "dispute", "amount": 10_000, "currency": "usd",
+        "charge": "ch_302", "payment_intent": intent, "status": "needs_response",
+        "balance_transactions": [], "created": T0});
+    stripe.add_dispute(opened.clone());
+    bridge.stripe_says("charge.dispute.created", &opened).await;
+    bridge.drain().await;
+    let mut withdrawn = opened.clone();
+    withdrawn["balance_transactions"] = json!([txn("txn_dp_302", "dispute", -10_000, 1_500)]);
+    stripe.add_dispute(withdrawn.clone());
+    for _ in 0..2 {
+        bridge
+            .stripe_says("charge.dispute.funds_withdrawn", &withdrawn)
+            .await;
+    }
+    bridge.drain().await;
+    assert_eq!(
+        ids(&bridge.ledger(FROM, TO).await),
+        ["le_dispute_txn_dp_302"]
+    );
+
+    let mut won = withdrawn.clone();
+    won["status"] = "won".into();
+    won["balance_transactions"] = json!([
+        txn("txn_dp_302", "dispute", -10_000, 1_500),
+        txn("txn_dr_302", "dispute_reversal", 10_000, -1_500)
+    ]);
+    stripe.add_dispute(won.clone());
+    bridge.stripe_says("charge.dispute.closed", &won).await;
+    bridge
+        .stripe_says("charge.dispute.funds_reinstated", &won)
+        .await;
+    bridge.drain().await;
+
+    let entries = bridge.ledger(FROM, TO).await;
+    assert_eq!(
+        ids(&entries),
+        ["le_dispute_reversal_txn_dr_302", "le_dispute_txn_dp_302"]
+    );
+    let on = |account: &str| -> rust_decimal::Decimal {
+        (entries.iter())
+            .flat_map(|e| e["lines"].as_array().unwrap().clone())
+            .filter(|line| line["account"] == account)
+            .map(|line| {
+                let amount = |f: &str| {
+                    line[f]
+                        .as_str()
+                        .unwrap()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap()
+                };
+                amount("debit") - amount("credit")
+            })
+            .sum()
+    };
+    assert_eq!(
+        on("Expenses:Stripe:Disputes"),
+        rust_decimal::Decimal::ZERO,
+        "won back"
+    );
+    assert_eq!(
+        on("Expenses:Stripe:Fees"),
+        rust_decimal::Decimal::ZERO,
+        "fee returned"
+    );
+    assert_eq!(
+        bridge.metric("Disputes").await,
+        1,
+        "one dispute, counted once"
+    );
+}
+
+both_backends!(
+    a_dispute_is_counted_once_posts_its_withdrawal_and_fee_and_a_win_gives_both_back,
+    &[]
+);
