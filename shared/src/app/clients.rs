@@ -1,21 +1,26 @@
 //! The connected outside systems, built once from their settings and secrets.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::secrets::Secrets;
+use crate::clock::Clock;
 use crate::config::worker::ConnectorSettings;
 use crate::config::{ConfigError, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
 };
 use crate::connectors::stripe::{StripeClient, StripeConfig};
+use crate::ledger::sink::{HttpLedgerSink, LedgerSink};
 use crate::metrics::CallLatency;
 
 /// Stripe's per-request timeout.
 const STRIPE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Kentico's per-request timeout.
 const KENTICO_TIMEOUT: Duration = Duration::from_secs(15);
+/// The ledger sink's per-request timeout.
+const LEDGER_SINK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The connected outside systems.
 #[derive(Clone)]
@@ -26,6 +31,8 @@ pub struct Clients {
     pub kentico: KenticoClient,
     /// Kentico status names → IDs (cached).
     pub statuses: OrderStatusResolver,
+    /// Where posted ledger entries are delivered, when configured.
+    pub ledger_sink: Option<Arc<dyn LedgerSink>>,
 }
 
 impl Clients {
@@ -34,6 +41,7 @@ impl Clients {
         settings: &ConnectorSettings,
         secrets: &Secrets,
         latency: CallLatency,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
         let (Some(stripe), Some(kentico)) = (&settings.stripe, &settings.kentico) else {
             return Err(StartupError::Config(ConfigError {
@@ -64,10 +72,24 @@ impl Clients {
         })
         .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
         .with_latency(latency);
+        let ledger_sink = match &settings.ledger_sink {
+            Some(sink) => {
+                let secret = secrets.value(&sink.secret).await?;
+                let sink = HttpLedgerSink::new(&sink.url, secret, LEDGER_SINK_TIMEOUT, clock)
+                    .map_err(|e| {
+                        StartupError::Config(ConfigError {
+                            problems: vec![format!("LEDGER_WEBHOOK_URL: {e}")],
+                        })
+                    })?;
+                Some(Arc::new(sink) as Arc<dyn LedgerSink>)
+            }
+            None => None,
+        };
         Ok(Self {
             statuses: OrderStatusResolver::new(kentico.clone(), overrides),
             stripe,
             kentico,
+            ledger_sink,
         })
     }
 }

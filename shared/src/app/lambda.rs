@@ -96,6 +96,7 @@ pub async fn worker_with(
         &config.connectors,
         &lambda.secrets(),
         CallLatency::new(lambda.metrics.clone()),
+        lambda.clock.clone(),
     )
     .await?;
     let stores = lambda_stores(&lambda.sdk, &config);

@@ -93,7 +93,8 @@ pub async fn build(serve: &ServeEnv<'_>) -> Result<ServeParts, StartupError> {
     // One set of clients for both workers: one HTTP pool each, one cached status lookup.
     let clients = if missing.is_empty() {
         let latency = CallLatency::new(serve.metrics.clone());
-        Some(Clients::connect(&connectors, &secrets, latency).await?)
+        let clock = serve.clock.clone();
+        Some(Clients::connect(&connectors, &secrets, latency, clock).await?)
     } else {
         None
     };
@@ -154,6 +155,7 @@ pub async fn doctor_clients(
         &connectors,
         &Secrets::from_environment(),
         CallLatency::default(),
+        Arc::new(crate::clock::SystemClock),
     )
     .await;
     Ok((connectors, Some(clients)))

@@ -24,6 +24,7 @@ pub fn processor(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> BatchProcessor {
+    let ledger_sink = clients.ledger_sink;
     let ctx = Arc::new(FlowContext {
         stripe: clients.stripe,
         kentico: clients.kentico,
@@ -50,7 +51,7 @@ pub fn processor(
                 Some(ledger) => routes(
                     router,
                     &ledger_events::EVENT_TYPES,
-                    Arc::new(LedgerEventHandler::new(ctx, ledger)),
+                    Arc::new(LedgerEventHandler::new(ctx, ledger, ledger_sink)),
                 ),
                 None => router,
             }

@@ -1,6 +1,21 @@
 //! The chart of accounts ledger entries post to (`LEDGER_ACCOUNTS`).
 
+use super::SecretValue;
 use crate::ledger::Accounts;
+
+/// Where posted entries are POSTed (signed), when set.
+pub const VAR_LEDGER_WEBHOOK_URL: &str = "LEDGER_WEBHOOK_URL";
+/// The secret the entries are signed with (or `LEDGER_WEBHOOK_SECRET_SECRET_ARN`).
+pub const VAR_LEDGER_WEBHOOK_SECRET: &str = "LEDGER_WEBHOOK_SECRET";
+
+/// The signed HTTP sink of ledger entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerSinkSettings {
+    /// `LEDGER_WEBHOOK_URL`.
+    pub url: String,
+    /// `LEDGER_WEBHOOK_SECRET` or its secret.
+    pub secret: SecretValue,
+}
 
 /// The variable: `role=account` pairs, comma-separated, e.g.
 /// `clearing=1010 Stripe,revenue=4000,fees=6100,refunds=4100,disputes=6200,bank=1000`.

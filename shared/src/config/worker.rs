@@ -93,6 +93,8 @@ pub struct ConnectorSettings {
     pub kentico: Option<KenticoSettings>,
     /// Flow behaviour.
     pub flow: FlowSettings,
+    /// Where posted ledger entries are delivered, when configured.
+    pub ledger_sink: Option<super::ledger::LedgerSinkSettings>,
 }
 
 impl ConnectorSettings {
@@ -284,10 +286,24 @@ fn connector_settings(
             order_statuses: get("KENTICO_ORDER_STATUSES"),
         }
     });
+    let ledger_sink = get(super::ledger::VAR_LEDGER_WEBHOOK_URL).map(|url| {
+        let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
+        if !url.starts_with("https://") && !local {
+            problems.push(format!(
+                "{}='{url}' must be an https:// URL (http:// only to localhost)",
+                super::ledger::VAR_LEDGER_WEBHOOK_URL
+            ));
+        }
+        super::ledger::LedgerSinkSettings {
+            url,
+            secret: secret(get, super::ledger::VAR_LEDGER_WEBHOOK_SECRET, problems),
+        }
+    });
     ConnectorSettings {
         stripe,
         kentico,
         flow: flow_settings(get, problems),
+        ledger_sink,
     }
 }
 

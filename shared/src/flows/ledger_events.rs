@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use super::{FlowContext, failures, money_metrics};
 use crate::connectors::stripe::{BalanceTransaction, Charge, Expandable};
+use crate::effects::{self, EffectError, EffectKey};
+use crate::ledger::sink::{LedgerSink, SinkError};
 use crate::ledger::{EntryKind, LedgerEntry, LedgerStore, Posted, References, entry_for};
 use crate::links::OrderLink;
 use crate::webhook::event_types::stripe_ledger as events;
@@ -27,12 +29,17 @@ pub const METRIC_LEDGER_ENTRIES: &str = "LedgerEntries";
 pub struct LedgerEventHandler {
     ctx: Arc<FlowContext>,
     ledger: Arc<dyn LedgerStore>,
+    sink: Option<Arc<dyn LedgerSink>>,
 }
 
 impl LedgerEventHandler {
-    /// A handler over the flow context, posting to `ledger`.
-    pub fn new(ctx: Arc<FlowContext>, ledger: Arc<dyn LedgerStore>) -> Self {
-        Self { ctx, ledger }
+    /// A handler over the flow context, posting to `ledger` and delivering to `sink`.
+    pub fn new(
+        ctx: Arc<FlowContext>,
+        ledger: Arc<dyn LedgerStore>,
+        sink: Option<Arc<dyn LedgerSink>>,
+    ) -> Self {
+        Self { ctx, ledger, sink }
     }
 }
 
@@ -246,6 +253,33 @@ impl LedgerEventHandler {
         self.post(&movements).await
     }
 
+    /// Delivers `entry` to `sink` once (an effect keyed by the entry id).
+    async fn deliver(
+        &self,
+        sink: &dyn LedgerSink,
+        entry: &LedgerEntry,
+    ) -> Result<(), HandlerError> {
+        let key = EffectKey::new(format!("ledger_{}", sink.name()), &entry.id);
+        let delivered = effects::once(
+            &*self.ctx.effects,
+            &key,
+            |_: &()| "delivered".to_string(),
+            |idempotency_key| async move { sink.deliver(entry, &idempotency_key).await },
+        )
+        .await;
+        match delivered {
+            Ok(_) => Ok(()),
+            Err(EffectError::Store(error)) => Err(failures::store(error)),
+            Err(EffectError::Effect(SinkError::Unavailable(reason))) => {
+                Err(HandlerError::transient(format!("{}: {reason}", entry.id)))
+            }
+            Err(EffectError::Effect(SinkError::Rejected(reason))) => Err(HandlerError::permanent(
+                "ledger_sink_rejected",
+                format!("{} was refused by the ledger sink: {reason}", entry.id),
+            )),
+        }
+    }
+
     /// Posts one entry per movement (each once), all or nothing about what can be posted: a
     /// movement that cannot become an entry fails the event before anything is posted.
     async fn post(&self, movements: &[Movement<'_>]) -> Result<Handled, HandlerError> {
@@ -272,6 +306,10 @@ impl LedgerEventHandler {
                     .metrics
                     .increment(METRIC_LEDGER_ENTRIES, &[("Kind", entry.kind.as_str())]);
                 posted.push(entry.id.as_str());
+            }
+            // Posted now or by an earlier delivery of the event: delivered once either way.
+            if let Some(sink) = &self.sink {
+                self.deliver(sink.as_ref(), entry).await?;
             }
         }
         Ok(Handled::Done(if posted.is_empty() {

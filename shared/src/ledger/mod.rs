@@ -13,6 +13,7 @@ pub mod dynamodb;
 mod entries;
 pub mod export;
 pub mod in_memory;
+pub mod sink;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 

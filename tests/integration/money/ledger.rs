@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use integration_tests::fakes::erp::FakeErp;
+
 use super::{Bridge, T0, both_backends, id, last_intent, order};
 
 /// The days around `T0` (2026-11-29).
@@ -242,3 +244,74 @@ both_backends!(
     a_dispute_is_counted_once_posts_its_withdrawal_and_fee_and_a_win_gives_both_back,
     &[]
 );
+
+const ERP_SECRET: &str = "erp_shared_secret_for_ledger_entries";
+
+async fn entries_reach_the_erp_signed_once_each_across_an_outage(
+    bridge: &dyn Bridge,
+    erp: &FakeErp,
+) {
+    bridge
+        .kentico_says("ecommerce.order.created", &order(303, "USD", "50.00", T0))
+        .await;
+    bridge.drain().await;
+    let intent = id(&last_intent(bridge));
+    let stripe = bridge.stripe();
+    stripe.add_balance_transaction(txn("txn_303", "charge", 5_000, 175));
+    stripe.add_charge(charge("ch_303", &intent, "txn_303", 5_000));
+    erp.go_down_for(2);
+
+    for _ in 0..3 {
+        bridge
+            .stripe_says(
+                "charge.succeeded",
+                &charge("ch_303", &intent, "txn_303", 5_000),
+            )
+            .await;
+    }
+    bridge.drain().await;
+
+    let accepted = erp.accepted();
+    assert_eq!(accepted.len(), 1, "delivered once: {accepted:?}");
+    assert_eq!(accepted[0].0, "paybridge-ledger_http-le_payment_txn_303");
+    assert_eq!(accepted[0].1["id"], "le_payment_txn_303");
+    assert_eq!(accepted[0].1["lines"][0]["debit"], "50.00");
+    assert_eq!(erp.forged(), 0);
+    assert_eq!(
+        erp.still_down_for(),
+        0,
+        "both refused deliveries were made and retried"
+    );
+    assert!(
+        bridge.dead_letters().await.is_empty(),
+        "the outage was ridden out by retries"
+    );
+}
+
+mod entries_reach_the_erp_signed_once_each_across_an_outage {
+    use integration_tests::fakes::erp::FakeErp;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_moto() {
+        let erp = FakeErp::start(ERP_SECRET).await;
+        let env = [
+            ("LEDGER_WEBHOOK_URL", erp.url.as_str()),
+            ("LEDGER_WEBHOOK_SECRET", ERP_SECRET),
+        ];
+        let bridge = crate::money::Moto::start(&env).await;
+        super::entries_reach_the_erp_signed_once_each_across_an_outage(&bridge, &erp).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_serve() {
+        let erp = FakeErp::start(ERP_SECRET).await;
+        let env = [
+            ("LEDGER_WEBHOOK_URL", erp.url.as_str()),
+            ("LEDGER_WEBHOOK_SECRET", ERP_SECRET),
+        ];
+        let bridge = crate::money::Serve::start(&env).await;
+        super::entries_reach_the_erp_signed_once_each_across_an_outage(&bridge, &erp).await;
+    }
+}

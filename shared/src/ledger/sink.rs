@@ -1,0 +1,105 @@
+//! Where posted entries go next: a [`LedgerSink`] the ERP (or an iPaaS) takes them from. Each
+//! entry is delivered once per sink, guarded as an effect keyed by the entry id, with the same
+//! key sent as `Idempotency-Key`; a failed delivery fails the event, which the queue retries
+//! with backoff and finally dead-letters, like any other call.
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::secret::SecretString;
+use crate::webhook::signature::sign_header;
+
+use super::LedgerEntry;
+
+/// The header carrying the signature of a delivered entry (the webhooks' `t=…,v1=…` scheme).
+pub const SIGNATURE_HEADER: &str = "X-Paybridge-Signature";
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// The sink is down, slow or overloaded (a timeout, 408, 429, 5xx): retried.
+    #[error("the ledger sink is unavailable: {0}")]
+    Unavailable(String),
+    /// The sink refused the entry (another 4xx): retrying cannot help.
+    #[error("the ledger sink refused the entry: {0}")]
+    Rejected(String),
+}
+
+/// Takes posted entries.
+#[async_trait::async_trait]
+pub trait LedgerSink: Send + Sync {
+    /// A stable name, part of the delivery's effect key (`http`, `quickbooks`, …).
+    fn name(&self) -> &'static str;
+    /// Delivers `entry`; `idempotency_key` is the same for every attempt of this entry.
+    async fn deliver(&self, entry: &LedgerEntry, idempotency_key: &str) -> Result<(), SinkError>;
+}
+
+/// POSTs each entry as JSON to a URL, signed with a shared secret.
+pub struct HttpLedgerSink {
+    http: reqwest::Client,
+    url: String,
+    secret: SecretString,
+    clock: std::sync::Arc<dyn Clock>,
+}
+
+impl HttpLedgerSink {
+    /// A sink posting to `url`, signing with `secret`; each call gives up after `timeout`.
+    pub fn new(
+        url: impl Into<String>,
+        secret: SecretString,
+        timeout: Duration,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> Result<Self, SinkError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| SinkError::Rejected(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            url: url.into(),
+            secret,
+            clock,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl LedgerSink for HttpLedgerSink {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    async fn deliver(&self, entry: &LedgerEntry, idempotency_key: &str) -> Result<(), SinkError> {
+        let body = serde_json::to_vec(entry).map_err(|e| SinkError::Rejected(e.to_string()))?;
+        let timestamp = self.clock.now().unix_timestamp();
+        let signature = sign_header(&[self.secret.expose()], timestamp, &body);
+        let response = self
+            .http
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header("Idempotency-Key", idempotency_key)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SinkError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        let reason = format!("HTTP {status}: {text}");
+        if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+            Err(SinkError::Unavailable(reason))
+        } else {
+            Err(SinkError::Rejected(reason))
+        }
+    }
+}
