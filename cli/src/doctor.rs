@@ -5,6 +5,7 @@ use std::sync::Arc;
 use clap::Args;
 use paybridge::config::ingress::{IngressVariables, webhooks_configured};
 use paybridge::flows::PaymentState;
+use paybridge::mapping::payment_status::AfterPayment;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
 
@@ -152,8 +153,12 @@ async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
                     .map_err(|e| e.to_string()),
             );
             let mut unknown = Vec::new();
-            for state in PaymentState::ALL {
-                let name = connectors.flow.status_mapping.name(state);
+            let mapping = &connectors.flow.status_mapping;
+            let names = (PaymentState::ALL
+                .map(|state| mapping.name(state))
+                .into_iter())
+            .chain(AfterPayment::ALL.map(|state| mapping.after_name(state)));
+            for name in names {
                 if let Err(error) = clients.statuses.id_for(name).await {
                     unknown.push(format!("{name}: {error}"));
                 }

@@ -192,6 +192,19 @@ async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
     let setup = Setup::new().await;
+    // The statuses of a shop set up for paybridge: the payment ones and the after-payment ones.
+    setup.kentico.set_statuses(vec![
+        (3, "Pending Payment"),
+        (4, "Payment pending"),
+        (5, "Payment authorized"),
+        (6, "Paid"),
+        (7, "Payment Failed"),
+        (8, "Canceled"),
+        (10, "Partially refunded"),
+        (11, "Refunded"),
+        (12, "Disputed"),
+        (13, "Chargeback"),
+    ]);
     let data_dir = setup.data_dir.to_string_lossy().to_string();
     let good = [
         ("STRIPE_WEBHOOK_SECRETS", "whsec_doctor"),

@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
-use super::{FlowContext, failures, money_metrics};
+use super::{FlowContext, PaymentState, failures, money_metrics};
 use crate::connectors::stripe::{BalanceTransaction, Charge, Expandable};
 use crate::effects::{self, EffectError, EffectKey};
 use crate::ledger::sink::{LedgerSink, SinkError};
 use crate::ledger::{EntryKind, LedgerEntry, LedgerStore, Posted, References, entry_for};
-use crate::links::OrderLink;
+use crate::links::{FINAL_RANK, OrderLink};
+use crate::mapping::payment_status::AfterPayment;
 use crate::webhook::event_types::stripe_ledger as events;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
@@ -69,17 +70,18 @@ impl EventHandler for LedgerEventHandler {
     async fn handle(
         &self,
         event: &ReceivedEvent,
-        _delivery: &Delivery,
+        delivery: &Delivery,
     ) -> Result<Handled, HandlerError> {
         let id = object_id(event)?;
+        let at = (event.event_id(), delivery);
         match event.event_type() {
             events::CHARGE_SUCCEEDED => self.charge(id).await,
             events::REFUND_CREATED | events::REFUND_UPDATED | events::REFUND_FAILED => {
-                self.refund(id).await
+                self.refund(id, at).await
             }
             events::PAYOUT_PAID | events::PAYOUT_FAILED => self.payout(id).await,
-            events::DISPUTE_CREATED => self.dispute(id, true).await,
-            other if other.starts_with("charge.dispute.") => self.dispute(id, false).await,
+            events::DISPUTE_CREATED => self.dispute(id, true, at).await,
+            other if other.starts_with("charge.dispute.") => self.dispute(id, false, at).await,
             other => Ok(Handled::Ignored(format!(
                 "the ledger does not post {other}"
             ))),
@@ -125,7 +127,7 @@ impl LedgerEventHandler {
         self.post(&[(txn, references, presentment)]).await
     }
 
-    async fn refund(&self, id: &str) -> Result<Handled, HandlerError> {
+    async fn refund(&self, id: &str, at: (&str, &Delivery)) -> Result<Handled, HandlerError> {
         let refund = (self.ctx.stripe)
             .retrieve_refund(id)
             .await
@@ -151,17 +153,29 @@ impl LedgerEventHandler {
         .filter_map(expanded)
         .map(|txn| (txn, references.clone(), None))
         .collect();
-        if movements.is_empty() {
-            return Ok(Handled::Ignored(format!(
+        let handled = if movements.is_empty() {
+            Handled::Ignored(format!(
                 "refund {id} has not moved money yet; its next event posts it"
-            )));
+            ))
+        } else {
+            self.post(&movements).await?
+        };
+        if let (Some(intent), Some(charge)) =
+            (&references.stripe_payment_intent, &references.stripe_charge)
+        {
+            self.reflect(&link, intent, charge, None, at).await?;
         }
-        self.post(&movements).await
+        Ok(handled)
     }
 
     /// Posts what the dispute did to the balance; a new one (`opened`) of ours is counted and
     /// logged, since it has a response deadline.
-    async fn dispute(&self, id: &str, opened: bool) -> Result<Handled, HandlerError> {
+    async fn dispute(
+        &self,
+        id: &str,
+        opened: bool,
+        at: (&str, &Delivery),
+    ) -> Result<Handled, HandlerError> {
         let dispute = (self.ctx.stripe)
             .retrieve_dispute(id)
             .await
@@ -193,13 +207,90 @@ impl LedgerEventHandler {
         let movements: Vec<_> = (dispute.balance_transactions.into_iter())
             .map(|txn| (txn, references.clone(), None))
             .collect();
-        if movements.is_empty() {
-            return Ok(Handled::Ignored(format!(
+        let handled = if movements.is_empty() {
+            Handled::Ignored(format!(
                 "dispute {id} has not moved money yet ({})",
                 dispute.status
-            )));
+            ))
+        } else {
+            self.post(&movements).await?
+        };
+        if let (Some(intent), Some(charge)) =
+            (&references.stripe_payment_intent, &references.stripe_charge)
+        {
+            self.reflect(&link, intent, charge, Some(&dispute.status), at)
+                .await?;
         }
-        self.post(&movements).await
+        Ok(handled)
+    }
+
+    /// Shows on the Kentico order what happened after its payment, as Stripe says now (the
+    /// charge's refunded amount, the dispute's status), under the order's lease. Only for the
+    /// payment that paid the order; a refund of any other (a refunded double payment) changes
+    /// nothing there.
+    async fn reflect(
+        &self,
+        link: &OrderLink,
+        payer: &str,
+        charge_id: &str,
+        dispute_status: Option<&str>,
+        (event_id, delivery): (&str, &Delivery),
+    ) -> Result<(), HandlerError> {
+        if link.paid_by.as_deref() != Some(payer) {
+            return Ok(());
+        }
+        let lease = (self.ctx)
+            .lease(link.order_id, event_id, delivery.deadline_ms)
+            .await?;
+        let result = self
+            .reflect_leased(link.order_id, payer, charge_id, dispute_status)
+            .await;
+        self.ctx.release(lease).await;
+        result
+    }
+
+    async fn reflect_leased(
+        &self,
+        order_id: i64,
+        payer: &str,
+        charge_id: &str,
+        dispute_status: Option<&str>,
+    ) -> Result<(), HandlerError> {
+        let charge = (self.ctx.stripe)
+            .retrieve_charge(charge_id, false)
+            .await
+            .map_err(failures::stripe)?;
+        if dispute_status.is_none() && charge.disputed {
+            // Its dispute's events decide what the order shows.
+            return Ok(());
+        }
+        let mapping = &self.ctx.settings.status_mapping;
+        let (rank, name) =
+            match AfterPayment::of(charge.amount, charge.amount_refunded, dispute_status) {
+                Some(state) => (state.rank(), mapping.after_name(state).to_string()),
+                None => (
+                    FINAL_RANK,
+                    mapping.name(PaymentState::Succeeded).to_string(),
+                ),
+            };
+        let current = (self.ctx.links)
+            .by_order(order_id)
+            .await
+            .map_err(failures::store)?;
+        let shown = current
+            .as_ref()
+            .map(|l| (l.status_rank, l.status_name.as_deref()));
+        if shown == Some((rank, Some(name.as_str()))) {
+            return Ok(());
+        }
+        self.ctx
+            .write_order(order_id, Some(&name), None, Vec::new())
+            .await?;
+        (self.ctx.links)
+            .after_payment(order_id, payer, rank, &name)
+            .await
+            .map_err(failures::store)?;
+        Ok(())
     }
 
     async fn payout(&self, id: &str) -> Result<Handled, HandlerError> {

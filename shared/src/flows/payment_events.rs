@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::payment_checks::{Owner, claimed_order};
 use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money_metrics};
 use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
-use crate::links::{Advance, OrderLink, PaymentClaim};
+use crate::links::{Advance, FINAL_RANK, OrderLink, PaymentClaim};
 use crate::webhook::event_types;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
@@ -179,10 +179,17 @@ impl PaymentEventHandler {
         }
         let state = PaymentState::Succeeded;
         let status_name = ctx.settings.status_mapping.name(state).to_string();
-        ctx.links
+        let advanced = ctx
+            .links
             .advance(order_id, &paid.id, state.rank(), &status_name)
             .await
             .map_err(failures::store)?;
+        // After the payment (refunded, disputed) the refund and dispute events decide what the
+        // order shows: a late or replayed success never takes it back to paid.
+        let status = match advanced {
+            Advance::Refused { current_rank, .. } if current_rank > FINAL_RANK => None,
+            _ => Some(status_name.as_str()),
+        };
         let custom = vec![
             (custom_data::PAYMENT_INTENT.to_string(), paid.id.clone()),
             (
@@ -190,7 +197,7 @@ impl PaymentEventHandler {
                 state.key().to_string(),
             ),
         ];
-        ctx.write_order(order_id, Some(&status_name), Some(true), custom)
+        ctx.write_order(order_id, status, Some(true), custom)
             .await?;
         let mut keep = vec![paid.id.as_str()];
         if link.payment_intent_id.as_deref() == Some(paid.id.as_str()) {

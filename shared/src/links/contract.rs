@@ -36,6 +36,7 @@ pub async fn run_all(store: &dyn OrderLinkStore) {
     a_session_payment_binds_only_while_the_session_is_active(store).await;
     exactly_one_payment_intent_pays_an_order(store).await;
     the_status_moves_forward_per_payment_and_nothing_replaces_paid(store).await;
+    only_the_payer_moves_a_paid_order_after_the_payment_and_payment_events_stay_below(store).await;
 }
 
 async fn saving_fills_and_adds_but_never_erases(store: &dyn OrderLinkStore) {
@@ -340,5 +341,64 @@ async fn the_status_moves_forward_per_payment_and_nothing_replaces_paid(
             link.status_payment_intent.as_deref()
         ),
         (60, Some("Paid"), Some("pi_2"))
+    );
+}
+
+async fn only_the_payer_moves_a_paid_order_after_the_payment_and_payment_events_stay_below(
+    store: &dyn OrderLinkStore,
+) {
+    let order_id = 9008;
+    assert!(
+        !store
+            .after_payment(order_id, "pi_1", 80, "Refunded")
+            .await
+            .unwrap(),
+        "an unpaid order has no after-payment status"
+    );
+    assert_eq!(
+        store.claim_payment(order_id, "pi_1").await.unwrap(),
+        PaymentClaim::Claimed
+    );
+    assert_eq!(
+        store.advance(order_id, "pi_1", 60, "Paid").await.unwrap(),
+        Advance::Moved
+    );
+    assert!(
+        !store
+            .after_payment(order_id, "pi_other", 80, "Refunded")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .after_payment(order_id, "pi_1", 40, "Payment authorized")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .after_payment(order_id, "pi_1", 80, "Refunded")
+            .await
+            .unwrap()
+    );
+    // A late (or replayed) payment event cannot un-refund the order.
+    assert!(matches!(
+        store.advance(order_id, "pi_1", 60, "Paid").await.unwrap(),
+        Advance::Refused {
+            current_rank: 80,
+            ..
+        }
+    ));
+    // A failed refund restores the paid status: the after-payment band moves both ways.
+    assert!(
+        store
+            .after_payment(order_id, "pi_1", 60, "Paid")
+            .await
+            .unwrap()
+    );
+    let link = store.by_order(order_id).await.unwrap().unwrap();
+    assert_eq!(
+        (link.status_rank, link.status_name.as_deref()),
+        (60, Some("Paid"))
     );
 }

@@ -396,6 +396,31 @@ impl OrderLinkStore for DynamoDbOrderLinkStore {
         }
     }
 
+    async fn after_payment(
+        &self,
+        order_id: i64,
+        payment_intent_id: &str,
+        rank: u32,
+        status_name: &str,
+    ) -> Result<bool, StoreError> {
+        if rank < FINAL_RANK {
+            return Ok(false);
+        }
+        let write = Conditional {
+            update: "SET order_id = :order_id, status_rank = :rank, status_name = :name, \
+                     status_payment_intent = :pi"
+                .into(),
+            condition: "paid_by = :pi AND status_rank >= :final".into(),
+            values: HashMap::from([
+                (":rank".to_string(), n(rank)),
+                (":name".to_string(), s(status_name)),
+                (":pi".to_string(), s(payment_intent_id)),
+                (":final".to_string(), n(FINAL_RANK)),
+            ]),
+        };
+        Ok(self.conditional(order_id, write).await?.is_ok())
+    }
+
     async fn advance(
         &self,
         order_id: i64,

@@ -192,6 +192,25 @@ impl OrderLinkStore for InMemoryOrderLinkStore {
         }))
     }
 
+    async fn after_payment(
+        &self,
+        order_id: i64,
+        payment_intent_id: &str,
+        rank: u32,
+        status_name: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(order_id, |link| {
+            let paid_by_it = link.paid_by.as_deref() == Some(payment_intent_id);
+            if !paid_by_it || link.status_rank < FINAL_RANK || rank < FINAL_RANK {
+                return false;
+            }
+            link.status_rank = rank;
+            link.status_name = Some(status_name.to_string());
+            link.status_payment_intent = Some(payment_intent_id.to_string());
+            true
+        }))
+    }
+
     async fn advance(
         &self,
         order_id: i64,

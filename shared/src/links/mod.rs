@@ -210,6 +210,17 @@ pub trait OrderLinkStore: Send + Sync {
         order_id: i64,
         payment_intent_id: &str,
     ) -> Result<PaymentClaim, StoreError>;
+    /// Sets the displayed status of a paid order after the payment (refunds, disputes, or back
+    /// to paid when they are undone) to `rank` ≥ [`FINAL_RANK`] and `status_name`, if
+    /// `payment_intent_id` paid it (conditional write); `false` when refused. Payment events
+    /// never go below what this sets (see [`Self::advance`]).
+    async fn after_payment(
+        &self,
+        order_id: i64,
+        payment_intent_id: &str,
+        rank: u32,
+        status_name: &str,
+    ) -> Result<bool, StoreError>;
     /// Moves the displayed status to `rank`/`status_name` for `payment_intent_id` unless that
     /// PaymentIntent is at a higher rank, or another one reached [`FINAL_RANK`] (conditional
     /// write; an equal rank passes so a retried write-back can finish).

@@ -337,6 +337,30 @@ impl OrderLinkStore for SqliteOrderLinkStore {
         })
     }
 
+    async fn after_payment(
+        &self,
+        order_id: i64,
+        payment_intent_id: &str,
+        rank: u32,
+        status_name: &str,
+    ) -> Result<bool, StoreError> {
+        if rank < FINAL_RANK {
+            return Ok(false);
+        }
+        self.update_if(
+            order_id,
+            "UPDATE order_links SET status_rank = ?3, status_name = ?4, status_payment_intent = ?2
+             WHERE order_id = ?1 AND paid_by = ?2 AND status_rank >= ?5",
+            vec![
+                payment_intent_id.to_string().into(),
+                rank.into(),
+                status_name.to_string().into(),
+                FINAL_RANK.into(),
+            ],
+        )
+        .await
+    }
+
     async fn advance(
         &self,
         order_id: i64,

@@ -86,16 +86,96 @@ impl PaymentState {
     }
 }
 
+/// What happened to a paid order after the payment, as Stripe says now. Ranked above paid
+/// (60): payment events never go below it; only after-payment events move within this band
+/// (a failed refund or a won dispute goes back down, to paid or to the refund state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AfterPayment {
+    /// Part of the payment was refunded.
+    PartiallyRefunded,
+    /// All of it was refunded.
+    Refunded,
+    /// The customer disputed the payment; it is not decided yet.
+    Disputed,
+    /// The dispute was lost: the money is gone.
+    DisputeLost,
+}
+
+impl AfterPayment {
+    /// Every state.
+    pub const ALL: [AfterPayment; 4] = [
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Disputed,
+        Self::DisputeLost,
+    ];
+
+    /// The state of a payment of `amount` with `refunded` refunded so far (minor units) and
+    /// its dispute's status, if it has one; `None` for plainly paid.
+    pub fn of(amount: i64, refunded: i64, dispute_status: Option<&str>) -> Option<Self> {
+        match dispute_status {
+            Some("lost") => return Some(Self::DisputeLost),
+            Some(
+                "warning_needs_response"
+                | "warning_under_review"
+                | "needs_response"
+                | "under_review",
+            ) => return Some(Self::Disputed),
+            _ => {}
+        }
+        match refunded {
+            r if r <= 0 => None,
+            r if r < amount => Some(Self::PartiallyRefunded),
+            _ => Some(Self::Refunded),
+        }
+    }
+
+    /// The configuration key (`KENTICO_STATUS_MAP`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Refunded => "refunded",
+            Self::Disputed => "disputed",
+            Self::DisputeLost => "dispute_lost",
+        }
+    }
+
+    /// Above paid (60), each its own rank.
+    pub fn rank(self) -> u32 {
+        match self {
+            Self::PartiallyRefunded => 70,
+            Self::Refunded => 80,
+            Self::Disputed => 90,
+            Self::DisputeLost => 100,
+        }
+    }
+
+    /// The default Kentico status name.
+    pub fn default_status_name(self) -> &'static str {
+        match self {
+            Self::PartiallyRefunded => "Partially refunded",
+            Self::Refunded => "Refunded",
+            Self::Disputed => "Disputed",
+            Self::DisputeLost => "Chargeback",
+        }
+    }
+}
+
 /// Payment state → Kentico status name, defaults overridable by `KENTICO_STATUS_MAP`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusMapping {
     names: HashMap<PaymentState, String>,
+    after: HashMap<AfterPayment, String>,
 }
 
 impl Default for StatusMapping {
     fn default() -> Self {
         Self {
             names: PaymentState::ALL
+                .iter()
+                .map(|s| (*s, s.default_status_name().to_string()))
+                .collect(),
+            after: AfterPayment::ALL
                 .iter()
                 .map(|s| (*s, s.default_status_name().to_string()))
                 .collect(),
@@ -117,16 +197,22 @@ impl StatusMapping {
                 continue;
             };
             let (key, name) = (key.trim(), name.trim());
-            match PaymentState::ALL.iter().find(|s| s.key() == key) {
-                Some(_) if name.is_empty() => problems.push(format!(
+            let payment = PaymentState::ALL.iter().find(|s| s.key() == key);
+            let after = AfterPayment::ALL.iter().find(|s| s.key() == key);
+            match (payment, after) {
+                (Some(_), _) | (_, Some(_)) if name.is_empty() => problems.push(format!(
                     "KENTICO_STATUS_MAP: '{key}' has an empty status name"
                 )),
-                Some(state) => {
+                (Some(state), _) => {
                     mapping.names.insert(*state, name.to_string());
                 }
-                None => problems.push(format!(
-                    "KENTICO_STATUS_MAP: unknown state '{key}' (known: {})",
-                    PaymentState::ALL.map(PaymentState::key).join(", ")
+                (None, Some(state)) => {
+                    mapping.after.insert(*state, name.to_string());
+                }
+                (None, None) => problems.push(format!(
+                    "KENTICO_STATUS_MAP: unknown state '{key}' (known: {}, {})",
+                    PaymentState::ALL.map(PaymentState::key).join(", "),
+                    AfterPayment::ALL.map(AfterPayment::key).join(", ")
                 )),
             }
         }
@@ -140,6 +226,14 @@ impl StatusMapping {
     /// The Kentico status name for `state`.
     pub fn name(&self, state: PaymentState) -> &str {
         self.names
+            .get(&state)
+            .map(String::as_str)
+            .unwrap_or_else(|| state.default_status_name())
+    }
+
+    /// The Kentico status name for an after-payment `state`.
+    pub fn after_name(&self, state: AfterPayment) -> &str {
+        self.after
             .get(&state)
             .map(String::as_str)
             .unwrap_or_else(|| state.default_status_name())
@@ -187,6 +281,36 @@ mod tests {
             StatusMapping::default().name(PaymentState::RequiresAction),
             "Pending Payment"
         );
+    }
+
+    #[test]
+    fn after_the_payment_refunds_by_amount_and_an_open_or_lost_dispute_prevail() {
+        assert_eq!(AfterPayment::of(10_000, 0, None), None);
+        assert_eq!(
+            AfterPayment::of(10_000, 4_000, None),
+            Some(AfterPayment::PartiallyRefunded)
+        );
+        assert_eq!(
+            AfterPayment::of(10_000, 10_000, None),
+            Some(AfterPayment::Refunded)
+        );
+        assert_eq!(
+            AfterPayment::of(10_000, 0, Some("needs_response")),
+            Some(AfterPayment::Disputed)
+        );
+        assert_eq!(
+            AfterPayment::of(10_000, 0, Some("lost")),
+            Some(AfterPayment::DisputeLost)
+        );
+        assert_eq!(AfterPayment::of(10_000, 0, Some("won")), None);
+        assert!(
+            AfterPayment::ALL
+                .iter()
+                .all(|s| s.rank() > PaymentState::Succeeded.rank())
+        );
+        let mapping = StatusMapping::parse("refunded=Returned").unwrap();
+        assert_eq!(mapping.after_name(AfterPayment::Refunded), "Returned");
+        assert_eq!(mapping.after_name(AfterPayment::Disputed), "Disputed");
     }
 
     #[test]

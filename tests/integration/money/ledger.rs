@@ -315,3 +315,136 @@ mod entries_reach_the_erp_signed_once_each_across_an_outage {
         super::entries_reach_the_erp_signed_once_each_across_an_outage(&bridge, &erp).await;
     }
 }
+
+const PARTIALLY_REFUNDED: i64 = 10;
+const REFUNDED: i64 = 11;
+const DISPUTED: i64 = 12;
+
+/// The fake Kentico's statuses, with the after-payment ones a shop adds for paybridge.
+fn with_after_payment_statuses(bridge: &dyn Bridge) {
+    bridge.kentico().set_statuses(vec![
+        (4, "Payment pending"),
+        (5, "Payment authorized"),
+        (6, "Paid"),
+        (7, "Payment Failed"),
+        (8, "Canceled"),
+        (PARTIALLY_REFUNDED, "Partially refunded"),
+        (REFUNDED, "Refunded"),
+        (DISPUTED, "Disputed"),
+    ]);
+}
+
+fn refund(id: &str, intent: &str, charge: &str, amount: i64, txn: &str, status: &str) -> Value {
+    json!({"id": id, "object": "refund", "amount": amount, "currency": "usd", "charge": charge,
+        "payment_intent": intent, "status": status, "balance_transaction": txn,
+        "failure_balance_transaction": null, "metadata": {}, "created": T0})
+}
+
+async fn refunds_and_a_dispute_show_on_the_order_as_stripe_says_now_and_a_late_payment_event_never_unrefunds(
+    bridge: &dyn Bridge,
+) {
+    with_after_payment_statuses(bridge);
+    bridge
+        .kentico_says("ecommerce.order.created", &order(304, "USD", "100.00", T0))
+        .await;
+    bridge.drain().await;
+    let intent = id(&last_intent(bridge));
+    let stripe = bridge.stripe();
+    stripe.set_payment_intent(
+        &intent,
+        json!({"status": "succeeded", "latest_charge": "ch_304"}),
+    );
+    let paid_intent = stripe.payment_intent(&intent).unwrap();
+    bridge
+        .stripe_says("payment_intent.succeeded", &paid_intent)
+        .await;
+    bridge.drain().await;
+    assert_eq!(
+        super::kentico_order(bridge, 304)["OrderStatusID"],
+        super::PAID
+    );
+    let mut charge = charge("ch_304", &intent, "txn_304", 10_000);
+
+    // A partial refund.
+    charge["amount_refunded"] = 4_000.into();
+    stripe.add_charge(charge.clone());
+    stripe.add_balance_transaction(txn("txn_re_a", "refund", -4_000, 0));
+    let first = refund("re_a", &intent, "ch_304", 4_000, "txn_re_a", "succeeded");
+    stripe.put_refund(first.clone());
+    bridge.stripe_says("refund.updated", &first).await;
+    bridge.drain().await;
+    assert_eq!(
+        super::kentico_order(bridge, 304)["OrderStatusID"],
+        PARTIALLY_REFUNDED
+    );
+
+    // The rest: fully refunded; a replayed success of the payment changes nothing.
+    charge["amount_refunded"] = 10_000.into();
+    charge["refunded"] = true.into();
+    stripe.add_charge(charge.clone());
+    stripe.add_balance_transaction(txn("txn_re_b", "refund", -6_000, 0));
+    let second = refund("re_b", &intent, "ch_304", 6_000, "txn_re_b", "succeeded");
+    stripe.put_refund(second.clone());
+    bridge.stripe_says("refund.created", &second).await;
+    bridge.drain().await;
+    bridge
+        .stripe_says("payment_intent.succeeded", &paid_intent)
+        .await;
+    bridge.stripe_says("refund.updated", &first).await;
+    bridge.drain().await;
+    assert_eq!(super::kentico_order(bridge, 304)["OrderStatusID"], REFUNDED);
+
+    // The second refund fails: its money comes back, the order shows partially refunded again.
+    charge["amount_refunded"] = 4_000.into();
+    charge["refunded"] = false.into();
+    stripe.add_charge(charge.clone());
+    stripe.add_balance_transaction(txn("txn_rf_b", "refund_failure", 6_000, 0));
+    let mut failed = refund("re_b", &intent, "ch_304", 6_000, "txn_re_b", "failed");
+    failed["failure_balance_transaction"] = "txn_rf_b".into();
+    stripe.put_refund(failed.clone());
+    bridge.stripe_says("refund.failed", &failed).await;
+    bridge.drain().await;
+    assert_eq!(
+        super::kentico_order(bridge, 304)["OrderStatusID"],
+        PARTIALLY_REFUNDED
+    );
+    let entries = bridge.ledger(FROM, TO).await;
+    assert_eq!(
+        ids(&entries),
+        [
+            "le_refund_failure_txn_rf_b",
+            "le_refund_txn_re_a",
+            "le_refund_txn_re_b"
+        ]
+    );
+
+    // A dispute shows as disputed; won, the order is back to what the refunds make it.
+    charge["disputed"] = true.into();
+    stripe.add_charge(charge.clone());
+    let opened = json!({"id": "dp_304", "object": "dispute", "amount": 6_000, "currency": "usd",
+        "charge": "ch_304", "payment_intent": intent, "status": "needs_response",
+        "balance_transactions": [], "created": T0});
+    stripe.add_dispute(opened.clone());
+    bridge.stripe_says("charge.dispute.created", &opened).await;
+    bridge.drain().await;
+    assert_eq!(super::kentico_order(bridge, 304)["OrderStatusID"], DISPUTED);
+    let mut won = opened.clone();
+    won["status"] = "won".into();
+    stripe.add_dispute(won.clone());
+    bridge.stripe_says("charge.dispute.closed", &won).await;
+    bridge.drain().await;
+    assert_eq!(
+        super::kentico_order(bridge, 304)["OrderStatusID"],
+        PARTIALLY_REFUNDED
+    );
+    assert!(
+        bridge.dead_letters().await.is_empty(),
+        "{:?}",
+        bridge.dead_letters().await
+    );
+}
+
+both_backends!(
+    refunds_and_a_dispute_show_on_the_order_as_stripe_says_now_and_a_late_payment_event_never_unrefunds,
+    &[]
+);

@@ -26,6 +26,9 @@ pub struct Charge {
     pub paid: bool,
     /// Fully refunded.
     pub refunded: bool,
+    /// A dispute was opened on it.
+    #[serde(default)]
+    pub disputed: bool,
     /// Captured (false while only authorized).
     #[serde(default)]
     pub captured: bool,
