@@ -189,14 +189,6 @@ impl LedgerEventHandler {
                 "dispute {id} is not of a payment of ours"
             )));
         };
-        if opened {
-            self.ctx.count(money_metrics::DISPUTES);
-            tracing::warn!(
-                dispute = id,
-                order_id = link.order_id,
-                "a payment of ours is disputed: respond in the Stripe Dashboard before its deadline"
-            );
-        }
         let references = References {
             kentico_order_id: Some(link.order_id.to_string()),
             stripe_payment_intent: intent,
@@ -220,6 +212,15 @@ impl LedgerEventHandler {
         {
             self.reflect(&link, intent, charge, Some(&dispute.status), at)
                 .await?;
+        }
+        // Counted once the event is done: a retry of a failed attempt does not count it again.
+        if opened {
+            self.ctx.count(money_metrics::DISPUTES);
+            tracing::warn!(
+                dispute = id,
+                order_id = link.order_id,
+                "a payment of ours is disputed: respond in the Stripe Dashboard before its deadline"
+            );
         }
         Ok(handled)
     }
