@@ -21,6 +21,7 @@ pub mod links;
 pub mod mapping;
 pub mod metrics;
 pub mod queue;
+pub mod reconcile;
 pub mod secret;
 pub mod store;
 pub mod webhook;

@@ -1,0 +1,104 @@
+//! One seeded case of each discrepancy beside clean orders: each found once, none invented.
+
+use super::*;
+use crate::ledger::{LedgerLine, References};
+
+const NAMES: RefundStatusNames<'static> = RefundStatusNames {
+    partially: "Partially refunded",
+    fully: "Refunded",
+};
+
+fn payment(order_id: i64, received: i64, refunded: i64, txn: Option<&str>) -> StripePayment {
+    StripePayment {
+        order_id,
+        payment_intent: format!("pi_{order_id}"),
+        status: "succeeded".into(),
+        amount_received: received,
+        currency: "usd".into(),
+        amount_refunded: refunded,
+        balance_transaction: txn.map(str::to_string),
+    }
+}
+
+fn order(order_id: i64, is_paid: bool, status: &str, total: i64) -> KenticoOrderState {
+    KenticoOrderState {
+        order_id,
+        is_paid,
+        status_name: status.into(),
+        total,
+        currency: "usd".into(),
+    }
+}
+
+fn posted(txn: &str) -> LedgerEntry {
+    LedgerEntry {
+        id: LedgerEntry::id_for(EntryKind::Payment, txn),
+        kind: EntryKind::Payment,
+        occurred_at: "2026-11-29T12:00:00.000Z".into(),
+        currency: "USD".into(),
+        lines: Vec::<LedgerLine>::new(),
+        presentment: None,
+        references: References {
+            stripe_balance_transaction: txn.into(),
+            ..References::default()
+        },
+    }
+}
+
+#[test]
+fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
+    let payments = [
+        payment(1, 10_000, 0, Some("txn_1")),      // clean
+        payment(2, 10_000, 0, Some("txn_2")),      // paid in Stripe, not in Kentico
+        payment(3, 9_000, 0, Some("txn_3")),       // received less than the total
+        payment(4, 10_000, 2_500, Some("txn_4")),  // refunded, not shown
+        payment(5, 10_000, 0, Some("txn_5")),      // no ledger entry
+        payment(6, 10_000, 10_000, Some("txn_6")), // clean, refunded and shown
+        StripePayment {
+            status: "processing".into(),
+            ..payment(7, 0, 0, None) // clean: not paid anywhere yet
+        },
+    ];
+    let orders = [
+        order(1, true, "Paid", 10_000),
+        order(2, false, "Pending Payment", 10_000),
+        order(3, true, "Paid", 10_000),
+        order(4, true, "Paid", 10_000),
+        order(5, true, "Paid", 10_000),
+        order(6, true, "Refunded", 10_000),
+        order(7, false, "Payment pending", 10_000),
+        order(8, true, "Paid", 5_000), // marked paid by hand, no payment of ours
+    ];
+    let ledger: Vec<LedgerEntry> = ["txn_1", "txn_2", "txn_3", "txn_4", "txn_6"]
+        .iter()
+        .map(|t| posted(t))
+        .collect();
+
+    let found = discrepancies(&payments, &orders, &ledger, &NAMES);
+
+    let kinds: Vec<(i64, &str, bool)> = found
+        .iter()
+        .map(|d| (order_of(d), d.kind(), d.healable()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (2, "paid_not_marked", true),
+            (3, "amount_mismatch", false),
+            (4, "refund_not_reflected", true),
+            (5, "ledger_entry_missing", true),
+            (8, "marked_paid_without_payment", false),
+        ]
+    );
+    assert_eq!(
+        serde_json::to_value(&found[0]).unwrap(),
+        serde_json::json!({"kind": "paid_not_marked", "order_id": 2, "payment_intent": "pi_2"})
+    );
+}
+
+#[test]
+fn a_healed_window_reports_nothing() {
+    let payments = [payment(2, 10_000, 0, Some("txn_2"))];
+    let orders = [order(2, true, "Paid", 10_000)];
+    assert!(discrepancies(&payments, &orders, &[posted("txn_2")], &NAMES).is_empty());
+}
