@@ -457,3 +457,29 @@ async fn a_refund_comes_with_its_balance_transactions_and_a_dispute_with_its_own
     assert_eq!(txn.reporting_category, "refund");
     assert!(client.retrieve_dispute("dp_missing").await.is_err());
 }
+
+#[tokio::test]
+async fn the_payment_intents_of_a_window_are_read_page_after_page() {
+    let stripe = FakeStripe::start(KEY).await;
+    let client = client_for(&stripe.base_url, KEY);
+    for n in 0..105 {
+        let mut params = order_1042();
+        params
+            .metadata
+            .insert("kentico_order_id".into(), n.to_string());
+        client
+            .create_payment_intent(&params, &format!("paybridge-window-{n}"))
+            .await
+            .unwrap();
+    }
+
+    let all = client.payment_intents_since(0).await.unwrap();
+    let none = client.payment_intents_since(i64::MAX / 2).await.unwrap();
+
+    assert_eq!(all.len(), 105);
+    let mut ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 105, "nothing twice");
+    assert!(none.is_empty());
+}

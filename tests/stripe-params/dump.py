@@ -20,6 +20,7 @@ API_VERSION = "2026-08-26.dahlia"
 
 OPERATIONS = {
     "POST /v1/payment_intents": "stripe.params._payment_intent_create_params.PaymentIntentCreateParams",
+    "GET /v1/payment_intents": "stripe.params._payment_intent_list_params.PaymentIntentListParams",
     "GET /v1/payment_intents/{id}": "stripe.params._payment_intent_retrieve_params.PaymentIntentRetrieveParams",
     "POST /v1/payment_intents/{id}": "stripe.params._payment_intent_modify_params.PaymentIntentModifyParams",
     "POST /v1/payment_intents/{id}/cancel": "stripe.params._payment_intent_cancel_params.PaymentIntentCancelParams",

@@ -411,6 +411,7 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["v1", "payment_intents"]) => create_payment_intent(state, request, now),
+        ("GET", ["v1", "payment_intents"]) => list_payment_intents(state, request),
         (method, ["v1", "payment_intents", id, action @ ..]) => {
             let Some(intent) = state.payment_intents.iter_mut().find(|p| p["id"] == *id) else {
                 return missing("payment_intent", id);
@@ -732,6 +733,38 @@ fn expanded(state: &State, request: &RecordedRequest, mut object: Value) -> Valu
         }
     }
     object
+}
+
+/// `GET /v1/payment_intents?created[gte]=…`: newest first, `limit` a page, `starting_after`
+/// the last id seen.
+fn list_payment_intents(state: &State, request: &RecordedRequest) -> Reply {
+    let query = decode_form(request.query.as_bytes());
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let since: i64 = param("created[gte]")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
+    let mut intents: Vec<&Value> = (state.payment_intents.iter())
+        .filter(|p| p["created"].as_i64().unwrap_or(0) >= since)
+        .collect();
+    intents.reverse();
+    if let Some(after) = param("starting_after") {
+        match intents.iter().position(|p| p["id"] == after.as_str()) {
+            Some(at) => intents.drain(..=at).for_each(drop),
+            None => return missing("payment_intent", &after),
+        }
+    }
+    let has_more = intents.len() > limit;
+    let data: Vec<Value> = intents.into_iter().take(limit).cloned().collect();
+    (
+        200,
+        json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
+    )
 }
 
 /// `GET /v1/balance_transactions?payout=…`: Stripe's list, newest first, `limit` a page,

@@ -205,6 +205,30 @@ impl StripeClient {
         self.send(Method::GET, &path, query, None).await
     }
 
+    /// Every PaymentIntent created at or after `since` (unix seconds), page after page
+    /// (`GET /v1/payment_intents?created[gte]=…`, 100 a page): what the reconciliation sweep
+    /// compares with Kentico.
+    pub async fn payment_intents_since(
+        &self,
+        since: i64,
+    ) -> Result<Vec<PaymentIntent>, StripeError> {
+        let mut all: Vec<PaymentIntent> = Vec::new();
+        loop {
+            let mut query = format!("created%5Bgte%5D={since}&limit=100");
+            if let Some(last) = all.last() {
+                query.push_str(&format!("&starting_after={}", checked_id(&last.id)?));
+            }
+            let page: List<PaymentIntent> = self
+                .send(Method::GET, "/v1/payment_intents", &query, None)
+                .await?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+
     /// `GET /v1/balance_transactions/{id}`.
     pub async fn retrieve_balance_transaction(
         &self,
