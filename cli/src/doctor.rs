@@ -71,7 +71,7 @@ async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
         let variable = IngressVariables::of(source).secrets;
         check(
             match source {
-                Source::Stripe => "stripe webhooks",
+                Source::Stripe | Source::Reconciler => "stripe webhooks",
                 Source::Kentico => "kentico webhooks",
             },
             if webhooks_configured(source, &env) {

@@ -5,6 +5,7 @@ mod dlq;
 mod doctor;
 mod events;
 mod ledger;
+mod reconcile;
 mod replay;
 mod serve;
 mod trace;
@@ -35,6 +36,9 @@ enum Command {
     /// Posted ledger entries: export a period as JSON lines, CSV or Beancount.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Compare Stripe, Kentico and the ledger for a window; --heal replays what missed webhooks
+    /// left undone (exit code 3: discrepancies found).
+    Reconcile(reconcile::ReconcileArgs),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -60,6 +64,7 @@ fn main() -> std::process::ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Ledger(command) => ledger::run(command),
+        Command::Reconcile(args) => reconcile::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,6 +12,14 @@ pub trait Metrics: Send + Sync {
     /// Adds one to `name` for the given dimensions (e.g. source and outcome).
     fn increment(&self, name: &'static str, dimensions: &[(&'static str, &str)]);
 
+    /// Adds `count` at once; a zero is still reported, so an alarm on the metric sees data
+    /// (and returns to OK) when nothing happened.
+    fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
+        for _ in 0..count {
+            self.increment(name, dimensions);
+        }
+    }
+
     /// Records a duration in seconds (a latency) for `name` with these dimensions.
     fn observe_seconds(
         &self,
@@ -77,6 +85,12 @@ impl Metrics for EmfMetrics {
             1.0,
         );
         // A failed write to stdout has nowhere better to be reported.
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }
+
+    fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
+        let now = time::OffsetDateTime::now_utc();
+        let line = emf_line(name, dimensions, now, "Count", count as f64);
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     }
 
@@ -222,6 +236,10 @@ impl InMemoryMetrics {
 impl Metrics for InMemoryMetrics {
     fn increment(&self, name: &'static str, dimensions: &[(&'static str, &str)]) {
         *self.lock().entry(key(name, dimensions)).or_default() += 1;
+    }
+
+    fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
+        *self.lock().entry(key(name, dimensions)).or_default() += count;
     }
 
     fn observe_seconds(

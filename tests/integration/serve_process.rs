@@ -13,7 +13,7 @@ use integration_tests::{now_unix, unique_name};
 use paybridge::webhook::signature::sign_header;
 use serde_json::{Value, json};
 
-const STRIPE_KEY: &str = "sk_test_paybridge_serve";
+pub const STRIPE_KEY: &str = "sk_test_paybridge_serve";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_paybridge_serve";
 pub const KENTICO_WEBHOOK_SECRET: &str = "kentico_serve_webhook_secret";
 

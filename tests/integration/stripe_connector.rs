@@ -7,8 +7,9 @@ use integration_tests::fakes::stripe::FakeStripe;
 use integration_tests::repo_root;
 use paybridge::connectors::stripe::{
     AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
-    DEFAULT_API_VERSION, PaymentIntentData, PaymentIntentStatus, PriceData, ProductData, Shipping,
-    StripeAddress, StripeClient, StripeConfig, StripeError, UpdatePaymentIntent,
+    DEFAULT_API_VERSION, PaymentIntent, PaymentIntentData, PaymentIntentStatus, PriceData,
+    ProductData, Shipping, StripeAddress, StripeClient, StripeConfig, StripeError,
+    UpdatePaymentIntent,
 };
 use paybridge::secret::SecretString;
 use serde_json::json;
@@ -473,8 +474,13 @@ async fn the_payment_intents_of_a_window_are_read_page_after_page() {
             .unwrap();
     }
 
-    let all = client.payment_intents_since(0).await.unwrap();
-    let none = client.payment_intents_since(i64::MAX / 2).await.unwrap();
+    let all = client
+        .payment_intents_since::<PaymentIntent>(0)
+        .await
+        .unwrap();
+    let none = (client.payment_intents_since::<PaymentIntent>(i64::MAX / 2))
+        .await
+        .unwrap();
 
     assert_eq!(all.len(), 105);
     let mut ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();

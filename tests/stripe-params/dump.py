@@ -36,6 +36,9 @@ OPERATIONS = {
     "GET /v1/refunds/{id}": "stripe.params._refund_retrieve_params.RefundRetrieveParams",
     "GET /v1/disputes/{id}": "stripe.params._dispute_retrieve_params.DisputeRetrieveParams",
     "GET /v1/payouts/{id}": "stripe.params._payout_retrieve_params.PayoutRetrieveParams",
+    "GET /v1/refunds": "stripe.params._refund_list_params.RefundListParams",
+    "GET /v1/disputes": "stripe.params._dispute_list_params.DisputeListParams",
+    "GET /v1/payouts": "stripe.params._payout_list_params.PayoutListParams",
 }
 
 REQUEST_OPTIONS = set(RequestOptions.__annotations__)

@@ -16,6 +16,7 @@ use crate::journal::{DynamoDbEventJournal, EventJournal};
 use crate::ledger::{DynamoDbLedgerStore, LedgerStore};
 use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
 use crate::queue::{QueuePublisher, QueueUrls, SqsQueuePublisher};
+use crate::reconcile::reports::{DynamoDbReportStore, ReportStore};
 use crate::webhook::Source;
 use crate::worker::{BatchProcessor, Poller, SqsPoller};
 
@@ -200,6 +201,20 @@ impl Backend {
         }
     }
 
+    /// The reconciliation reports (what `reconcile --report last` shows).
+    pub fn reports(&self) -> Arc<dyn ReportStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbReportStore::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(
+                crate::reconcile::reports::SqliteReportStore::new(embedded.db.clone()),
+            ),
+        }
+    }
+
     /// The event journal (what `trace` shows and `replay` re-enqueues).
     pub fn journal(&self) -> Arc<dyn EventJournal> {
         match self {
@@ -350,6 +365,14 @@ impl Backend {
 }
 
 /// The stores of a worker draining `queue`, on DynamoDB `table` and SQS.
+/// The reports of a Lambda that knows only the state table.
+pub(super) fn aws_reports(sdk: &aws_config::SdkConfig, table: &str) -> Arc<dyn ReportStore> {
+    Arc::new(DynamoDbReportStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+    ))
+}
+
 pub(super) fn aws_stores(
     sdk: &aws_config::SdkConfig,
     table: &str,
@@ -410,7 +433,7 @@ impl AwsBackend {
 impl EmbeddedBackend {
     fn queue(&self, source: Source) -> &crate::embedded::SqliteQueue {
         match source {
-            Source::Stripe => &self.stripe,
+            Source::Stripe | Source::Reconciler => &self.stripe,
             Source::Kentico => &self.kentico,
         }
     }

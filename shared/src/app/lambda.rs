@@ -4,17 +4,20 @@
 
 use std::sync::Arc;
 
-use super::backend::{Stores, aws_stores};
+use super::backend::{Stores, aws_reports, aws_stores};
 use super::clients::Clients;
+use super::reconcile::SweepStores;
 use super::secrets::Secrets;
 use super::worker;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ingress::IngressConfig;
+use crate::config::reconcile::window_hours;
 use crate::config::worker::{WorkerConfig, WorkerKind};
 use crate::config::{Env, StartupError, process_env};
 use crate::ingress::IngressHandler;
 use crate::metrics::{CallLatency, EmfMetrics, Metrics};
 use crate::queue::{QueueUrls, SqsQueuePublisher};
+use crate::reconcile::sweep::Sweep;
 use crate::webhook::Source;
 use crate::worker::BatchProcessor;
 
@@ -109,6 +112,53 @@ pub async fn worker_with(
         lambda.metrics.clone(),
         lambda.clock.clone(),
     ))
+}
+
+/// The reconciler Lambda's sweep and window (hours), from the process; every start-up problem
+/// is logged once.
+pub async fn reconciler() -> Result<(Sweep, u64), StartupError> {
+    let result = reconciler_with(&LambdaEnv::from_process().await).await;
+    if let Err(error) = &result {
+        tracing::error!(error = %error, "the reconciler cannot start");
+    }
+    result
+}
+
+/// The reconciler in `lambda`: the payment worker's configuration (its queue is where healing
+/// events go), DynamoDB state, and the window.
+pub async fn reconciler_with(lambda: &LambdaEnv<'_>) -> Result<(Sweep, u64), StartupError> {
+    let config = WorkerConfig::from_env(WorkerKind::Payment, lambda.env)?;
+    let window = window_hours(lambda.env)?;
+    let clients = Clients::connect(
+        &config.connectors,
+        &lambda.secrets(),
+        CallLatency::new(lambda.metrics.clone()),
+        lambda.clock.clone(),
+    )
+    .await?;
+    let stores = lambda_stores(&lambda.sdk, &config);
+    let stores = SweepStores {
+        links: stores.links,
+        effects: stores.effects,
+        ledger: stores.ledger.ok_or_else(|| {
+            StartupError::Config(crate::config::ConfigError {
+                problems: vec!["the reconciler needs the ledger table".into()],
+            })
+        })?,
+        stripe_queue: Arc::new(SqsQueuePublisher::new(
+            aws_sdk_sqs::Client::new(&lambda.sdk),
+            &config.queue_url,
+        )),
+        reports: aws_reports(&lambda.sdk, &config.table),
+    };
+    let sweep = super::reconcile::sweep(
+        clients,
+        &config.connectors,
+        stores,
+        lambda.metrics.clone(),
+        lambda.clock.clone(),
+    );
+    Ok((sweep, window))
 }
 
 /// A worker Lambda knows only its own queue and the table.

@@ -137,6 +137,29 @@ pub async fn operator_backend(serve: &ServeEnv<'_>) -> Result<Backend, StartupEr
     Backend::open(serve.backend_kind(), serve.data_dir, u32::MAX, serve.env).await
 }
 
+/// `paybridge reconcile`'s sweep over `backend`: Stripe and Kentico from the environment (both
+/// required), healing onto the backend's Stripe queue.
+pub async fn operator_sweep(
+    serve: &ServeEnv<'_>,
+    backend: &Backend,
+) -> Result<crate::reconcile::sweep::Sweep, StartupError> {
+    let (_, connectors) = serve_settings(serve.env)?;
+    let clients = Clients::connect(
+        &connectors,
+        &Secrets::from_environment(),
+        CallLatency::new(serve.metrics.clone()),
+        serve.clock.clone(),
+    )
+    .await?;
+    Ok(super::reconcile::sweep(
+        clients,
+        &connectors,
+        backend.sweep_stores(),
+        serve.metrics.clone(),
+        serve.clock.clone(),
+    ))
+}
+
 /// What `doctor` checks beyond the backend: the settings and, when complete, the clients.
 pub async fn doctor_clients(
     env: Env<'_>,

@@ -17,7 +17,8 @@ pub const VAR_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// The queue and dead-letter queue variables of `source`'s events.
 pub fn queue_variables(source: Source) -> (&'static str, &'static str) {
     match source {
-        Source::Stripe => ("STRIPE_EVENTS_QUEUE_URL", "STRIPE_EVENTS_DLQ_URL"),
+        // The reconciler's events ride on the Stripe queue.
+        Source::Stripe | Source::Reconciler => ("STRIPE_EVENTS_QUEUE_URL", "STRIPE_EVENTS_DLQ_URL"),
         Source::Kentico => ("KENTICO_EVENTS_QUEUE_URL", "KENTICO_EVENTS_DLQ_URL"),
     }
 }
@@ -72,7 +73,7 @@ impl AwsSettings {
     /// `source`'s queue and DLQ.
     pub fn queue(&self, source: Source) -> &QueueUrls {
         match source {
-            Source::Stripe => &self.stripe,
+            Source::Stripe | Source::Reconciler => &self.stripe,
             Source::Kentico => &self.kentico,
         }
     }

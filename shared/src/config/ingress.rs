@@ -35,7 +35,8 @@ impl IngressVariables {
                 secrets: "KENTICO_WEBHOOK_SECRETS",
                 secret_arn: "KENTICO_WEBHOOK_SECRET_ARN",
             },
-            Source::Stripe => Self {
+            // The reconciler has no ingress; its events are Stripe-shaped.
+            Source::Stripe | Source::Reconciler => Self {
                 queue_url: "STRIPE_EVENTS_QUEUE_URL",
                 secrets: "STRIPE_WEBHOOK_SECRETS",
                 secret_arn: "STRIPE_WEBHOOK_SECRET_ARN",
@@ -186,10 +187,12 @@ pub fn parse_webhook_secrets(
             Source::Kentico if secret.chars().count() < MIN_KENTICO_SECRET_CHARS => problems.push(format!(
                 "{variable}: secret #{position} is shorter than {MIN_KENTICO_SECRET_CHARS} characters"
             )),
-            Source::Stripe if !secret.starts_with("whsec_") => problems.push(format!(
+            Source::Stripe | Source::Reconciler if !secret.starts_with("whsec_") => problems.push(format!(
                 "{variable}: secret #{position} does not start with whsec_ (use the endpoint's signing secret, not an API key)"
             )),
-            Source::Kentico | Source::Stripe => secrets.push(SecretString::new(secret)),
+            Source::Kentico | Source::Stripe | Source::Reconciler => {
+                secrets.push(SecretString::new(secret))
+            }
         }
     }
     if secrets.is_empty() && problems.is_empty() {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod flow;
 pub mod ingress;
 pub mod ledger;
+pub mod reconcile;
 pub mod worker;
 
 use crate::secret::SecretString;

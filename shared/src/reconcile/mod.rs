@@ -1,11 +1,15 @@
-//! The reconciliation sweep's judgement (work in progress: the listing of Stripe and Kentico,
-//! the healing and the schedule come next): given what Stripe says, what Kentico shows, what
-//! paybridge linked and what the ledger holds for a window, every discrepancy, each said once,
-//! and whether a missed webhook explains it (then replaying that event heals it).
+//! The reconciliation sweep: what Stripe says, what Kentico shows, what paybridge linked and
+//! what the ledger holds, compared for a window. [`discrepancies`] is the judgement (pure);
+//! [`sweep`] gathers the facts, heals what a missed webhook explains by enqueueing a synthetic
+//! event through the normal worker path, and stores a [`reports::Report`] per run.
+
+pub mod lambda;
+pub mod reports;
+pub mod sweep;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ledger::{EntryKind, LedgerEntry};
 
@@ -22,10 +26,11 @@ pub struct StripePayment {
     pub amount_received: i64,
     /// Lower-case ISO currency.
     pub currency: String,
-    /// Minor units refunded so far.
-    pub amount_refunded: i64,
     /// The balance transaction of its charge, once it has one.
     pub balance_transaction: Option<String>,
+    /// The after-payment status Stripe's state calls for (`Refunded`, `Disputed`, …), if the
+    /// payment was refunded or disputed.
+    pub after_payment: Option<String>,
 }
 
 /// A Kentico order as the shop shows it now.
@@ -43,8 +48,21 @@ pub struct KenticoOrderState {
     pub currency: String,
 }
 
-/// One discrepancy kind (a metric dimension and a report column).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A payout as Stripe reports it, beside the sum of the balance transactions it paid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutState {
+    /// `po_…`.
+    pub payout: String,
+    /// Its amount, minor units.
+    pub amount: i64,
+    /// Lower-case ISO currency.
+    pub currency: String,
+    /// What its balance transactions sum to (negated: a payout takes money out).
+    pub transactions: i64,
+}
+
+/// One discrepancy (its kind is a metric dimension and a report column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Discrepancy {
     /// Stripe has the order's payment succeeded; Kentico does not show it paid.
@@ -68,31 +86,58 @@ pub enum Discrepancy {
         /// What Kentico shows.
         kentico: String,
     },
-    /// Stripe refunded some of the payment; the order does not show it.
-    RefundNotReflected {
+    /// Stripe refunded or disputed the payment; the order does not show it.
+    #[serde(rename = "refund_or_dispute_not_reflected")]
+    NotReflected {
         /// The order.
         order_id: i64,
-        /// Minor units refunded at Stripe.
-        refunded: i64,
+        /// Its payment.
+        payment_intent: String,
+        /// The status Stripe's state calls for.
+        expected: String,
+        /// The status the order shows.
+        shown: String,
     },
     /// A balance transaction of a payment of ours has no ledger entry.
     LedgerEntryMissing {
         /// The order.
         order_id: i64,
+        /// Its payment.
+        payment_intent: String,
         /// `txn_…`.
         balance_transaction: String,
     },
+    /// A payout's balance transactions do not sum to its amount.
+    PayoutUnbalanced {
+        /// `po_…`.
+        payout: String,
+        /// The payout's amount, e.g. `50000 usd`.
+        amount: String,
+        /// What its transactions sum to.
+        transactions: String,
+    },
 }
 
+/// Every kind, in report order.
+pub const KINDS: [&str; 6] = [
+    "paid_not_marked",
+    "marked_paid_without_payment",
+    "amount_mismatch",
+    "refund_or_dispute_not_reflected",
+    "ledger_entry_missing",
+    "payout_unbalanced",
+];
+
 impl Discrepancy {
-    /// The kind's name (metric dimension).
+    /// The kind's name (metric dimension), one of [`KINDS`].
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::PaidNotMarked { .. } => "paid_not_marked",
-            Self::MarkedPaidWithoutPayment { .. } => "marked_paid_without_payment",
-            Self::AmountMismatch { .. } => "amount_mismatch",
-            Self::RefundNotReflected { .. } => "refund_not_reflected",
-            Self::LedgerEntryMissing { .. } => "ledger_entry_missing",
+            Self::PaidNotMarked { .. } => KINDS[0],
+            Self::MarkedPaidWithoutPayment { .. } => KINDS[1],
+            Self::AmountMismatch { .. } => KINDS[2],
+            Self::NotReflected { .. } => KINDS[3],
+            Self::LedgerEntryMissing { .. } => KINDS[4],
+            Self::PayoutUnbalanced { .. } => KINDS[5],
         }
     }
 
@@ -102,27 +147,64 @@ impl Discrepancy {
         matches!(
             self,
             Self::PaidNotMarked { .. }
-                | Self::RefundNotReflected { .. }
+                | Self::NotReflected { .. }
                 | Self::LedgerEntryMissing { .. }
         )
     }
+
+    /// The Kentico order it concerns, if any.
+    pub fn order_id(&self) -> Option<i64> {
+        match self {
+            Self::PaidNotMarked { order_id, .. }
+            | Self::MarkedPaidWithoutPayment { order_id }
+            | Self::AmountMismatch { order_id, .. }
+            | Self::NotReflected { order_id, .. }
+            | Self::LedgerEntryMissing { order_id, .. } => Some(*order_id),
+            Self::PayoutUnbalanced { .. } => None,
+        }
+    }
+
+    /// One line for a person: what is wrong, with the ids to look up.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::PaidNotMarked { payment_intent, .. } => {
+                format!("{payment_intent} succeeded; the order is not marked paid")
+            }
+            Self::MarkedPaidWithoutPayment { .. } => {
+                "marked paid in Kentico; no succeeded payment of ours at Stripe".to_string()
+            }
+            Self::AmountMismatch {
+                stripe, kentico, ..
+            } => format!("Stripe received {stripe}; the order totals {kentico}"),
+            Self::NotReflected {
+                payment_intent,
+                expected,
+                shown,
+                ..
+            } => format!("{payment_intent} calls for '{expected}'; the order shows '{shown}'"),
+            Self::LedgerEntryMissing {
+                balance_transaction,
+                payment_intent,
+                ..
+            } => format!("{balance_transaction} of {payment_intent} has no ledger entry"),
+            Self::PayoutUnbalanced {
+                payout,
+                amount,
+                transactions,
+            } => format!("{payout} paid out {amount}; its transactions sum to {transactions}"),
+        }
+    }
 }
 
-/// The names of the statuses that show a refund (partially or fully).
-pub struct RefundStatusNames<'a> {
-    /// `Partially refunded`.
-    pub partially: &'a str,
-    /// `Refunded`.
-    pub fully: &'a str,
-}
-
-/// Every discrepancy between `payments` (ours, in the window), `orders` (changed in the window
-/// or named by a payment) and `ledger`, sorted by order then kind.
+/// Every discrepancy between `payments` (ours), `orders` (linked to paybridge, changed in the
+/// window or named by a payment), `ledger` and `payouts`, sorted by order then kind (payouts
+/// last). A status the shop moved on from (e.g. `Shipped` after `Paid`) is not a discrepancy:
+/// only a refund or dispute the order does not show is.
 pub fn discrepancies(
     payments: &[StripePayment],
     orders: &[KenticoOrderState],
     ledger: &[LedgerEntry],
-    refund_statuses: &RefundStatusNames<'_>,
+    payouts: &[PayoutState],
 ) -> Vec<Discrepancy> {
     let orders: BTreeMap<i64, &KenticoOrderState> =
         orders.iter().map(|order| (order.order_id, order)).collect();
@@ -138,33 +220,37 @@ pub fn discrepancies(
         let Some(order) = orders.get(&payment.order_id) else {
             continue;
         };
+        let order_id = order.order_id;
+        let payment_intent = payment.payment_intent.clone();
         if !order.is_paid {
             found.push(Discrepancy::PaidNotMarked {
-                order_id: order.order_id,
-                payment_intent: payment.payment_intent.clone(),
+                order_id,
+                payment_intent: payment_intent.clone(),
             });
         }
         if payment.amount_received != order.total || payment.currency != order.currency {
             found.push(Discrepancy::AmountMismatch {
-                order_id: order.order_id,
+                order_id,
                 stripe: format!("{} {}", payment.amount_received, payment.currency),
                 kentico: format!("{} {}", order.total, order.currency),
             });
         }
-        let shows_refund = [refund_statuses.partially, refund_statuses.fully]
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(&order.status_name));
-        if payment.amount_refunded > 0 && !shows_refund {
-            found.push(Discrepancy::RefundNotReflected {
-                order_id: order.order_id,
-                refunded: payment.amount_refunded,
+        if let Some(expected) = &payment.after_payment
+            && !expected.eq_ignore_ascii_case(order.status_name.trim())
+        {
+            found.push(Discrepancy::NotReflected {
+                order_id,
+                payment_intent: payment_intent.clone(),
+                expected: expected.clone(),
+                shown: order.status_name.clone(),
             });
         }
         if let Some(txn) = &payment.balance_transaction
             && !posted.contains(txn.as_str())
         {
             found.push(Discrepancy::LedgerEntryMissing {
-                order_id: order.order_id,
+                order_id,
+                payment_intent,
                 balance_transaction: txn.clone(),
             });
         }
@@ -176,18 +262,18 @@ pub fn discrepancies(
             });
         }
     }
-    found.sort_by_key(|d| (order_of(d), d.kind()));
+    found.sort_by_key(|d| (d.order_id(), d.kind()));
+    found.extend(
+        payouts
+            .iter()
+            .filter(|p| p.amount != p.transactions)
+            .map(|p| Discrepancy::PayoutUnbalanced {
+                payout: p.payout.clone(),
+                amount: format!("{} {}", p.amount, p.currency),
+                transactions: format!("{} {}", p.transactions, p.currency),
+            }),
+    );
     found
-}
-
-fn order_of(discrepancy: &Discrepancy) -> i64 {
-    match discrepancy {
-        Discrepancy::PaidNotMarked { order_id, .. }
-        | Discrepancy::MarkedPaidWithoutPayment { order_id }
-        | Discrepancy::AmountMismatch { order_id, .. }
-        | Discrepancy::RefundNotReflected { order_id, .. }
-        | Discrepancy::LedgerEntryMissing { order_id, .. } => *order_id,
-    }
 }
 
 #[cfg(test)]

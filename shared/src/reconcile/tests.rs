@@ -3,20 +3,15 @@
 use super::*;
 use crate::ledger::{LedgerLine, References};
 
-const NAMES: RefundStatusNames<'static> = RefundStatusNames {
-    partially: "Partially refunded",
-    fully: "Refunded",
-};
-
-fn payment(order_id: i64, received: i64, refunded: i64, txn: Option<&str>) -> StripePayment {
+fn payment(order_id: i64, received: i64, after: Option<&str>, txn: Option<&str>) -> StripePayment {
     StripePayment {
         order_id,
         payment_intent: format!("pi_{order_id}"),
         status: "succeeded".into(),
         amount_received: received,
         currency: "usd".into(),
-        amount_refunded: refunded,
         balance_transaction: txn.map(str::to_string),
+        after_payment: after.map(str::to_string),
     }
 }
 
@@ -48,16 +43,17 @@ fn posted(txn: &str) -> LedgerEntry {
 #[test]
 fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
     let payments = [
-        payment(1, 10_000, 0, Some("txn_1")),      // clean
-        payment(2, 10_000, 0, Some("txn_2")),      // paid in Stripe, not in Kentico
-        payment(3, 9_000, 0, Some("txn_3")),       // received less than the total
-        payment(4, 10_000, 2_500, Some("txn_4")),  // refunded, not shown
-        payment(5, 10_000, 0, Some("txn_5")),      // no ledger entry
-        payment(6, 10_000, 10_000, Some("txn_6")), // clean, refunded and shown
+        payment(1, 10_000, None, Some("txn_1")), // clean
+        payment(2, 10_000, None, Some("txn_2")), // paid in Stripe, not in Kentico
+        payment(3, 9_000, None, Some("txn_3")),  // received less than the total
+        payment(4, 10_000, Some("Partially refunded"), Some("txn_4")), // not shown
+        payment(5, 10_000, None, Some("txn_5")), // no ledger entry
+        payment(6, 10_000, Some("Refunded"), Some("txn_6")), // clean: refunded and shown
         StripePayment {
             status: "processing".into(),
-            ..payment(7, 0, 0, None) // clean: not paid anywhere yet
+            ..payment(7, 0, None, None) // clean: not paid anywhere yet
         },
+        payment(9, 10_000, None, Some("txn_9")), // clean: the shop moved on to Shipped
     ];
     let orders = [
         order(1, true, "Paid", 10_000),
@@ -68,28 +64,50 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
         order(6, true, "Refunded", 10_000),
         order(7, false, "Payment pending", 10_000),
         order(8, true, "Paid", 5_000), // marked paid by hand, no payment of ours
+        order(9, true, "Shipped", 10_000),
     ];
-    let ledger: Vec<LedgerEntry> = ["txn_1", "txn_2", "txn_3", "txn_4", "txn_6"]
+    let ledger: Vec<LedgerEntry> = ["txn_1", "txn_2", "txn_3", "txn_4", "txn_6", "txn_9"]
         .iter()
         .map(|t| posted(t))
         .collect();
 
-    let found = discrepancies(&payments, &orders, &ledger, &NAMES);
+    let payouts = [
+        PayoutState {
+            payout: "po_balanced".into(),
+            amount: 18_800,
+            currency: "usd".into(),
+            transactions: 18_800,
+        },
+        PayoutState {
+            payout: "po_short".into(),
+            amount: 20_000,
+            currency: "usd".into(),
+            transactions: 18_800,
+        },
+    ];
 
-    let kinds: Vec<(i64, &str, bool)> = found
+    let found = discrepancies(&payments, &orders, &ledger, &payouts);
+
+    let kinds: Vec<(Option<i64>, &str, bool)> = found
         .iter()
-        .map(|d| (order_of(d), d.kind(), d.healable()))
+        .map(|d| (d.order_id(), d.kind(), d.healable()))
         .collect();
     assert_eq!(
         kinds,
         vec![
-            (2, "paid_not_marked", true),
-            (3, "amount_mismatch", false),
-            (4, "refund_not_reflected", true),
-            (5, "ledger_entry_missing", true),
-            (8, "marked_paid_without_payment", false),
+            (Some(2), "paid_not_marked", true),
+            (Some(3), "amount_mismatch", false),
+            (Some(4), "refund_or_dispute_not_reflected", true),
+            (Some(5), "ledger_entry_missing", true),
+            (Some(8), "marked_paid_without_payment", false),
+            (None, "payout_unbalanced", false),
         ]
     );
+    let kinds: BTreeSet<&str> = found.iter().map(Discrepancy::kind).collect();
+    assert_eq!(kinds, KINDS.into_iter().collect(), "one case of every kind");
+    let json = serde_json::to_value(&found).unwrap();
+    let back: Vec<Discrepancy> = serde_json::from_value(json).unwrap();
+    assert_eq!(back, found, "a stored report reads back the same");
     assert_eq!(
         serde_json::to_value(&found[0]).unwrap(),
         serde_json::json!({"kind": "paid_not_marked", "order_id": 2, "payment_intent": "pi_2"})
@@ -98,7 +116,7 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
 
 #[test]
 fn a_healed_window_reports_nothing() {
-    let payments = [payment(2, 10_000, 0, Some("txn_2"))];
+    let payments = [payment(2, 10_000, None, Some("txn_2"))];
     let orders = [order(2, true, "Paid", 10_000)];
-    assert!(discrepancies(&payments, &orders, &[posted("txn_2")], &NAMES).is_empty());
+    assert!(discrepancies(&payments, &orders, &[posted("txn_2")], &[]).is_empty());
 }

@@ -11,17 +11,29 @@ pub enum Source {
     Stripe,
     /// The Kentico module's events, signed with `X-Kentico-Signature`.
     Kentico,
+    /// Events the reconciliation sweep makes up to heal what a missed Stripe webhook left
+    /// undone: Stripe-shaped, on the Stripe queue, never received over HTTP.
+    Reconciler,
 }
 
 impl Source {
-    /// Every source, in the order operators see them.
+    /// Every source with a webhook and a queue of its own, in the order operators see them.
     pub const ALL: [Source; 2] = [Self::Stripe, Self::Kentico];
+
+    /// The source whose queue carries this source's events (the reconciler's go to Stripe's).
+    pub fn queue(self) -> Source {
+        match self {
+            Self::Stripe | Self::Reconciler => Self::Stripe,
+            Self::Kentico => Self::Kentico,
+        }
+    }
 
     /// The lower-case name used in envelopes, attributes, metrics and URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Stripe => "stripe",
             Self::Kentico => "kentico",
+            Self::Reconciler => "reconciler",
         }
     }
 
@@ -29,7 +41,7 @@ impl Source {
     pub fn signature_header(self) -> &'static str {
         match self {
             Self::Kentico => "x-kentico-signature",
-            Self::Stripe => "stripe-signature",
+            Self::Stripe | Self::Reconciler => "stripe-signature",
         }
     }
 }
@@ -47,8 +59,9 @@ impl std::str::FromStr for Source {
         match s {
             "stripe" => Ok(Self::Stripe),
             "kentico" => Ok(Self::Kentico),
+            "reconciler" => Ok(Self::Reconciler),
             other => Err(format!(
-                "unknown source '{other}' (expected stripe or kentico)"
+                "unknown source '{other}' (expected stripe, kentico or reconciler)"
             )),
         }
     }

@@ -37,6 +37,9 @@ pub trait Bridge: Send + Sync {
     async fn trace(&self, order_id: i64) -> Value;
     /// `paybridge ledger export --format json` for the days `from`..`to`.
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value>;
+    /// One reconciliation run since `since` (the scheduled Lambda's handler on moto,
+    /// `paybridge reconcile` on serve), then the stored report as JSON.
+    async fn reconcile(&self, since: &str, heal: bool) -> Value;
 }
 
 impl dyn Bridge + '_ {
@@ -119,6 +122,39 @@ impl Bridge for Moto {
 
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
         json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+
+    async fn reconcile(&self, since: &str, heal: bool) -> Value {
+        let settings = self.0.env.clone();
+        let metrics = self.0.metrics.clone();
+        let sdk = integration_tests::moto::sdk_config().await;
+        let event = serde_json::json!({"since": since, "heal": heal});
+        // The environment closure is not Sync, so the Lambda's work runs on this thread.
+        let summary = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let env = move |name: &str| settings.get(name).cloned();
+                let lambda = paybridge::app::LambdaEnv {
+                    env: &env,
+                    sdk,
+                    metrics,
+                    clock: std::sync::Arc::new(paybridge::clock::SystemClock),
+                };
+                let (sweep, window) = paybridge::app::lambda::reconciler_with(&lambda)
+                    .await
+                    .expect("the reconciler starts");
+                let now = time::OffsetDateTime::now_utc();
+                paybridge::reconcile::lambda::handle(&sweep, window, &event, now)
+                    .await
+                    .expect("the sweep finishes")
+            })
+        });
+        let output = self.operator(&["reconcile", "--report", "last", "--json"]);
+        let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+        assert_eq!(
+            summary["run_id"], report["run_id"],
+            "the stored report is the run's"
+        );
+        report
     }
 }
 
@@ -272,6 +308,40 @@ impl Bridge for Serve {
 
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
         json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+
+    async fn reconcile(&self, since: &str, heal: bool) -> Value {
+        let mut command = Command::new(paybridge_binary());
+        command
+            .args(["reconcile", "--since", since, "--json", "--data-dir"])
+            .arg(&self.setup.data_dir)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("STRIPE_API_BASE", &self.setup.stripe.base_url)
+            .env("STRIPE_SECRET_KEY", serve_process::STRIPE_KEY)
+            .env("KENTICO_BASE_URL", &self.setup.kentico.base_url)
+            .env("KENTICO_USERNAME", "paybridge")
+            .env("KENTICO_PASSWORD", "kentico-pass");
+        if heal {
+            command.arg("--heal");
+        }
+        let output = command.output().expect("paybridge runs");
+        let code = output.status.code();
+        assert!(
+            matches!(code, Some(0 | 3)),
+            "exit {code:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+        let found = report["findings"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            code == Some(3),
+            found > 0,
+            "exit code 3 means discrepancies"
+        );
+        let last = self.operator(&["reconcile", "--report", "last", "--json"]);
+        let stored: Value = serde_json::from_slice(&last.stdout).expect("the stored report");
+        assert_eq!(stored, report, "the run's report is stored");
+        report
     }
 }
 

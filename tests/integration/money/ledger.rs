@@ -12,7 +12,7 @@ use super::{Bridge, T0, both_backends, id, last_intent, order};
 const FROM: &str = "2026-11-28";
 const TO: &str = "2026-12-01";
 
-fn txn(id: &str, category: &str, amount: i64, fee: i64) -> Value {
+pub(super) fn txn(id: &str, category: &str, amount: i64, fee: i64) -> Value {
     json!({"id": id, "object": "balance_transaction", "amount": amount, "fee": fee,
     "net": amount - fee, "currency": "usd", "created": T0, "available_on": T0 + 172_800,
     "status": "available", "reporting_category": category, "type": category,
@@ -22,7 +22,7 @@ fn txn(id: &str, category: &str, amount: i64, fee: i64) -> Value {
     }})
 }
 
-fn charge(id: &str, payment_intent: &str, txn: &str, amount: i64) -> Value {
+pub(super) fn charge(id: &str, payment_intent: &str, txn: &str, amount: i64) -> Value {
     json!({"id": id, "object": "charge", "amount": amount, "amount_refunded": 0,
         "currency": "usd", "payment_intent": payment_intent, "balance_transaction": txn,
         "status": "succeeded", "paid": true, "refunded": false, "captured": true,
@@ -316,12 +316,12 @@ mod entries_reach_the_erp_signed_once_each_across_an_outage {
     }
 }
 
-const PARTIALLY_REFUNDED: i64 = 10;
+pub(super) const PARTIALLY_REFUNDED: i64 = 10;
 const REFUNDED: i64 = 11;
 const DISPUTED: i64 = 12;
 
 /// The fake Kentico's statuses, with the after-payment ones a shop adds for paybridge.
-fn with_after_payment_statuses(bridge: &dyn Bridge) {
+pub(super) fn with_after_payment_statuses(bridge: &dyn Bridge) {
     bridge.kentico().set_statuses(vec![
         (4, "Payment pending"),
         (5, "Payment authorized"),
@@ -334,7 +334,14 @@ fn with_after_payment_statuses(bridge: &dyn Bridge) {
     ]);
 }
 
-fn refund(id: &str, intent: &str, charge: &str, amount: i64, txn: &str, status: &str) -> Value {
+pub(super) fn refund(
+    id: &str,
+    intent: &str,
+    charge: &str,
+    amount: i64,
+    txn: &str,
+    status: &str,
+) -> Value {
     json!({"id": id, "object": "refund", "amount": amount, "currency": "usd", "charge": charge,
         "payment_intent": intent, "status": status, "balance_transaction": txn,
         "failure_balance_transaction": null, "metadata": {}, "created": T0})

@@ -7,6 +7,7 @@ mod attempts;
 mod bridge;
 mod ledger;
 mod ownership;
+mod reconcile;
 mod updates;
 
 use serde_json::{Value, json};

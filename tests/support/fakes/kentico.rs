@@ -197,6 +197,25 @@ fn route(store: &mut Store, method: &Method, request: &KenticoRequest) -> Respon
     let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["rest", "ecommerce.orderstatus"]) => status_list(&store.statuses),
+        ("GET", ["rest", "ecommerce.order"]) => order_list(&store.orders, &request.query),
+        ("GET", ["rest", "ecommerce.currency", id]) => {
+            let code = id.parse::<i64>().ok().and_then(|id| {
+                let orders = store.orders.values();
+                orders
+                    .filter(|o| id_of(o, "OrderCurrencyID") == Some(id))
+                    .find_map(|o| o["OrderCurrencyCode"].as_str().map(str::to_owned))
+            });
+            match code {
+                Some(code) => single(
+                    "ecommerce_currency",
+                    &json!({"CurrencyID": id, "CurrencyCode": code}),
+                ),
+                None => text_response(
+                    404,
+                    &format!("Object ecommerce.currency with ID {id} not found"),
+                ),
+            }
+        }
         ("GET", ["rest", "ecommerce.order", id]) => {
             match id.parse().ok().and_then(|id: i64| store.orders.get(&id)) {
                 Some(order) => single("ecommerce_order", order),
@@ -217,6 +236,8 @@ fn route(store: &mut Store, method: &Method, request: &KenticoRequest) -> Respon
             {
                 Some(order) => {
                     merge(order, fields);
+                    // Kentico stamps every save.
+                    order["OrderLastModified"] = json!(now_stamp());
                     single("ecommerce_order", order)
                 }
                 None => text_response(
@@ -255,6 +276,85 @@ fn route(store: &mut Store, method: &Method, request: &KenticoRequest) -> Respon
             &format!("No such REST resource: {} {}", method, request.path),
         ),
     }
+}
+
+/// Now as Kentico's REST service writes `OrderLastModified` (server clock, here UTC).
+fn now_stamp() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `GET /rest/ecommerce.order?where=…&orderby=OrderID&topn=N`. The REST service runs `where`
+/// as SQL; this fake understands only the condition paybridge's sweep sends
+/// (`OrderLastModified >= '…' AND OrderID > N`) and answers anything else as Kentico answers
+/// SQL it cannot run.
+fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
+    let params: BTreeMap<String, String> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_lowercase(), decode(v)))
+        .collect();
+    let condition = params.get("where").map(String::as_str).unwrap_or_default();
+    let parsed = condition
+        .strip_prefix("OrderLastModified >= '")
+        .and_then(|rest| rest.split_once("' AND OrderID > "))
+        .and_then(|(since, after)| Some((since.to_string(), after.parse::<i64>().ok()?)));
+    let Some((since, after)) = parsed else {
+        return text_response(400, &format!("Invalid where condition: {condition}"));
+    };
+    if params.get("orderby").map(String::as_str) != Some("OrderID") {
+        return text_response(400, "this fake pages by orderby=OrderID only");
+    }
+    let topn: usize = params
+        .get("topn")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
+    let rows: Vec<Value> = (orders.iter())
+        .filter(|(id, _)| **id > after)
+        .filter(|(_, o)| {
+            let modified = o["OrderLastModified"].as_str().unwrap_or_default();
+            modified.get(..19).unwrap_or(modified) >= since.as_str()
+        })
+        .take(topn)
+        .map(|(_, o)| o.clone())
+        .collect();
+    let total = rows.len().to_string();
+    axum::Json(json!({"ecommerce_orders": [
+        {"ecommerce_order": rows},
+        {"TotalRecords": [{"TotalRecords": total}]}
+    ]}))
+    .into_response()
+}
+
+/// A query string value, `+` and `%XX` decoded.
+fn decode(value: &str) -> String {
+    let bytes = value.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn authorized(store: &Store, headers: &HeaderMap) -> bool {

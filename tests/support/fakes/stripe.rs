@@ -417,7 +417,13 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
                 return missing("payment_intent", id);
             };
             match (method, action) {
-                ("GET", []) => (200, intent.clone()),
+                ("GET", []) => {
+                    let intent = intent.clone();
+                    (
+                        200,
+                        with_latest_charge(state, request, "latest_charge", intent),
+                    )
+                }
                 ("POST", []) => update_payment_intent(intent, request),
                 ("POST", ["cancel"]) => cancel_payment_intent(intent, request, now),
                 _ => unrecognized(request),
@@ -487,6 +493,18 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             None => missing("balance_transaction", id),
         },
         ("GET", ["v1", "balance_transactions"]) => list_payout_transactions(state, request),
+        ("GET", ["v1", "refunds"]) => {
+            let refunds = state.refunds.clone();
+            list_objects(state, request, "/v1/refunds", refunds)
+        }
+        ("GET", ["v1", "disputes"]) => {
+            let disputes = by_creation(state.disputes.values());
+            list_objects(state, request, "/v1/disputes", disputes)
+        }
+        ("GET", ["v1", "payouts"]) => {
+            let payouts = by_creation(state.payouts.values());
+            list_objects(state, request, "/v1/payouts", payouts)
+        }
         ("GET", ["v1", "refunds", id]) => {
             let Some(refund) = state.refunds.iter().find(|r| r["id"] == *id).cloned() else {
                 return missing("refund", id);
@@ -735,9 +753,24 @@ fn expanded(state: &State, request: &RecordedRequest, mut object: Value) -> Valu
     object
 }
 
-/// `GET /v1/payment_intents?created[gte]=…`: newest first, `limit` a page, `starting_after`
-/// the last id seen.
+/// `GET /v1/payment_intents?created[gte]=…`: see [`list_objects`].
 fn list_payment_intents(state: &State, request: &RecordedRequest) -> Reply {
+    let intents = state.payment_intents.clone();
+    list_objects(state, request, "/v1/payment_intents", intents)
+}
+
+/// Objects in the order they were made, oldest first (`created`, then id).
+fn by_creation<'a>(objects: impl Iterator<Item = &'a Value>) -> Vec<Value> {
+    let mut objects: Vec<Value> = objects.cloned().collect();
+    objects.sort_by_key(|o| (o["created"].as_i64(), o["id"].as_str().map(str::to_owned)));
+    objects
+}
+
+/// A Stripe list endpoint over `objects` (oldest first): filtered by `created[gte]`,
+/// `payment_intent` and `charge`, newest first, `limit` a page (10 unless given),
+/// `starting_after` the last id seen; `expand[]=data.latest_charge` inlines PaymentIntents'
+/// charges.
+fn list_objects(state: &State, request: &RecordedRequest, url: &str, objects: Vec<Value>) -> Reply {
     let query = decode_form(request.query.as_bytes());
     let param = |name: &str| {
         query
@@ -749,22 +782,44 @@ fn list_payment_intents(state: &State, request: &RecordedRequest) -> Reply {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
-    let mut intents: Vec<&Value> = (state.payment_intents.iter())
-        .filter(|p| p["created"].as_i64().unwrap_or(0) >= since)
+    let matches = |object: &Value, field: &str| {
+        param(field).is_none_or(|wanted| object[field] == wanted.as_str())
+    };
+    let mut found: Vec<Value> = (objects.into_iter())
+        .filter(|o| o["created"].as_i64().unwrap_or(0) >= since)
+        .filter(|o| matches(o, "payment_intent") && matches(o, "charge"))
         .collect();
-    intents.reverse();
+    found.reverse();
     if let Some(after) = param("starting_after") {
-        match intents.iter().position(|p| p["id"] == after.as_str()) {
-            Some(at) => intents.drain(..=at).for_each(drop),
-            None => return missing("payment_intent", &after),
+        match found.iter().position(|o| o["id"] == after.as_str()) {
+            Some(at) => found.drain(..=at).for_each(drop),
+            None => return missing("object", &after),
         }
     }
-    let has_more = intents.len() > limit;
-    let data: Vec<Value> = intents.into_iter().take(limit).cloned().collect();
+    let has_more = found.len() > limit;
+    let data: Vec<Value> = (found.into_iter().take(limit))
+        .map(|o| with_latest_charge(state, request, "data.latest_charge", o))
+        .collect();
     (
         200,
-        json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
+        json!({"object": "list", "url": url, "has_more": has_more, "data": data}),
     )
+}
+
+/// `object` with its `latest_charge` inlined when the request expands `path`.
+fn with_latest_charge(
+    state: &State,
+    request: &RecordedRequest,
+    path: &str,
+    mut object: Value,
+) -> Value {
+    let query = decode_form(request.query.as_bytes());
+    let expand = (query.iter()).any(|(k, v)| k.starts_with("expand[") && v == path);
+    let charge = object["latest_charge"].as_str().map(str::to_owned);
+    if let (true, Some(charge)) = (expand, charge.and_then(|c| state.charges.get(&c))) {
+        object["latest_charge"] = charge.clone();
+    }
+    object
 }
 
 /// `GET /v1/balance_transactions?payout=…`: Stripe's list, newest first, `limit` a page,

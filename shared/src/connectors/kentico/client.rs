@@ -7,10 +7,13 @@ use serde_json::{Map, Value, json};
 
 use super::custom_data::merge_custom_data;
 use super::error::KenticoError;
-use super::response::{order_statuses, parse_body, single_object};
+use super::response::{as_i64, find_objects, order_statuses, parse_body, single_object};
 use super::statuses::OrderStatus;
 use super::update::{OrderUpdate, validate_customer_fields, validate_id};
 use crate::secret::SecretString;
+
+/// Orders per page of [`KenticoClient::orders_modified_since`].
+const ORDERS_PAGE: usize = 100;
 
 /// How long one Kentico call may take, connection included, unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -119,6 +122,73 @@ impl KenticoClient {
         single_object(&parse_body(&body)?, "ecommerce.order")
     }
 
+    /// Every order last modified at or after `since` (`where` is SQL on Kentico's side, in the
+    /// server's clock: the caller pads the window for time zones). Pages by `OrderID` with
+    /// `where`, `orderby` and `topn`, the REST service's documented query parameters, so an
+    /// order changed while the listing runs is neither skipped nor listed twice.
+    pub async fn orders_modified_since(
+        &self,
+        since: &str,
+    ) -> Result<Vec<Map<String, Value>>, KenticoError> {
+        let valid = since.len() == 19
+            && since.chars().enumerate().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                _ => c.is_ascii_digit(),
+            });
+        if !valid {
+            return Err(KenticoError::Invalid(format!(
+                "{since:?} is not a timestamp like 2026-11-30T08:00:00"
+            )));
+        }
+        let mut all: Vec<Map<String, Value>> = Vec::new();
+        let mut after = 0_i64;
+        loop {
+            let condition = format!("OrderLastModified >= '{since}' AND OrderID > {after}");
+            let topn = ORDERS_PAGE.to_string();
+            let query = [
+                ("where", condition.as_str()),
+                ("orderby", "OrderID"),
+                ("topn", topn.as_str()),
+            ];
+            let body = self
+                .call_with(Method::GET, "ecommerce.order", &query, None)
+                .await?;
+            let page = find_objects(&parse_body(&body)?, "ecommerce.order");
+            let last = page
+                .iter()
+                .filter_map(|o| o.get("OrderID").and_then(as_i64))
+                .max();
+            let full = page.len() >= ORDERS_PAGE;
+            all.extend(page);
+            match (full, last) {
+                (true, Some(last)) if last > after => after = last,
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// A currency's ISO code by its `CurrencyID` (`GET /rest/ecommerce.currency/{id}`).
+    pub async fn currency_code(&self, currency_id: i64) -> Result<String, KenticoError> {
+        validate_id("currency", currency_id)?;
+        let body = self
+            .call(
+                Method::GET,
+                &format!("ecommerce.currency/{currency_id}"),
+                None,
+            )
+            .await?;
+        let currency = single_object(&parse_body(&body)?, "ecommerce.currency")?;
+        currency
+            .get("CurrencyCode")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                KenticoError::Decode(format!("currency {currency_id} has no CurrencyCode"))
+            })
+    }
+
     /// Writes the set fields of `update` to the order. With custom data it first reads the
     /// order and merges into its `OrderCustomData`, so other modules' keys survive. The
     /// REST service has no conditional update, so a write by someone else between our read
@@ -190,7 +260,24 @@ impl KenticoClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Vec<u8>, KenticoError> {
-        let url = format!("{}/rest/{path}?format=json", self.base_url);
+        self.call_with(method, path, &[], body).await
+    }
+
+    /// [`Self::call`] with query parameters (URL-encoded here).
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, KenticoError> {
+        let mut url = format!("{}/rest/{path}?format=json", self.base_url);
+        if !query.is_empty()
+            && let Ok(mut parsed) = Url::parse(&url)
+        {
+            parsed.query_pairs_mut().extend_pairs(query);
+            url = parsed.to_string();
+        }
         let mut request = self
             .http
             .request(method.clone(), &url)

@@ -116,7 +116,7 @@ fn reports_zero_records(json: &Value) -> bool {
 }
 
 /// An integer sent as a number or a string (`6`, `"6"`, `6.0`).
-pub(crate) fn as_i64(value: &Value) -> Option<i64> {
+pub fn as_i64(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64().or_else(|| {
             n.as_f64()
@@ -129,7 +129,7 @@ pub(crate) fn as_i64(value: &Value) -> Option<i64> {
 }
 
 /// A boolean sent as `true`, `"true"`, `"True"`, `"1"` or `1`.
-pub(crate) fn as_bool(value: &Value) -> Option<bool> {
+pub fn as_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_i64().map(|n| n != 0),

@@ -101,6 +101,20 @@ impl OrderStatusResolver {
     }
 }
 
+impl OrderStatusResolver {
+    /// The StatusName of status `id` (an override's name first), from the same cached list.
+    pub async fn name_for(&self, id: i64) -> Result<Option<String>, KenticoError> {
+        if let Some((name, _)) = self.overrides.iter().find(|(_, v)| **v == id) {
+            return Ok(Some(name.clone()));
+        }
+        let statuses = self
+            .statuses
+            .get_or_try_init(|| async { self.client.list_order_statuses().await })
+            .await?;
+        Ok(statuses.iter().find(|s| s.id == id).map(|s| s.name.clone()))
+    }
+}
+
 /// Matches `name` on StatusName, then on StatusDisplayName, ignoring case. When several
 /// sites define the name the first enabled one wins; pin the ID with an override when
 /// that is not the right site.

@@ -205,22 +205,71 @@ impl StripeClient {
         self.send(Method::GET, &path, query, None).await
     }
 
-    /// Every PaymentIntent created at or after `since` (unix seconds), page after page
-    /// (`GET /v1/payment_intents?created[gte]=…`, 100 a page): what the reconciliation sweep
-    /// compares with Kentico.
-    pub async fn payment_intents_since(
+    /// Every PaymentIntent created at or after `since` (unix seconds), each with its latest
+    /// charge inlined (`GET /v1/payment_intents?created[gte]=…&expand[]=data.latest_charge`):
+    /// what the reconciliation sweep compares with Kentico.
+    pub async fn payment_intents_since<T>(&self, since: i64) -> Result<Vec<T>, StripeError>
+    where
+        T: serde::de::DeserializeOwned + super::types::StripeObject,
+    {
+        let query = format!("created%5Bgte%5D={since}&expand%5B%5D=data.latest_charge");
+        self.list_all("/v1/payment_intents", &query).await
+    }
+
+    /// Every refund created at or after `since` (`GET /v1/refunds?created[gte]=…`).
+    pub async fn refunds_since(&self, since: i64) -> Result<Vec<Refund>, StripeError> {
+        self.list_all("/v1/refunds", &format!("created%5Bgte%5D={since}"))
+            .await
+    }
+
+    /// Every refund of one PaymentIntent (`GET /v1/refunds?payment_intent=…`).
+    pub async fn refunds_of(&self, payment_intent: &str) -> Result<Vec<Refund>, StripeError> {
+        let query = format!("payment_intent={}", checked_id(payment_intent)?);
+        self.list_all("/v1/refunds", &query).await
+    }
+
+    /// Every dispute created at or after `since` (`GET /v1/disputes?created[gte]=…`).
+    pub async fn disputes_since(&self, since: i64) -> Result<Vec<Dispute>, StripeError> {
+        self.list_all("/v1/disputes", &format!("created%5Bgte%5D={since}"))
+            .await
+    }
+
+    /// Every dispute of one PaymentIntent (`GET /v1/disputes?payment_intent=…`).
+    pub async fn disputes_of(&self, payment_intent: &str) -> Result<Vec<Dispute>, StripeError> {
+        let query = format!("payment_intent={}", checked_id(payment_intent)?);
+        self.list_all("/v1/disputes", &query).await
+    }
+
+    /// Every payout created at or after `since` (`GET /v1/payouts?created[gte]=…`).
+    pub async fn payouts_since(&self, since: i64) -> Result<Vec<Payout>, StripeError> {
+        self.list_all("/v1/payouts", &format!("created%5Bgte%5D={since}"))
+            .await
+    }
+
+    /// `GET /v1/payment_intents/{id}` with its latest charge inlined.
+    pub async fn retrieve_payment_intent_with_charge<T: serde::de::DeserializeOwned>(
         &self,
-        since: i64,
-    ) -> Result<Vec<PaymentIntent>, StripeError> {
-        let mut all: Vec<PaymentIntent> = Vec::new();
+        id: &str,
+    ) -> Result<T, StripeError> {
+        let path = format!("/v1/payment_intents/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "expand%5B%5D=latest_charge", None)
+            .await
+    }
+
+    /// Every object of a list endpoint, page after page (100 a page, `starting_after` the last
+    /// id seen); each page is one request with the client's retries, so a rate limit (429)
+    /// slows the listing down instead of failing it.
+    async fn list_all<T>(&self, path: &str, query: &str) -> Result<Vec<T>, StripeError>
+    where
+        T: serde::de::DeserializeOwned + super::types::StripeObject,
+    {
+        let mut all: Vec<T> = Vec::new();
         loop {
-            let mut query = format!("created%5Bgte%5D={since}&limit=100");
+            let mut page_query = format!("{query}&limit=100");
             if let Some(last) = all.last() {
-                query.push_str(&format!("&starting_after={}", checked_id(&last.id)?));
+                page_query.push_str(&format!("&starting_after={}", checked_id(last.id())?));
             }
-            let page: List<PaymentIntent> = self
-                .send(Method::GET, "/v1/payment_intents", &query, None)
-                .await?;
+            let page: List<T> = self.send(Method::GET, path, &page_query, None).await?;
             let more = page.has_more && !page.data.is_empty();
             all.extend(page.data);
             if !more {
@@ -265,22 +314,8 @@ impl StripeClient {
         &self,
         payout_id: &str,
     ) -> Result<Vec<BalanceTransaction>, StripeError> {
-        let payout_id = checked_id(payout_id)?;
-        let mut all: Vec<BalanceTransaction> = Vec::new();
-        loop {
-            let mut query = format!("payout={payout_id}&limit=100");
-            if let Some(last) = all.last() {
-                query.push_str(&format!("&starting_after={}", checked_id(&last.id)?));
-            }
-            let page: List<BalanceTransaction> = self
-                .send(Method::GET, "/v1/balance_transactions", &query, None)
-                .await?;
-            let more = page.has_more && !page.data.is_empty();
-            all.extend(page.data);
-            if !more {
-                return Ok(all);
-            }
-        }
+        let query = format!("payout={}", checked_id(payout_id)?);
+        self.list_all("/v1/balance_transactions", &query).await
     }
 
     /// `GET /v1/balance`: a harmless read that proves the key and the version work.

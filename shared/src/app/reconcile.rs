@@ -1,0 +1,67 @@
+//! The reconciliation sweep's parts: the payment worker's clients and flow settings, the
+//! backend's links, effects, ledger and reports, and the Stripe queue to heal onto.
+
+use std::sync::Arc;
+
+use super::backend::Backend;
+use super::clients::Clients;
+use crate::clock::Clock;
+use crate::config::worker::{ConnectorSettings, WorkerKind};
+use crate::effects::EffectStore;
+use crate::flows::FlowContext;
+use crate::ledger::LedgerStore;
+use crate::links::OrderLinkStore;
+use crate::metrics::Metrics;
+use crate::queue::QueuePublisher;
+use crate::reconcile::reports::ReportStore;
+use crate::reconcile::sweep::Sweep;
+use crate::webhook::Source;
+
+/// The stores and the queue a sweep uses.
+pub struct SweepStores {
+    /// Order links (which payments are ours).
+    pub links: Arc<dyn OrderLinkStore>,
+    /// Recorded side effects (the flow context carries them).
+    pub effects: Arc<dyn EffectStore>,
+    /// Posted ledger entries.
+    pub ledger: Arc<dyn LedgerStore>,
+    /// The Stripe queue, where healing events go.
+    pub stripe_queue: Arc<dyn QueuePublisher>,
+    /// Where each run's report is kept.
+    pub reports: Arc<dyn ReportStore>,
+}
+
+impl Backend {
+    /// What a sweep over this backend uses.
+    pub fn sweep_stores(&self) -> SweepStores {
+        let stores = self.stores(WorkerKind::Payment);
+        SweepStores {
+            links: stores.links,
+            effects: stores.effects,
+            ledger: self.ledger(),
+            stripe_queue: self.publisher(Source::Reconciler),
+            reports: self.reports(),
+        }
+    }
+}
+
+/// A sweep over `clients` and `stores`, with the payment worker's flow settings.
+pub fn sweep(
+    clients: Clients,
+    settings: &ConnectorSettings,
+    stores: SweepStores,
+    metrics: Arc<dyn Metrics>,
+    clock: Arc<dyn Clock>,
+) -> Sweep {
+    let ctx = Arc::new(FlowContext {
+        stripe: clients.stripe,
+        kentico: clients.kentico,
+        statuses: clients.statuses,
+        links: stores.links,
+        effects: stores.effects,
+        settings: settings.flow.clone(),
+        metrics,
+        clock,
+    });
+    Sweep::new(ctx, stores.ledger, stores.stripe_queue, stores.reports)
+}

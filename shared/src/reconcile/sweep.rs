@@ -1,0 +1,443 @@
+//! One run of the reconciliation sweep: list what Stripe and Kentico hold for the window, join
+//! them by the order links, judge with [`super::discrepancies`], heal what a missed webhook
+//! explains, count each kind, and store the report.
+//!
+//! Healing enqueues a synthetic Stripe-shaped event (source `reconciler`) on the Stripe queue,
+//! so the payment worker does the work exactly as for the missed webhook: it re-reads Stripe,
+//! takes the order's lease, posts each ledger entry once and writes statuses forward only.
+//! Healing twice is harmless.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::reports::{Checked, Finding, Report, ReportStore};
+use super::{Discrepancy, KINDS, KenticoOrderState, PayoutState, StripePayment, discrepancies};
+use crate::clock::rfc3339_millis;
+use crate::connectors::kentico::KenticoError;
+use crate::connectors::kentico::{as_bool, as_i64};
+use crate::connectors::stripe::{
+    Charge, Dispute, Expandable, PaymentIntent, PaymentIntentStatus, Refund, StripeError,
+};
+use crate::flows::FlowContext;
+use crate::ledger::LedgerStore;
+use crate::links::OrderLink;
+use crate::mapping::money::{Currency, parse_amount, to_minor_units};
+use crate::mapping::payment_status::AfterPayment;
+use crate::queue::{QueueEnvelope, QueueError, QueuePublisher};
+use crate::store::StoreError;
+use crate::webhook::event_types::{stripe, stripe_ledger};
+use crate::webhook::{EventEnvelope, Source};
+
+/// The metric counting discrepancies per run, by `Kind` (every kind, zeros included).
+pub const METRIC_DISCREPANCIES: &str = "ReconcileDiscrepancies";
+/// The metric counting synthetic events enqueued to heal.
+pub const METRIC_HEALING_EVENTS: &str = "ReconcileHealingEvents";
+
+/// Kentico compares `OrderLastModified` in its server's clock, whose zone paybridge does not
+/// know: the listing starts this much earlier so no zone (UTC-12 … UTC+14) loses an order.
+const KENTICO_CLOCK_SLACK_SECONDS: i64 = 14 * 3600;
+
+/// Why a run could not finish (nothing is healed or stored then; the next run starts over).
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Stripe could not be listed.
+    #[error("Stripe: {0}")]
+    Stripe(#[from] StripeError),
+    /// Kentico could not be listed.
+    #[error("Kentico: {0}")]
+    Kentico(#[from] KenticoError),
+    /// A store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The queue refused a healing event.
+    #[error("queue: {0}")]
+    Queue(#[from] QueueError),
+    /// A Stripe object was not what the API documents.
+    #[error("unexpected Stripe object: {0}")]
+    Decode(String),
+}
+
+/// The sweep over the same flow context the payment worker uses.
+pub struct Sweep {
+    ctx: Arc<FlowContext>,
+    ledger: Arc<dyn LedgerStore>,
+    stripe_queue: Arc<dyn QueuePublisher>,
+    reports: Arc<dyn ReportStore>,
+}
+
+/// A PaymentIntent of ours with the facts the judgement needs.
+struct Ours {
+    intent: PaymentIntent,
+    raw: Value,
+    link: OrderLink,
+}
+
+impl Sweep {
+    /// A sweep reading through `ctx`, the `ledger`, healing onto `stripe_queue`, storing to
+    /// `reports`.
+    pub fn new(
+        ctx: Arc<FlowContext>,
+        ledger: Arc<dyn LedgerStore>,
+        stripe_queue: Arc<dyn QueuePublisher>,
+        reports: Arc<dyn ReportStore>,
+    ) -> Self {
+        Self {
+            ctx,
+            ledger,
+            stripe_queue,
+            reports,
+        }
+    }
+
+    /// Compares everything changed since `since`; with `heal`, enqueues the healing events.
+    pub async fn run(&self, since: OffsetDateTime, heal: bool) -> Result<Report, SweepError> {
+        let started = self.ctx.clock.now();
+        let run_id = format!(
+            "rc_{}",
+            rfc3339_millis(started).replace(['-', ':', '.'], "")
+        );
+        let since_unix = since.unix_timestamp();
+        tracing::info!(run_id, since = %rfc3339_millis(since), heal, "reconciliation started");
+
+        let client = &self.ctx.stripe;
+        let mut raw: BTreeMap<String, Value> = BTreeMap::new();
+        for intent in client.payment_intents_since::<Value>(since_unix).await? {
+            if let Some(id) = intent["id"].as_str() {
+                raw.insert(id.to_string(), intent);
+            }
+        }
+        let refunds = client.refunds_since(since_unix).await?;
+        let disputes = client.disputes_since(since_unix).await?;
+        let touched: BTreeSet<String> = (refunds.iter().filter_map(refund_intent))
+            .chain(disputes.iter().filter_map(dispute_intent))
+            .collect();
+        for id in touched {
+            if !raw.contains_key(&id) {
+                let intent: Value = client.retrieve_payment_intent_with_charge(&id).await?;
+                raw.insert(id, intent);
+            }
+        }
+
+        let mut ours: BTreeMap<i64, Ours> = BTreeMap::new();
+        for (id, value) in raw {
+            if let Some(found) = self.ours(&id, value).await? {
+                ours.insert(found.link.order_id, found);
+            }
+        }
+
+        let mut kentico_rows: BTreeMap<i64, serde_json::Map<String, Value>> = BTreeMap::new();
+        let listed_since =
+            rfc3339_millis(since - time::Duration::seconds(KENTICO_CLOCK_SLACK_SECONDS));
+        for row in (self.ctx.kentico)
+            .orders_modified_since(&listed_since[..19])
+            .await?
+        {
+            let Some(order_id) = row.get("OrderID").and_then(as_i64) else {
+                continue;
+            };
+            if ours.contains_key(&order_id) {
+                kentico_rows.insert(order_id, row);
+                continue;
+            }
+            let Some(link) = (self.ctx.links).by_order(order_id).await? else {
+                continue; // not an order paybridge was asked to collect
+            };
+            // A paid order whose payment is older than the window: judge it with that payment.
+            if let Some(payer) = link.paid_by.clone() {
+                let value: Value = client.retrieve_payment_intent_with_charge(&payer).await?;
+                if let Some(found) = self.ours(&payer, value).await? {
+                    ours.insert(order_id, found);
+                }
+            }
+            kentico_rows.insert(order_id, row);
+        }
+        for order_id in ours.keys() {
+            if !kentico_rows.contains_key(order_id) {
+                kentico_rows.insert(*order_id, self.ctx.kentico.get_order(*order_id).await?);
+            }
+        }
+        let mut orders = Vec::new();
+        for row in kentico_rows.values() {
+            orders.push(self.order_state(row).await?);
+        }
+
+        let mut payments = Vec::new();
+        for found in ours.values() {
+            payments.push(self.payment(found, &disputes).await?);
+        }
+
+        let from = (since - time::Duration::days(1)).date().to_string();
+        let to = (started + time::Duration::days(2)).date().to_string();
+        let ledger = self.ledger.between(&from, &to).await?;
+
+        let mut payouts = Vec::new();
+        for payout in client.payouts_since(since_unix).await? {
+            if !payout.automatic || payout.status != "paid" {
+                continue;
+            }
+            let own = payout
+                .balance_transaction
+                .as_ref()
+                .map(|t| t.id().to_string());
+            let transactions: i64 = (client.payout_balance_transactions(&payout.id).await?)
+                .iter()
+                .filter(|txn| Some(&txn.id) != own.as_ref())
+                .map(|txn| txn.net)
+                .sum();
+            payouts.push(PayoutState {
+                payout: payout.id.clone(),
+                amount: payout.amount,
+                currency: payout.currency.clone(),
+                transactions,
+            });
+        }
+
+        let found = discrepancies(&payments, &orders, &ledger, &payouts);
+        let mut findings = Vec::new();
+        for discrepancy in found {
+            let healing = match (heal, discrepancy.healable()) {
+                (true, true) => self.heal(&run_id, &discrepancy, &ours).await?,
+                _ => Vec::new(),
+            };
+            findings.push(Finding {
+                discrepancy,
+                healing,
+            });
+        }
+        let report = Report {
+            run_id,
+            started_at: rfc3339_millis(started),
+            finished_at: rfc3339_millis(self.ctx.clock.now()),
+            since: rfc3339_millis(since),
+            heal,
+            checked: Checked {
+                payments: payments.len(),
+                orders: orders.len(),
+                ledger_entries: ledger.len(),
+                payouts: payouts.len(),
+            },
+            findings,
+        };
+        self.reports.save(&report).await?;
+        self.count(&report);
+        Ok(report)
+    }
+
+    /// The PaymentIntent `id` (as Stripe listed it) if paybridge created it for an order.
+    async fn ours(&self, id: &str, raw: Value) -> Result<Option<Ours>, SweepError> {
+        let Some(link) = (self.ctx.links).by_payment_intent(id).await? else {
+            return Ok(None);
+        };
+        let intent: PaymentIntent = serde_json::from_value(raw.clone())
+            .map_err(|e| SweepError::Decode(format!("PaymentIntent {id}: {e}")))?;
+        // The order's payment is the one that paid it; before any did, its succeeded one.
+        let counts = match &link.paid_by {
+            Some(payer) => payer == id,
+            None => intent.status == PaymentIntentStatus::Succeeded,
+        };
+        Ok(counts.then_some(Ours { intent, raw, link }))
+    }
+
+    async fn payment(
+        &self,
+        found: &Ours,
+        disputes: &[Dispute],
+    ) -> Result<StripePayment, SweepError> {
+        let intent = &found.intent;
+        let charge: Option<&Charge> = intent
+            .latest_charge
+            .as_ref()
+            .and_then(Expandable::as_object);
+        let mut after_payment = None;
+        if let Some(charge) = charge {
+            let mut dispute = disputes
+                .iter()
+                .filter(|d| dispute_intent(d).as_deref() == Some(intent.id.as_str()))
+                .max_by_key(|d| d.created)
+                .map(|d| d.status.clone());
+            if dispute.is_none() && charge.disputed {
+                dispute = (self.ctx.stripe.disputes_of(&intent.id).await?)
+                    .into_iter()
+                    .max_by_key(|d| d.created)
+                    .map(|d| d.status);
+            }
+            let mapping = &self.ctx.settings.status_mapping;
+            after_payment =
+                AfterPayment::of(charge.amount, charge.amount_refunded, dispute.as_deref())
+                    .map(|state| mapping.after_name(state).to_string());
+        }
+        Ok(StripePayment {
+            order_id: found.link.order_id,
+            payment_intent: intent.id.clone(),
+            status: match intent.status {
+                PaymentIntentStatus::Succeeded => "succeeded".into(),
+                _ => "not_succeeded".into(),
+            },
+            amount_received: intent.amount_received.unwrap_or(0),
+            currency: intent.currency.to_lowercase(),
+            balance_transaction: charge
+                .and_then(|c| c.balance_transaction.as_ref())
+                .map(|t| t.id().to_string()),
+            after_payment,
+        })
+    }
+
+    /// What a Kentico order row shows: paid flag, status name, total in minor units, currency.
+    async fn order_state(
+        &self,
+        row: &serde_json::Map<String, Value>,
+    ) -> Result<KenticoOrderState, SweepError> {
+        let order_id = row.get("OrderID").and_then(as_i64).unwrap_or_default();
+        let status_name = match row.get("OrderStatusID").and_then(as_i64) {
+            Some(id) => self.ctx.statuses.name_for(id).await?,
+            None => None,
+        }
+        .or_else(|| {
+            row.get("OrderStatusName")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+        let code = match row.get("OrderCurrencyCode").and_then(Value::as_str) {
+            Some(code) => code.to_string(),
+            None => match row.get("OrderCurrencyID").and_then(as_i64) {
+                Some(id) => self.ctx.kentico.currency_code(id).await?,
+                None => String::new(),
+            },
+        };
+        let total = Currency::parse("OrderCurrencyCode", &code)
+            .ok()
+            .and_then(|currency| {
+                let amount = parse_amount("OrderGrandTotal", row.get("OrderGrandTotal")).ok()?;
+                to_minor_units("OrderGrandTotal", amount, &currency).ok()
+            })
+            .unwrap_or(0);
+        Ok(KenticoOrderState {
+            order_id,
+            is_paid: row.get("OrderIsPaid").and_then(as_bool).unwrap_or(false),
+            status_name,
+            total,
+            currency: code.trim().to_lowercase(),
+        })
+    }
+
+    /// Enqueues the synthetic events that heal `discrepancy`; returns their ids.
+    async fn heal(
+        &self,
+        run_id: &str,
+        discrepancy: &Discrepancy,
+        ours: &BTreeMap<i64, Ours>,
+    ) -> Result<Vec<String>, SweepError> {
+        let Some(found) = discrepancy.order_id().and_then(|id| ours.get(&id)) else {
+            return Ok(Vec::new());
+        };
+        let intent = &found.intent;
+        let mut events: Vec<(&'static str, Value)> = Vec::new();
+        match discrepancy {
+            Discrepancy::PaidNotMarked { .. } => {
+                events.push((stripe::PAYMENT_INTENT_SUCCEEDED, found.raw.clone()));
+            }
+            Discrepancy::LedgerEntryMissing { .. } => {
+                if let Some(charge) = &intent.latest_charge {
+                    events.push((
+                        stripe_ledger::CHARGE_SUCCEEDED,
+                        json!({"id": charge.id(), "object": "charge"}),
+                    ));
+                }
+            }
+            Discrepancy::NotReflected { .. } => {
+                let client = &self.ctx.stripe;
+                for refund in client.refunds_of(&intent.id).await? {
+                    events.push((
+                        stripe_ledger::REFUND_UPDATED,
+                        json!({"id": refund.id, "object": "refund"}),
+                    ));
+                }
+                for dispute in client.disputes_of(&intent.id).await? {
+                    let event_type = match dispute.status.as_str() {
+                        "won" | "lost" => stripe_ledger::DISPUTE_CLOSED,
+                        _ => stripe_ledger::DISPUTE_CREATED,
+                    };
+                    events.push((event_type, json!({"id": dispute.id, "object": "dispute"})));
+                }
+            }
+            _ => {}
+        }
+        let mut ids = Vec::new();
+        for (event_type, object) in events {
+            let object_id = object["id"].as_str().unwrap_or_default().to_string();
+            let id = format!("evt_rc_{object_id}_{}", run_id.trim_start_matches("rc_"));
+            self.enqueue(&id, event_type, object, intent.livemode)
+                .await?;
+            ids.push(id);
+        }
+        tracing::info!(
+            kind = discrepancy.kind(),
+            order_id = discrepancy.order_id(),
+            events = ?ids,
+            "healing a discrepancy through the payment worker"
+        );
+        Ok(ids)
+    }
+
+    async fn enqueue(
+        &self,
+        id: &str,
+        event_type: &str,
+        object: Value,
+        livemode: bool,
+    ) -> Result<(), SweepError> {
+        let now = self.ctx.clock.now();
+        let event = json!({
+            "id": id, "object": "event", "type": event_type, "created": now.unix_timestamp(),
+            "livemode": livemode, "api_version": null, "data": {"object": object},
+            "request": {"id": null, "idempotency_key": null},
+        });
+        let envelope = EventEnvelope {
+            id: id.to_string(),
+            event_type: event_type.to_string(),
+            created: now.unix_timestamp(),
+        };
+        let message = QueueEnvelope::wrap(
+            Source::Reconciler,
+            &envelope,
+            rfc3339_millis(now),
+            &event.to_string(),
+        )
+        .and_then(|envelope| envelope.to_message())
+        .map_err(|e| SweepError::Decode(e.to_string()))?;
+        self.stripe_queue.publish(message).await?;
+        self.ctx
+            .metrics
+            .increment(METRIC_HEALING_EVENTS, &[("EventType", event_type)]);
+        Ok(())
+    }
+
+    fn count(&self, report: &Report) {
+        let counts = report.counts();
+        for kind in KINDS {
+            let n = counts.get(kind).copied().unwrap_or(0) as u64;
+            (self.ctx.metrics).add(METRIC_DISCREPANCIES, &[("Kind", kind)], n);
+        }
+        tracing::info!(
+            run_id = report.run_id,
+            discrepancies = report.findings.len(),
+            counts = ?counts,
+            "reconciliation finished"
+        );
+    }
+}
+
+fn refund_intent(refund: &Refund) -> Option<String> {
+    refund.payment_intent.as_ref().map(|pi| pi.id().to_string())
+}
+
+fn dispute_intent(dispute: &Dispute) -> Option<String> {
+    dispute
+        .payment_intent
+        .as_ref()
+        .map(|pi| pi.id().to_string())
+}
