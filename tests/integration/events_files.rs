@@ -155,10 +155,11 @@ fn every_events_file_is_covered_by_a_test() {
             "kentico-webhook-valid.json",
             "order-worker-sqs.json",
             "payment-worker-sqs.json",
+            "reconciler-schedule.json",
             "stripe-webhook-stale.json",
             "stripe-webhook-tampered.json",
             "stripe-webhook-valid.json",
         ],
-        "a new events/ file needs a test here (the SQS ones: order_to_cash::samples)"
+        "a new events/ file needs a test here (the SQS ones: order_to_cash::samples; the schedule: money::reconcile)"
     );
 }

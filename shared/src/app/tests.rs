@@ -96,6 +96,27 @@ async fn each_lambda_is_built_from_its_configuration() {
 }
 
 #[tokio::test]
+async fn the_reconciler_lambda_is_built_from_the_payment_workers_configuration_and_its_window() {
+    let mut settings = complete();
+    let env = |name: &str| settings.get(name).cloned();
+    let (_, window) = super::lambda::reconciler_with(&lambda(&env)).await.unwrap();
+    assert_eq!(window, 48, "the default window");
+
+    settings.insert("RECONCILE_WINDOW_HOURS".into(), "6".into());
+    let env = |name: &str| settings.get(name).cloned();
+    let (_, window) = super::lambda::reconciler_with(&lambda(&env)).await.unwrap();
+    assert_eq!(window, 6);
+
+    settings.insert("RECONCILE_WINDOW_HOURS".into(), "forever".into());
+    settings.remove("LEDGER_TABLE_NAME");
+    let env = |name: &str| settings.get(name).cloned();
+    let Err(error) = super::lambda::reconciler_with(&lambda(&env)).await else {
+        panic!("a reconciler started without its ledger table")
+    };
+    assert!(error.to_string().contains("LEDGER_TABLE_NAME"), "{error}");
+}
+
+#[tokio::test]
 async fn a_lambda_without_its_settings_names_every_missing_one() {
     let env = |_: &str| None;
     let lambda = lambda(&env);

@@ -73,7 +73,7 @@ impl dyn Bridge + '_ {
 }
 
 /// The Lambda path: ingress handlers and workers in-process, SQS and DynamoDB on moto.
-pub struct Moto(System);
+pub struct Moto(pub System);
 
 impl Moto {
     pub async fn start(env: &[(&str, &str)]) -> Moto {
@@ -125,29 +125,8 @@ impl Bridge for Moto {
     }
 
     async fn reconcile(&self, since: &str, heal: bool) -> Value {
-        let settings = self.0.env.clone();
-        let metrics = self.0.metrics.clone();
-        let sdk = integration_tests::moto::sdk_config().await;
         let event = serde_json::json!({"since": since, "heal": heal});
-        // The environment closure is not Sync, so the Lambda's work runs on this thread.
-        let summary = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let env = move |name: &str| settings.get(name).cloned();
-                let lambda = paybridge::app::LambdaEnv {
-                    env: &env,
-                    sdk,
-                    metrics,
-                    clock: std::sync::Arc::new(paybridge::clock::SystemClock),
-                };
-                let (sweep, window) = paybridge::app::lambda::reconciler_with(&lambda)
-                    .await
-                    .expect("the reconciler starts");
-                let now = time::OffsetDateTime::now_utc();
-                paybridge::reconcile::lambda::handle(&sweep, window, &event, now)
-                    .await
-                    .expect("the sweep finishes")
-            })
-        });
+        let summary = invoke_reconciler(&self.0, &event).await;
         let output = self.operator(&["reconcile", "--report", "last", "--json"]);
         let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
         assert_eq!(
@@ -174,6 +153,33 @@ impl Moto {
             .output()
             .expect("paybridge runs")
     }
+}
+
+/// The reconciler Lambda's handler, built from `system`'s environment as the Lambda builds it,
+/// invoked with `event`; its summary.
+pub async fn invoke_reconciler(system: &System, event: &Value) -> Value {
+    let settings = system.env.clone();
+    let metrics = system.metrics.clone();
+    let sdk = integration_tests::moto::sdk_config().await;
+    // The environment closure is not Sync, so the Lambda's work runs on this thread.
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let env = move |name: &str| settings.get(name).cloned();
+            let lambda = paybridge::app::LambdaEnv {
+                env: &env,
+                sdk,
+                metrics,
+                clock: std::sync::Arc::new(paybridge::clock::SystemClock),
+            };
+            let (sweep, window) = paybridge::app::lambda::reconciler_with(&lambda)
+                .await
+                .expect("the reconciler starts");
+            let now = time::OffsetDateTime::now_utc();
+            paybridge::reconcile::lambda::handle(&sweep, window, event, now)
+                .await
+                .expect("the sweep finishes")
+        })
+    })
 }
 
 /// A real `paybridge serve` process on its embedded store.

@@ -4,7 +4,7 @@
 //! serve` process (embedded store).
 
 mod attempts;
-mod bridge;
+pub mod bridge;
 mod ledger;
 mod ownership;
 mod reconcile;

@@ -165,3 +165,35 @@ both_backends!(
     the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explains,
     &[]
 );
+
+/// The scheduled invocation (events/reconciler-schedule.json, what template.yaml's schedule
+/// sends) sweeps the default window and heals: a payment whose webhooks were lost is marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_event_sweeps_the_default_window_and_heals() {
+    let moto = super::Moto::start(&[]).await;
+    let bridge: &dyn Bridge = &moto;
+    let intent = ordered(bridge, 501).await;
+    paid(bridge, 501, &intent, false).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("events/reconciler-schedule.json")).unwrap(),
+    )
+    .unwrap();
+    let template = std::fs::read_to_string(root.join("template.yaml")).unwrap();
+    assert!(
+        template.contains(&format!(
+            "Input: '{}'",
+            serde_json::to_string(&event).unwrap().replace(':', ": ")
+        )),
+        "the schedule sends the sample event"
+    );
+
+    let summary = super::bridge::invoke_reconciler(&moto.0, &event).await;
+
+    assert_eq!(summary["discrepancies"], 2, "{summary}");
+    assert_eq!(summary["counts"]["paid_not_marked"], 1);
+    assert_eq!(summary["counts"]["ledger_entry_missing"], 1);
+    assert_eq!(summary["healing_events"], 2);
+    bridge.drain().await;
+    assert_eq!(kentico_order(bridge, 501)["OrderIsPaid"], true);
+}
