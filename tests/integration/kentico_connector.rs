@@ -224,3 +224,56 @@ async fn invalid_writes_never_reach_kentico_and_customers_are_written() {
         Some(json!({"ecommerce.customer": {"CustomerPhone": "+1 555 0100"}}))
     );
 }
+
+#[tokio::test]
+async fn the_orders_changed_since_a_time_are_read_page_after_page_by_order_id() {
+    let fake = FakeKentico::start(USER, PASSWORD).await;
+    for id in 1..=230_i64 {
+        let day = if id % 3 == 0 {
+            "2026-11-20"
+        } else {
+            "2026-11-29"
+        };
+        fake.add_order(
+            json!({"OrderID": id, "OrderLastModified": format!("{day}T10:00:00"),
+            "OrderCurrencyID": 2, "OrderCurrencyCode": "EUR"}),
+        );
+    }
+    let client = client_for(&fake.base_url, PASSWORD);
+
+    let orders = client
+        .orders_modified_since("2026-11-28T00:00:00")
+        .await
+        .unwrap();
+
+    let ids: Vec<i64> = orders
+        .iter()
+        .map(|o| o["OrderID"].as_i64().unwrap())
+        .collect();
+    let expected: Vec<i64> = (1..=230).filter(|id| id % 3 != 0).collect();
+    assert_eq!(ids, expected, "every changed order once, in OrderID order");
+    let listings: Vec<_> = (fake.requests().into_iter())
+        .filter(|r| r.path == "/rest/ecommerce.order")
+        .collect();
+    assert_eq!(listings.len(), 2, "100 a page: 154 orders take two pages");
+    let after = format!("OrderID+%3E+{}&", expected[99]);
+    assert!(
+        listings[1].query.contains(&after),
+        "the second page starts after the last OrderID seen: {}",
+        listings[1].query
+    );
+    assert_eq!(client.currency_code(2).await.unwrap(), "EUR");
+
+    let refused = client.orders_modified_since("2026-11-28' OR 1=1 --").await;
+    assert!(
+        matches!(refused, Err(KenticoError::Invalid(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        (fake.requests().into_iter())
+            .filter(|r| r.path == "/rest/ecommerce.order")
+            .count(),
+        2,
+        "a malformed time is refused before any request"
+    );
+}

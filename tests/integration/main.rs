@@ -16,6 +16,7 @@ mod money;
 mod operator_cli;
 mod order_to_cash;
 mod queue_contract;
+mod report_contract;
 mod serve_process;
 mod startup;
 mod stripe_connector;

@@ -1,4 +1,4 @@
-//! The four Lambda functions' parts: each `main.rs` asks for its handler or processor here and
+//! The five Lambda functions' parts: each `main.rs` asks for its handler or processor here and
 //! runs it. The `_with` forms take the environment, the AWS configuration, the metrics sink and
 //! the clock, so tests build exactly what a Lambda builds.
 

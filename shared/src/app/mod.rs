@@ -1,5 +1,5 @@
 //! The composition root: the only place that turns configuration into running parts. Every entry
-//! point — the four Lambda functions ([`lambda`]), `paybridge serve` and the operator commands
+//! point — the five Lambda functions ([`lambda`]), `paybridge serve` and the operator commands
 //! ([`serve`]) — asks here for its ingress handlers, processors, stores, queue ports and
 //! dead-letter view, and wires nothing itself. Secrets are resolved here ([`secrets`]) and
 //! nowhere else. The domain (`flows`, `mapping`) never depends on this module.

@@ -115,9 +115,9 @@ impl Sweep {
             .chain(disputes.iter().filter_map(dispute_intent))
             .collect();
         for id in touched {
-            if !raw.contains_key(&id) {
-                let intent: Value = client.retrieve_payment_intent_with_charge(&id).await?;
-                raw.insert(id, intent);
+            if let std::collections::btree_map::Entry::Vacant(slot) = raw.entry(id) {
+                let intent: Value = client.retrieve_payment_intent_with_charge(slot.key()).await?;
+                slot.insert(intent);
             }
         }
 
