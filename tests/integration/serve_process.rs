@@ -415,10 +415,11 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
     assert_eq!(health["backend"], "aws");
     assert_eq!(health["ingress"]["kentico"], "ready");
     assert_eq!(health["workers"]["order-worker"], "running");
-    assert!(
+    // The PaymentIntent exists before its id is written to the order: wait for the write.
+    wait_for("the PaymentIntent on the order", || {
         setup.kentico.order(21).unwrap()["OrderCustomData"]
             .as_str()
-            .unwrap()
-            .contains("StripePaymentIntent")
-    );
+            .is_some_and(|data| data.contains("StripePaymentIntent"))
+    })
+    .await;
 }

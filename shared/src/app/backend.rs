@@ -201,6 +201,33 @@ impl Backend {
         }
     }
 
+    /// The refresh token `name` of an accounting system's sink, seeded with `seed`: in the
+    /// embedded store (it survives restarts and rotations), or in memory on AWS (a `serve
+    /// --backend aws` without the token's secret ARN; rotations last until it stops).
+    pub fn refresh_tokens(
+        &self,
+        name: &str,
+        seed: crate::secret::SecretString,
+    ) -> Arc<dyn crate::ledger::tokens::RefreshTokenStore> {
+        match self {
+            Self::Aws(_) => {
+                tracing::warn!(
+                    sink = name,
+                    "the refresh token is kept in memory only: give its secret ARN to keep rotations across restarts"
+                );
+                Arc::new(crate::ledger::tokens::InMemoryRefreshTokens::new(Some(
+                    seed,
+                )))
+            }
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(crate::ledger::tokens::SqliteRefreshTokens::new(
+                embedded.db.clone(),
+                name,
+                Some(seed),
+            )),
+        }
+    }
+
     /// The reconciliation reports (what `reconcile --report last` shows).
     pub fn reports(&self) -> Arc<dyn ReportStore> {
         match self {

@@ -4,15 +4,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::backend::Backend;
 use super::secrets::Secrets;
 use crate::clock::Clock;
+use crate::config::ledger::{QuickBooksSettings, RefreshTokenSetting};
 use crate::config::worker::ConnectorSettings;
 use crate::config::{ConfigError, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
 };
 use crate::connectors::stripe::{StripeClient, StripeConfig};
+use crate::ledger::quickbooks::{QuickBooksConfig, QuickBooksSink};
 use crate::ledger::sink::{HttpLedgerSink, LedgerSink};
+use crate::ledger::tokens::InMemoryRefreshTokens;
 use crate::metrics::CallLatency;
 
 /// Stripe's per-request timeout.
@@ -31,17 +35,20 @@ pub struct Clients {
     pub kentico: KenticoClient,
     /// Kentico status names → IDs (cached).
     pub statuses: OrderStatusResolver,
-    /// Where posted ledger entries are delivered, when configured.
-    pub ledger_sink: Option<Arc<dyn LedgerSink>>,
+    /// Where posted ledger entries are delivered (each once), in configuration order.
+    pub ledger_sinks: Vec<Arc<dyn LedgerSink>>,
 }
 
 impl Clients {
-    /// Connects Stripe and Kentico; both must be configured.
+    /// Connects Stripe and Kentico; both must be configured. `local` is the backend a sink's
+    /// rotating token may be kept in when it is not in Secrets Manager (`serve`; a Lambda has
+    /// none).
     pub async fn connect(
         settings: &ConnectorSettings,
         secrets: &Secrets,
         latency: CallLatency,
         clock: Arc<dyn Clock>,
+        local: Option<&Backend>,
     ) -> Result<Self, StartupError> {
         let (Some(stripe), Some(kentico)) = (&settings.stripe, &settings.kentico) else {
             return Err(StartupError::Config(ConfigError {
@@ -72,24 +79,68 @@ impl Clients {
         })
         .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
         .with_latency(latency);
-        let ledger_sink = match &settings.ledger_sink {
-            Some(sink) => {
-                let secret = secrets.value(&sink.secret).await?;
-                let sink = HttpLedgerSink::new(&sink.url, secret, LEDGER_SINK_TIMEOUT, clock)
-                    .map_err(|e| {
-                        StartupError::Config(ConfigError {
-                            problems: vec![format!("LEDGER_WEBHOOK_URL: {e}")],
-                        })
-                    })?;
-                Some(Arc::new(sink) as Arc<dyn LedgerSink>)
-            }
-            None => None,
-        };
+        let mut ledger_sinks: Vec<Arc<dyn LedgerSink>> = Vec::new();
+        if let Some(sink) = &settings.ledger_sink {
+            let secret = secrets.value(&sink.secret).await?;
+            let sink = HttpLedgerSink::new(&sink.url, secret, LEDGER_SINK_TIMEOUT, clock.clone())
+                .map_err(|e| {
+                StartupError::Config(ConfigError {
+                    problems: vec![format!("LEDGER_WEBHOOK_URL: {e}")],
+                })
+            })?;
+            ledger_sinks.push(Arc::new(sink));
+        }
+        if let Some(quickbooks) = &settings.quickbooks {
+            let sink = quickbooks_sink(quickbooks, settings, secrets, local, clock).await?;
+            ledger_sinks.push(Arc::new(sink));
+        }
         Ok(Self {
             statuses: OrderStatusResolver::new(kentico.clone(), overrides),
             stripe,
             kentico,
-            ledger_sink,
+            ledger_sinks,
         })
     }
+}
+
+/// The QuickBooks sink: its refresh token in Secrets Manager when given by ARN, else in the
+/// backend's own store (`serve`), seeded with the configured token.
+async fn quickbooks_sink(
+    quickbooks: &QuickBooksSettings,
+    settings: &ConnectorSettings,
+    secrets: &Secrets,
+    local: Option<&Backend>,
+    clock: Arc<dyn Clock>,
+) -> Result<QuickBooksSink, StartupError> {
+    let tokens = match (&quickbooks.refresh_token, local) {
+        (RefreshTokenSetting::SecretsManager { arn }, _) => secrets.refresh_tokens(arn).await,
+        (RefreshTokenSetting::Plain(seed), Some(backend)) => {
+            backend.refresh_tokens("quickbooks", seed.clone())
+        }
+        // Only an operator command (`doctor`) gets here: the Lambdas' configuration requires
+        // the ARN, and `serve` passes its backend.
+        (RefreshTokenSetting::Plain(seed), None) => {
+            Arc::new(InMemoryRefreshTokens::new(Some(seed.clone())))
+        }
+    };
+    let accounts = (settings.flow.ledger_accounts.by_role().into_iter())
+        .filter_map(|(role, name)| {
+            let id = quickbooks.accounts.get(role)?;
+            Some((name.to_string(), id.clone()))
+        })
+        .collect();
+    let config = QuickBooksConfig {
+        api_base: quickbooks.api_base.clone(),
+        token_url: quickbooks.token_url.clone(),
+        realm_id: quickbooks.realm_id.clone(),
+        client_id: quickbooks.client_id.clone(),
+        client_secret: secrets.value(&quickbooks.client_secret).await?,
+        accounts,
+        timeout: LEDGER_SINK_TIMEOUT,
+    };
+    QuickBooksSink::new(config, tokens, clock).map_err(|e| {
+        StartupError::Config(ConfigError {
+            problems: vec![format!("QUICKBOOKS_REALM_ID: {e}")],
+        })
+    })
 }

@@ -100,6 +100,7 @@ pub async fn worker_with(
         &lambda.secrets(),
         CallLatency::new(lambda.metrics.clone()),
         lambda.clock.clone(),
+        None,
     )
     .await?;
     let stores = lambda_stores(&lambda.sdk, &config);
@@ -134,6 +135,7 @@ pub async fn reconciler_with(lambda: &LambdaEnv<'_>) -> Result<(Sweep, u64), Sta
         &lambda.secrets(),
         CallLatency::new(lambda.metrics.clone()),
         lambda.clock.clone(),
+        None,
     )
     .await?;
     let stores = lambda_stores(&lambda.sdk, &config);

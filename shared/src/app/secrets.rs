@@ -8,7 +8,9 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use crate::config::ingress::{IngressVariables, parse_webhook_secrets};
+use crate::config::ledger::VAR_QUICKBOOKS_REFRESH_TOKEN;
 use crate::config::{ConfigError, SecretSetting, SecretValue, StartupError};
+use crate::ledger::tokens::{RefreshTokenStore, TokenStoreError};
 use crate::secret::SecretString;
 use crate::webhook::Source;
 
@@ -76,10 +78,56 @@ impl SecretsReader for SecretsManagerReader {
     }
 }
 
+/// A rotating OAuth2 refresh token in a Secrets Manager secret: read with `GetSecretValue`,
+/// each rotation written with `PutSecretValue` (a new version of the same secret). The secret
+/// holds the token as text, or a JSON object with it under `QUICKBOOKS_REFRESH_TOKEN`.
+pub struct SecretsManagerRefreshTokens {
+    client: Client,
+    arn: String,
+}
+
+impl SecretsManagerRefreshTokens {
+    /// The token in secret `arn`.
+    pub fn new(client: Client, arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            arn: arn.into(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RefreshTokenStore for SecretsManagerRefreshTokens {
+    async fn load(&self) -> Result<SecretString, TokenStoreError> {
+        let raw = SecretsManagerReader::new(self.client.clone())
+            .read(&self.arn)
+            .await
+            .map_err(|e| TokenStoreError::Unavailable(e.to_string()))?;
+        let token = secret_text(&raw, VAR_QUICKBOOKS_REFRESH_TOKEN)
+            .map_err(|e| TokenStoreError::Unavailable(format!("secret {}: {e}", self.arn)))?;
+        if token.expose().trim().is_empty() || token.expose().starts_with("REPLACE_ME") {
+            return Err(TokenStoreError::Missing);
+        }
+        Ok(token)
+    }
+
+    async fn save(&self, token: &SecretString) -> Result<(), TokenStoreError> {
+        self.client
+            .put_secret_value()
+            .secret_id(&self.arn)
+            .secret_string(token.expose())
+            .send()
+            .await
+            .map_err(|e| TokenStoreError::Unavailable(DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+}
+
 /// Where secrets given by ARN are read.
 #[derive(Clone)]
 pub struct Secrets {
     reader: Option<Arc<dyn SecretsReader>>,
+    sdk: Option<aws_config::SdkConfig>,
 }
 
 impl Secrets {
@@ -87,18 +135,34 @@ impl Secrets {
     pub fn new(reader: Arc<dyn SecretsReader>) -> Self {
         Self {
             reader: Some(reader),
+            sdk: None,
         }
     }
 
     /// Reads from Secrets Manager with `sdk` (a Lambda: the function's own configuration).
     pub fn secrets_manager(sdk: &aws_config::SdkConfig) -> Self {
-        Self::new(Arc::new(SecretsManagerReader::new(Client::new(sdk))))
+        Self {
+            reader: Some(Arc::new(SecretsManagerReader::new(Client::new(sdk)))),
+            sdk: Some(sdk.clone()),
+        }
     }
 
     /// Reads from Secrets Manager with the default AWS configuration, loaded only when a secret
     /// is actually given by ARN: a purely local `serve` never touches AWS.
     pub fn from_environment() -> Self {
-        Self { reader: None }
+        Self {
+            reader: None,
+            sdk: None,
+        }
+    }
+
+    /// The rotating refresh token kept in secret `arn`.
+    pub async fn refresh_tokens(&self, arn: &str) -> Arc<dyn RefreshTokenStore> {
+        let sdk = match &self.sdk {
+            Some(sdk) => sdk.clone(),
+            None => aws_config::load_from_env().await,
+        };
+        Arc::new(SecretsManagerRefreshTokens::new(Client::new(&sdk), arn))
     }
 
     async fn read(&self, arn: &str) -> Result<SecretString, StartupError> {

@@ -94,7 +94,7 @@ pub async fn build(serve: &ServeEnv<'_>) -> Result<ServeParts, StartupError> {
     let clients = if missing.is_empty() {
         let latency = CallLatency::new(serve.metrics.clone());
         let clock = serve.clock.clone();
-        Some(Clients::connect(&connectors, &secrets, latency, clock).await?)
+        Some(Clients::connect(&connectors, &secrets, latency, clock, Some(&backend)).await?)
     } else {
         None
     };
@@ -149,6 +149,7 @@ pub async fn operator_sweep(
         &Secrets::from_environment(),
         CallLatency::new(serve.metrics.clone()),
         serve.clock.clone(),
+        Some(backend),
     )
     .await?;
     Ok(super::reconcile::sweep(
@@ -179,6 +180,7 @@ pub async fn doctor_clients(
         &Secrets::from_environment(),
         CallLatency::default(),
         Arc::new(crate::clock::SystemClock),
+        None,
     )
     .await;
     Ok((connectors, Some(clients)))

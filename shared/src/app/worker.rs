@@ -24,7 +24,7 @@ pub fn processor(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> BatchProcessor {
-    let ledger_sink = clients.ledger_sink;
+    let ledger_sinks = clients.ledger_sinks;
     let ctx = Arc::new(FlowContext {
         stripe: clients.stripe,
         kentico: clients.kentico,
@@ -51,7 +51,7 @@ pub fn processor(
                 Some(ledger) => routes(
                     router,
                     &ledger_events::EVENT_TYPES,
-                    Arc::new(LedgerEventHandler::new(ctx, ledger, ledger_sink)),
+                    Arc::new(LedgerEventHandler::new(ctx, ledger, ledger_sinks)),
                 ),
                 None => router,
             }

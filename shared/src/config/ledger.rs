@@ -1,7 +1,10 @@
 //! The chart of accounts ledger entries post to (`LEDGER_ACCOUNTS`).
 
+use std::collections::BTreeMap;
+
 use super::SecretValue;
 use crate::ledger::Accounts;
+use crate::secret::SecretString;
 
 /// Where posted entries are POSTed (signed), when set.
 pub const VAR_LEDGER_WEBHOOK_URL: &str = "LEDGER_WEBHOOK_URL";
@@ -15,6 +18,93 @@ pub struct LedgerSinkSettings {
     pub url: String,
     /// `LEDGER_WEBHOOK_SECRET` or its secret.
     pub secret: SecretValue,
+}
+
+/// The QuickBooks Online company; setting it turns the QuickBooks sink on.
+pub const VAR_QUICKBOOKS_REALM_ID: &str = "QUICKBOOKS_REALM_ID";
+/// The app's OAuth2 client id.
+pub const VAR_QUICKBOOKS_CLIENT_ID: &str = "QUICKBOOKS_CLIENT_ID";
+/// The app's OAuth2 client secret (or `QUICKBOOKS_CLIENT_SECRET_SECRET_ARN`).
+pub const VAR_QUICKBOOKS_CLIENT_SECRET: &str = "QUICKBOOKS_CLIENT_SECRET";
+/// The refresh token paybridge was authorized with (`serve`: kept, rotated, in its store).
+pub const VAR_QUICKBOOKS_REFRESH_TOKEN: &str = "QUICKBOOKS_REFRESH_TOKEN";
+/// The Secrets Manager secret holding the refresh token, rewritten at each rotation.
+pub const VAR_QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN: &str = "QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN";
+/// `role=Id` pairs: the QuickBooks account of each role of the chart.
+pub const VAR_QUICKBOOKS_ACCOUNTS: &str = "QUICKBOOKS_ACCOUNTS";
+/// The API base (the sandbox's, or a test fake).
+pub const VAR_QUICKBOOKS_API_BASE: &str = "QUICKBOOKS_API_BASE";
+/// The OAuth2 token endpoint.
+pub const VAR_QUICKBOOKS_TOKEN_URL: &str = "QUICKBOOKS_TOKEN_URL";
+
+/// Where the QuickBooks refresh token lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshTokenSetting {
+    /// Given in `QUICKBOOKS_REFRESH_TOKEN`: seeds `serve`'s store.
+    Plain(SecretString),
+    /// Read from, and rotated into, this Secrets Manager secret.
+    SecretsManager {
+        /// The secret's ARN.
+        arn: String,
+    },
+}
+
+/// The QuickBooks Online sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuickBooksSettings {
+    /// `QUICKBOOKS_REALM_ID`.
+    pub realm_id: String,
+    /// `QUICKBOOKS_CLIENT_ID`.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretValue,
+    /// The refresh token's home.
+    pub refresh_token: RefreshTokenSetting,
+    /// Role → QuickBooks account `Id` (every role).
+    pub accounts: BTreeMap<String, String>,
+    /// `QUICKBOOKS_API_BASE`.
+    pub api_base: String,
+    /// `QUICKBOOKS_TOKEN_URL`.
+    pub token_url: String,
+}
+
+/// Reads `QUICKBOOKS_ACCOUNTS`: every role, each a QuickBooks account `Id` (digits).
+pub fn parse_quickbooks_accounts(raw: &str) -> Result<BTreeMap<String, String>, Vec<String>> {
+    let mut ids = BTreeMap::new();
+    let mut problems = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((role, id)) = pair.split_once('=') else {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_ACCOUNTS}: '{pair}' is not role=Id"
+            ));
+            continue;
+        };
+        let (role, id) = (role.trim(), id.trim());
+        if !ROLES.contains(&role) {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_ACCOUNTS}: '{role}' is not a role ({})",
+                ROLES.join(", ")
+            ));
+        } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_ACCOUNTS}: {role}='{id}' is not a QuickBooks account Id (digits)"
+            ));
+        } else if ids.insert(role.to_string(), id.to_string()).is_some() {
+            problems.push(format!("{VAR_QUICKBOOKS_ACCOUNTS}: {role} is given twice"));
+        }
+    }
+    for role in ROLES {
+        if !ids.contains_key(role) && problems.is_empty() {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_ACCOUNTS}: no QuickBooks account for {role}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(ids)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The variable: `role=account` pairs, comma-separated, e.g.
@@ -81,6 +171,23 @@ mod tests {
         assert_eq!(accounts.revenue, "4000 Sales");
         assert_eq!(accounts.bank, "1000");
         assert_eq!(accounts.clearing, Accounts::default().clearing);
+    }
+
+    #[test]
+    fn quickbooks_accounts_name_every_role_by_id() {
+        let ids = parse_quickbooks_accounts(
+            "clearing=35, revenue=79,fees=112,refunds=80,disputes=113,bank=36",
+        )
+        .unwrap();
+        assert_eq!(ids["revenue"], "79");
+        let problems =
+            parse_quickbooks_accounts("clearing=35,revenue=Sales,tax=9,fees").unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        let problems = parse_quickbooks_accounts("clearing=35").unwrap_err();
+        assert!(
+            problems[0].contains("no QuickBooks account for"),
+            "{problems:?}"
+        );
     }
 
     #[test]

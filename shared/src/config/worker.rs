@@ -95,6 +95,8 @@ pub struct ConnectorSettings {
     pub flow: FlowSettings,
     /// Where posted ledger entries are delivered, when configured.
     pub ledger_sink: Option<super::ledger::LedgerSinkSettings>,
+    /// QuickBooks Online, when configured.
+    pub quickbooks: Option<super::ledger::QuickBooksSettings>,
 }
 
 impl ConnectorSettings {
@@ -304,7 +306,90 @@ fn connector_settings(
         kentico,
         flow: flow_settings(get, problems),
         ledger_sink,
+        quickbooks: quickbooks_settings(get, required, problems),
     }
+}
+
+/// QuickBooks, when `QUICKBOOKS_REALM_ID` is set. A Lambda keeps the rotating refresh token in
+/// Secrets Manager (it has nowhere else to keep it); `serve` may take it plain and keep it.
+fn quickbooks_settings(
+    get: &Getter<'_>,
+    lambda: bool,
+    problems: &mut Vec<String>,
+) -> Option<super::ledger::QuickBooksSettings> {
+    use super::ledger::*;
+    let realm_id = get(VAR_QUICKBOOKS_REALM_ID)?;
+    let mut need = |name: &str| {
+        get(name).unwrap_or_else(|| {
+            problems.push(format!("{name} is not set (the QuickBooks sink needs it)"));
+            String::new()
+        })
+    };
+    let client_id = need(VAR_QUICKBOOKS_CLIENT_ID);
+    let raw_accounts = need(VAR_QUICKBOOKS_ACCOUNTS);
+    let accounts = match parse_quickbooks_accounts(&raw_accounts) {
+        Ok(accounts) => accounts,
+        Err(found) if !raw_accounts.is_empty() => {
+            problems.extend(found);
+            Default::default()
+        }
+        Err(_) => Default::default(), // already said: not set
+    };
+    let client_secret = secret(get, VAR_QUICKBOOKS_CLIENT_SECRET, problems);
+    let refresh_token = match (
+        get(VAR_QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN),
+        get(VAR_QUICKBOOKS_REFRESH_TOKEN),
+    ) {
+        (Some(arn), _) if arn.starts_with("arn:") => RefreshTokenSetting::SecretsManager { arn },
+        (Some(_), _) => {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN} is not an ARN (arn:aws:secretsmanager:…)"
+            ));
+            RefreshTokenSetting::Plain(SecretString::new(""))
+        }
+        (None, Some(_)) if lambda => {
+            problems.push(format!(
+                "{VAR_QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN} is not set: QuickBooks rotates the refresh token, and a Lambda keeps the new one only in Secrets Manager"
+            ));
+            RefreshTokenSetting::Plain(SecretString::new(""))
+        }
+        (None, Some(token)) => RefreshTokenSetting::Plain(SecretString::new(token)),
+        (None, None) => {
+            problems.push(format!(
+                "neither {VAR_QUICKBOOKS_REFRESH_TOKEN} nor {VAR_QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN} is set"
+            ));
+            RefreshTokenSetting::Plain(SecretString::new(""))
+        }
+    };
+    let url = |name: &str, default: &str, problems: &mut Vec<String>| {
+        let url = get(name).unwrap_or_else(|| default.to_string());
+        let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
+        if !url.starts_with("https://") && !local {
+            problems.push(format!(
+                "{name}='{url}' must be an https:// URL (http:// only to localhost)"
+            ));
+        }
+        url
+    };
+    let api_base = url(
+        VAR_QUICKBOOKS_API_BASE,
+        crate::ledger::quickbooks::DEFAULT_API_BASE,
+        problems,
+    );
+    let token_url = url(
+        VAR_QUICKBOOKS_TOKEN_URL,
+        crate::ledger::quickbooks::DEFAULT_TOKEN_URL,
+        problems,
+    );
+    Some(QuickBooksSettings {
+        realm_id,
+        client_id,
+        client_secret,
+        refresh_token,
+        accounts,
+        api_base,
+        token_url,
+    })
 }
 
 fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
@@ -412,6 +497,72 @@ fn secret(get: &Getter<'_>, name: &str, problems: &mut Vec<String>) -> SecretVal
 mod tests {
     use super::*;
     use crate::config::test_env as env;
+
+    #[test]
+    fn quickbooks_needs_its_settings_and_a_lambda_needs_the_token_in_secrets_manager() {
+        let base = [
+            ("QUICKBOOKS_REALM_ID", "9130"),
+            ("QUICKBOOKS_CLIENT_ID", "AB-client"),
+            ("QUICKBOOKS_CLIENT_SECRET", "client-secret"),
+            (
+                "QUICKBOOKS_ACCOUNTS",
+                "clearing=35,revenue=79,fees=112,refunds=80,disputes=113,bank=36",
+            ),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            pairs
+        };
+        let serve = with(&[("QUICKBOOKS_REFRESH_TOKEN", "AB11-token")]);
+        let (_, settings) = serve_settings(&env(&serve)).unwrap();
+        let quickbooks = settings.quickbooks.unwrap();
+        assert_eq!(quickbooks.accounts["fees"], "112");
+        assert_eq!(quickbooks.api_base, "https://quickbooks.api.intuit.com");
+        assert!(matches!(
+            quickbooks.refresh_token,
+            crate::config::ledger::RefreshTokenSetting::Plain(_)
+        ));
+
+        let mut problems = Vec::new();
+        let serve_env = env(&serve);
+        quickbooks_settings(&getter(&serve_env), true, &mut problems);
+        assert!(
+            problems[0].contains("QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN is not set"),
+            "{problems:?}"
+        );
+
+        let arn = with(&[(
+            "QUICKBOOKS_REFRESH_TOKEN_SECRET_ARN",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:qb",
+        )]);
+        let mut problems = Vec::new();
+        let arn_env = env(&arn);
+        let found = quickbooks_settings(&getter(&arn_env), true, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(matches!(
+            found.refresh_token,
+            crate::config::ledger::RefreshTokenSetting::SecretsManager { .. }
+        ));
+
+        let err = serve_settings(&env(&[
+            ("QUICKBOOKS_REALM_ID", "9130"),
+            ("QUICKBOOKS_API_BASE", "http://intuit.example"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "QUICKBOOKS_CLIENT_ID",
+            "QUICKBOOKS_CLIENT_SECRET",
+            "QUICKBOOKS_ACCOUNTS",
+            "QUICKBOOKS_REFRESH_TOKEN",
+            "QUICKBOOKS_API_BASE",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from: {err}");
+        }
+        let (_, off) = serve_settings(&env(&[("QUICKBOOKS_REALM_ID", "")])).unwrap();
+        assert_eq!(off.quickbooks, None, "an empty realm leaves the sink off");
+    }
 
     #[test]
     fn a_lambda_worker_lists_every_missing_setting_at_once() {

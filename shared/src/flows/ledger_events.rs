@@ -30,17 +30,17 @@ pub const METRIC_LEDGER_ENTRIES: &str = "LedgerEntries";
 pub struct LedgerEventHandler {
     ctx: Arc<FlowContext>,
     ledger: Arc<dyn LedgerStore>,
-    sink: Option<Arc<dyn LedgerSink>>,
+    sinks: Vec<Arc<dyn LedgerSink>>,
 }
 
 impl LedgerEventHandler {
-    /// A handler over the flow context, posting to `ledger` and delivering to `sink`.
+    /// A handler over the flow context, posting to `ledger` and delivering to each of `sinks`.
     pub fn new(
         ctx: Arc<FlowContext>,
         ledger: Arc<dyn LedgerStore>,
-        sink: Option<Arc<dyn LedgerSink>>,
+        sinks: Vec<Arc<dyn LedgerSink>>,
     ) -> Self {
-        Self { ctx, ledger, sink }
+        Self { ctx, ledger, sinks }
     }
 }
 
@@ -400,7 +400,7 @@ impl LedgerEventHandler {
                 posted.push(entry.id.as_str());
             }
             // Posted now or by an earlier delivery of the event: delivered once either way.
-            if let Some(sink) = &self.sink {
+            for sink in &self.sinks {
                 self.deliver(sink.as_ref(), entry).await?;
             }
         }

@@ -13,9 +13,11 @@ pub mod dynamodb;
 mod entries;
 pub mod export;
 pub mod in_memory;
+pub mod quickbooks;
 pub mod sink;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
+pub mod tokens;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -148,6 +150,18 @@ impl Default for Accounts {
 }
 
 impl Accounts {
+    /// Each role with its account, in the order of `config::ledger::ROLES`.
+    pub fn by_role(&self) -> [(&'static str, &str); 6] {
+        [
+            ("clearing", &self.clearing),
+            ("revenue", &self.revenue),
+            ("fees", &self.fees),
+            ("refunds", &self.refunds),
+            ("disputes", &self.disputes),
+            ("bank", &self.bank),
+        ]
+    }
+
     /// The account the gross amount of `kind` posts against, opposite the clearing account.
     pub fn counterpart(&self, kind: EntryKind) -> &str {
         match kind {

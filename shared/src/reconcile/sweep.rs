@@ -116,7 +116,9 @@ impl Sweep {
             .collect();
         for id in touched {
             if let std::collections::btree_map::Entry::Vacant(slot) = raw.entry(id) {
-                let intent: Value = client.retrieve_payment_intent_with_charge(slot.key()).await?;
+                let intent: Value = client
+                    .retrieve_payment_intent_with_charge(slot.key())
+                    .await?;
                 slot.insert(intent);
             }
         }

@@ -7,6 +7,7 @@ mod attempts;
 pub mod bridge;
 mod ledger;
 mod ownership;
+mod quickbooks;
 mod reconcile;
 mod updates;
 

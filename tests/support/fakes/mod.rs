@@ -2,5 +2,6 @@
 
 pub mod erp;
 pub mod kentico;
+pub mod quickbooks;
 pub mod stripe;
 pub mod stripe_params;
