@@ -37,6 +37,8 @@ pub trait Bridge: Send + Sync {
     async fn trace(&self, order_id: i64) -> Value;
     /// `paybridge ledger export --format json` for the days `from`..`to`.
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value>;
+    /// `paybridge dlq redrive --all`: every dead letter back on its queue.
+    async fn redrive_all(&self);
     /// One reconciliation run since `since` (the scheduled Lambda's handler on moto,
     /// `paybridge reconcile` on serve), then the stored report as JSON.
     async fn reconcile(&self, since: &str, heal: bool) -> Value;
@@ -122,6 +124,15 @@ impl Bridge for Moto {
 
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
         json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+
+    async fn redrive_all(&self) {
+        let output = self.operator(&["dlq", "redrive", "--all"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     async fn reconcile(&self, since: &str, heal: bool) -> Value {
@@ -314,6 +325,15 @@ impl Bridge for Serve {
 
     async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
         json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+
+    async fn redrive_all(&self) {
+        let output = self.operator(&["dlq", "redrive", "--all"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     async fn reconcile(&self, since: &str, heal: bool) -> Value {

@@ -130,6 +130,17 @@ async fn entries_are_booked_in_quickbooks_once_each_across_an_outage_and_a_rotat
         dead[0]["failure_reason"].contains("Invalid Reference Id"),
         "{dead:?}"
     );
+
+    // The accountant reactivates the account; the operator redrives: booked, once.
+    qb.reopen_account("112");
+    bridge.redrive_all().await;
+    bridge.drain().await;
+    assert_eq!(qb.booked().len(), 5);
+    assert_eq!(qb.booked()[4]["DocNumber"], "txn_604");
+    assert!(bridge.dead_letters().await.is_empty());
+    bridge.redrive_all().await;
+    bridge.drain().await;
+    assert_eq!(qb.booked().len(), 5, "a second redrive has nothing to book");
 }
 
 mod entries_are_booked_in_quickbooks_once_each_across_an_outage_and_a_rotation {

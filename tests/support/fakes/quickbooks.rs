@@ -135,6 +135,11 @@ impl FakeQuickBooks {
         self.books().accounts.remove(id);
     }
 
+    /// Makes account `id` active again.
+    pub fn reopen_account(&self, id: &str) {
+        self.books().accounts.insert(id.to_string());
+    }
+
     /// How many more journal-entry calls it will answer 503.
     pub fn still_down_for(&self) -> usize {
         self.books().down_for
