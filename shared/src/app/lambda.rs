@@ -50,6 +50,20 @@ impl LambdaEnv<'_> {
     fn secrets(&self) -> Secrets {
         Secrets::secrets_manager(&self.sdk)
     }
+
+    /// A worker configuration's clients (a Lambda keeps no token of its own: `local` is none).
+    async fn clients(&self, config: &WorkerConfig) -> Result<Clients, StartupError> {
+        let latency = CallLatency::new(self.metrics.clone());
+        let secrets = self.secrets();
+        Clients::connect(
+            &config.connectors,
+            &secrets,
+            latency,
+            self.clock.clone(),
+            None,
+        )
+        .await
+    }
 }
 
 /// The webhook ingress of `source` (stripe-webhook, kentico-webhook), from the process;
@@ -95,14 +109,7 @@ pub async fn worker_with(
     lambda: &LambdaEnv<'_>,
 ) -> Result<BatchProcessor, StartupError> {
     let config = WorkerConfig::from_env(kind, lambda.env)?;
-    let clients = Clients::connect(
-        &config.connectors,
-        &lambda.secrets(),
-        CallLatency::new(lambda.metrics.clone()),
-        lambda.clock.clone(),
-        None,
-    )
-    .await?;
+    let clients = lambda.clients(&config).await?;
     let stores = lambda_stores(&lambda.sdk, &config);
     Ok(worker::processor(
         kind,
@@ -130,14 +137,7 @@ pub async fn reconciler() -> Result<(Sweep, u64), StartupError> {
 pub async fn reconciler_with(lambda: &LambdaEnv<'_>) -> Result<(Sweep, u64), StartupError> {
     let config = WorkerConfig::from_env(WorkerKind::Payment, lambda.env)?;
     let window = window_hours(lambda.env)?;
-    let clients = Clients::connect(
-        &config.connectors,
-        &lambda.secrets(),
-        CallLatency::new(lambda.metrics.clone()),
-        lambda.clock.clone(),
-        None,
-    )
-    .await?;
+    let clients = lambda.clients(&config).await?;
     let stores = lambda_stores(&lambda.sdk, &config);
     let stores = SweepStores {
         links: stores.links,

@@ -8,7 +8,6 @@ use super::clients::Clients;
 use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, WorkerKind};
 use crate::effects::EffectStore;
-use crate::flows::FlowContext;
 use crate::ledger::LedgerStore;
 use crate::links::OrderLinkStore;
 use crate::metrics::Metrics;
@@ -53,15 +52,13 @@ pub fn sweep(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> Sweep {
-    let ctx = Arc::new(FlowContext {
-        stripe: clients.stripe,
-        kentico: clients.kentico,
-        statuses: clients.statuses,
-        links: stores.links,
-        effects: stores.effects,
-        settings: settings.flow.clone(),
+    let ctx = super::worker::flow_context(
+        &clients,
+        settings,
+        stores.links,
+        stores.effects,
         metrics,
         clock,
-    });
+    );
     Sweep::new(ctx, stores.ledger, stores.stripe_queue, stores.reports)
 }

@@ -6,11 +6,13 @@ use super::backend::Stores;
 use super::clients::Clients;
 use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
+use crate::effects::EffectStore;
 use crate::flows::FlowContext;
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
 use crate::idempotency::{Idempotency, IdempotencyConfig};
+use crate::links::OrderLinkStore;
 use crate::metrics::Metrics;
 use crate::worker::{BatchProcessor, EventHandler, ProcessorConfig, Router};
 
@@ -24,17 +26,15 @@ pub fn processor(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> BatchProcessor {
+    let ctx = flow_context(
+        &clients,
+        settings,
+        stores.links,
+        stores.effects,
+        metrics.clone(),
+        clock.clone(),
+    );
     let ledger_sinks = clients.ledger_sinks;
-    let ctx = Arc::new(FlowContext {
-        stripe: clients.stripe,
-        kentico: clients.kentico,
-        statuses: clients.statuses,
-        links: stores.links,
-        effects: stores.effects,
-        settings: settings.flow.clone(),
-        metrics: metrics.clone(),
-        clock: clock.clone(),
-    });
     let router = match kind {
         WorkerKind::Order => routes(
             Router::new(),
@@ -80,6 +80,27 @@ pub fn processor(
         },
     )
     .with_journal(stores.journal)
+}
+
+/// What the flows share: the clients, the links and effects, the flow settings.
+pub(super) fn flow_context(
+    clients: &Clients,
+    settings: &ConnectorSettings,
+    links: Arc<dyn OrderLinkStore>,
+    effects: Arc<dyn EffectStore>,
+    metrics: Arc<dyn Metrics>,
+    clock: Arc<dyn Clock>,
+) -> Arc<FlowContext> {
+    Arc::new(FlowContext {
+        stripe: clients.stripe.clone(),
+        kentico: clients.kentico.clone(),
+        statuses: clients.statuses.clone(),
+        links,
+        effects,
+        settings: settings.flow.clone(),
+        metrics,
+        clock,
+    })
 }
 
 /// `router` with `event_types` routed to `handler`.

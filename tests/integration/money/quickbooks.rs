@@ -6,7 +6,7 @@ use integration_tests::fakes::quickbooks::FakeQuickBooks;
 use serde_json::Value;
 
 use super::ledger::{charge, txn};
-use super::{Bridge, T0, id, last_intent, order};
+use super::Bridge;
 
 const REALM: &str = "9130357992221046";
 const CLIENT_ID: &str = "ABpaybridgeClientId";
@@ -32,14 +32,7 @@ fn env(qb: &FakeQuickBooks) -> Vec<(&'static str, String)> {
 
 /// Order `order_id` is paid and its charge (10 000 minor units, fee 320) is reported `times`.
 async fn charged(bridge: &dyn Bridge, order_id: i64, times: usize) {
-    bridge
-        .kentico_says(
-            "ecommerce.order.created",
-            &order(order_id, "USD", "100.00", T0),
-        )
-        .await;
-    bridge.drain().await;
-    let intent = id(&last_intent(bridge));
+    let intent = super::reconcile::ordered(bridge, order_id).await;
     let (ch, tx) = (format!("ch_{order_id}"), format!("txn_{order_id}"));
     bridge
         .stripe()

@@ -11,7 +11,7 @@ use super::{Bridge, PAID, T0, both_backends, id, kentico_order, last_intent, ord
 const SINCE: &str = "2026-11-28T00:00:00Z";
 
 /// Creates order `order_id` (100.00 USD) and its PaymentIntent; returns the PaymentIntent id.
-async fn ordered(bridge: &dyn Bridge, order_id: i64) -> String {
+pub(super) async fn ordered(bridge: &dyn Bridge, order_id: i64) -> String {
     bridge
         .kentico_says(
             "ecommerce.order.created",

@@ -297,10 +297,8 @@ fn now_stamp() -> String {
 /// (`OrderLastModified >= '…' AND OrderID > N`) and answers anything else as Kentico answers
 /// SQL it cannot run.
 fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
-    let params: BTreeMap<String, String> = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_lowercase(), decode(v)))
+    let params: BTreeMap<String, String> = (super::decode_form(query.as_bytes()).into_iter())
+        .map(|(k, v)| (k.to_lowercase(), v))
         .collect();
     let condition = params.get("where").map(String::as_str).unwrap_or_default();
     let parsed = condition
@@ -332,29 +330,6 @@ fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
         {"TotalRecords": [{"TotalRecords": total}]}
     ]}))
     .into_response()
-}
-
-/// A query string value, `+` and `%XX` decoded.
-fn decode(value: &str) -> String {
-    let bytes = value.replace('+', " ").into_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn authorized(store: &Store, headers: &HeaderMap) -> bool {

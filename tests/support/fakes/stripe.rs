@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::decode_form;
 use super::stripe_params::StripeParams;
 
 /// A running fake; the server stops when this is dropped.
@@ -822,39 +823,18 @@ fn with_latest_charge(
     object
 }
 
-/// `GET /v1/balance_transactions?payout=…`: Stripe's list, newest first, `limit` a page,
-/// `starting_after` the last id seen.
+/// `GET /v1/balance_transactions?payout=…`: the transactions the payout paid out, in the order
+/// they happened, listed like every list (see [`list_objects`]).
 fn list_payout_transactions(state: &State, request: &RecordedRequest) -> Reply {
     let query = decode_form(request.query.as_bytes());
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let Some(payout) = param("payout") else {
+    let Some((_, payout)) = query.iter().find(|(k, _)| k == "payout") else {
         return unrecognized(request);
     };
-    let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
-    let mut ids: Vec<&String> = (state.payout_transactions.iter())
-        .filter(|(p, _)| *p == payout)
-        .map(|(_, txn)| txn)
+    let paid_out: Vec<Value> = (state.payout_transactions.iter())
+        .filter(|(p, _)| p == payout)
+        .filter_map(|(_, txn)| state.balance_transactions.get(txn).cloned())
         .collect();
-    ids.reverse();
-    if let Some(after) = param("starting_after") {
-        match ids.iter().position(|id| **id == after) {
-            Some(at) => ids.drain(..=at).for_each(drop),
-            None => return missing("balance_transaction", &after),
-        }
-    }
-    let has_more = ids.len() > limit;
-    let data: Vec<Value> = (ids.iter().take(limit))
-        .filter_map(|id| state.balance_transactions.get(*id).cloned())
-        .collect();
-    (
-        200,
-        json!({"object": "list", "url": "/v1/balance_transactions", "has_more": has_more, "data": data}),
-    )
+    list_objects(state, request, "/v1/balance_transactions", paid_out)
 }
 
 fn unrecognized(request: &RecordedRequest) -> Reply {
@@ -956,37 +936,4 @@ fn arrays(value: Value) -> Value {
         Value::Object(map) => map.into_iter().map(|(k, v)| (k, arrays(v))).collect(),
         other => other,
     }
-}
-
-/// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.
-fn decode_form(body: &[u8]) -> Vec<(String, String)> {
-    let decode = |part: &[u8]| {
-        let hex = |b: u8| (b as char).to_digit(16);
-        let mut out = Vec::with_capacity(part.len());
-        let mut i = 0;
-        while i < part.len() {
-            match (
-                part[i],
-                part.get(i + 1).copied().and_then(hex),
-                part.get(i + 2).copied().and_then(hex),
-            ) {
-                (b'+', _, _) => out.push(b' '),
-                (b'%', Some(high), Some(low)) => {
-                    out.push((high * 16 + low) as u8);
-                    i += 2;
-                }
-                (b, _, _) => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    let pairs = body.split(|b| *b == b'&').filter(|pair| !pair.is_empty());
-    pairs
-        .map(|pair| {
-            let mut halves = pair.splitn(2, |b| *b == b'=');
-            let key = decode(halves.next().unwrap_or_default());
-            (key, decode(halves.next().unwrap_or_default()))
-        })
-        .collect()
 }
