@@ -123,26 +123,43 @@ impl RefreshTokenStore for SecretsManagerRefreshTokens {
     }
 }
 
+/// Secrets Manager with the default AWS configuration, loaded on the first read and kept.
+#[derive(Default)]
+struct LazySecretsManager {
+    reader: tokio::sync::OnceCell<SecretsManagerReader>,
+}
+
+#[async_trait::async_trait]
+impl SecretsReader for LazySecretsManager {
+    async fn read(&self, arn: &str) -> Result<SecretString, SecretsError> {
+        let reader = self
+            .reader
+            .get_or_init(|| async {
+                SecretsManagerReader::new(Client::new(&aws_config::load_from_env().await))
+            })
+            .await;
+        reader.read(arn).await
+    }
+}
+
 /// Where secrets given by ARN are read.
 #[derive(Clone)]
 pub struct Secrets {
-    reader: Option<Arc<dyn SecretsReader>>,
+    reader: Arc<dyn SecretsReader>,
+    /// The AWS configuration to write secrets with (a Lambda's own); else the default one.
     sdk: Option<aws_config::SdkConfig>,
 }
 
 impl Secrets {
     /// Reads through `reader` (a Lambda: Secrets Manager with the function's SDK configuration).
     pub fn new(reader: Arc<dyn SecretsReader>) -> Self {
-        Self {
-            reader: Some(reader),
-            sdk: None,
-        }
+        Self { reader, sdk: None }
     }
 
     /// Reads from Secrets Manager with `sdk` (a Lambda: the function's own configuration).
     pub fn secrets_manager(sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            reader: Some(Arc::new(SecretsManagerReader::new(Client::new(sdk)))),
+            reader: Arc::new(SecretsManagerReader::new(Client::new(sdk))),
             sdk: Some(sdk.clone()),
         }
     }
@@ -150,10 +167,7 @@ impl Secrets {
     /// Reads from Secrets Manager with the default AWS configuration, loaded only when a secret
     /// is actually given by ARN: a purely local `serve` never touches AWS.
     pub fn from_environment() -> Self {
-        Self {
-            reader: None,
-            sdk: None,
-        }
+        Self::new(Arc::new(LazySecretsManager::default()))
     }
 
     /// The rotating refresh token kept in secret `arn`.
@@ -166,14 +180,7 @@ impl Secrets {
     }
 
     async fn read(&self, arn: &str) -> Result<SecretString, StartupError> {
-        let result = match &self.reader {
-            Some(reader) => reader.read(arn).await,
-            None => {
-                let sdk = aws_config::load_from_env().await;
-                SecretsManagerReader::new(Client::new(&sdk)).read(arn).await
-            }
-        };
-        result.map_err(|e| StartupError::Secret(e.to_string()))
+        (self.reader.read(arn).await).map_err(|e| StartupError::Secret(e.to_string()))
     }
 
     /// The secret's text.

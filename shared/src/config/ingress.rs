@@ -1,6 +1,7 @@
 //! What a webhook ingress needs: the source's signing secrets, the signature tolerance, the
 //! queue's message size limit, and (in Lambda) the queue URL.
 
+use super::aws::queue_variables;
 use super::{ConfigError, Env, SecretSetting, getter, parse_number};
 use crate::secret::SecretString;
 use crate::webhook::Source;
@@ -31,13 +32,13 @@ impl IngressVariables {
     pub fn of(source: Source) -> Self {
         match source {
             Source::Kentico => Self {
-                queue_url: "KENTICO_EVENTS_QUEUE_URL",
+                queue_url: queue_variables(source).0,
                 secrets: "KENTICO_WEBHOOK_SECRETS",
                 secret_arn: "KENTICO_WEBHOOK_SECRET_ARN",
             },
             // The reconciler has no ingress; its events are Stripe-shaped.
             Source::Stripe | Source::Reconciler => Self {
-                queue_url: "STRIPE_EVENTS_QUEUE_URL",
+                queue_url: queue_variables(source).0,
                 secrets: "STRIPE_WEBHOOK_SECRETS",
                 secret_arn: "STRIPE_WEBHOOK_SECRET_ARN",
             },

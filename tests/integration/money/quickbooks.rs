@@ -5,8 +5,8 @@
 use integration_tests::fakes::quickbooks::FakeQuickBooks;
 use serde_json::Value;
 
-use super::ledger::{charge, txn};
 use super::Bridge;
+use super::ledger::{charge, txn};
 
 const REALM: &str = "9130357992221046";
 const CLIENT_ID: &str = "ABpaybridgeClientId";
