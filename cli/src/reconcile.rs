@@ -53,7 +53,7 @@ pub fn run(args: ReconcileArgs) -> Result<(), (u8, String)> {
     } else {
         print!("{}", report.table());
     }
-    match report.findings.len() {
+    match report.total() {
         0 => Ok(()),
         n => Err((3, format!("{n} discrepancies (report {})", report.run_id))),
     }

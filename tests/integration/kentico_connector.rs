@@ -255,7 +255,11 @@ async fn the_orders_changed_since_a_time_are_read_page_after_page_by_order_id() 
     let listings: Vec<_> = (fake.requests().into_iter())
         .filter(|r| r.path == "/rest/ecommerce.order")
         .collect();
-    assert_eq!(listings.len(), 2, "100 a page: 154 orders take two pages");
+    assert_eq!(
+        listings.len(),
+        3,
+        "100 a page: 154 orders take two pages, and an empty third says there is no more"
+    );
     let after = format!("OrderID+%3E+{}&", expected[99]);
     assert!(
         listings[1].query.contains(&after),
@@ -273,7 +277,7 @@ async fn the_orders_changed_since_a_time_are_read_page_after_page_by_order_id() 
         (fake.requests().into_iter())
             .filter(|r| r.path == "/rest/ecommerce.order")
             .count(),
-        2,
+        3,
         "a malformed time is refused before any request"
     );
 }

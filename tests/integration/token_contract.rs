@@ -33,6 +33,22 @@ async fn the_secrets_manager_refresh_token_store_keeps_the_contract() {
     .unwrap();
     let store = SecretsManagerRefreshTokens::new(client.clone(), &json);
     assert_eq!(store.load().await.unwrap().expose(), "AB11-in-json");
+    store
+        .save(&paybridge::secret::SecretString::new("AB11-rotated"))
+        .await
+        .unwrap();
+    let stored = client
+        .get_secret_value()
+        .secret_id(&json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.secret_string(),
+        Some(r#"{"QUICKBOOKS_REFRESH_TOKEN":"AB11-rotated"}"#),
+        "a JSON secret stays JSON"
+    );
+    assert_eq!(store.load().await.unwrap().expose(), "AB11-rotated");
 
     let placeholder = create("qb-token-placeholder", "REPLACE_ME")
         .await

@@ -84,6 +84,8 @@ impl SecretsReader for SecretsManagerReader {
 pub struct SecretsManagerRefreshTokens {
     client: Client,
     arn: String,
+    /// The secret's other fields when it holds JSON, so a save keeps them.
+    json: std::sync::Mutex<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl SecretsManagerRefreshTokens {
@@ -92,6 +94,7 @@ impl SecretsManagerRefreshTokens {
         Self {
             client,
             arn: arn.into(),
+            json: std::sync::Mutex::new(None),
         }
     }
 }
@@ -105,6 +108,12 @@ impl RefreshTokenStore for SecretsManagerRefreshTokens {
             .map_err(|e| TokenStoreError::Unavailable(e.to_string()))?;
         let token = secret_text(&raw, VAR_QUICKBOOKS_REFRESH_TOKEN)
             .map_err(|e| TokenStoreError::Unavailable(format!("secret {}: {e}", self.arn)))?;
+        let shape =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.expose());
+        *self
+            .json
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = shape.ok();
         if token.expose().trim().is_empty() || token.expose().starts_with("REPLACE_ME") {
             return Err(TokenStoreError::Missing);
         }
@@ -112,10 +121,23 @@ impl RefreshTokenStore for SecretsManagerRefreshTokens {
     }
 
     async fn save(&self, token: &SecretString) -> Result<(), TokenStoreError> {
+        let shape = self
+            .json
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let text = match shape {
+            Some(mut fields) => {
+                let value = serde_json::Value::String(token.expose().to_string());
+                fields.insert(VAR_QUICKBOOKS_REFRESH_TOKEN.to_string(), value);
+                serde_json::Value::Object(fields).to_string()
+            }
+            None => token.expose().to_string(),
+        };
         self.client
             .put_secret_value()
             .secret_id(&self.arn)
-            .secret_string(token.expose())
+            .secret_string(text)
             .send()
             .await
             .map_err(|e| TokenStoreError::Unavailable(DisplayErrorContext(&e).to_string()))?;

@@ -147,7 +147,9 @@ impl FlowContext {
 
     /// Cancels a PaymentIntent (authorizations included); one already canceled counts as closed.
     pub async fn cancel_intent(&self, id: &str, reason: &str) -> Result<Closed, HandlerError> {
-        let key = format!("paybridge-cancel-{id}");
+        // The reason is part of the key: a PaymentIntent canceled as `abandoned` and later named
+        // again as a `duplicate` must not reuse a key with other parameters (Stripe refuses that).
+        let key = format!("paybridge-cancel-{id}-{reason}");
         match self
             .stripe
             .cancel_payment_intent(id, Some(reason), &key)
@@ -306,6 +308,16 @@ fn effect_failure(error: EffectError<StripeError>) -> HandlerError {
 }
 
 /// Stripe's answer to an action the object's state no longer allows.
+/// Stripe says the PaymentIntent is not in a state to cancel (already canceled or succeeded),
+/// or the key was used before with other parameters: re-read it to know.
 fn is_unexpected_state(error: &StripeError) -> bool {
-    matches!(error, StripeError::Api { code: Some(code), .. } if code == "payment_intent_unexpected_state")
+    match error {
+        StripeError::Api {
+            code, error_type, ..
+        } => {
+            code.as_deref() == Some("payment_intent_unexpected_state")
+                || error_type == "idempotency_error"
+        }
+        _ => false,
+    }
 }

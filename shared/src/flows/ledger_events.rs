@@ -345,13 +345,36 @@ impl LedgerEventHandler {
         self.post(&movements).await
     }
 
-    /// Delivers `entry` to `sink` once (an effect keyed by the entry id).
+    /// Delivers `entry` to `sink` once (an effect keyed by the entry id). A delivery the sink
+    /// refused is recorded as a refusal; the next attempt (a redrive, once the cause is fixed)
+    /// carries a new idempotency key, so a sink that remembers its answer per key (QuickBooks'
+    /// `requestid`) does not repeat the refusal.
     async fn deliver(
         &self,
         sink: &dyn LedgerSink,
         entry: &LedgerEntry,
     ) -> Result<(), HandlerError> {
-        let key = EffectKey::new(format!("ledger_{}", sink.name()), &entry.id);
+        let effects = &*self.ctx.effects;
+        let refusal = |n: u32| {
+            EffectKey::new(
+                format!("ledger_{}_refused", sink.name()),
+                format!("{}#{n}", entry.id),
+            )
+        };
+        let mut refusals = 0;
+        while effects
+            .get(&refusal(refusals))
+            .await
+            .map_err(failures::store)?
+            .is_some()
+        {
+            refusals += 1;
+        }
+        let business_key = match refusals {
+            0 => entry.id.clone(),
+            n => format!("{}#{n}", entry.id),
+        };
+        let key = EffectKey::new(format!("ledger_{}", sink.name()), business_key);
         let delivered = effects::once(
             &*self.ctx.effects,
             &key,
@@ -365,10 +388,16 @@ impl LedgerEventHandler {
             Err(EffectError::Effect(SinkError::Unavailable(reason))) => {
                 Err(HandlerError::transient(format!("{}: {reason}", entry.id)))
             }
-            Err(EffectError::Effect(SinkError::Rejected(reason))) => Err(HandlerError::permanent(
-                "ledger_sink_rejected",
-                format!("{} was refused by the ledger sink: {reason}", entry.id),
-            )),
+            Err(EffectError::Effect(SinkError::Rejected(reason))) => {
+                effects
+                    .record(&refusal(refusals), &reason)
+                    .await
+                    .map_err(failures::store)?;
+                Err(HandlerError::permanent(
+                    "ledger_sink_rejected",
+                    format!("{} was refused by the ledger sink: {reason}", entry.id),
+                ))
+            }
         }
     }
 

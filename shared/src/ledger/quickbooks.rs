@@ -57,14 +57,27 @@ struct AccessToken {
     expires_at: OffsetDateTime,
 }
 
+/// What the sink holds between calls.
+#[derive(Default)]
+struct TokenState {
+    access: Option<AccessToken>,
+    /// A rotated refresh token the store did not take yet: used for the next refresh and saved
+    /// again before it, so a failed save loses nothing while the process lives.
+    unsaved: Option<SecretString>,
+}
+
 /// Books each entry as a QuickBooks Online journal entry.
 pub struct QuickBooksSink {
     http: reqwest::Client,
     config: QuickBooksConfig,
     tokens: Arc<dyn RefreshTokenStore>,
-    access: tokio::sync::Mutex<Option<AccessToken>>,
+    state: tokio::sync::Mutex<TokenState>,
     clock: Arc<dyn Clock>,
 }
+
+/// How long an instance refused for a refresh token another instance is rotating waits before
+/// reading the store again.
+const ROTATION_RACE_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -172,7 +185,7 @@ impl QuickBooksSink {
             http,
             config,
             tokens,
-            access: tokio::sync::Mutex::new(None),
+            state: tokio::sync::Mutex::new(TokenState::default()),
             clock,
         })
     }
@@ -180,48 +193,77 @@ impl QuickBooksSink {
     /// A valid access token: the cached one, or a fresh one when it is (nearly) expired or
     /// `stale` (QuickBooks refused it).
     async fn access_token(&self, stale: bool) -> Result<SecretString, SinkError> {
-        let mut cached = self.access.lock().await;
+        let mut state = self.state.lock().await;
+        if let Some(unsaved) = state.unsaved.clone()
+            && self.save(&unsaved).await
+        {
+            state.unsaved = None;
+        }
         let now = self.clock.now();
-        if let Some(token) = cached.as_ref()
+        if let Some(token) = state.access.as_ref()
             && !stale
             && token.expires_at - time::Duration::seconds(EXPIRY_MARGIN_SECONDS) > now
         {
             return Ok(token.token.clone());
         }
-        *cached = None;
-        let refresh = self.tokens.load().await.map_err(token_store)?;
-        let granted = match self.refresh(&refresh).await {
-            Err(Refused::InvalidGrant) => {
-                // Another instance may have rotated it since: the newest stored one may work.
-                let newest = self.tokens.load().await.map_err(token_store)?;
-                if newest.expose() == refresh.expose() {
-                    return Err(SinkError::Rejected(
-                        "QuickBooks refused the refresh token (invalid_grant): authorize paybridge again and store the new refresh token".into(),
-                    ));
-                }
-                self.refresh(&newest).await.map_err(Refused::into_sink)?
-            }
-            other => other.map_err(Refused::into_sink)?,
+        state.access = None;
+        let refresh = match state.unsaved.clone() {
+            Some(unsaved) => unsaved,
+            None => self.tokens.load().await.map_err(token_store)?,
         };
+        let (used, granted) = match self.refresh(&refresh).await {
+            Err(Refused::InvalidGrant) => {
+                // Another instance may be rotating it: its new token reaches the store shortly.
+                let mut newest = self.tokens.load().await.map_err(token_store)?;
+                if newest.expose() == refresh.expose() {
+                    tokio::time::sleep(ROTATION_RACE_WAIT).await;
+                    newest = self.tokens.load().await.map_err(token_store)?;
+                }
+                if newest.expose() == refresh.expose() {
+                    return Err(Refused::InvalidGrant.into_sink());
+                }
+                let granted = self.refresh(&newest).await.map_err(Refused::into_sink)?;
+                (newest, granted)
+            }
+            other => (refresh, other.map_err(Refused::into_sink)?),
+        };
+        state.unsaved = None;
         if let Some(rotated) = &granted.refresh_token
-            && rotated != refresh.expose()
+            && rotated != used.expose()
         {
-            // Keep the new one before using the access token: only the newest keeps working.
-            self.tokens
-                .save(&SecretString::new(rotated.clone()))
-                .await
-                .map_err(token_store)?;
-            tracing::info!(
-                sink = "quickbooks",
-                "the QuickBooks refresh token rotated and was saved"
-            );
+            // Only the newest keeps working: keep it before using the access token.
+            let rotated = SecretString::new(rotated.clone());
+            if !self.save(&rotated).await {
+                state.unsaved = Some(rotated);
+            }
         }
         let token = AccessToken {
             token: SecretString::new(granted.access_token),
             expires_at: now + time::Duration::seconds(granted.expires_in.max(0)),
         };
-        *cached = Some(token.clone());
+        state.access = Some(token.clone());
         Ok(token.token)
+    }
+
+    /// Saves a rotated refresh token; a failure is logged (the caller keeps it in memory).
+    async fn save(&self, rotated: &SecretString) -> bool {
+        match self.tokens.save(rotated).await {
+            Ok(()) => {
+                tracing::info!(
+                    sink = "quickbooks",
+                    "the rotated QuickBooks refresh token was saved"
+                );
+                true
+            }
+            Err(error) => {
+                tracing::error!(
+                    sink = "quickbooks",
+                    error = %error,
+                    "the rotated QuickBooks refresh token could not be saved: it is kept in memory and saved again before the next refresh; if this process stops first, authorize paybridge again"
+                );
+                false
+            }
+        }
     }
 
     async fn refresh(&self, refresh: &SecretString) -> Result<TokenResponse, Refused> {

@@ -54,7 +54,7 @@ pub async fn handle(
     Ok(json!({
         "run_id": report.run_id,
         "since": report.since,
-        "discrepancies": report.findings.len(),
+        "discrepancies": report.total(),
         "counts": report.counts(),
         "healing_events": healing,
     }))

@@ -31,6 +31,12 @@ pub struct StripePayment {
     /// The after-payment status Stripe's state calls for (`Refunded`, `Disputed`, …), if the
     /// payment was refunded or disputed.
     pub after_payment: Option<String>,
+    /// The status paybridge last wrote to the order (its order link), if any.
+    pub applied_status: Option<String>,
+    /// The order was canceled in Kentico (a payment must not mark it paid any more).
+    pub order_canceled: bool,
+    /// Other succeeded PaymentIntents of ours for the same order, not refunded in full.
+    pub also_paid: Vec<String>,
 }
 
 /// A Kentico order as the shop shows it now.
@@ -70,6 +76,17 @@ pub enum Discrepancy {
         /// The order.
         order_id: i64,
         /// Its payment.
+        payment_intent: String,
+        /// Canceled in Kentico: paid after the cancel, for a person (refund or reinstate).
+        order_canceled: bool,
+    },
+    /// A second payment of ours succeeded for an order another one paid.
+    DoublePayment {
+        /// The order.
+        order_id: i64,
+        /// The payment that paid it.
+        paid_by: String,
+        /// The other one.
         payment_intent: String,
     },
     /// Kentico shows the order paid; Stripe has no succeeded payment of ours for it.
@@ -119,13 +136,14 @@ pub enum Discrepancy {
 }
 
 /// Every kind, in report order.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "paid_not_marked",
     "marked_paid_without_payment",
     "amount_mismatch",
     "refund_or_dispute_not_reflected",
     "ledger_entry_missing",
     "payout_unbalanced",
+    "double_payment",
 ];
 
 impl Discrepancy {
@@ -138,6 +156,7 @@ impl Discrepancy {
             Self::NotReflected { .. } => KINDS[3],
             Self::LedgerEntryMissing { .. } => KINDS[4],
             Self::PayoutUnbalanced { .. } => KINDS[5],
+            Self::DoublePayment { .. } => KINDS[6],
         }
     }
 
@@ -146,8 +165,10 @@ impl Discrepancy {
     pub fn healable(&self) -> bool {
         matches!(
             self,
-            Self::PaidNotMarked { .. }
-                | Self::NotReflected { .. }
+            Self::PaidNotMarked {
+                order_canceled: false,
+                ..
+            } | Self::NotReflected { .. }
                 | Self::LedgerEntryMissing { .. }
         )
     }
@@ -159,7 +180,8 @@ impl Discrepancy {
             | Self::MarkedPaidWithoutPayment { order_id }
             | Self::AmountMismatch { order_id, .. }
             | Self::NotReflected { order_id, .. }
-            | Self::LedgerEntryMissing { order_id, .. } => Some(*order_id),
+            | Self::LedgerEntryMissing { order_id, .. }
+            | Self::DoublePayment { order_id, .. } => Some(*order_id),
             Self::PayoutUnbalanced { .. } => None,
         }
     }
@@ -167,9 +189,21 @@ impl Discrepancy {
     /// One line for a person: what is wrong, with the ids to look up.
     pub fn describe(&self) -> String {
         match self {
-            Self::PaidNotMarked { payment_intent, .. } => {
-                format!("{payment_intent} succeeded; the order is not marked paid")
-            }
+            Self::PaidNotMarked {
+                payment_intent,
+                order_canceled,
+                ..
+            } => match order_canceled {
+                false => format!("{payment_intent} succeeded; the order is not marked paid"),
+                true => format!(
+                    "{payment_intent} succeeded after the order was canceled: refund it or reinstate the order"
+                ),
+            },
+            Self::DoublePayment {
+                paid_by,
+                payment_intent,
+                ..
+            } => format!("{payment_intent} also succeeded; {paid_by} paid the order: refund one"),
             Self::MarkedPaidWithoutPayment { .. } => {
                 "marked paid in Kentico; no succeeded payment of ours at Stripe".to_string()
             }
@@ -198,8 +232,9 @@ impl Discrepancy {
 
 /// Every discrepancy between `payments` (ours), `orders` (linked to paybridge, changed in the
 /// window or named by a payment), `ledger` and `payouts`, sorted by order then kind (payouts
-/// last). A status the shop moved on from (e.g. `Shipped` after `Paid`) is not a discrepancy:
-/// only a refund or dispute the order does not show is.
+/// last). A status the shop moved on to (e.g. `Shipped` after `Paid`, or after `Refunded`) is
+/// not a discrepancy: only a refund or dispute paybridge has not written yet is; nor is an
+/// order a refund or dispute took out of `OrderIsPaid`.
 pub fn discrepancies(
     payments: &[StripePayment],
     orders: &[KenticoOrderState],
@@ -222,10 +257,18 @@ pub fn discrepancies(
         };
         let order_id = order.order_id;
         let payment_intent = payment.payment_intent.clone();
-        if !order.is_paid {
+        if !order.is_paid && payment.after_payment.is_none() {
             found.push(Discrepancy::PaidNotMarked {
                 order_id,
                 payment_intent: payment_intent.clone(),
+                order_canceled: payment.order_canceled,
+            });
+        }
+        for other in &payment.also_paid {
+            found.push(Discrepancy::DoublePayment {
+                order_id,
+                paid_by: payment_intent.clone(),
+                payment_intent: other.clone(),
             });
         }
         if payment.amount_received != order.total || payment.currency != order.currency {
@@ -235,8 +278,9 @@ pub fn discrepancies(
                 kentico: format!("{} {}", order.total, order.currency),
             });
         }
+        let applied = payment.applied_status.as_deref().unwrap_or_default();
         if let Some(expected) = &payment.after_payment
-            && !expected.eq_ignore_ascii_case(order.status_name.trim())
+            && !expected.eq_ignore_ascii_case(applied.trim())
         {
             found.push(Discrepancy::NotReflected {
                 order_id,

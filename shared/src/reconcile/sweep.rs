@@ -13,11 +13,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::reports::{Checked, Finding, Report, ReportStore};
+use super::reports::{Checked, Finding, MAX_FINDINGS, Report, ReportStore};
 use super::{Discrepancy, KINDS, KenticoOrderState, PayoutState, StripePayment, discrepancies};
 use crate::clock::rfc3339_millis;
-use crate::connectors::kentico::KenticoError;
-use crate::connectors::kentico::{as_bool, as_i64};
+use crate::connectors::kentico::{KenticoError, as_bool, as_i64};
 use crate::connectors::stripe::{
     Charge, Dispute, Expandable, PaymentIntent, PaymentIntentStatus, Refund, StripeError,
 };
@@ -40,7 +39,8 @@ pub const METRIC_HEALING_EVENTS: &str = "ReconcileHealingEvents";
 /// know: the listing starts this much earlier so no zone (UTC-12 … UTC+14) loses an order.
 const KENTICO_CLOCK_SLACK_SECONDS: i64 = 14 * 3600;
 
-/// Why a run could not finish (nothing is healed or stored then; the next run starts over).
+/// Why a run could not finish (its report is not stored; healing events it already enqueued are
+/// harmless; the next run starts over).
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     /// Stripe could not be listed.
@@ -66,6 +66,23 @@ pub struct Sweep {
     ledger: Arc<dyn LedgerStore>,
     stripe_queue: Arc<dyn QueuePublisher>,
     reports: Arc<dyn ReportStore>,
+}
+
+/// What one listed PaymentIntent is to the sweep.
+enum Judged {
+    /// The payment an order is judged by.
+    Counts(Box<Ours>),
+    /// Another succeeded payment of ours for this order, not refunded in full.
+    AlsoPaid(i64),
+    /// Not ours, not succeeded, refunded, or unreadable.
+    Skipped,
+}
+
+/// Whether the PaymentIntent's latest charge was refunded in full.
+fn refunded_in_full(intent: &PaymentIntent) -> bool {
+    (intent.latest_charge.as_ref())
+        .and_then(Expandable::as_object)
+        .is_some_and(|charge| charge.amount_refunded >= charge.amount)
 }
 
 /// A PaymentIntent of ours with the facts the judgement needs.
@@ -124,9 +141,20 @@ impl Sweep {
         }
 
         let mut ours: BTreeMap<i64, Ours> = BTreeMap::new();
+        let mut also_paid: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for (id, value) in raw {
-            if let Some(found) = self.ours(&id, value).await? {
-                ours.insert(found.link.order_id, found);
+            match self.ours(&id, value).await? {
+                Judged::Counts(found) => match ours.entry(found.link.order_id) {
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(*found);
+                    }
+                    // Two succeeded before either was applied: the first counts.
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        also_paid.entry(found.link.order_id).or_default().push(id);
+                    }
+                },
+                Judged::AlsoPaid(order_id) => also_paid.entry(order_id).or_default().push(id),
+                Judged::Skipped => {}
             }
         }
 
@@ -150,15 +178,28 @@ impl Sweep {
             // A paid order whose payment is older than the window: judge it with that payment.
             if let Some(payer) = link.paid_by.clone() {
                 let value: Value = client.retrieve_payment_intent_with_charge(&payer).await?;
-                if let Some(found) = self.ours(&payer, value).await? {
-                    ours.insert(order_id, found);
+                if let Judged::Counts(found) = self.ours(&payer, value).await? {
+                    ours.insert(order_id, *found);
                 }
             }
             kentico_rows.insert(order_id, row);
         }
         for order_id in ours.keys() {
-            if !kentico_rows.contains_key(order_id) {
-                kentico_rows.insert(*order_id, self.ctx.kentico.get_order(*order_id).await?);
+            if kentico_rows.contains_key(order_id) {
+                continue;
+            }
+            match self.ctx.kentico.get_order(*order_id).await {
+                Ok(row) => {
+                    kentico_rows.insert(*order_id, row);
+                }
+                // Deleted in Kentico: nothing to compare a payment with; say so, go on.
+                Err(KenticoError::Rejected { status: 404, .. }) => {
+                    tracing::warn!(
+                        order_id,
+                        "a payment's order is gone from Kentico; not compared"
+                    );
+                }
+                Err(error) => return Err(error.into()),
             }
         }
         let mut orders = Vec::new();
@@ -168,15 +209,31 @@ impl Sweep {
 
         let mut payments = Vec::new();
         for found in ours.values() {
-            payments.push(self.payment(found, &disputes).await?);
+            let mut payment = self.payment(found, &disputes).await?;
+            payment.also_paid = also_paid.remove(&found.link.order_id).unwrap_or_default();
+            payments.push(payment);
         }
 
-        let from = (since - time::Duration::days(1)).date().to_string();
+        // The entries of every payment judged, however long before the window it settled.
+        let earliest = (ours.values())
+            .filter_map(|o| {
+                o.intent
+                    .latest_charge
+                    .as_ref()?
+                    .as_object()
+                    .map(|c| c.created)
+            })
+            .chain([since_unix])
+            .min()
+            .unwrap_or(since_unix);
+        let earliest = OffsetDateTime::from_unix_timestamp(earliest).unwrap_or(since);
+        let from = (earliest - time::Duration::days(1)).date().to_string();
         let to = (started + time::Duration::days(2)).date().to_string();
         let ledger = self.ledger.between(&from, &to).await?;
 
         let mut payouts = Vec::new();
-        for payout in client.payouts_since(since_unix).await? {
+        // By arrival: a payout paid out days after it was created is judged when it is paid.
+        for payout in client.payouts_arriving_since(since_unix).await? {
             if !payout.automatic || payout.status != "paid" {
                 continue;
             }
@@ -209,6 +266,13 @@ impl Sweep {
                 healing,
             });
         }
+        let mut omitted: BTreeMap<String, usize> = BTreeMap::new();
+        for finding in findings.iter().skip(MAX_FINDINGS) {
+            *omitted
+                .entry(finding.discrepancy.kind().to_string())
+                .or_default() += 1;
+        }
+        findings.truncate(MAX_FINDINGS);
         let report = Report {
             run_id,
             started_at: rfc3339_millis(started),
@@ -222,25 +286,36 @@ impl Sweep {
                 payouts: payouts.len(),
             },
             findings,
+            omitted,
         };
         self.reports.save(&report).await?;
         self.count(&report);
         Ok(report)
     }
 
-    /// The PaymentIntent `id` (as Stripe listed it) if paybridge created it for an order.
-    async fn ours(&self, id: &str, raw: Value) -> Result<Option<Ours>, SweepError> {
+    /// What the PaymentIntent `id` (as Stripe listed it) is to the sweep: the payment of an order
+    /// of ours (the one that paid it; before any did, a succeeded one), another succeeded
+    /// payment of such an order, or nothing to judge.
+    async fn ours(&self, id: &str, raw: Value) -> Result<Judged, SweepError> {
         let Some(link) = (self.ctx.links).by_payment_intent(id).await? else {
-            return Ok(None);
+            return Ok(Judged::Skipped);
         };
-        let intent: PaymentIntent = serde_json::from_value(raw.clone())
-            .map_err(|e| SweepError::Decode(format!("PaymentIntent {id}: {e}")))?;
-        // The order's payment is the one that paid it; before any did, its succeeded one.
-        let counts = match &link.paid_by {
-            Some(payer) => payer == id,
-            None => intent.status == PaymentIntentStatus::Succeeded,
+        let intent: PaymentIntent = match serde_json::from_value(raw.clone()) {
+            Ok(intent) => intent,
+            Err(e) => {
+                tracing::warn!(payment_intent = id, error = %e, "a PaymentIntent Stripe listed could not be read; not compared");
+                return Ok(Judged::Skipped);
+            }
         };
-        Ok(counts.then_some(Ours { intent, raw, link }))
+        let succeeded = intent.status == PaymentIntentStatus::Succeeded;
+        match &link.paid_by {
+            Some(payer) if payer == id => Ok(Judged::Counts(Box::new(Ours { intent, raw, link }))),
+            Some(_) if succeeded && !refunded_in_full(&intent) => {
+                Ok(Judged::AlsoPaid(link.order_id))
+            }
+            None if succeeded => Ok(Judged::Counts(Box::new(Ours { intent, raw, link }))),
+            _ => Ok(Judged::Skipped),
+        }
     }
 
     async fn payment(
@@ -284,6 +359,9 @@ impl Sweep {
                 .and_then(|c| c.balance_transaction.as_ref())
                 .map(|t| t.id().to_string()),
             after_payment,
+            applied_status: found.link.status_name.clone(),
+            order_canceled: found.link.canceled,
+            also_paid: Vec::new(),
         })
     }
 
@@ -359,9 +437,11 @@ impl Sweep {
                     ));
                 }
                 for dispute in client.disputes_of(&intent.id).await? {
+                    // Not `created`: that counts a new dispute, and each run would count it again
+                    // (the discrepancy alarm already says a dispute went unseen).
                     let event_type = match dispute.status.as_str() {
                         "won" | "lost" => stripe_ledger::DISPUTE_CLOSED,
-                        _ => stripe_ledger::DISPUTE_CREATED,
+                        _ => stripe_ledger::DISPUTE_FUNDS_WITHDRAWN,
                     };
                     events.push((event_type, json!({"id": dispute.id, "object": "dispute"})));
                 }
@@ -426,7 +506,7 @@ impl Sweep {
         }
         tracing::info!(
             run_id = report.run_id,
-            discrepancies = report.findings.len(),
+            discrepancies = report.total(),
             counts = ?counts,
             "reconciliation finished"
         );

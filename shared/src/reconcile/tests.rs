@@ -12,6 +12,10 @@ fn payment(order_id: i64, received: i64, after: Option<&str>, txn: Option<&str>)
         currency: "usd".into(),
         balance_transaction: txn.map(str::to_string),
         after_payment: after.map(str::to_string),
+        // By default paybridge already wrote what Stripe calls for.
+        applied_status: Some(after.unwrap_or("Paid").to_string()),
+        order_canceled: false,
+        also_paid: Vec::new(),
     }
 }
 
@@ -46,7 +50,10 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
         payment(1, 10_000, None, Some("txn_1")), // clean
         payment(2, 10_000, None, Some("txn_2")), // paid in Stripe, not in Kentico
         payment(3, 9_000, None, Some("txn_3")),  // received less than the total
-        payment(4, 10_000, Some("Partially refunded"), Some("txn_4")), // not shown
+        StripePayment {
+            applied_status: Some("Paid".into()), // the refund's webhooks were lost
+            ..payment(4, 10_000, Some("Partially refunded"), Some("txn_4"))
+        },
         payment(5, 10_000, None, Some("txn_5")), // no ledger entry
         payment(6, 10_000, Some("Refunded"), Some("txn_6")), // clean: refunded and shown
         StripePayment {
@@ -54,6 +61,15 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
             ..payment(7, 0, None, None) // clean: not paid anywhere yet
         },
         payment(9, 10_000, None, Some("txn_9")), // clean: the shop moved on to Shipped
+        payment(10, 10_000, Some("Refunded"), Some("txn_10")), // clean: refunded, then Closed
+        StripePayment {
+            also_paid: vec!["pi_11_again".into()], // paid twice
+            ..payment(11, 10_000, None, Some("txn_11"))
+        },
+        StripePayment {
+            order_canceled: true, // paid after the order was canceled: for a person
+            ..payment(12, 10_000, None, Some("txn_12"))
+        },
     ];
     let orders = [
         order(1, true, "Paid", 10_000),
@@ -65,11 +81,16 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
         order(7, false, "Payment pending", 10_000),
         order(8, true, "Paid", 5_000), // marked paid by hand, no payment of ours
         order(9, true, "Shipped", 10_000),
+        order(10, false, "Closed", 10_000), // the shop took a refunded order out of paid
+        order(11, true, "Paid", 10_000),
+        order(12, false, "Canceled", 10_000),
     ];
-    let ledger: Vec<LedgerEntry> = ["txn_1", "txn_2", "txn_3", "txn_4", "txn_6", "txn_9"]
-        .iter()
-        .map(|t| posted(t))
-        .collect();
+    let ledger: Vec<LedgerEntry> = [
+        "txn_1", "txn_2", "txn_3", "txn_4", "txn_6", "txn_9", "txn_10", "txn_11", "txn_12",
+    ]
+    .iter()
+    .map(|t| posted(t))
+    .collect();
 
     let payouts = [
         PayoutState {
@@ -100,6 +121,8 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
             (Some(4), "refund_or_dispute_not_reflected", true),
             (Some(5), "ledger_entry_missing", true),
             (Some(8), "marked_paid_without_payment", false),
+            (Some(11), "double_payment", false),
+            (Some(12), "paid_not_marked", false),
             (None, "payout_unbalanced", false),
         ]
     );
@@ -110,7 +133,7 @@ fn every_seeded_discrepancy_is_found_once_and_clean_orders_are_left_alone() {
     assert_eq!(back, found, "a stored report reads back the same");
     assert_eq!(
         serde_json::to_value(&found[0]).unwrap(),
-        serde_json::json!({"kind": "paid_not_marked", "order_id": 2, "payment_intent": "pi_2"})
+        serde_json::json!({"kind": "paid_not_marked", "order_id": 2, "payment_intent": "pi_2", "order_canceled": false})
     );
 }
 

@@ -276,3 +276,98 @@ async fn an_instance_overtaken_by_a_rotation_uses_the_newest_token_and_a_dead_to
     assert!(reason.contains("authorize paybridge again"), "{reason}");
     assert_eq!(qb.booked().len(), 1);
 }
+
+/// A store that cannot save the next `failures` tokens (Secrets Manager throttled or down).
+struct Flaky {
+    inner: paybridge::ledger::tokens::InMemoryRefreshTokens,
+    failures: std::sync::Mutex<usize>,
+}
+
+#[async_trait::async_trait]
+impl paybridge::ledger::tokens::RefreshTokenStore for Flaky {
+    async fn load(
+        &self,
+    ) -> Result<paybridge::secret::SecretString, paybridge::ledger::tokens::TokenStoreError> {
+        self.inner.load().await
+    }
+
+    async fn save(
+        &self,
+        token: &paybridge::secret::SecretString,
+    ) -> Result<(), paybridge::ledger::tokens::TokenStoreError> {
+        let refuse = {
+            let mut failures = self.failures.lock().unwrap();
+            let refuse = *failures > 0;
+            *failures = failures.saturating_sub(1);
+            refuse
+        };
+        if refuse {
+            return Err(paybridge::ledger::tokens::TokenStoreError::Unavailable(
+                "throttled".into(),
+            ));
+        }
+        self.inner.save(token).await
+    }
+}
+
+/// A rotated refresh token the store would not take is kept in memory, used for the next
+/// refresh, and saved as soon as the store takes it: nothing is lost, nothing re-authorized.
+#[tokio::test]
+async fn a_rotated_token_the_store_refused_is_kept_used_and_saved_later() {
+    use paybridge::ledger::quickbooks::{QuickBooksConfig, QuickBooksSink};
+    use paybridge::ledger::sink::LedgerSink;
+    use paybridge::ledger::tokens::RefreshTokenStore;
+
+    let qb = books().await;
+    let ids = ["35", "79", "112", "80", "113", "36"];
+    let accounts = (paybridge::ledger::Accounts::default().by_role().into_iter())
+        .zip(ids)
+        .map(|((_, name), id)| (name.to_string(), id.to_string()))
+        .collect();
+    let config = QuickBooksConfig {
+        api_base: qb.api_base.clone(),
+        token_url: qb.token_url.clone(),
+        realm_id: REALM.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: paybridge::secret::SecretString::new(CLIENT_SECRET),
+        accounts,
+        timeout: std::time::Duration::from_secs(5),
+    };
+    let store = std::sync::Arc::new(Flaky {
+        inner: paybridge::ledger::tokens::InMemoryRefreshTokens::new(Some(
+            paybridge::secret::SecretString::new(FIRST_REFRESH),
+        )),
+        failures: std::sync::Mutex::new(2),
+    });
+    let clock = std::sync::Arc::new(paybridge::clock::SystemClock);
+    let sink = QuickBooksSink::new(config, store.clone(), clock).unwrap();
+    let entry = |n: u32| -> paybridge::ledger::LedgerEntry {
+        serde_json::from_value(serde_json::json!({"id": format!("le_payment_txn_{n}"),
+            "kind": "payment", "occurred_at": "2026-11-29T12:00:00.000Z", "currency": "USD",
+            "lines": [{"account": "Assets:Stripe:Clearing", "debit": "5.00", "credit": "0", "memo": "m"},
+                      {"account": "Income:Sales", "debit": "0", "credit": "5.00", "memo": "m"}],
+            "references": {"stripe_balance_transaction": format!("txn_{n}")}}))
+        .unwrap()
+    };
+
+    sink.deliver(&entry(1), "key-1").await.unwrap();
+    assert_eq!(
+        store.load().await.unwrap().expose(),
+        FIRST_REFRESH,
+        "the save failed"
+    );
+    qb.expire_access_tokens();
+    sink.deliver(&entry(2), "key-2").await.unwrap();
+
+    assert_eq!(qb.booked().len(), 2);
+    assert_eq!(
+        qb.refreshes(),
+        2,
+        "the second refresh used the token kept in memory"
+    );
+    assert_eq!(
+        store.load().await.unwrap().expose(),
+        qb.current_refresh_token(),
+        "the newest token reached the store"
+    );
+}

@@ -12,12 +12,12 @@ const SINCE: &str = "2026-11-28T00:00:00Z";
 
 /// Creates order `order_id` (100.00 USD) and its PaymentIntent; returns the PaymentIntent id.
 pub(super) async fn ordered(bridge: &dyn Bridge, order_id: i64) -> String {
-    bridge
-        .kentico_says(
-            "ecommerce.order.created",
-            &order(order_id, "USD", "100.00", T0),
-        )
-        .await;
+    ordered_as(bridge, &order(order_id, "USD", "100.00", T0)).await
+}
+
+/// Kentico reports `placed`; returns the PaymentIntent paybridge made for it.
+async fn ordered_as(bridge: &dyn Bridge, placed: &Value) -> String {
+    bridge.kentico_says("ecommerce.order.created", placed).await;
     bridge.drain().await;
     id(&last_intent(bridge))
 }
@@ -92,6 +92,26 @@ async fn the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explain
     let mut by_hand = kentico_order(bridge, 405);
     by_hand["OrderIsPaid"] = true.into();
     bridge.kentico().add_order(by_hand);
+    // 406: a currency change replaced its PaymentIntent; the new one paid (webhook seen), and the
+    // replaced one had succeeded too at Stripe (its webhook lost): paid twice.
+    let placed = order(406, "USD", "100.00", T0);
+    let first = ordered_as(bridge, &placed).await;
+    let in_eur = super::changed(&placed, T0 + 60, json!({"OrderCurrencyCode": "EUR"}));
+    bridge
+        .kentico_says("ecommerce.order.updated", &in_eur)
+        .await;
+    bridge.drain().await;
+    let second = id(&last_intent(bridge));
+    assert_ne!(
+        first, second,
+        "the currency change made a new PaymentIntent"
+    );
+    paid(bridge, 406, &second, true).await;
+    (bridge.stripe()).add_charge(charge("ch_406_first", &first, "txn_401", 10_000));
+    bridge.stripe().set_payment_intent(
+        &first,
+        json!({"status": "succeeded", "latest_charge": "ch_406_first"}),
+    );
     // A payout whose transactions do not add up to it.
     bridge
         .stripe()
@@ -99,7 +119,8 @@ async fn the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explain
     bridge.stripe().add_payout(
         json!({"id": "po_9", "object": "payout", "amount": 5_000, "currency": "usd",
             "status": "paid", "automatic": true, "balance_transaction": "txn_po_9",
-            "failure_balance_transaction": null, "created": T0}),
+            "failure_balance_transaction": null, "created": T0 - 5 * 86_400,
+            "arrival_date": T0}),
         &["txn_401", "txn_po_9"],
     );
     // Somebody else's payment on the account: not ours, never a discrepancy.
@@ -117,11 +138,15 @@ async fn the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explain
             (Some(403), "amount_mismatch".to_string(), 0),
             (Some(404), "refund_or_dispute_not_reflected".to_string(), 1),
             (Some(405), "marked_paid_without_payment".to_string(), 0),
+            (Some(406), "double_payment".to_string(), 0),
             (None, "payout_unbalanced".to_string(), 0),
         ],
         "{first:#}"
     );
-    assert_eq!(first["checked"]["payments"], 4, "401–404 are ours and paid");
+    assert_eq!(
+        first["checked"]["payments"], 5,
+        "401–404 and 406 are ours and paid"
+    );
     bridge.drain().await;
 
     // The healing went through the payment worker: paid, posted, refunded — once each.
@@ -136,10 +161,8 @@ async fn the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explain
     for wanted in ["le_payment_txn_402", "le_refund_txn_re_404"] {
         assert_eq!(ids.iter().filter(|i| **i == wanted).count(), 1, "{ids:?}");
     }
-    assert!(
-        bridge.dead_letters().await.is_empty(),
-        "nothing dead-lettered"
-    );
+    let dead = bridge.dead_letters().await;
+    assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
 
     // The next run: nothing healable is left; what needs a person is still reported.
     let second = bridge.reconcile(SINCE, true).await;
@@ -148,6 +171,7 @@ async fn the_sweep_finds_every_kind_once_and_heals_what_a_missed_webhook_explain
         vec![
             (Some(403), "amount_mismatch".to_string(), 0),
             (Some(405), "marked_paid_without_payment".to_string(), 0),
+            (Some(406), "double_payment".to_string(), 0),
             (None, "payout_unbalanced".to_string(), 0),
         ],
         "{second:#}"

@@ -12,7 +12,7 @@
 //!   the entry must have lines, each `DetailType: JournalEntryLineDetail` with `PostingType`
 //!   `Debit` or `Credit`, a known `AccountRef`, a non-negative `Amount`; debits must equal
 //!   credits (`400` `ValidationFault`, code 6000); `DocNumber` at most 21 characters; a repeated
-//!   `requestid` answers the first answer again and books nothing.
+//!   `requestid` answers the first answer again — a refusal included — and books nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -275,14 +275,12 @@ fn journal_entry(books: &mut Books, query: &str, headers: &HeaderMap, body: &[u8
         }
     };
     if let Err(why) = validate(books, &entry) {
-        // QuickBooks does not remember a refused request under its requestid.
-        return fault(
-            400,
-            "A business validation error has occurred while processing your request",
-            "6000",
-            &why,
-            "ValidationFault",
-        );
+        // Like QuickBooks may, the answer is kept for the requestid: repeating it repeats the refusal.
+        let message = "A business validation error has occurred while processing your request";
+        let body = json!({"Fault": {"Error": [{"Message": message, "Detail": why, "code": "6000"}],
+            "type": "ValidationFault"}, "time": "2026-11-30T12:00:00.000-08:00"});
+        books.answers.insert(request_id, (400, body.clone()));
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
     }
     books.issued += 1;
     let mut created = entry.clone();

@@ -768,6 +768,7 @@ fn by_creation<'a>(objects: impl Iterator<Item = &'a Value>) -> Vec<Value> {
 }
 
 /// A Stripe list endpoint over `objects` (oldest first): filtered by `created[gte]`,
+/// `arrival_date[gte]` (payouts),
 /// `payment_intent` and `charge`, newest first, `limit` a page (10 unless given),
 /// `starting_after` the last id seen; `expand[]=data.latest_charge` inlines PaymentIntents'
 /// charges.
@@ -779,15 +780,22 @@ fn list_objects(state: &State, request: &RecordedRequest, url: &str, objects: Ve
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let since: i64 = param("created[gte]")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let since = |field: &str| -> i64 {
+        param(&format!("{field}[gte]"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (created, arrival) = (since("created"), since("arrival_date"));
     let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
     let matches = |object: &Value, field: &str| {
         param(field).is_none_or(|wanted| object[field] == wanted.as_str())
     };
     let mut found: Vec<Value> = (objects.into_iter())
-        .filter(|o| o["created"].as_i64().unwrap_or(0) >= since)
+        .filter(|o| o["created"].as_i64().unwrap_or(0) >= created)
+        .filter(|o| {
+            let arrives = o["arrival_date"].as_i64().or(o["created"].as_i64());
+            arrives.unwrap_or(0) >= arrival
+        })
         .filter(|o| matches(o, "payment_intent") && matches(o, "charge"))
         .collect();
     found.reverse();

@@ -160,10 +160,10 @@ impl KenticoClient {
                 .iter()
                 .filter_map(|o| o.get("OrderID").and_then(as_i64))
                 .max();
-            let full = page.len() >= ORDERS_PAGE;
             all.extend(page);
-            match (full, last) {
-                (true, Some(last)) if last > after => after = last,
+            // Until a page comes back empty: a server that caps pages below `topn` loses nothing.
+            match last {
+                Some(last) if last > after => after = last,
                 _ => return Ok(all),
             }
         }
@@ -272,9 +272,10 @@ impl KenticoClient {
         body: Option<&Value>,
     ) -> Result<Vec<u8>, KenticoError> {
         let mut url = format!("{}/rest/{path}?format=json", self.base_url);
-        if !query.is_empty()
-            && let Ok(mut parsed) = Url::parse(&url)
-        {
+        if !query.is_empty() {
+            // Never send the call without its filter.
+            let mut parsed = Url::parse(&url)
+                .map_err(|e| KenticoError::Invalid(format!("cannot build {url}: {e}")))?;
             parsed.query_pairs_mut().extend_pairs(query);
             url = parsed.to_string();
         }

@@ -240,10 +240,11 @@ impl StripeClient {
         self.list_all("/v1/disputes", &query).await
     }
 
-    /// Every payout created at or after `since` (`GET /v1/payouts?created[gte]=…`).
-    pub async fn payouts_since(&self, since: i64) -> Result<Vec<Payout>, StripeError> {
-        self.list_all("/v1/payouts", &format!("created%5Bgte%5D={since}"))
-            .await
+    /// Every payout arriving (expected or paid) at or after `since`
+    /// (`GET /v1/payouts?arrival_date[gte]=…`): one paid days after its creation is listed.
+    pub async fn payouts_arriving_since(&self, since: i64) -> Result<Vec<Payout>, StripeError> {
+        let query = format!("arrival_date%5Bgte%5D={since}");
+        self.list_all("/v1/payouts", &query).await
     }
 
     /// `GET /v1/payment_intents/{id}` with its latest charge inlined.

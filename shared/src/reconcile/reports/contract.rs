@@ -21,10 +21,12 @@ fn report(run_id: &str, started_at: &str, findings: usize) -> Report {
                 discrepancy: Discrepancy::PaidNotMarked {
                     order_id: 1000 + i as i64,
                     payment_intent: format!("pi_{i}"),
+                    order_canceled: false,
                 },
                 healing: vec![format!("evt_rc_{i}")],
             })
             .collect(),
+        omitted: Default::default(),
     }
 }
 

@@ -35,9 +35,16 @@ pub struct Report {
     pub heal: bool,
     /// How much it looked at.
     pub checked: Checked,
-    /// Every discrepancy, with the synthetic events enqueued to heal it.
+    /// Every discrepancy, with the synthetic events enqueued to heal it (the first
+    /// [`MAX_FINDINGS`]; the counts and metrics include the rest).
     pub findings: Vec<Finding>,
+    /// Discrepancies beyond [`MAX_FINDINGS`], by kind, left out of `findings`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub omitted: BTreeMap<String, usize>,
 }
+
+/// Findings kept in a report: a DynamoDB item holds at most 400 KB.
+pub const MAX_FINDINGS: usize = 1000;
 
 /// The number of objects a run compared.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +74,9 @@ impl Report {
         let mut counts: BTreeMap<&'static str, usize> = KINDS.iter().map(|k| (*k, 0)).collect();
         for finding in &self.findings {
             *counts.entry(finding.discrepancy.kind()).or_default() += 1;
+        }
+        for kind in KINDS {
+            *counts.entry(kind).or_default() += self.omitted.get(kind).copied().unwrap_or(0);
         }
         counts
     }
@@ -108,12 +118,21 @@ impl Report {
             .filter(|(_, n)| *n > 0)
             .map(|(kind, n)| format!("{kind} {n}"))
             .collect();
+        let omitted: usize = self.omitted.values().sum();
+        if omitted > 0 {
+            out.push_str(&format!("… and {omitted} more (not stored)\n"));
+        }
         out.push_str(&format!(
             "{} discrepancies: {}\n",
-            self.findings.len(),
+            self.findings.len() + omitted,
             totals.join(", ")
         ));
         out
+    }
+
+    /// How many discrepancies the run found, those left out of `findings` included.
+    pub fn total(&self) -> usize {
+        self.findings.len() + self.omitted.values().sum::<usize>()
     }
 }
 
