@@ -207,27 +207,22 @@ impl Sweep {
             orders.push(self.order_state(row).await?);
         }
 
+        // The ledger of the window's days (a day early for charges settled around midnight);
+        // a charge older than that is not looked up there, so it is never called missing.
+        let ledger_from = since - time::Duration::days(1);
         let mut payments = Vec::new();
         for found in ours.values() {
             let mut payment = self.payment(found, &disputes).await?;
             payment.also_paid = also_paid.remove(&found.link.order_id).unwrap_or_default();
+            let charged = (found.intent.latest_charge.as_ref())
+                .and_then(Expandable::as_object)
+                .map(|charge| charge.created);
+            if charged.is_some_and(|at| at < ledger_from.unix_timestamp()) {
+                payment.balance_transaction = None;
+            }
             payments.push(payment);
         }
-
-        // The entries of every payment judged, however long before the window it settled.
-        let earliest = (ours.values())
-            .filter_map(|o| {
-                o.intent
-                    .latest_charge
-                    .as_ref()?
-                    .as_object()
-                    .map(|c| c.created)
-            })
-            .chain([since_unix])
-            .min()
-            .unwrap_or(since_unix);
-        let earliest = OffsetDateTime::from_unix_timestamp(earliest).unwrap_or(since);
-        let from = (earliest - time::Duration::days(1)).date().to_string();
+        let from = ledger_from.date().to_string();
         let to = (started + time::Duration::days(2)).date().to_string();
         let ledger = self.ledger.between(&from, &to).await?;
 
