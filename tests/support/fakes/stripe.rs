@@ -71,6 +71,7 @@ struct State {
     payouts: HashMap<String, Value>,
     checkout_sessions: Vec<Value>,
     refunds: Vec<Value>,
+    customers: Vec<Value>,
     /// Ids to give the next PaymentIntents created, before the generated ones.
     preset_intent_ids: Vec<String>,
     /// Idempotency-Key → the first request's "METHOD path", its form and the reply.
@@ -475,6 +476,33 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             (200, session.unwrap_or_default())
         }
         ("POST", ["v1", "refunds"]) => create_refund(state, request, now),
+        ("POST", ["v1", "customers"]) => {
+            state.objects_created += 1;
+            let id = format!("cus_fake_{}", state.objects_created);
+            let mut customer = json!({"id": id, "object": "customer", "email": null,
+                "name": null, "phone": null, "address": null, "metadata": {}, "created": now,
+                "livemode": false});
+            set_customer_fields(&mut customer, request);
+            state.customers.push(customer.clone());
+            (200, customer)
+        }
+        ("POST", ["v1", "customers", id]) => {
+            match state.customers.iter_mut().find(|c| c["id"] == *id) {
+                Some(customer) => {
+                    set_customer_fields(customer, request);
+                    (200, customer.clone())
+                }
+                None => missing("customer", id),
+            }
+        }
+        ("GET", ["v1", "customers", id]) => match state.customers.iter().find(|c| c["id"] == *id) {
+            Some(customer) => (200, customer.clone()),
+            None => missing("customer", id),
+        },
+        ("GET", ["v1", "customers"]) => {
+            let customers = state.customers.clone();
+            list_objects(state, request, "/v1/customers", customers)
+        }
         ("GET", ["v1", "charges", id]) => {
             let Some(mut charge) = state.charges.get(*id).cloned() else {
                 return missing("charge", id);
@@ -731,6 +759,35 @@ fn error(status: u16, error: Value) -> Reply {
     (status, json!({ "error": error }))
 }
 
+/// Sets the customer fields the request sent; metadata keys merge, an empty value removes one
+/// (as at Stripe).
+fn set_customer_fields(customer: &mut Value, request: &RecordedRequest) {
+    for field in ["email", "name", "phone"] {
+        if let Some(value) = request.form_value(field) {
+            customer[field] = if value.is_empty() {
+                Value::Null
+            } else {
+                json!(value)
+            };
+        }
+    }
+    if request.sent("address[") {
+        customer["address"] = nested(request, "address");
+    }
+    if let Value::Object(sent) = nested(request, "metadata") {
+        for (key, value) in sent {
+            match value.as_str() {
+                Some("") => {
+                    object(&mut customer["metadata"]).remove(&key);
+                }
+                _ => {
+                    object(&mut customer["metadata"]).insert(key, value);
+                }
+            }
+        }
+    }
+}
+
 fn missing(object: &str, id: &str) -> Reply {
     let message = format!("No such {object}: '{id}'");
     error(
@@ -796,7 +853,7 @@ fn list_objects(state: &State, request: &RecordedRequest, url: &str, objects: Ve
             let arrives = o["arrival_date"].as_i64().or(o["created"].as_i64());
             arrives.unwrap_or(0) >= arrival
         })
-        .filter(|o| matches(o, "payment_intent") && matches(o, "charge"))
+        .filter(|o| matches(o, "payment_intent") && matches(o, "charge") && matches(o, "email"))
         .collect();
     found.reverse();
     if let Some(after) = param("starting_after") {

@@ -25,8 +25,8 @@ pub use client::StripeClient;
 pub use error::StripeError;
 pub use params::{
     AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
-    CreateRefund, PaymentIntentData, PriceData, ProductData, Shipping, StripeAddress,
-    UpdatePaymentIntent,
+    CreateRefund, CustomerParams, PaymentIntentData, PriceData, ProductData, Shipping,
+    StripeAddress, UpdatePaymentIntent,
 };
 pub use types::{
     CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable,

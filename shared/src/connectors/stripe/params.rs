@@ -33,6 +33,27 @@ pub struct CreatePaymentIntent {
     pub receipt_email: Option<String>,
 }
 
+/// `POST /v1/customers` and `POST /v1/customers/{id}`: the fields paybridge keeps in step with
+/// the Kentico customer. On an update an absent field is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CustomerParams {
+    /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Full name or business name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Billing address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<StripeAddress>,
+    /// Our references, e.g. `kentico_customer_id`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
 /// `automatic_payment_methods[enabled]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AutomaticPaymentMethods {

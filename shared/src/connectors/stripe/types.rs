@@ -223,9 +223,24 @@ pub struct Customer {
     pub name: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Billing address.
+    #[serde(default)]
+    pub address: Option<serde_json::Value>,
     /// Our references.
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+    /// Live or test mode.
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+impl StripeObject for Customer {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// An Event, as delivered to webhooks.
