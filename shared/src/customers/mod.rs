@@ -1,10 +1,11 @@
 //! Customer links (work in progress, issue 11): which Stripe Customer a Kentico customer is, and
 //! what paybridge last wrote on each side, so an event that only echoes paybridge's own write
-//! is recognised and not written back. A port with SQLite and in-memory adapters and one
-//! contract suite; the DynamoDB adapter comes with the flows that use it.
+//! is recognised and not written back. A port with DynamoDB (the state table), SQLite and
+//! in-memory adapters and one contract suite.
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
+pub mod dynamodb;
 pub mod in_memory;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
@@ -12,6 +13,7 @@ pub mod sqlite;
 use crate::links::OrderVersion;
 use crate::store::StoreError;
 
+pub use dynamodb::DynamoDbCustomerLinkStore;
 pub use in_memory::InMemoryCustomerLinkStore;
 #[cfg(feature = "embedded")]
 pub use sqlite::SqliteCustomerLinkStore;
