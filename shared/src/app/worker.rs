@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use crate::effects::EffectStore;
 use crate::flows::FlowContext;
+use crate::flows::customer_events::{self, CustomerEventHandler};
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
@@ -37,9 +38,13 @@ pub fn processor(
     let ledger_sinks = clients.ledger_sinks;
     let router = match kind {
         WorkerKind::Order => routes(
-            Router::new(),
-            &order_events::EVENT_TYPES,
-            Arc::new(OrderEventHandler::new(ctx)),
+            routes(
+                Router::new(),
+                &order_events::EVENT_TYPES,
+                Arc::new(OrderEventHandler::new(ctx.clone())),
+            ),
+            &customer_events::EVENT_TYPES,
+            Arc::new(CustomerEventHandler::new(ctx, stores.customers.clone())),
         ),
         WorkerKind::Payment => {
             let router = routes(

@@ -74,4 +74,12 @@ pub mod kentico {
 
     /// The order events the order worker handles.
     pub const ORDER_EVENTS: [&str; 2] = [ORDER_CREATED, ORDER_UPDATED];
+
+    /// A customer was created.
+    pub const CUSTOMER_CREATED: &str = "ecommerce.customer.created";
+    /// A customer was changed.
+    pub const CUSTOMER_UPDATED: &str = "ecommerce.customer.updated";
+
+    /// The customer events the order worker handles.
+    pub const CUSTOMER_EVENTS: [&str; 2] = [CUSTOMER_CREATED, CUSTOMER_UPDATED];
 }

@@ -120,6 +120,11 @@ impl FakeStripe {
     }
 
     /// PaymentIntents as stored, in creation order.
+    /// Every customer, in the order they were created.
+    pub fn customers(&self) -> Vec<Value> {
+        self.state().customers.clone()
+    }
+
     pub fn payment_intents(&self) -> Vec<Value> {
         self.state().payment_intents.clone()
     }

@@ -1,0 +1,224 @@
+//! order-worker (work in progress, issue 11), Kentico → Stripe customers: each Kentico customer
+//! has one Stripe Customer, created once (an effect keyed by `CustomerGUID`) and updated only
+//! when the fields paybridge keeps in step differ from what it last wrote there (so an event
+//! that changes nothing Stripe shows makes no call).
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::{FlowContext, failures};
+use crate::connectors::stripe::CustomerParams;
+use crate::customers::{Bound, CustomerLinkStore, Side};
+use crate::effects::{self, Effect, EffectError, EffectKey};
+use crate::links::OrderVersion;
+use crate::mapping::{KenticoCustomer, MappingError, MetadataBuilder};
+use crate::webhook::event_types::kentico as events;
+use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
+
+/// The Kentico events this handler takes.
+pub const EVENT_TYPES: [&str; 2] = events::CUSTOMER_EVENTS;
+
+/// Keeps the Stripe Customer of each Kentico customer in step.
+pub struct CustomerEventHandler {
+    ctx: Arc<FlowContext>,
+    customers: Arc<dyn CustomerLinkStore>,
+}
+
+impl CustomerEventHandler {
+    /// A handler over the flow context and the customer links.
+    pub fn new(ctx: Arc<FlowContext>, customers: Arc<dyn CustomerLinkStore>) -> Self {
+        Self { ctx, customers }
+    }
+}
+
+/// The Stripe Customer fields of a Kentico customer: e-mail, name (first and last, else the
+/// company), phone, and our references.
+pub fn customer_params(customer: &KenticoCustomer, site: Option<&str>) -> CustomerParams {
+    let person = [
+        customer.first_name.as_deref(),
+        customer.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let name = (!person.is_empty())
+        .then_some(person)
+        .or_else(|| customer.company.clone());
+    let mut metadata = MetadataBuilder::new();
+    metadata.insert("kentico_customer_id", customer.id.to_string());
+    if let Some(guid) = &customer.guid {
+        metadata.insert("kentico_customer_guid", guid);
+    }
+    if let Some(site) = site {
+        metadata.insert("kentico_site", site);
+    }
+    CustomerParams {
+        email: customer.email.clone(),
+        name,
+        phone: customer.phone.clone(),
+        address: None,
+        metadata: metadata.build(),
+    }
+}
+
+/// A stable digest of the fields written: equal fields, equal fingerprint.
+pub fn fingerprint(params: &CustomerParams) -> String {
+    let text = format!("{params:?}");
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[async_trait::async_trait]
+impl EventHandler for CustomerEventHandler {
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        let id = event.payload.pointer("/data/object/CustomerID")?;
+        let id = id
+            .as_i64()
+            .map(|n| n.to_string())
+            .or_else(|| id.as_str().map(str::to_string))?;
+        Some(format!("customer:{id}"))
+    }
+
+    async fn handle(
+        &self,
+        event: &ReceivedEvent,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
+        let object = event.payload.pointer("/data/object").ok_or_else(|| {
+            failures::mapping(MappingError::new(
+                "data.object",
+                "the event carries no customer object",
+            ))
+        })?;
+        let customer = KenticoCustomer::from_event_object(object).map_err(failures::mapping)?;
+        let site = event.payload["site"].as_str();
+        let version = OrderVersion::new(None, event.payload["created"].as_i64().unwrap_or(0));
+        let params = customer_params(&customer, site);
+        let written = fingerprint(&params);
+        let link = (self.customers)
+            .get(customer.id)
+            .await
+            .map_err(failures::store)?;
+        let linked = link
+            .as_ref()
+            .filter(|l| !l.unlinked)
+            .and_then(|l| l.stripe_customer_id.clone());
+        if let (Some(link), Some(stripe_id)) = (&link, &linked)
+            && link.written_to_stripe.as_deref() == Some(written.as_str())
+        {
+            return Ok(Handled::Ignored(format!(
+                "customer {} is already as Stripe Customer {stripe_id} shows it",
+                customer.id
+            )));
+        }
+        let stripe_id = match linked {
+            Some(id) => {
+                let key = format!("paybridge-customer-{}-{}", customer.id, version.key());
+                (self.ctx.stripe)
+                    .update_customer(&id, &params, &key)
+                    .await
+                    .map_err(failures::stripe)?;
+                id
+            }
+            None => self.create(&customer, site, &params).await?,
+        };
+        let recorded = (self.customers)
+            .record_written(customer.id, Side::Stripe, &written, Some(&version))
+            .await
+            .map_err(failures::store)?;
+        Ok(Handled::Done(match recorded {
+            true => format!("customer {} is Stripe Customer {stripe_id}", customer.id),
+            false => format!(
+                "customer {} written to {stripe_id}; a newer version was written before",
+                customer.id
+            ),
+        }))
+    }
+}
+
+impl CustomerEventHandler {
+    /// Creates the Stripe Customer once per Kentico customer and links it; a concurrent
+    /// creation of the same customer finds the one recorded first.
+    async fn create(
+        &self,
+        customer: &KenticoCustomer,
+        site: Option<&str>,
+        params: &CustomerParams,
+    ) -> Result<String, HandlerError> {
+        let business_key = customer
+            .guid
+            .clone()
+            .unwrap_or_else(|| format!("id-{}", customer.id));
+        let key = EffectKey::new("stripe_customer", business_key);
+        let stripe = &self.ctx.stripe;
+        let created = effects::once(
+            &*self.ctx.effects,
+            &key,
+            |c: &crate::connectors::stripe::Customer| c.id.clone(),
+            |idempotency_key| async move { stripe.create_customer(params, &idempotency_key).await },
+        )
+        .await;
+        let stripe_id = match created {
+            Ok(Effect::Performed(c)) => c.id,
+            Ok(Effect::Recorded(id)) => id,
+            Err(EffectError::Store(error)) => return Err(failures::store(error)),
+            Err(EffectError::Effect(error)) => return Err(failures::stripe(error)),
+        };
+        let bound = (self.customers)
+            .bind(customer.id, customer.guid.as_deref(), site, &stripe_id)
+            .await
+            .map_err(failures::store)?;
+        Ok(match bound {
+            Bound::Linked(_) => stripe_id,
+            Bound::LinkedToAnother(other) => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer() -> KenticoCustomer {
+        KenticoCustomer {
+            id: 77,
+            guid: Some("0b1c2d3e-0000-4000-8000-000000000077".into()),
+            email: Some("zoe@example.com".into()),
+            first_name: Some("Zoë".into()),
+            last_name: Some("Müller".into()),
+            phone: Some("+49 30 1234567".into()),
+            company: Some("Müller GmbH".into()),
+        }
+    }
+
+    #[test]
+    fn a_kentico_customer_becomes_the_stripe_customer_fields_with_our_references() {
+        let params = customer_params(&customer(), Some("shop"));
+        assert_eq!(params.name.as_deref(), Some("Zoë Müller"));
+        assert_eq!(params.email.as_deref(), Some("zoe@example.com"));
+        assert_eq!(params.metadata["kentico_customer_id"], "77");
+        assert_eq!(params.metadata["kentico_site"], "shop");
+        let company_only = KenticoCustomer {
+            first_name: None,
+            last_name: None,
+            ..customer()
+        };
+        assert_eq!(
+            customer_params(&company_only, None).name.as_deref(),
+            Some("Müller GmbH")
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_the_fields_and_only_with_them() {
+        let a = fingerprint(&customer_params(&customer(), Some("shop")));
+        assert_eq!(a, fingerprint(&customer_params(&customer(), Some("shop"))));
+        let renamed = KenticoCustomer {
+            last_name: Some("Schmidt".into()),
+            ..customer()
+        };
+        assert_ne!(a, fingerprint(&customer_params(&renamed, Some("shop"))));
+    }
+}

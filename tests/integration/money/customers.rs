@@ -1,0 +1,73 @@
+//! Kentico → Stripe customers (work in progress, issue 11): one Stripe Customer per Kentico
+//! customer however often and concurrently its events come; an update that changes a field
+//! Stripe shows is written once, one that changes nothing makes no call.
+
+use serde_json::{Value, json};
+
+use super::{Bridge, both_backends};
+use crate::order_to_cash::harness::uuid_like;
+
+fn customer(name: &str) -> Value {
+    json!({"CustomerID": 77, "CustomerGUID": "0b1c2d3e-0000-4000-8000-000000000077",
+        "CustomerEmail": "zoe@example.com", "CustomerFirstName": "Zoë", "CustomerLastName": name,
+        "CustomerPhone": "+49 30 1234567"})
+}
+
+fn event(event_type: &str, object: &Value) -> String {
+    json!({"id": uuid_like(), "type": event_type, "created": integration_tests::now_unix(),
+        "site": "DancingGoat", "data": {"object": object}})
+    .to_string()
+}
+
+fn customer_calls(bridge: &dyn Bridge) -> Vec<String> {
+    (bridge.stripe().requests().into_iter())
+        .filter(|r| r.path.starts_with("/v1/customers"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+async fn a_kentico_customer_has_one_stripe_customer_kept_in_step(bridge: &dyn Bridge) {
+    let created = event("ecommerce.customer.created", &customer("Müller"));
+    let bodies: Vec<String> = (0..4).map(|_| created.clone()).collect();
+    let posts = bodies.iter().map(|body| bridge.post_kentico(body));
+    for status in futures::future::join_all(posts).await {
+        assert_eq!(status, 202);
+    }
+    // A second, distinct event saying the same: nothing to write.
+    assert_eq!(
+        bridge
+            .post_kentico(&event("ecommerce.customer.updated", &customer("Müller")))
+            .await,
+        202
+    );
+    bridge.drain().await;
+
+    let customers = bridge.stripe().customers();
+    assert_eq!(customers.len(), 1, "one Stripe Customer: {customers:?}");
+    assert_eq!(customers[0]["name"], "Zoë Müller");
+    assert_eq!(customers[0]["metadata"]["kentico_customer_id"], "77");
+    assert_eq!(customers[0]["metadata"]["kentico_site"], "DancingGoat");
+    assert_eq!(
+        customer_calls(bridge),
+        ["POST /v1/customers"],
+        "created once, nothing else"
+    );
+
+    let renamed = event("ecommerce.customer.updated", &customer("Schmidt"));
+    assert_eq!(bridge.post_kentico(&renamed).await, 202);
+    assert_eq!(bridge.post_kentico(&renamed).await, 202);
+    bridge.drain().await;
+    let id = customers[0]["id"].as_str().unwrap();
+    assert_eq!(
+        customer_calls(bridge),
+        [
+            "POST /v1/customers".to_string(),
+            format!("POST /v1/customers/{id}")
+        ],
+        "the rename is written once"
+    );
+    assert_eq!(bridge.stripe().customers()[0]["name"], "Zoë Schmidt");
+    assert!(bridge.dead_letters().await.is_empty());
+}
+
+both_backends!(a_kentico_customer_has_one_stripe_customer_kept_in_step, &[]);
