@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{FlowContext, failures};
+use crate::config::customers::{FieldOwners, Owner};
 use crate::connectors::stripe::CustomerParams;
 use crate::customers::{Bound, CustomerLinkStore, Side};
 use crate::effects::{self, Effect, EffectError, EffectKey};
@@ -177,9 +178,68 @@ impl CustomerEventHandler {
     }
 }
 
+/// The Kentico customer columns a Stripe `customer.updated` should write: only the fields Stripe
+/// owns (`CUSTOMER_FIELD_OWNERS`) that `previous_attributes` names as changed. `name` is split at
+/// its last space into first and last name.
+pub fn kentico_write_back(
+    owners: &FieldOwners,
+    customer: &serde_json::Value,
+    previous_attributes: &serde_json::Value,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut columns = serde_json::Map::new();
+    let changed = |field: &str| previous_attributes.get(field).is_some();
+    for field in crate::config::customers::FIELDS {
+        if owners.owner(field) != Owner::Stripe || !changed(field) {
+            continue;
+        }
+        let value = customer.get(field).cloned().unwrap_or(Value::Null);
+        let text = value.as_str().unwrap_or_default().trim().to_string();
+        match field {
+            "email" => {
+                columns.insert("CustomerEmail".into(), Value::String(text));
+            }
+            "phone" => {
+                columns.insert("CustomerPhone".into(), Value::String(text));
+            }
+            _ => {
+                let (first, last) = match text.rsplit_once(' ') {
+                    Some((first, last)) => (first.trim().to_string(), last.to_string()),
+                    None => (text.clone(), String::new()),
+                };
+                columns.insert("CustomerFirstName".into(), Value::String(first));
+                columns.insert("CustomerLastName".into(), Value::String(last));
+            }
+        }
+    }
+    columns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_stripe_owned_fields_that_changed_are_written_back() {
+        let customer = serde_json::json!({"id": "cus_1", "email": "new@example.com",
+            "name": "Zoë Anna Schmidt", "phone": "+49 30 7654321"});
+        let previous = serde_json::json!({"email": "old@example.com", "name": "Zoë Müller"});
+        let default = crate::config::customers::parse_field_owners("").unwrap();
+        assert!(
+            kentico_write_back(&default, &customer, &previous).is_empty(),
+            "Kentico owns every field by default"
+        );
+        let owners =
+            crate::config::customers::parse_field_owners("name=stripe,phone=stripe").unwrap();
+        let columns = kentico_write_back(&owners, &customer, &previous);
+        assert_eq!(columns["CustomerFirstName"], "Zoë Anna");
+        assert_eq!(columns["CustomerLastName"], "Schmidt");
+        assert!(!columns.contains_key("CustomerEmail"), "Kentico owns email");
+        assert!(
+            !columns.contains_key("CustomerPhone"),
+            "the phone did not change"
+        );
+    }
 
     fn customer() -> KenticoCustomer {
         KenticoCustomer {
