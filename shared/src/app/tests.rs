@@ -91,6 +91,7 @@ async fn each_lambda_is_built_from_its_configuration() {
         (WorkerKind::Payment, {
             let mut routes = sorted(&payment_events::EVENT_TYPES);
             routes.extend(ledger_events::EVENT_TYPES);
+            routes.extend(customer_events::STRIPE_EVENT_TYPES);
             routes.sort_unstable();
             routes
         }),

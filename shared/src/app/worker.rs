@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use crate::effects::EffectStore;
 use crate::flows::FlowContext;
-use crate::flows::customer_events::{self, CustomerEventHandler};
+use crate::flows::customer_events::{self, CustomerEventHandler, StripeCustomerEventHandler};
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
@@ -51,6 +51,14 @@ pub fn processor(
                 Router::new(),
                 &payment_events::EVENT_TYPES,
                 Arc::new(PaymentEventHandler::new(ctx.clone())),
+            );
+            let router = routes(
+                router,
+                &customer_events::STRIPE_EVENT_TYPES,
+                Arc::new(StripeCustomerEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
             );
             match stores.ledger {
                 Some(ledger) => routes(

@@ -35,7 +35,11 @@ impl CustomerEventHandler {
 
 /// The Stripe Customer fields of a Kentico customer: e-mail, name (first and last, else the
 /// company), phone, and our references.
-pub fn customer_params(customer: &KenticoCustomer, site: Option<&str>) -> CustomerParams {
+pub fn customer_params(
+    customer: &KenticoCustomer,
+    site: Option<&str>,
+    owners: &FieldOwners,
+) -> CustomerParams {
     let person = [
         customer.first_name.as_deref(),
         customer.last_name.as_deref(),
@@ -55,10 +59,12 @@ pub fn customer_params(customer: &KenticoCustomer, site: Option<&str>) -> Custom
     if let Some(site) = site {
         metadata.insert("kentico_site", site);
     }
+    // A field Stripe owns is Stripe's to change: Kentico's value never overwrites it.
+    let kentico = |field: &str| owners.owner(field) == Owner::Kentico;
     CustomerParams {
-        email: customer.email.clone(),
-        name,
-        phone: customer.phone.clone(),
+        email: customer.email.clone().filter(|_| kentico("email")),
+        name: name.filter(|_| kentico("name")),
+        phone: customer.phone.clone().filter(|_| kentico("phone")),
         address: None,
         metadata: metadata.build(),
     }
@@ -96,7 +102,8 @@ impl EventHandler for CustomerEventHandler {
         let customer = KenticoCustomer::from_event_object(object).map_err(failures::mapping)?;
         let site = event.payload["site"].as_str();
         let version = OrderVersion::new(None, event.payload["created"].as_i64().unwrap_or(0));
-        let params = customer_params(&customer, site);
+        let owners = &self.ctx.settings.customer_field_owners;
+        let params = customer_params(&customer, site, owners);
         let written = fingerprint(&params);
         let link = (self.customers)
             .get(customer.id)
@@ -255,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_kentico_customer_becomes_the_stripe_customer_fields_with_our_references() {
-        let params = customer_params(&customer(), Some("shop"));
+        let params = customer_params(&customer(), Some("shop"), &FieldOwners::default());
         assert_eq!(params.name.as_deref(), Some("Zoë Müller"));
         assert_eq!(params.email.as_deref(), Some("zoe@example.com"));
         assert_eq!(params.metadata["kentico_customer_id"], "77");
@@ -266,19 +273,137 @@ mod tests {
             ..customer()
         };
         assert_eq!(
-            customer_params(&company_only, None).name.as_deref(),
+            customer_params(&company_only, None, &FieldOwners::default())
+                .name
+                .as_deref(),
             Some("Müller GmbH")
         );
     }
 
     #[test]
     fn the_fingerprint_changes_with_the_fields_and_only_with_them() {
-        let a = fingerprint(&customer_params(&customer(), Some("shop")));
-        assert_eq!(a, fingerprint(&customer_params(&customer(), Some("shop"))));
+        let a = fingerprint(&customer_params(
+            &customer(),
+            Some("shop"),
+            &FieldOwners::default(),
+        ));
+        assert_eq!(
+            a,
+            fingerprint(&customer_params(
+                &customer(),
+                Some("shop"),
+                &FieldOwners::default()
+            ))
+        );
         let renamed = KenticoCustomer {
             last_name: Some("Schmidt".into()),
             ..customer()
         };
-        assert_ne!(a, fingerprint(&customer_params(&renamed, Some("shop"))));
+        assert_ne!(
+            a,
+            fingerprint(&customer_params(
+                &renamed,
+                Some("shop"),
+                &FieldOwners::default()
+            ))
+        );
+    }
+}
+
+/// payment-worker (work in progress, issue 11), Stripe → Kentico customers: a change of a
+/// Stripe-owned field of a linked customer is written to the Kentico customer; an event that
+/// only echoes paybridge's own write, or changes nothing Stripe owns, writes nothing.
+pub struct StripeCustomerEventHandler {
+    ctx: Arc<FlowContext>,
+    customers: Arc<dyn CustomerLinkStore>,
+}
+
+/// The Stripe events [`StripeCustomerEventHandler`] takes.
+pub const STRIPE_EVENT_TYPES: [&str; 3] = crate::webhook::event_types::stripe::CUSTOMER_EVENTS;
+
+impl StripeCustomerEventHandler {
+    /// A handler over the flow context and the customer links.
+    pub fn new(ctx: Arc<FlowContext>, customers: Arc<dyn CustomerLinkStore>) -> Self {
+        Self { ctx, customers }
+    }
+}
+
+/// A stable digest of columns written to Kentico.
+fn columns_fingerprint(columns: &serde_json::Map<String, serde_json::Value>) -> String {
+    let digest = Sha256::digest(
+        serde_json::Value::Object(columns.clone())
+            .to_string()
+            .as_bytes(),
+    );
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[async_trait::async_trait]
+impl EventHandler for StripeCustomerEventHandler {
+    fn business_key(&self, event: &ReceivedEvent) -> Option<String> {
+        let id = event.payload.pointer("/data/object/id")?.as_str()?;
+        Some(format!("stripe_customer:{id}"))
+    }
+
+    async fn handle(
+        &self,
+        event: &ReceivedEvent,
+        _delivery: &Delivery,
+    ) -> Result<Handled, HandlerError> {
+        use crate::flows::money_metrics::{CUSTOMER_ECHOES, UNLINKED_CUSTOMER_EVENTS};
+        use crate::webhook::event_types::stripe as stripe_events;
+        let object = &event.payload["data"]["object"];
+        let id = object["id"]
+            .as_str()
+            .ok_or_else(|| failures::undecodable("the event's data.object has no id"))?;
+        if event.event_type() == stripe_events::CUSTOMER_DELETED {
+            let unlinked = (self.customers).unlink(id).await.map_err(failures::store)?;
+            return Ok(match unlinked {
+                Some(link) => Handled::Done(format!(
+                    "Stripe Customer {id} was deleted: Kentico customer {} unlinked (kept in Kentico)",
+                    link.kentico_customer_id
+                )),
+                None => Handled::Ignored(format!("Stripe Customer {id} was not linked")),
+            });
+        }
+        let Some(link) = (self.customers)
+            .by_stripe_customer(id)
+            .await
+            .map_err(failures::store)?
+        else {
+            self.ctx.count(UNLINKED_CUSTOMER_EVENTS);
+            return Ok(Handled::Ignored(format!(
+                "Stripe Customer {id} is not linked to a Kentico customer"
+            )));
+        };
+        let previous = &event.payload["data"]["previous_attributes"];
+        let owners = &self.ctx.settings.customer_field_owners;
+        let columns = kentico_write_back(owners, object, previous);
+        if columns.is_empty() {
+            return Ok(Handled::Ignored(format!(
+                "nothing Stripe owns changed on {id} (CUSTOMER_FIELD_OWNERS)"
+            )));
+        }
+        let written = columns_fingerprint(&columns);
+        if link.written_to_kentico.as_deref() == Some(written.as_str()) {
+            self.ctx.count(CUSTOMER_ECHOES);
+            return Ok(Handled::Ignored(format!(
+                "Kentico customer {} already holds these values",
+                link.kentico_customer_id
+            )));
+        }
+        (self.ctx.kentico)
+            .update_customer(link.kentico_customer_id, &columns)
+            .await
+            .map_err(failures::kentico)?;
+        (self.customers)
+            .record_written(link.kentico_customer_id, Side::Kentico, &written, None)
+            .await
+            .map_err(failures::store)?;
+        Ok(Handled::Done(format!(
+            "Kentico customer {} updated from {id}: {}",
+            link.kentico_customer_id,
+            columns.keys().cloned().collect::<Vec<_>>().join(", ")
+        )))
     }
 }

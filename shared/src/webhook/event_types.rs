@@ -16,6 +16,16 @@ pub mod stripe {
     /// A PaymentIntent was canceled.
     pub const PAYMENT_INTENT_CANCELED: &str = "payment_intent.canceled";
 
+    /// A Stripe Customer was created.
+    pub const CUSTOMER_CREATED: &str = "customer.created";
+    /// A Stripe Customer changed (`data.previous_attributes` names what).
+    pub const CUSTOMER_UPDATED: &str = "customer.updated";
+    /// A Stripe Customer was deleted.
+    pub const CUSTOMER_DELETED: &str = "customer.deleted";
+
+    /// The customer events the payment worker handles.
+    pub const CUSTOMER_EVENTS: [&str; 3] = [CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_DELETED];
+
     /// The PaymentIntent events the payment worker handles.
     pub const PAYMENT_INTENT_EVENTS: [&str; 6] = [
         PAYMENT_INTENT_SUCCEEDED,
