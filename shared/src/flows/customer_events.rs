@@ -222,94 +222,6 @@ pub fn kentico_write_back(
     columns
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_stripe_owned_fields_that_changed_are_written_back() {
-        let customer = serde_json::json!({"id": "cus_1", "email": "new@example.com",
-            "name": "Zoë Anna Schmidt", "phone": "+49 30 7654321"});
-        let previous = serde_json::json!({"email": "old@example.com", "name": "Zoë Müller"});
-        let default = crate::config::customers::parse_field_owners("").unwrap();
-        assert!(
-            kentico_write_back(&default, &customer, &previous).is_empty(),
-            "Kentico owns every field by default"
-        );
-        let owners =
-            crate::config::customers::parse_field_owners("name=stripe,phone=stripe").unwrap();
-        let columns = kentico_write_back(&owners, &customer, &previous);
-        assert_eq!(columns["CustomerFirstName"], "Zoë Anna");
-        assert_eq!(columns["CustomerLastName"], "Schmidt");
-        assert!(!columns.contains_key("CustomerEmail"), "Kentico owns email");
-        assert!(
-            !columns.contains_key("CustomerPhone"),
-            "the phone did not change"
-        );
-    }
-
-    fn customer() -> KenticoCustomer {
-        KenticoCustomer {
-            id: 77,
-            guid: Some("0b1c2d3e-0000-4000-8000-000000000077".into()),
-            email: Some("zoe@example.com".into()),
-            first_name: Some("Zoë".into()),
-            last_name: Some("Müller".into()),
-            phone: Some("+49 30 1234567".into()),
-            company: Some("Müller GmbH".into()),
-        }
-    }
-
-    #[test]
-    fn a_kentico_customer_becomes_the_stripe_customer_fields_with_our_references() {
-        let params = customer_params(&customer(), Some("shop"), &FieldOwners::default());
-        assert_eq!(params.name.as_deref(), Some("Zoë Müller"));
-        assert_eq!(params.email.as_deref(), Some("zoe@example.com"));
-        assert_eq!(params.metadata["kentico_customer_id"], "77");
-        assert_eq!(params.metadata["kentico_site"], "shop");
-        let company_only = KenticoCustomer {
-            first_name: None,
-            last_name: None,
-            ..customer()
-        };
-        assert_eq!(
-            customer_params(&company_only, None, &FieldOwners::default())
-                .name
-                .as_deref(),
-            Some("Müller GmbH")
-        );
-    }
-
-    #[test]
-    fn the_fingerprint_changes_with_the_fields_and_only_with_them() {
-        let a = fingerprint(&customer_params(
-            &customer(),
-            Some("shop"),
-            &FieldOwners::default(),
-        ));
-        assert_eq!(
-            a,
-            fingerprint(&customer_params(
-                &customer(),
-                Some("shop"),
-                &FieldOwners::default()
-            ))
-        );
-        let renamed = KenticoCustomer {
-            last_name: Some("Schmidt".into()),
-            ..customer()
-        };
-        assert_ne!(
-            a,
-            fingerprint(&customer_params(
-                &renamed,
-                Some("shop"),
-                &FieldOwners::default()
-            ))
-        );
-    }
-}
-
 /// payment-worker (work in progress, issue 11), Stripe → Kentico customers: a change of a
 /// Stripe-owned field of a linked customer is written to the Kentico customer; an event that
 /// only echoes paybridge's own write, or changes nothing Stripe owns, writes nothing.
@@ -405,5 +317,93 @@ impl EventHandler for StripeCustomerEventHandler {
             link.kentico_customer_id,
             columns.keys().cloned().collect::<Vec<_>>().join(", ")
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_stripe_owned_fields_that_changed_are_written_back() {
+        let customer = serde_json::json!({"id": "cus_1", "email": "new@example.com",
+            "name": "Zoë Anna Schmidt", "phone": "+49 30 7654321"});
+        let previous = serde_json::json!({"email": "old@example.com", "name": "Zoë Müller"});
+        let default = crate::config::customers::parse_field_owners("").unwrap();
+        assert!(
+            kentico_write_back(&default, &customer, &previous).is_empty(),
+            "Kentico owns every field by default"
+        );
+        let owners =
+            crate::config::customers::parse_field_owners("name=stripe,phone=stripe").unwrap();
+        let columns = kentico_write_back(&owners, &customer, &previous);
+        assert_eq!(columns["CustomerFirstName"], "Zoë Anna");
+        assert_eq!(columns["CustomerLastName"], "Schmidt");
+        assert!(!columns.contains_key("CustomerEmail"), "Kentico owns email");
+        assert!(
+            !columns.contains_key("CustomerPhone"),
+            "the phone did not change"
+        );
+    }
+
+    fn customer() -> KenticoCustomer {
+        KenticoCustomer {
+            id: 77,
+            guid: Some("0b1c2d3e-0000-4000-8000-000000000077".into()),
+            email: Some("zoe@example.com".into()),
+            first_name: Some("Zoë".into()),
+            last_name: Some("Müller".into()),
+            phone: Some("+49 30 1234567".into()),
+            company: Some("Müller GmbH".into()),
+        }
+    }
+
+    #[test]
+    fn a_kentico_customer_becomes_the_stripe_customer_fields_with_our_references() {
+        let params = customer_params(&customer(), Some("shop"), &FieldOwners::default());
+        assert_eq!(params.name.as_deref(), Some("Zoë Müller"));
+        assert_eq!(params.email.as_deref(), Some("zoe@example.com"));
+        assert_eq!(params.metadata["kentico_customer_id"], "77");
+        assert_eq!(params.metadata["kentico_site"], "shop");
+        let company_only = KenticoCustomer {
+            first_name: None,
+            last_name: None,
+            ..customer()
+        };
+        assert_eq!(
+            customer_params(&company_only, None, &FieldOwners::default())
+                .name
+                .as_deref(),
+            Some("Müller GmbH")
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_the_fields_and_only_with_them() {
+        let a = fingerprint(&customer_params(
+            &customer(),
+            Some("shop"),
+            &FieldOwners::default(),
+        ));
+        assert_eq!(
+            a,
+            fingerprint(&customer_params(
+                &customer(),
+                Some("shop"),
+                &FieldOwners::default()
+            ))
+        );
+        let renamed = KenticoCustomer {
+            last_name: Some("Schmidt".into()),
+            ..customer()
+        };
+        assert_ne!(
+            a,
+            fingerprint(&customer_params(
+                &renamed,
+                Some("shop"),
+                &FieldOwners::default()
+            ))
+        );
     }
 }
