@@ -289,13 +289,7 @@ fn connector_settings(
         }
     });
     let ledger_sink = get(super::ledger::VAR_LEDGER_WEBHOOK_URL).map(|url| {
-        let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
-        if !url.starts_with("https://") && !local {
-            problems.push(format!(
-                "{}='{url}' must be an https:// URL (http:// only to localhost)",
-                super::ledger::VAR_LEDGER_WEBHOOK_URL
-            ));
-        }
+        check_https(super::ledger::VAR_LEDGER_WEBHOOK_URL, &url, problems);
         super::ledger::LedgerSinkSettings {
             url,
             secret: secret(get, super::ledger::VAR_LEDGER_WEBHOOK_SECRET, problems),
@@ -363,12 +357,7 @@ fn quickbooks_settings(
     };
     let url = |name: &str, default: &str, problems: &mut Vec<String>| {
         let url = get(name).unwrap_or_else(|| default.to_string());
-        let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
-        if !url.starts_with("https://") && !local {
-            problems.push(format!(
-                "{name}='{url}' must be an https:// URL (http:// only to localhost)"
-            ));
-        }
+        check_https(name, &url, problems);
         url
     };
     let api_base = url(
@@ -475,6 +464,17 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
                 super::customers::FieldOwners::default()
             }),
         },
+    }
+}
+
+/// An address paybridge sends money data or credentials to must be https (http only to this
+/// machine, for local runs and tests).
+fn check_https(name: &str, url: &str, problems: &mut Vec<String>) {
+    let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
+    if !url.starts_with("https://") && !local {
+        problems.push(format!(
+            "{name}='{url}' must be an https:// URL (http:// only to localhost)"
+        ));
     }
 }
 

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::LedgerEntry;
-use super::sink::{LedgerSink, SinkError};
+use super::sink::{LedgerSink, SinkError, is_transient};
 use super::tokens::{RefreshTokenStore, TokenStoreError};
 use crate::clock::Clock;
 use crate::secret::SecretString;
@@ -165,8 +165,7 @@ pub fn journal_entry(
 /// QuickBooks' `requestid` for an idempotency key: a stable digest, short enough for its limit.
 pub fn request_id(idempotency_key: &str) -> String {
     let digest = Sha256::digest(idempotency_key.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("pb{}", &hex[..30])
+    format!("pb{}", &hex::encode(digest)[..30])
 }
 
 impl QuickBooksSink {
@@ -299,9 +298,9 @@ impl QuickBooksSink {
             (400 | 401, Some(code)) => Err(Refused::Rejected(format!(
                 "QuickBooks' token endpoint refused the app ({code}): check QUICKBOOKS_CLIENT_ID and its secret"
             ))),
-            (code, _) if code >= 500 || code == 429 || code == 408 => Err(Refused::Unavailable(
-                format!("token endpoint: HTTP {status}"),
-            )),
+            (code, _) if is_transient(code) => Err(Refused::Unavailable(format!(
+                "token endpoint: HTTP {status}"
+            ))),
             _ => Err(Refused::Rejected(format!(
                 "token endpoint: HTTP {status}: {}",
                 text.chars().take(200).collect::<String>()
@@ -424,7 +423,7 @@ impl LedgerSink for QuickBooksSink {
                         fault(&text)
                     )));
                 }
-                408 | 429 | 500.. => {
+                code if is_transient(code) => {
                     return Err(SinkError::Unavailable(format!(
                         "QuickBooks: HTTP {status}: {}",
                         fault(&text)

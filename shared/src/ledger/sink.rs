@@ -25,6 +25,12 @@ pub enum SinkError {
     Rejected(String),
 }
 
+/// Whether an HTTP answer of a sink means "try again later" (a timeout, 408, 429, 5xx) rather
+/// than a refusal: the one rule every sink classifies its answers by.
+pub fn is_transient(status: u16) -> bool {
+    status == 408 || status == 429 || status >= 500
+}
+
 /// Takes posted entries.
 #[async_trait::async_trait]
 pub trait LedgerSink: Send + Sync {
@@ -96,7 +102,7 @@ impl LedgerSink for HttpLedgerSink {
             .take(300)
             .collect();
         let reason = format!("HTTP {status}: {text}");
-        if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+        if is_transient(status.as_u16()) {
             Err(SinkError::Unavailable(reason))
         } else {
             Err(SinkError::Rejected(reason))

@@ -33,12 +33,8 @@ pub trait Bridge: Send + Sync {
     async fn dead_letters(&self) -> Vec<BTreeMap<String, String>>;
     /// A money metric (no dimensions).
     async fn metric(&self, name: &str) -> u64;
-    /// `paybridge trace --order-id <order_id> --json`.
-    async fn trace(&self, order_id: i64) -> Value;
-    /// `paybridge ledger export --format json` for the days `from`..`to`.
-    async fn ledger(&self, from: &str, to: &str) -> Vec<Value>;
-    /// `paybridge dlq redrive --all`: every dead letter back on its queue.
-    async fn redrive_all(&self);
+    /// Runs an operator command (`paybridge …`) against this system's queues and state.
+    fn operator(&self, args: &[&str]) -> Output;
     /// One reconciliation run since `since` (the scheduled Lambda's handler on moto,
     /// `paybridge reconcile` on serve), then the stored report as JSON.
     async fn reconcile(&self, since: &str, heal: bool) -> Value;
@@ -63,6 +59,26 @@ impl dyn Bridge + '_ {
             serde_json::from_str(&FakeStripe::event_body(&id, event_type, object)).expect("JSON");
         body["livemode"] = livemode.into();
         assert_eq!(self.post_stripe(&body.to_string()).await, 202);
+    }
+
+    /// `paybridge trace --order-id <order_id> --json`.
+    pub async fn trace(&self, order_id: i64) -> Value {
+        json_output(&self.operator(&["trace", "--order-id", &order_id.to_string(), "--json"]))
+    }
+
+    /// `paybridge ledger export --format json` for the days `from`..`to`.
+    pub async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
+        json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
+    }
+
+    /// `paybridge dlq redrive --all`: every dead letter back on its queue.
+    pub async fn redrive_all(&self) {
+        let output = self.operator(&["dlq", "redrive", "--all"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// The dead letters of `kind`.
@@ -118,38 +134,7 @@ impl Bridge for Moto {
         self.0.metrics.count(name, &[])
     }
 
-    async fn trace(&self, order_id: i64) -> Value {
-        json_output(&self.operator(&["trace", "--order-id", &order_id.to_string(), "--json"]))
-    }
-
-    async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
-        json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
-    }
-
-    async fn redrive_all(&self) {
-        let output = self.operator(&["dlq", "redrive", "--all"]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    async fn reconcile(&self, since: &str, heal: bool) -> Value {
-        let event = serde_json::json!({"since": since, "heal": heal});
-        let summary = invoke_reconciler(&self.0, &event).await;
-        let output = self.operator(&["reconcile", "--report", "last", "--json"]);
-        let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
-        assert_eq!(
-            summary["run_id"], report["run_id"],
-            "the stored report is the run's"
-        );
-        report
-    }
-}
-
-impl Moto {
-    /// Runs an operator command against the system's queues and tables on moto.
+    /// Against the system's queues and tables on moto.
     fn operator(&self, args: &[&str]) -> Output {
         let mut command = Command::new(paybridge_binary());
         command.args(args).args(["--backend", "aws"]);
@@ -163,6 +148,18 @@ impl Moto {
             .env("AWS_REGION", "us-east-1")
             .output()
             .expect("paybridge runs")
+    }
+
+    async fn reconcile(&self, since: &str, heal: bool) -> Value {
+        let event = serde_json::json!({"since": since, "heal": heal});
+        let summary = invoke_reconciler(&self.0, &event).await;
+        let output = self.operator(&["reconcile", "--report", "last", "--json"]);
+        let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+        assert_eq!(
+            summary["run_id"], report["run_id"],
+            "the stored report is the run's"
+        );
+        report
     }
 }
 
@@ -245,16 +242,6 @@ impl Serve {
             .await
             .expect("text")
     }
-
-    fn operator(&self, args: &[&str]) -> Output {
-        Command::new(paybridge_binary())
-            .args(args)
-            .arg("--data-dir")
-            .arg(&self.setup.data_dir)
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .expect("paybridge runs")
-    }
 }
 
 #[async_trait::async_trait]
@@ -319,21 +306,15 @@ impl Bridge for Serve {
             .map_or(0, |n| n.trim().parse().expect("a count"))
     }
 
-    async fn trace(&self, order_id: i64) -> Value {
-        json_output(&self.operator(&["trace", "--order-id", &order_id.to_string(), "--json"]))
-    }
-
-    async fn ledger(&self, from: &str, to: &str) -> Vec<Value> {
-        json_lines(&self.operator(&["ledger", "export", "--from", from, "--to", to]))
-    }
-
-    async fn redrive_all(&self) {
-        let output = self.operator(&["dlq", "redrive", "--all"]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+    /// Against the embedded store in the process's data directory.
+    fn operator(&self, args: &[&str]) -> Output {
+        Command::new(paybridge_binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.setup.data_dir)
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("paybridge runs")
     }
 
     async fn reconcile(&self, since: &str, heal: bool) -> Value {

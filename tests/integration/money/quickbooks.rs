@@ -14,9 +14,38 @@ const CLIENT_SECRET: &str = "paybridge-client-secret";
 const FIRST_REFRESH: &str = "AB11-refresh-granted";
 const ACCOUNTS: &str = "clearing=35,revenue=79,fees=112,refunds=80,disputes=113,bank=36";
 
+/// The company's account Ids, in the order of the chart's roles (clearing … bank).
+const ACCOUNT_IDS: [&str; 6] = ["35", "79", "112", "80", "113", "36"];
+
 async fn books() -> FakeQuickBooks {
-    let ids = ["35", "79", "112", "80", "113", "36"];
-    FakeQuickBooks::start(REALM, &ids, CLIENT_ID, CLIENT_SECRET, FIRST_REFRESH).await
+    FakeQuickBooks::start(REALM, &ACCOUNT_IDS, CLIENT_ID, CLIENT_SECRET, FIRST_REFRESH).await
+}
+
+/// The sink's configuration for the fake company, the default chart mapped to its accounts.
+fn sink_config(qb: &FakeQuickBooks) -> paybridge::ledger::quickbooks::QuickBooksConfig {
+    let accounts = (paybridge::ledger::Accounts::default().by_role().into_iter())
+        .zip(ACCOUNT_IDS)
+        .map(|((_, name), id)| (name.to_string(), id.to_string()))
+        .collect();
+    paybridge::ledger::quickbooks::QuickBooksConfig {
+        api_base: qb.api_base.clone(),
+        token_url: qb.token_url.clone(),
+        realm_id: REALM.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: paybridge::secret::SecretString::new(CLIENT_SECRET),
+        accounts,
+        timeout: std::time::Duration::from_secs(5),
+    }
+}
+
+/// A 5.00 USD sale, entry `le_payment_txn_<n>`.
+fn sale(n: u32) -> paybridge::ledger::LedgerEntry {
+    serde_json::from_value(serde_json::json!({"id": format!("le_payment_txn_{n}"),
+        "kind": "payment", "occurred_at": "2026-11-29T12:00:00.000Z", "currency": "USD",
+        "lines": [{"account": "Assets:Stripe:Clearing", "debit": "5.00", "credit": "0", "memo": "m"},
+                  {"account": "Income:Sales", "debit": "0", "credit": "5.00", "memo": "m"}],
+        "references": {"stripe_balance_transaction": format!("txn_{n}")}}))
+    .unwrap()
 }
 
 fn env(qb: &FakeQuickBooks) -> Vec<(&'static str, String)> {
@@ -224,33 +253,11 @@ impl paybridge::ledger::tokens::RefreshTokenStore for Overtaken {
 /// token it gives up with a message that says to authorize again.
 #[tokio::test]
 async fn an_instance_overtaken_by_a_rotation_uses_the_newest_token_and_a_dead_token_says_so() {
-    use paybridge::ledger::quickbooks::{QuickBooksConfig, QuickBooksSink};
+    use paybridge::ledger::quickbooks::QuickBooksSink;
     use paybridge::ledger::sink::{LedgerSink, SinkError};
 
     let qb = books().await;
-    let ledger = paybridge::ledger::Accounts::default();
-    let ids = ["35", "79", "112", "80", "113", "36"];
-    let accounts = (ledger.by_role().into_iter())
-        .zip(ids)
-        .map(|((_, name), id)| (name.to_string(), id.to_string()))
-        .collect();
-    let config = QuickBooksConfig {
-        api_base: qb.api_base.clone(),
-        token_url: qb.token_url.clone(),
-        realm_id: REALM.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: paybridge::secret::SecretString::new(CLIENT_SECRET),
-        accounts,
-        timeout: std::time::Duration::from_secs(5),
-    };
-    let entry = |n: u32| -> paybridge::ledger::LedgerEntry {
-        serde_json::from_value(serde_json::json!({"id": format!("le_payment_txn_{n}"),
-            "kind": "payment", "occurred_at": "2026-11-29T12:00:00.000Z", "currency": "USD",
-            "lines": [{"account": "Assets:Stripe:Clearing", "debit": "5.00", "credit": "0", "memo": "m"},
-                      {"account": "Income:Sales", "debit": "0", "credit": "5.00", "memo": "m"}],
-            "references": {"stripe_balance_transaction": format!("txn_{n}")}}))
-        .unwrap()
-    };
+    let config = sink_config(&qb);
     let clock = std::sync::Arc::new(paybridge::clock::SystemClock);
     let overtaken = Overtaken {
         old: "AB11-rotated-away".into(),
@@ -263,14 +270,14 @@ async fn an_instance_overtaken_by_a_rotation_uses_the_newest_token_and_a_dead_to
         clock.clone(),
     )
     .unwrap();
-    sink.deliver(&entry(1), "key-1").await.unwrap();
+    sink.deliver(&sale(1), "key-1").await.unwrap();
     assert_eq!(qb.booked().len(), 1);
 
     let dead = paybridge::ledger::tokens::InMemoryRefreshTokens::new(Some(
         paybridge::secret::SecretString::new("AB11-revoked"),
     ));
     let sink = QuickBooksSink::new(config, std::sync::Arc::new(dead), clock).unwrap();
-    let Err(SinkError::Rejected(reason)) = sink.deliver(&entry(2), "key-2").await else {
+    let Err(SinkError::Rejected(reason)) = sink.deliver(&sale(2), "key-2").await else {
         panic!("a revoked refresh token booked something")
     };
     assert!(reason.contains("authorize paybridge again"), "{reason}");
@@ -314,25 +321,12 @@ impl paybridge::ledger::tokens::RefreshTokenStore for Flaky {
 /// refresh, and saved as soon as the store takes it: nothing is lost, nothing re-authorized.
 #[tokio::test]
 async fn a_rotated_token_the_store_refused_is_kept_used_and_saved_later() {
-    use paybridge::ledger::quickbooks::{QuickBooksConfig, QuickBooksSink};
+    use paybridge::ledger::quickbooks::QuickBooksSink;
     use paybridge::ledger::sink::LedgerSink;
     use paybridge::ledger::tokens::RefreshTokenStore;
 
     let qb = books().await;
-    let ids = ["35", "79", "112", "80", "113", "36"];
-    let accounts = (paybridge::ledger::Accounts::default().by_role().into_iter())
-        .zip(ids)
-        .map(|((_, name), id)| (name.to_string(), id.to_string()))
-        .collect();
-    let config = QuickBooksConfig {
-        api_base: qb.api_base.clone(),
-        token_url: qb.token_url.clone(),
-        realm_id: REALM.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: paybridge::secret::SecretString::new(CLIENT_SECRET),
-        accounts,
-        timeout: std::time::Duration::from_secs(5),
-    };
+    let config = sink_config(&qb);
     let store = std::sync::Arc::new(Flaky {
         inner: paybridge::ledger::tokens::InMemoryRefreshTokens::new(Some(
             paybridge::secret::SecretString::new(FIRST_REFRESH),
@@ -341,23 +335,15 @@ async fn a_rotated_token_the_store_refused_is_kept_used_and_saved_later() {
     });
     let clock = std::sync::Arc::new(paybridge::clock::SystemClock);
     let sink = QuickBooksSink::new(config, store.clone(), clock).unwrap();
-    let entry = |n: u32| -> paybridge::ledger::LedgerEntry {
-        serde_json::from_value(serde_json::json!({"id": format!("le_payment_txn_{n}"),
-            "kind": "payment", "occurred_at": "2026-11-29T12:00:00.000Z", "currency": "USD",
-            "lines": [{"account": "Assets:Stripe:Clearing", "debit": "5.00", "credit": "0", "memo": "m"},
-                      {"account": "Income:Sales", "debit": "0", "credit": "5.00", "memo": "m"}],
-            "references": {"stripe_balance_transaction": format!("txn_{n}")}}))
-        .unwrap()
-    };
 
-    sink.deliver(&entry(1), "key-1").await.unwrap();
+    sink.deliver(&sale(1), "key-1").await.unwrap();
     assert_eq!(
         store.load().await.unwrap().expose(),
         FIRST_REFRESH,
         "the save failed"
     );
     qb.expire_access_tokens();
-    sink.deliver(&entry(2), "key-2").await.unwrap();
+    sink.deliver(&sale(2), "key-2").await.unwrap();
 
     assert_eq!(qb.booked().len(), 2);
     assert_eq!(

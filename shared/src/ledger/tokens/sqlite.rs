@@ -29,12 +29,8 @@ impl SqliteRefreshTokens {
 
     fn seed_hash(&self) -> Option<String> {
         let seed = self.seed.as_ref()?;
-        Some(hex(&Sha256::digest(seed.expose().as_bytes())))
+        Some(hex::encode(Sha256::digest(seed.expose().as_bytes())))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unavailable(error: crate::store::StoreError) -> TokenStoreError {
