@@ -43,6 +43,7 @@ OPERATIONS = {
     "POST /v1/customers/{id}": "stripe.params._customer_modify_params.CustomerModifyParams",
     "GET /v1/customers/{id}": "stripe.params._customer_retrieve_params.CustomerRetrieveParams",
     "GET /v1/customers": "stripe.params._customer_list_params.CustomerListParams",
+    "GET /v1/invoices/{id}": "stripe.params._invoice_retrieve_params.InvoiceRetrieveParams",
 }
 
 REQUEST_OPTIONS = set(RequestOptions.__annotations__)

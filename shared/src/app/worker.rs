@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use crate::effects::EffectStore;
 use crate::flows::FlowContext;
+use crate::flows::billing_events::{self, BillingEventHandler};
 use crate::flows::customer_events::{self, CustomerEventHandler, StripeCustomerEventHandler};
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
@@ -41,7 +42,10 @@ pub fn processor(
             routes(
                 Router::new(),
                 &order_events::EVENT_TYPES,
-                Arc::new(OrderEventHandler::new(ctx.clone())),
+                Arc::new(OrderEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
             ),
             &customer_events::EVENT_TYPES,
             Arc::new(CustomerEventHandler::new(ctx, stores.customers.clone())),
@@ -51,6 +55,14 @@ pub fn processor(
                 Router::new(),
                 &payment_events::EVENT_TYPES,
                 Arc::new(PaymentEventHandler::new(ctx.clone())),
+            );
+            let router = routes(
+                router,
+                &billing_events::EVENT_TYPES,
+                Arc::new(BillingEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
             );
             let router = routes(
                 router,

@@ -14,6 +14,54 @@ pub async fn run_all(store: &dyn CustomerLinkStore) {
     one_stripe_customer_per_kentico_customer(store).await;
     writes_are_recorded_per_side_and_versions_only_move_forward(store).await;
     an_unlinked_customer_is_not_found_and_may_be_linked_again(store).await;
+    billing_is_written_on_its_version_and_only_forward(store).await;
+}
+
+async fn billing_is_written_on_its_version_and_only_forward(store: &dyn CustomerLinkStore) {
+    use super::billing::{self, BillingRecord};
+    let empty = store.billing("cus_billing").await.unwrap();
+    assert_eq!(empty.version, 0);
+    assert!(empty.billing.records.is_empty());
+    let event = |created: i64, status: &str| {
+        serde_json::json!({"id": format!("evt_{created}"), "type": "customer.subscription.updated",
+            "created": created, "data": {"object": {"id": "sub_1", "object": "subscription",
+            "status": status, "latest_invoice": "in_1"}}})
+    };
+    let active = BillingRecord::from_event(&event(20, "active")).unwrap();
+    let incomplete = BillingRecord::from_event(&event(10, "incomplete")).unwrap();
+    assert!(billing::record(store, "cus_billing", active).await.unwrap());
+    assert!(
+        !billing::record(store, "cus_billing", incomplete)
+            .await
+            .unwrap(),
+        "an older event changes nothing"
+    );
+    let stored = store.billing("cus_billing").await.unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.billing.records["sub_1"].status, "active");
+    let stale = stored.version - 1;
+    assert!(
+        !store
+            .put_billing("cus_billing", &stored.billing, stale)
+            .await
+            .unwrap(),
+        "a write on an old version is refused"
+    );
+    let newer = BillingRecord::from_event(&event(30, "past_due")).unwrap();
+    assert!(billing::record(store, "cus_billing", newer).await.unwrap());
+    let stored = store.billing("cus_billing").await.unwrap();
+    assert_eq!(
+        (
+            stored.version,
+            stored.billing.records["sub_1"].status.as_str()
+        ),
+        (2, "past_due")
+    );
+    assert_eq!(
+        store.billing("cus_other").await.unwrap().version,
+        0,
+        "per customer"
+    );
 }
 
 async fn one_stripe_customer_per_kentico_customer(store: &dyn CustomerLinkStore) {

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
-use super::{Bound, CustomerLink, CustomerLinkStore, Side};
+use super::{
+    Bound, CustomerBilling, CustomerLink, CustomerLinkStore, Side, StoredBilling, billing,
+};
 use crate::links::OrderVersion;
 use crate::store::StoreError;
 
@@ -31,6 +33,10 @@ fn link_key(kentico_customer_id: i64) -> AttributeValue {
 
 fn index_key(stripe_customer_id: &str) -> AttributeValue {
     s(&format!("cus#{stripe_customer_id}"))
+}
+
+fn billing_key(stripe_customer_id: &str) -> AttributeValue {
+    s(&format!("billing#{stripe_customer_id}"))
 }
 
 fn link_from(item: &Item) -> Option<CustomerLink> {
@@ -254,6 +260,55 @@ impl CustomerLinkStore for DynamoDbCustomerLinkStore {
         match written {
             Ok(_) => self.get(link.kentico_customer_id).await,
             Err(error) if Self::is_condition_failure(&error) => Ok(None),
+            Err(error) => Err(StoreError::dynamodb(&error)),
+        }
+    }
+
+    async fn billing(&self, stripe_customer_id: &str) -> Result<StoredBilling, StoreError> {
+        let Some(item) = self.item(billing_key(stripe_customer_id)).await? else {
+            return Ok(StoredBilling::default());
+        };
+        let records = item.get("records").and_then(|v| v.as_s().ok());
+        let version = (item.get("version"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok());
+        let (Some(records), Some(version)) = (records, version) else {
+            return Err(StoreError::Malformed(format!(
+                "billing#{stripe_customer_id} has no records or version"
+            )));
+        };
+        Ok(StoredBilling {
+            billing: billing::decode(stripe_customer_id, records)?,
+            version,
+        })
+    }
+
+    async fn put_billing(
+        &self,
+        stripe_customer_id: &str,
+        records: &CustomerBilling,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", billing_key(stripe_customer_id))
+            .item("records", s(&billing::encode(records)?))
+            .item("version", AttributeValue::N((version + 1).to_string()));
+        request = match version {
+            0 => request.condition_expression("attribute_not_exists(pk)"),
+            _ => request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(version.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service))
+                if service.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(false)
+            }
             Err(error) => Err(StoreError::dynamodb(&error)),
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{Bound, CustomerLink, CustomerLinkStore, Side};
+use super::{Bound, CustomerBilling, CustomerLink, CustomerLinkStore, Side, StoredBilling};
 use crate::links::OrderVersion;
 use crate::store::StoreError;
 
@@ -11,6 +11,7 @@ use crate::store::StoreError;
 #[derive(Debug, Default)]
 pub struct InMemoryCustomerLinkStore {
     links: Mutex<HashMap<i64, CustomerLink>>,
+    billing: Mutex<HashMap<String, StoredBilling>>,
 }
 
 impl InMemoryCustomerLinkStore {
@@ -114,6 +115,35 @@ impl CustomerLinkStore for InMemoryCustomerLinkStore {
             link.unlinked = true;
             link.clone()
         }))
+    }
+
+    async fn billing(&self, stripe_customer_id: &str) -> Result<StoredBilling, StoreError> {
+        let billing = self
+            .billing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(billing.get(stripe_customer_id).cloned().unwrap_or_default())
+    }
+
+    async fn put_billing(
+        &self,
+        stripe_customer_id: &str,
+        records: &CustomerBilling,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut billing = self
+            .billing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stored = billing.entry(stripe_customer_id.to_string()).or_default();
+        if stored.version != version {
+            return Ok(false);
+        }
+        *stored = StoredBilling {
+            billing: records.clone(),
+            version: version + 1,
+        };
+        Ok(true)
     }
 }
 

@@ -1,8 +1,9 @@
-//! Customer links (work in progress, issue 11): which Stripe Customer a Kentico customer is, and
+//! Customer links: which Stripe Customer a Kentico customer is, and
 //! what paybridge last wrote on each side, so an event that only echoes paybridge's own write
 //! is recognised and not written back. A port with DynamoDB (the state table), SQLite and
 //! in-memory adapters and one contract suite.
 
+pub mod billing;
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
 pub mod dynamodb;
@@ -13,6 +14,7 @@ pub mod sqlite;
 use crate::links::OrderVersion;
 use crate::store::StoreError;
 
+pub use billing::{BillingObject, BillingRecord, CustomerBilling, StoredBilling};
 pub use dynamodb::DynamoDbCustomerLinkStore;
 pub use in_memory::InMemoryCustomerLinkStore;
 #[cfg(feature = "embedded")]
@@ -88,4 +90,14 @@ pub trait CustomerLinkStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Unlinks the Stripe Customer (it was deleted at Stripe); the link it had, if any.
     async fn unlink(&self, stripe_customer_id: &str) -> Result<Option<CustomerLink>, StoreError>;
+    /// The subscriptions and invoices kept for a Stripe Customer (version 0 when none).
+    async fn billing(&self, stripe_customer_id: &str) -> Result<StoredBilling, StoreError>;
+    /// Stores `billing` if the stored version is still `version`; `false` when it changed
+    /// meanwhile (nothing written). See [`billing::record`].
+    async fn put_billing(
+        &self,
+        stripe_customer_id: &str,
+        billing: &CustomerBilling,
+        version: u64,
+    ) -> Result<bool, StoreError>;
 }

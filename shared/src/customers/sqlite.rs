@@ -2,7 +2,9 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Bound, CustomerLink, CustomerLinkStore, Side};
+use super::{
+    Bound, CustomerBilling, CustomerLink, CustomerLinkStore, Side, StoredBilling, billing,
+};
 use crate::embedded::SqliteDatabase;
 use crate::links::OrderVersion;
 use crate::store::StoreError;
@@ -174,6 +176,54 @@ impl CustomerLinkStore for SqliteCustomerLinkStore {
                 .optional()
             })
             .await
+    }
+
+    async fn billing(&self, stripe_customer_id: &str) -> Result<StoredBilling, StoreError> {
+        let stripe = stripe_customer_id.to_string();
+        let stored: Option<(String, i64)> = self
+            .db
+            .read(move |c| {
+                c.query_row(
+                    "SELECT records, version FROM customer_billing WHERE stripe_customer_id = ?1",
+                    params![stripe],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+            })
+            .await?;
+        let Some((records, version)) = stored else {
+            return Ok(StoredBilling::default());
+        };
+        Ok(StoredBilling {
+            billing: billing::decode(stripe_customer_id, &records)?,
+            version: u64::try_from(version).unwrap_or_default(),
+        })
+    }
+
+    async fn put_billing(
+        &self,
+        stripe_customer_id: &str,
+        records: &CustomerBilling,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let (stripe, text) = (stripe_customer_id.to_string(), billing::encode(records)?);
+        let version = i64::try_from(version)
+            .map_err(|_| StoreError::Malformed(format!("billing version {version}")))?;
+        let changed = self
+            .db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO customer_billing (stripe_customer_id, records, version)
+                     VALUES (?1, ?2, 1)
+                     ON CONFLICT (stripe_customer_id) DO UPDATE
+                     SET records = excluded.records, version = version + 1
+                     WHERE version = ?3",
+                    params![stripe, text, version],
+                )
+                .map(|n| n > 0)
+            })
+            .await?;
+        Ok(changed)
     }
 }
 

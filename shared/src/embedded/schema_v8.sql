@@ -1,4 +1,5 @@
--- v8: customer links (Kentico customer <-> Stripe Customer) and what paybridge last wrote on each side.
+-- v8: customer links (Kentico customer <-> Stripe Customer), what paybridge last wrote on each side,
+-- and each Stripe Customer's subscriptions and invoices (JSON, written on a version).
 CREATE TABLE customer_links (
     kentico_customer_id INTEGER PRIMARY KEY,
     customer_guid TEXT,
@@ -11,3 +12,8 @@ CREATE TABLE customer_links (
 );
 CREATE UNIQUE INDEX customer_links_by_stripe ON customer_links (stripe_customer_id)
     WHERE unlinked = 0 AND stripe_customer_id IS NOT NULL;
+CREATE TABLE customer_billing (
+    stripe_customer_id TEXT PRIMARY KEY,
+    records TEXT NOT NULL,
+    version INTEGER NOT NULL
+);

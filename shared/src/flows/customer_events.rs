@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{FlowContext, failures};
 use crate::config::customers::{FieldOwners, Owner};
-use crate::connectors::stripe::CustomerParams;
+use crate::connectors::stripe::{CustomerParams, StripeError};
 use crate::customers::{Bound, CustomerLinkStore, Side};
 use crate::effects::{self, Effect, EffectError, EffectKey};
 use crate::links::OrderVersion;
@@ -116,6 +116,8 @@ impl EventHandler for CustomerEventHandler {
         if let (Some(link), Some(stripe_id)) = (&link, &linked)
             && link.written_to_stripe.as_deref() == Some(written.as_str())
         {
+            // Typically Kentico's echo of a write paybridge made there from Stripe.
+            self.ctx.count(crate::flows::money_metrics::CUSTOMER_ECHOES);
             return Ok(Handled::Ignored(format!(
                 "customer {} is already as Stripe Customer {stripe_id} shows it",
                 customer.id
@@ -130,7 +132,11 @@ impl EventHandler for CustomerEventHandler {
                     .map_err(failures::stripe)?;
                 id
             }
-            None => self.create(&customer, site, &params).await?,
+            None => {
+                create_linked(&self.ctx, &*self.customers, &customer, site, link.as_ref())
+                    .await?
+                    .0
+            }
         };
         let recorded = (self.customers)
             .record_written(customer.id, Side::Stripe, &written, Some(&version))
@@ -146,43 +152,83 @@ impl EventHandler for CustomerEventHandler {
     }
 }
 
-impl CustomerEventHandler {
-    /// Creates the Stripe Customer once per Kentico customer and links it; a concurrent
-    /// creation of the same customer finds the one recorded first.
-    async fn create(
-        &self,
-        customer: &KenticoCustomer,
-        site: Option<&str>,
-        params: &CustomerParams,
-    ) -> Result<String, HandlerError> {
-        let business_key = customer
-            .guid
-            .clone()
-            .unwrap_or_else(|| format!("id-{}", customer.id));
-        let key = EffectKey::new("stripe_customer", business_key);
-        let stripe = &self.ctx.stripe;
-        let created = effects::once(
-            &*self.ctx.effects,
-            &key,
-            |c: &crate::connectors::stripe::Customer| c.id.clone(),
-            |idempotency_key| async move { stripe.create_customer(params, &idempotency_key).await },
-        )
-        .await;
-        let stripe_id = match created {
-            Ok(Effect::Performed(c)) => c.id,
-            Ok(Effect::Recorded(id)) => id,
-            Err(EffectError::Store(error)) => return Err(failures::store(error)),
-            Err(EffectError::Effect(error)) => return Err(failures::stripe(error)),
-        };
-        let bound = (self.customers)
-            .bind(customer.id, customer.guid.as_deref(), site, &stripe_id)
-            .await
-            .map_err(failures::store)?;
-        Ok(match bound {
-            Bound::Linked(_) => stripe_id,
-            Bound::LinkedToAnother(other) => other,
-        })
+/// The Stripe Customer of a Kentico customer: the linked one, or one created and linked now.
+/// The order worker asks this before it creates an order's payable object, so the order and
+/// the customer's own event share one Customer whichever comes first.
+pub async fn stripe_customer_of(
+    ctx: &FlowContext,
+    customers: &dyn CustomerLinkStore,
+    customer: &KenticoCustomer,
+    site: Option<&str>,
+) -> Result<String, HandlerError> {
+    let link = customers.get(customer.id).await.map_err(failures::store)?;
+    if let Some(id) = (link.as_ref())
+        .filter(|l| !l.unlinked)
+        .and_then(|l| l.stripe_customer_id.clone())
+    {
+        return Ok(id);
     }
+    let (stripe_id, written) = create_linked(ctx, customers, customer, site, link.as_ref()).await?;
+    (customers)
+        .record_written(customer.id, Side::Stripe, &written, None)
+        .await
+        .map_err(failures::store)?;
+    Ok(stripe_id)
+}
+
+/// Creates the Stripe Customer once per Kentico customer (an effect keyed by `CustomerGUID`, a
+/// new one only after Stripe deleted the last) and links it; a concurrent creation finds the one
+/// recorded first. The Customer's id and the fingerprint of the fields sent.
+async fn create_linked(
+    ctx: &FlowContext,
+    customers: &dyn CustomerLinkStore,
+    customer: &KenticoCustomer,
+    site: Option<&str>,
+    link: Option<&crate::customers::CustomerLink>,
+) -> Result<(String, String), HandlerError> {
+    let params = customer_params(customer, site, &ctx.settings.customer_field_owners);
+    let mut business_key = (customer.guid.clone()).unwrap_or_else(|| format!("id-{}", customer.id));
+    if let Some(deleted) = link
+        .filter(|l| l.unlinked)
+        .and_then(|l| l.stripe_customer_id.as_deref())
+    {
+        business_key = format!("{business_key}-after-{deleted}");
+    }
+    let key = EffectKey::new("stripe_customer", business_key);
+    let stripe = &ctx.stripe;
+    let sent = &params;
+    let created = effects::once(
+        &*ctx.effects,
+        &key,
+        |c: &crate::connectors::stripe::Customer| c.id.clone(),
+        |idempotency_key| async move { stripe.create_customer(sent, &idempotency_key).await },
+    )
+    .await;
+    let stripe_id = match created {
+        Ok(Effect::Performed(c)) => c.id,
+        Ok(Effect::Recorded(id)) => id,
+        Err(EffectError::Store(error)) => return Err(failures::store(error)),
+        // The order and the customer's own event raced with different snapshots of the customer:
+        // the first holds the key; once it has recorded the Customer, the next attempt uses it.
+        Err(EffectError::Effect(StripeError::Api { error_type, .. }))
+            if error_type == "idempotency_error" =>
+        {
+            return Err(HandlerError::transient(format!(
+                "the Stripe Customer of Kentico customer {} is being created by another event",
+                customer.id
+            )));
+        }
+        Err(EffectError::Effect(error)) => return Err(failures::stripe(error)),
+    };
+    let bound = customers
+        .bind(customer.id, customer.guid.as_deref(), site, &stripe_id)
+        .await
+        .map_err(failures::store)?;
+    let linked = match bound {
+        Bound::Linked(_) => stripe_id,
+        Bound::LinkedToAnother(other) => other,
+    };
+    Ok((linked, fingerprint(&params)))
 }
 
 /// The Kentico customer columns a Stripe `customer.updated` should write: only the fields Stripe
@@ -240,6 +286,30 @@ impl StripeCustomerEventHandler {
     }
 }
 
+/// The fingerprint of what a Stripe Customer shows of the fields Kentico owns, comparable with
+/// [`fingerprint`] of what paybridge wrote there.
+fn stripe_fingerprint(owners: &FieldOwners, customer: &serde_json::Value) -> String {
+    let text = |field: &str| customer[field].as_str().map(str::to_string);
+    let kentico = |field: &str| owners.owner(field) == Owner::Kentico;
+    let mut metadata = MetadataBuilder::new();
+    for key in [
+        "kentico_customer_id",
+        "kentico_customer_guid",
+        "kentico_site",
+    ] {
+        if let Some(value) = customer["metadata"][key].as_str() {
+            metadata.insert(key, value);
+        }
+    }
+    fingerprint(&CustomerParams {
+        email: text("email").filter(|_| kentico("email")),
+        name: text("name").filter(|_| kentico("name")),
+        phone: text("phone").filter(|_| kentico("phone")),
+        address: None,
+        metadata: metadata.build(),
+    })
+}
+
 /// A stable digest of columns written to Kentico.
 fn columns_fingerprint(columns: &serde_json::Map<String, serde_json::Value>) -> String {
     let digest = Sha256::digest(
@@ -292,6 +362,16 @@ impl EventHandler for StripeCustomerEventHandler {
         let owners = &self.ctx.settings.customer_field_owners;
         let columns = kentico_write_back(owners, object, previous);
         if columns.is_empty() {
+            // What Kentico owns is as paybridge wrote it: the event is the echo of that write.
+            if link.written_to_stripe.as_deref()
+                == Some(stripe_fingerprint(owners, object).as_str())
+            {
+                self.ctx.count(CUSTOMER_ECHOES);
+                return Ok(Handled::Ignored(format!(
+                    "{id} shows what paybridge wrote from Kentico customer {}: an echo",
+                    link.kentico_customer_id
+                )));
+            }
             return Ok(Handled::Ignored(format!(
                 "nothing Stripe owns changed on {id} (CUSTOMER_FIELD_OWNERS)"
             )));

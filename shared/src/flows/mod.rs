@@ -5,6 +5,7 @@
 //! most one payable object per order at a time; order updates apply in version order.
 
 pub mod attempts;
+pub mod billing_events;
 pub mod customer_events;
 pub mod failures;
 pub mod ledger_events;

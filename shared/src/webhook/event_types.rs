@@ -26,6 +26,25 @@ pub mod stripe {
     /// The customer events the payment worker handles.
     pub const CUSTOMER_EVENTS: [&str; 3] = [CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_DELETED];
 
+    /// An invoice was paid.
+    pub const INVOICE_PAID: &str = "invoice.paid";
+    /// A payment of an invoice failed.
+    pub const INVOICE_PAYMENT_FAILED: &str = "invoice.payment_failed";
+
+    /// The subscription and invoice events the payment worker records on the customer; the two
+    /// above also follow the order path when the invoice names a Kentico order.
+    pub const BILLING_EVENTS: [&str; 9] = [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        INVOICE_PAID,
+        INVOICE_PAYMENT_FAILED,
+        "invoice.finalized",
+        "invoice.voided",
+    ];
+
     /// The PaymentIntent events the payment worker handles.
     pub const PAYMENT_INTENT_EVENTS: [&str; 6] = [
         PAYMENT_INTENT_SUCCEEDED,

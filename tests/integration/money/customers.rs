@@ -1,11 +1,17 @@
-//! Kentico → Stripe customers (work in progress, issue 11): one Stripe Customer per Kentico
-//! customer however often and concurrently its events come; an update that changes a field
-//! Stripe shows is written once, one that changes nothing makes no call.
+//! Customers both ways: one Stripe Customer per Kentico customer however often and concurrently
+//! its events (and its orders) come; an update that changes a field Stripe shows is written
+//! once, one that changes nothing makes no call; Stripe-owned fields go back to Kentico; echoes
+//! of paybridge's own writes stop. Subscriptions and invoices are recorded; an order's invoice
+//! follows the order path.
 
 use serde_json::{Value, json};
 
-use super::{Bridge, both_backends};
-use crate::order_to_cash::harness::uuid_like;
+use super::{
+    Bridge, PAID, PAYMENT_FAILED, T0, both_backends, id, kentico_order, last_intent, order,
+    paid_writes,
+};
+use crate::order_to_cash::harness::{kentico_event_body, uuid_like};
+use integration_tests::fakes::stripe::FakeStripe;
 
 fn customer(name: &str) -> Value {
     json!({"CustomerID": 77, "CustomerGUID": "0b1c2d3e-0000-4000-8000-000000000077",
@@ -155,3 +161,192 @@ both_backends!(
     stripe_owned_fields_reach_kentico_and_echoes_stop_both_ways,
     &[("CUSTOMER_FIELD_OWNERS", "name=stripe")]
 );
+
+/// The `customer.updated` Stripe sends after paybridge's own write: the fake's customer as it is
+/// now, `previous` naming what the write changed.
+fn echo_of_stripe_write(bridge: &dyn Bridge, previous: Value) -> String {
+    let now = bridge.stripe().customers()[0].clone();
+    stripe_event("customer.updated", &now, previous)
+}
+
+async fn a_round_trip_from_kentico_ends_in_an_echo(bridge: &dyn Bridge) {
+    let created = event("ecommerce.customer.created", &customer("Müller"));
+    assert_eq!(bridge.post_kentico(&created).await, 202);
+    bridge.drain().await;
+    let first = echo_of_stripe_write(bridge, json!(null));
+    let first = first.replace("customer.updated", "customer.created");
+    assert_eq!(bridge.post_stripe(&first).await, 202);
+    bridge.drain().await;
+    let renamed = event("ecommerce.customer.updated", &customer("Schmidt"));
+    assert_eq!(bridge.post_kentico(&renamed).await, 202);
+    bridge.drain().await;
+    let echo = echo_of_stripe_write(bridge, json!({"name": "Zoë Müller"}));
+    assert_eq!(bridge.post_stripe(&echo).await, 202);
+    bridge.drain().await;
+
+    let id = id(&bridge.stripe().customers()[0]);
+    assert_eq!(
+        customer_calls(bridge),
+        [
+            "POST /v1/customers".to_string(),
+            format!("POST /v1/customers/{id}")
+        ],
+        "one creation, one update, nothing more"
+    );
+    assert_eq!(kentico_customer_writes(bridge), 0, "nothing written back");
+    assert_eq!(bridge.metric("CustomerEchoes").await, 2);
+    assert!(bridge.dead_letters().await.is_empty());
+}
+
+both_backends!(a_round_trip_from_kentico_ends_in_an_echo, &[]);
+
+async fn an_order_and_its_customer_racing_make_one_stripe_customer(bridge: &dyn Bridge) {
+    let mut placed = order(301, "EUR", "42.00", T0);
+    placed["Customer"] = customer("Müller");
+    let order_event = kentico_event_body(bridge.kentico(), "ecommerce.order.created", &placed);
+    let created = event("ecommerce.customer.created", &customer("Müller"));
+    let mut bodies = vec![order_event];
+    bodies.extend((0..10).map(|_| created.clone()));
+    let posts = bodies.iter().map(|body| bridge.post_kentico(body));
+    for status in futures::future::join_all(posts).await {
+        assert_eq!(status, 202);
+    }
+    bridge.drain().await;
+
+    let customers = bridge.stripe().customers();
+    assert_eq!(customers.len(), 1, "one Stripe Customer: {customers:?}");
+    let intent = last_intent(bridge);
+    assert_eq!(intent["customer"], customers[0]["id"], "{intent}");
+    assert_eq!(intent["metadata"]["kentico_customer_id"], "77");
+    assert!(bridge.dead_letters().await.is_empty());
+
+    // A second order of the linked customer: the same Customer, no new one.
+    let mut next = order(302, "EUR", "18.00", T0);
+    next["Customer"] = customer("Müller");
+    bridge.kentico_says("ecommerce.order.created", &next).await;
+    bridge.drain().await;
+    assert_eq!(bridge.stripe().customers().len(), 1);
+    assert_eq!(last_intent(bridge)["customer"], customers[0]["id"]);
+}
+
+both_backends!(
+    an_order_and_its_customer_racing_make_one_stripe_customer,
+    &[]
+);
+
+async fn a_checkout_session_of_a_linked_customer_carries_the_customer(bridge: &dyn Bridge) {
+    let mut placed = order(303, "USD", "25.00", T0);
+    placed["Customer"] = customer("Müller");
+    bridge
+        .kentico_says("ecommerce.order.created", &placed)
+        .await;
+    bridge.drain().await;
+    let sessions = bridge.stripe().checkout_sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(
+        sessions[0]["customer"],
+        bridge.stripe().customers()[0]["id"]
+    );
+    assert_eq!(
+        sessions[0]["customer_email"],
+        Value::Null,
+        "Stripe takes customer or customer_email, not both"
+    );
+    assert!(bridge.dead_letters().await.is_empty());
+}
+
+both_backends!(
+    a_checkout_session_of_a_linked_customer_carries_the_customer,
+    &[("PAYMENT_MODE", "checkout")]
+);
+
+/// An invoice of `customer` for order `order_id`; `paid_by` the PaymentIntent that paid it.
+fn invoice(id: &str, customer: &str, order_id: i64, status: &str, paid_by: Option<&str>) -> Value {
+    let payments: Vec<Value> = paid_by
+        .map(|pi| {
+            json!({"id": format!("inpay_{pi}"), "object": "invoice_payment", "status": "paid",
+                "amount_paid": 4200, "currency": "eur", "invoice": id, "is_default": true,
+                "payment": {"type": "payment_intent", "payment_intent": pi}})
+        })
+        .into_iter()
+        .collect();
+    json!({"id": id, "object": "invoice", "customer": customer, "status": status,
+        "currency": "eur", "amount_due": 4200, "amount_paid": if paid_by.is_some() { 4200 } else { 0 },
+        "hosted_invoice_url": format!("https://invoice.stripe.com/i/{id}"), "livemode": false,
+        "metadata": {"kentico_order_id": order_id.to_string()},
+        "parent": {"type": "subscription_details",
+            "subscription_details": {"subscription": "sub_1", "metadata": null}},
+        "payments": {"object": "list", "data": payments, "has_more": false}})
+}
+
+async fn an_invoice_of_an_order_follows_the_order_path(bridge: &dyn Bridge) {
+    bridge
+        .kentico_says("ecommerce.order.created", &order(311, "EUR", "42.00", T0))
+        .await;
+    bridge
+        .kentico_says("ecommerce.order.created", &order(312, "EUR", "42.00", T0))
+        .await;
+    bridge.drain().await;
+    let intents = bridge.stripe().payment_intents();
+    let of = |order: &str| {
+        let found = intents
+            .iter()
+            .find(|pi| pi["metadata"]["kentico_order_id"] == order);
+        id(found.expect("the order's PaymentIntent"))
+    };
+    let (ours, other_order) = (of("311"), of("312"));
+
+    // The invoice's payment failed: the order shows it, with the invoice's page to pay again.
+    let open = invoice("in_311", "cus_billing", 311, "open", None);
+    bridge.stripe().put_invoice(open.clone());
+    bridge.stripe_says("invoice.payment_failed", &open).await;
+    bridge.drain().await;
+    let order = kentico_order(bridge, 311);
+    assert_eq!(order["OrderStatusID"], PAYMENT_FAILED);
+    let custom = order["OrderCustomData"].as_str().unwrap_or_default();
+    assert!(
+        custom.contains("<StripeRetryUrl>https://invoice.stripe.com/i/in_311</StripeRetryUrl>"),
+        "{custom}"
+    );
+
+    // Paid by the order's own PaymentIntent: paid, once.
+    let paid = invoice("in_311", "cus_billing", 311, "paid", Some(&ours));
+    bridge.stripe().succeed_payment_intent(&ours);
+    bridge.stripe().put_invoice(paid.clone());
+    let body = FakeStripe::event_body("evt_invoice_paid_311", "invoice.paid", &paid);
+    for _ in 0..2 {
+        assert_eq!(bridge.post_stripe(&body).await, 202, "delivered twice");
+    }
+    bridge.drain().await;
+    let dead = bridge.dead_letters().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    assert_eq!(kentico_order(bridge, 311)["OrderStatusID"], PAID);
+    assert_eq!(kentico_order(bridge, 311)["OrderIsPaid"], true);
+    assert_eq!(paid_writes(bridge), 1);
+
+    // An invoice naming order 312 but paid by another order's PaymentIntent, and one paid by
+    // nothing of paybridge's: neither marks 312 paid; both wait in the dead-letter queue.
+    let wrong = invoice("in_312a", "cus_billing", 312, "paid", Some(&ours));
+    bridge.stripe().put_invoice(wrong.clone());
+    bridge.stripe_says("invoice.paid", &wrong).await;
+    let stranger = invoice("in_312b", "cus_billing", 312, "paid", None);
+    bridge.stripe().put_invoice(stranger.clone());
+    bridge.stripe_says("invoice.paid", &stranger).await;
+    bridge.drain().await;
+    assert_eq!(kentico_order(bridge, 312)["OrderIsPaid"], false);
+    let reasons: Vec<String> = (bridge.dead_letters().await.into_iter())
+        .map(|attrs| attrs.get("failure_kind").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["payment_not_ours", "payment_not_ours"],
+        "{reasons:?}"
+    );
+    assert_eq!(
+        bridge.stripe().payment_intent(&other_order).unwrap()["status"],
+        "requires_payment_method",
+        "order 312's own PaymentIntent is untouched"
+    );
+}
+
+both_backends!(an_invoice_of_an_order_follows_the_order_path, &[]);

@@ -72,6 +72,7 @@ struct State {
     checkout_sessions: Vec<Value>,
     refunds: Vec<Value>,
     customers: Vec<Value>,
+    invoices: HashMap<String, Value>,
     /// Ids to give the next PaymentIntents created, before the generated ones.
     preset_intent_ids: Vec<String>,
     /// Idempotency-Key → the first request's "METHOD path", its form and the reply.
@@ -119,12 +120,12 @@ impl FakeStripe {
         self.state().canned = Some((count, status, body, should_retry));
     }
 
-    /// PaymentIntents as stored, in creation order.
     /// Every customer, in the order they were created.
     pub fn customers(&self) -> Vec<Value> {
         self.state().customers.clone()
     }
 
+    /// PaymentIntents as stored, in creation order.
     pub fn payment_intents(&self) -> Vec<Value> {
         self.state().payment_intents.clone()
     }
@@ -177,6 +178,13 @@ impl FakeStripe {
     pub fn add_dispute(&self, dispute: Value) {
         let id = dispute["id"].as_str().unwrap_or_default().to_owned();
         self.state().disputes.insert(id, dispute);
+    }
+
+    /// Replaces or adds an invoice, served at `GET /v1/invoices/{id}` (its `payments` only with
+    /// `expand[]=payments`, as at Stripe).
+    pub fn put_invoice(&self, invoice: Value) {
+        let id = invoice["id"].as_str().unwrap_or_default().to_owned();
+        self.state().invoices.insert(id, invoice);
     }
 
     /// Replaces or adds a refund (served at `GET /v1/refunds/{id}`), e.g. with its balance
@@ -271,8 +279,8 @@ impl FakeStripe {
                     "description": session["payment_intent_data"]["description"],
                     "capture_method": "automatic_async",
                     "metadata": session["payment_intent_data"]["metadata"].clone(),
-                    "latest_charge": null, "last_payment_error": null, "customer": null,
-                    "cancellation_reason": null, "created": now, "livemode": false,
+                    "latest_charge": null, "last_payment_error": null,
+                    "customer": session["customer"].clone(), "cancellation_reason": null, "created": now, "livemode": false,
                 });
                 state.payment_intents.push(intent);
                 state.checkout_sessions[index]["payment_intent"] = pi.clone().into();
@@ -500,6 +508,20 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
                 None => missing("customer", id),
             }
         }
+        ("GET", ["v1", "invoices", id]) => match state.invoices.get(*id) {
+            Some(invoice) => {
+                let mut invoice = invoice.clone();
+                let query = decode_form(request.query.as_bytes());
+                if !query
+                    .iter()
+                    .any(|(k, v)| k == "expand[]" && v == "payments")
+                {
+                    object(&mut invoice).remove("payments");
+                }
+                (200, invoice)
+            }
+            None => missing("invoice", id),
+        },
         ("GET", ["v1", "customers", id]) => match state.customers.iter().find(|c| c["id"] == *id) {
             Some(customer) => (200, customer.clone()),
             None => missing("customer", id),
@@ -575,6 +597,9 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
             "param": "currency", "message": "Missing required param: currency."}),
         );
     };
+    if let Some(refused) = unknown_customer(state, request) {
+        return refused;
+    }
     state.objects_created += 1;
     let id = match state.preset_intent_ids.is_empty() {
         true => format!("pi_fake_{}", state.objects_created),
@@ -589,7 +614,7 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
         "capture_method": form("capture_method").unwrap_or("automatic_async"),
         "metadata": nested(request, "metadata"), "receipt_email": form("receipt_email"),
         "shipping": request.sent("shipping[").then(|| nested(request, "shipping")),
-        "latest_charge": null, "last_payment_error": null, "customer": null,
+        "latest_charge": null, "last_payment_error": null, "customer": form("customer"),
         "cancellation_reason": null, "created": now, "livemode": false,
     });
     if request.sent("automatic_payment_methods[") {
@@ -601,6 +626,16 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
 }
 
 fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {
+    if let Some(refused) = unknown_customer(state, request) {
+        return refused;
+    }
+    if request.form_value("customer").is_some() && request.form_value("customer_email").is_some() {
+        return error(
+            400,
+            json!({"type": "invalid_request_error", "param": "customer_email",
+            "message": "You may only specify one of these parameters: customer, customer_email."}),
+        );
+    }
     state.objects_created += 1;
     let id = format!("cs_fake_{}", state.objects_created);
     let form = |key| request.form_value(key);
@@ -617,6 +652,7 @@ fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i6
         "url": format!("https://checkout.stripe.com/c/pay/{id}"), "payment_status": "unpaid",
         "payment_intent": null, "success_url": form("success_url"), "cancel_url": form("cancel_url"),
         "client_reference_id": form("client_reference_id"), "customer_email": form("customer_email"),
+        "customer": form("customer"),
         "metadata": nested(request, "metadata"), "line_items": line_items,
         "payment_intent_data": nested(request, "payment_intent_data"),
         "amount_total": total, "currency": currency,
@@ -791,6 +827,13 @@ fn set_customer_fields(customer: &mut Value, request: &RecordedRequest) {
             }
         }
     }
+}
+
+/// Stripe refuses a `customer` it does not have (or deleted).
+fn unknown_customer(state: &State, request: &RecordedRequest) -> Option<Reply> {
+    let id = request.form_value("customer")?;
+    let known = (state.customers.iter()).any(|c| c["id"] == id && c["deleted"] != true);
+    (!known).then(|| missing("customer", id))
 }
 
 fn missing(object: &str, id: &str) -> Reply {

@@ -10,7 +10,7 @@ use super::params::{CancelPaymentIntent, encode_form};
 use super::send::checked_id;
 use super::{
     BalanceTransaction, Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent,
-    CreateRefund, Customer, CustomerParams, Dispute, List, PaymentIntent, Payout, Refund,
+    CreateRefund, Customer, CustomerParams, Dispute, Invoice, List, PaymentIntent, Payout, Refund,
     StripeConfig, StripeError, UpdatePaymentIntent,
 };
 
@@ -135,6 +135,13 @@ impl StripeClient {
         }
         let query = encode_form(&ByEmail { email })?;
         self.list_all("/v1/customers", &query).await
+    }
+
+    /// `GET /v1/invoices/{id}` with its payments (`expand[]=payments`).
+    pub async fn retrieve_invoice(&self, id: &str) -> Result<Invoice, StripeError> {
+        let path = format!("/v1/invoices/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "expand%5B%5D=payments", None)
+            .await
     }
 
     /// `GET /v1/payment_intents/{id}`.

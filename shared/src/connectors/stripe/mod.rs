@@ -29,8 +29,9 @@ pub use params::{
     StripeAddress, UpdatePaymentIntent,
 };
 pub use types::{
-    CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable,
-    LastPaymentError, List, Metadata, PaymentIntent, PaymentIntentStatus, StripeObject,
+    CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable, Invoice,
+    InvoicePayment, InvoicePaymentMethod, LastPaymentError, List, Metadata, PaymentIntent,
+    PaymentIntentStatus, StripeObject,
 };
 
 /// The `Stripe-Version` this connector's types were checked against: the latest monthly
