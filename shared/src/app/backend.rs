@@ -246,6 +246,20 @@ impl Backend {
         }
     }
 
+    /// The customer links and billing (what `customer show` shows).
+    pub fn customers(&self) -> Arc<dyn CustomerLinkStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbCustomerLinkStore::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(crate::customers::SqliteCustomerLinkStore::new(
+                embedded.db.clone(),
+            )),
+        }
+    }
+
     /// The event journal (what `trace` shows and `replay` re-enqueues).
     pub fn journal(&self) -> Arc<dyn EventJournal> {
         match self {

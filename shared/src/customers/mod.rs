@@ -10,6 +10,7 @@ pub mod dynamodb;
 pub mod in_memory;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
+pub mod view;
 
 use crate::links::OrderVersion;
 use crate::store::StoreError;

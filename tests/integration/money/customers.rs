@@ -350,3 +350,113 @@ async fn an_invoice_of_an_order_follows_the_order_path(bridge: &dyn Bridge) {
 }
 
 both_backends!(an_invoice_of_an_order_follows_the_order_path, &[]);
+
+/// `paybridge customer show … --json`, which must succeed.
+fn customer_show(bridge: &dyn Bridge, lookup: &[&str]) -> Value {
+    let mut args = vec!["customer", "show", "--json"];
+    args.extend(lookup);
+    let output = bridge.operator(&args);
+    assert!(
+        output.status.success(),
+        "{lookup:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+async fn subscriptions_and_invoices_show_in_one_view_of_the_customer(bridge: &dyn Bridge) {
+    let mut kentico_customer = customer("Müller");
+    kentico_customer["CustomerEmail"] = "zoe@example.com".into();
+    bridge.kentico().add_customer(kentico_customer.clone());
+    let mut placed = order(321, "EUR", "42.00", T0);
+    placed["OrderDate"] = json!(super::at(T0));
+    placed["Customer"] = kentico_customer;
+    bridge
+        .kentico_says("ecommerce.order.created", &placed)
+        .await;
+    bridge.drain().await;
+    let stripe_id = id(&bridge.stripe().customers()[0]);
+    let intent = id(&last_intent(bridge));
+    let paid = bridge.stripe().succeed_payment_intent(&intent);
+    bridge.stripe_says("payment_intent.succeeded", &paid).await;
+
+    let subscription = |status: &str, created_offset: i64| {
+        let object = json!({"id": "sub_1", "object": "subscription", "customer": stripe_id,
+            "status": status, "latest_invoice": "in_9",
+            "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item",
+                "current_period_start": T0, "current_period_end": T0 + 30 * 86_400}]}});
+        let mut body: Value = serde_json::from_str(&FakeStripe::event_body(
+            &format!("evt_sub_{status}"),
+            &format!(
+                "customer.subscription.{}",
+                if status == "active" {
+                    "created"
+                } else {
+                    "updated"
+                }
+            ),
+            &object,
+        ))
+        .unwrap();
+        body["created"] = json!(T0 + created_offset);
+        body.to_string()
+    };
+    // Delivered out of order: the newer state stays.
+    assert_eq!(bridge.post_stripe(&subscription("past_due", 20)).await, 202);
+    assert_eq!(bridge.post_stripe(&subscription("active", 10)).await, 202);
+    let open = invoice("in_9", &stripe_id, 0, "open", None);
+    bridge.stripe_says("invoice.finalized", &open).await;
+    bridge.drain().await;
+
+    for lookup in [
+        ["--kentico-id", "77"],
+        ["--stripe-id", stripe_id.as_str()],
+        ["--email", "zoe@example.com"],
+    ] {
+        let views = customer_show(bridge, &lookup);
+        assert_eq!(
+            views.as_array().map(Vec::len),
+            Some(1),
+            "{lookup:?}: {views}"
+        );
+        let view = &views[0];
+        assert_eq!(view["kentico_customer_id"], 77);
+        assert_eq!(view["stripe_customer_id"], stripe_id.as_str());
+        assert_eq!(view["kentico"]["CustomerLastName"], "Müller", "read live");
+        assert_eq!(view["stripe"]["name"], "Zoë Müller", "read live");
+        let orders = view["orders"].as_array().unwrap();
+        assert_eq!(orders.len(), 1, "{view}");
+        assert_eq!(orders[0]["order_id"], 321);
+        assert_eq!(orders[0]["paid_by"], intent.as_str());
+        assert_eq!(orders[0]["payments"][0]["status"], "succeeded");
+        let billing: Vec<(&str, &str)> = (view["billing"].as_array().unwrap().iter())
+            .map(|b| (b["id"].as_str().unwrap(), b["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(billing, [("sub_1", "past_due"), ("in_9", "open")]);
+        let events: Vec<&str> = (view["events"].as_array().unwrap().iter())
+            .map(|e| e["event_type"].as_str().unwrap())
+            .collect();
+        for wanted in [
+            "ecommerce.order.created",
+            "payment_intent.succeeded",
+            "customer.subscription.updated",
+            "invoice.finalized",
+        ] {
+            assert!(events.contains(&wanted), "{wanted} in {events:?}");
+        }
+    }
+    let nobody = bridge.operator(&["customer", "show", "--kentico-id", "999"]);
+    assert_eq!(nobody.status.code(), Some(3), "nobody: exit 3");
+    let text = bridge.operator(&["customer", "show", "--kentico-id", "77"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("sub_1") && text.contains("past_due"),
+        "{text}"
+    );
+    assert!(bridge.dead_letters().await.is_empty());
+}
+
+both_backends!(
+    subscriptions_and_invoices_show_in_one_view_of_the_customer,
+    &[]
+);

@@ -285,7 +285,7 @@ pub struct List<T> {
 }
 
 /// A Customer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Customer {
     /// `cus_…`.
     pub id: String,
