@@ -286,6 +286,53 @@ impl StripeCustomerEventHandler {
     }
 }
 
+impl StripeCustomerEventHandler {
+    /// Writes the Kentico customer's values of the fields Kentico owns to the Stripe Customer
+    /// again, unless Stripe shows now what paybridge wrote last (a late event); whether it wrote.
+    async fn restore(
+        &self,
+        link: &crate::customers::CustomerLink,
+        stripe_id: &str,
+        event_id: &str,
+    ) -> Result<bool, HandlerError> {
+        let owners = &self.ctx.settings.customer_field_owners;
+        let now = (self.ctx.stripe)
+            .retrieve_customer(stripe_id)
+            .await
+            .map_err(failures::stripe)?;
+        let now = serde_json::to_value(&now)
+            .map_err(|e| failures::undecodable(format!("the Stripe Customer: {e}")))?;
+        if link.written_to_stripe.as_deref() == Some(stripe_fingerprint(owners, &now).as_str()) {
+            return Ok(false);
+        }
+        let columns = (self.ctx.kentico)
+            .get_customer(link.kentico_customer_id)
+            .await
+            .map_err(failures::kentico)?;
+        let customer = KenticoCustomer::from_event_object(&serde_json::Value::Object(columns))
+            .map_err(failures::mapping)?;
+        let params = customer_params(&customer, link.site.as_deref(), owners);
+        let key = format!(
+            "paybridge-customer-{}-restore-{event_id}",
+            link.kentico_customer_id
+        );
+        (self.ctx.stripe)
+            .update_customer(stripe_id, &params, &key)
+            .await
+            .map_err(failures::stripe)?;
+        (self.customers)
+            .record_written(
+                link.kentico_customer_id,
+                Side::Stripe,
+                &fingerprint(&params),
+                None,
+            )
+            .await
+            .map_err(failures::store)?;
+        Ok(true)
+    }
+}
+
 /// The fingerprint of what a Stripe Customer shows of the fields Kentico owns, comparable with
 /// [`fingerprint`] of what paybridge wrote there.
 fn stripe_fingerprint(owners: &FieldOwners, customer: &serde_json::Value) -> String {
@@ -361,11 +408,29 @@ impl EventHandler for StripeCustomerEventHandler {
         let previous = &event.payload["data"]["previous_attributes"];
         let owners = &self.ctx.settings.customer_field_owners;
         let columns = kentico_write_back(owners, object, previous);
+        let overruled: Vec<&str> = (crate::config::customers::FIELDS.iter().copied())
+            .filter(|f| previous.get(*f).is_some() && owners.owner(f) == Owner::Kentico)
+            .collect();
+        // What Kentico owns is as paybridge wrote it: the event is the echo of that write.
+        let echo =
+            link.written_to_stripe.as_deref() == Some(stripe_fingerprint(owners, object).as_str());
+        let mut restored = None;
+        if !overruled.is_empty() && !echo {
+            // A concurrent edit at Stripe of a field Kentico owns: Kentico's value wins.
+            tracing::info!(stripe_customer = %id, kentico_customer_id = link.kentico_customer_id,
+                fields = %overruled.join(","), "changed at Stripe, but Kentico owns these fields: Kentico's values restored");
+            if self.restore(&link, id, event.event_id()).await? {
+                restored = Some(format!(
+                    "Kentico's {} restored at {id}",
+                    overruled.join(", ")
+                ));
+            }
+        }
         if columns.is_empty() {
-            // What Kentico owns is as paybridge wrote it: the event is the echo of that write.
-            if link.written_to_stripe.as_deref()
-                == Some(stripe_fingerprint(owners, object).as_str())
-            {
+            if let Some(restored) = restored {
+                return Ok(Handled::Done(restored));
+            }
+            if echo {
                 self.ctx.count(CUSTOMER_ECHOES);
                 return Ok(Handled::Ignored(format!(
                     "{id} shows what paybridge wrote from Kentico customer {}: an echo",
@@ -378,6 +443,9 @@ impl EventHandler for StripeCustomerEventHandler {
         }
         let written = columns_fingerprint(&columns);
         if link.written_to_kentico.as_deref() == Some(written.as_str()) {
+            if let Some(restored) = restored {
+                return Ok(Handled::Done(restored));
+            }
             self.ctx.count(CUSTOMER_ECHOES);
             return Ok(Handled::Ignored(format!(
                 "Kentico customer {} already holds these values",

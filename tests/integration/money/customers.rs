@@ -108,8 +108,11 @@ async fn stripe_owned_fields_reach_kentico_and_echoes_stop_both_ways(bridge: &dy
     assert_eq!(stripe_customer["email"], "zoe@example.com");
 
     // Someone renames the customer in the Stripe Dashboard, and changes the e-mail there too.
-    stripe_customer["name"] = "Zoë Schmidt".into();
-    stripe_customer["email"] = "zoe@elsewhere.example".into();
+    let stripe_id = id(&stripe_customer);
+    let edit = json!({"name": "Zoë Schmidt", "email": "zoe@elsewhere.example"});
+    bridge.stripe().edit_customer(&stripe_id, edit);
+    bridge.kentico().add_customer(customer("Müller"));
+    stripe_customer = bridge.stripe().customers()[0].clone();
     let renamed = stripe_event(
         "customer.updated",
         &stripe_customer,
@@ -121,9 +124,14 @@ async fn stripe_owned_fields_reach_kentico_and_echoes_stop_both_ways(bridge: &dy
     let kentico = bridge.kentico().customer(77).unwrap();
     assert_eq!(kentico["CustomerFirstName"], "Zoë");
     assert_eq!(kentico["CustomerLastName"], "Schmidt");
-    assert!(
-        kentico.get("CustomerEmail").is_none(),
+    assert_eq!(
+        kentico["CustomerEmail"], "zoe@example.com",
         "Kentico owns the e-mail"
+    );
+    assert_eq!(
+        bridge.stripe().customers()[0]["email"],
+        "zoe@example.com",
+        "and its value is restored at Stripe"
     );
 
     // The same change told again by Stripe, and Kentico's event for paybridge's own write:
@@ -140,8 +148,12 @@ async fn stripe_owned_fields_reach_kentico_and_echoes_stop_both_ways(bridge: &dy
     );
     assert_eq!(
         customer_calls(bridge),
-        ["POST /v1/customers"],
-        "no Stripe write"
+        [
+            "POST /v1/customers".to_string(),
+            format!("GET /v1/customers/{stripe_id}"),
+            format!("POST /v1/customers/{stripe_id}"),
+        ],
+        "one restoring write, nothing for the echoes"
     );
 
     // Somebody else's Stripe customer: ignored on purpose.
@@ -458,5 +470,57 @@ async fn subscriptions_and_invoices_show_in_one_view_of_the_customer(bridge: &dy
 
 both_backends!(
     subscriptions_and_invoices_show_in_one_view_of_the_customer,
+    &[]
+);
+
+async fn an_edit_at_stripe_of_a_field_kentico_owns_is_overruled_once(bridge: &dyn Bridge) {
+    bridge.kentico().add_customer(customer("Müller"));
+    let created = event("ecommerce.customer.created", &customer("Müller"));
+    assert_eq!(bridge.post_kentico(&created).await, 202);
+    bridge.drain().await;
+    let stripe_id = id(&bridge.stripe().customers()[0]);
+
+    // Somebody changes the e-mail in the Stripe Dashboard; Kentico owns it (the default).
+    (bridge.stripe()).edit_customer(&stripe_id, json!({"email": "dashboard@example.com"}));
+    let edited = echo_of_stripe_write(bridge, json!({"email": "zoe@example.com"}));
+    assert_eq!(bridge.post_stripe(&edited).await, 202);
+    bridge.drain().await;
+    assert_eq!(
+        bridge.stripe().customers()[0]["email"],
+        "zoe@example.com",
+        "Kentico's value restored"
+    );
+    // Stripe's event for the restoring write, and the Dashboard edit's event told again.
+    let restored = echo_of_stripe_write(bridge, json!({"email": "dashboard@example.com"}));
+    assert_eq!(bridge.post_stripe(&restored).await, 202);
+    assert_eq!(
+        bridge
+            .post_stripe(&edited.replace("evt_", "evt_again"))
+            .await,
+        202
+    );
+    bridge.drain().await;
+
+    assert_eq!(
+        customer_calls(bridge),
+        [
+            "POST /v1/customers".to_string(),
+            format!("GET /v1/customers/{stripe_id}"),
+            format!("POST /v1/customers/{stripe_id}"),
+            format!("GET /v1/customers/{stripe_id}"),
+        ],
+        "restored once; the late event only reads"
+    );
+    assert_eq!(
+        kentico_customer_writes(bridge),
+        0,
+        "nothing written to Kentico"
+    );
+    assert_eq!(bridge.metric("CustomerEchoes").await, 1);
+    assert!(bridge.dead_letters().await.is_empty());
+}
+
+both_backends!(
+    an_edit_at_stripe_of_a_field_kentico_owns_is_overruled_once,
     &[]
 );

@@ -125,6 +125,14 @@ impl FakeStripe {
         self.state().customers.clone()
     }
 
+    /// Merges `patch` into a stored customer, as an edit in the Dashboard would.
+    pub fn edit_customer(&self, id: &str, patch: Value) {
+        let mut state = self.state();
+        if let Some(customer) = state.customers.iter_mut().find(|c| c["id"] == id) {
+            merge(customer, patch);
+        }
+    }
+
     /// PaymentIntents as stored, in creation order.
     pub fn payment_intents(&self) -> Vec<Value> {
         self.state().payment_intents.clone()
