@@ -287,6 +287,40 @@ impl StripeCustomerEventHandler {
 }
 
 impl StripeCustomerEventHandler {
+    /// Links a Stripe Customer paybridge has no link for to the Kentico customer its metadata
+    /// names (`kentico_customer_id`), if that customer has no Stripe Customer yet.
+    async fn adopt(
+        &self,
+        object: &serde_json::Value,
+        stripe_id: &str,
+    ) -> Result<Option<crate::customers::CustomerLink>, HandlerError> {
+        let metadata = &object["metadata"];
+        let Some(kentico_id) = (metadata["kentico_customer_id"].as_str())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|id| *id > 0)
+        else {
+            return Ok(None);
+        };
+        let guid = metadata["kentico_customer_guid"].as_str();
+        let site = metadata["kentico_site"].as_str();
+        let bound = (self.customers)
+            .bind(kentico_id, guid, site, stripe_id)
+            .await
+            .map_err(failures::store)?;
+        Ok(match bound {
+            Bound::Linked(link) => {
+                tracing::info!(stripe_customer = %stripe_id, kentico_customer_id = kentico_id,
+                    "linked by the Customer's metadata");
+                Some(link)
+            }
+            Bound::LinkedToAnother(other) => {
+                tracing::warn!(stripe_customer = %stripe_id, kentico_customer_id = kentico_id,
+                    linked = %other, "the Customer's metadata names a Kentico customer linked to another Stripe Customer");
+                None
+            }
+        })
+    }
+
     /// Writes the Kentico customer's values of the fields Kentico owns to the Stripe Customer
     /// again, unless Stripe shows now what paybridge wrote last (a late event); whether it wrote.
     async fn restore(
@@ -395,15 +429,21 @@ impl EventHandler for StripeCustomerEventHandler {
                 None => Handled::Ignored(format!("Stripe Customer {id} was not linked")),
             });
         }
-        let Some(link) = (self.customers)
+        let linked = (self.customers)
             .by_stripe_customer(id)
             .await
-            .map_err(failures::store)?
-        else {
-            self.ctx.count(UNLINKED_CUSTOMER_EVENTS);
-            return Ok(Handled::Ignored(format!(
-                "Stripe Customer {id} is not linked to a Kentico customer"
-            )));
+            .map_err(failures::store)?;
+        let link = match linked {
+            Some(link) => link,
+            None => match self.adopt(object, id).await? {
+                Some(link) => link,
+                None => {
+                    self.ctx.count(UNLINKED_CUSTOMER_EVENTS);
+                    return Ok(Handled::Ignored(format!(
+                        "Stripe Customer {id} is not linked to a Kentico customer"
+                    )));
+                }
+            },
         };
         let previous = &event.payload["data"]["previous_attributes"];
         let owners = &self.ctx.settings.customer_field_owners;

@@ -160,11 +160,20 @@ async fn stripe_owned_fields_reach_kentico_and_echoes_stop_both_ways(bridge: &dy
     let stranger = json!({"id": "cus_stranger", "object": "customer", "name": "X", "metadata": {}});
     let foreign = stripe_event("customer.updated", &stranger, json!({"name": "Y"}));
     assert_eq!(bridge.post_stripe(&foreign).await, 202);
+    // Not linked, but its metadata names a Kentico customer without a Stripe Customer: linked.
+    let named = json!({"id": "cus_named", "object": "customer", "name": "Ada Byron",
+        "email": null, "phone": null, "metadata": {"kentico_customer_id": "88"}});
+    let adopted = stripe_event("customer.updated", &named, json!({"name": "Ada"}));
+    assert_eq!(bridge.post_stripe(&adopted).await, 202);
     // Deleted at Stripe: unlinked, never deleted in Kentico.
     let deleted = stripe_event("customer.deleted", &stripe_customer, json!(null));
     assert_eq!(bridge.post_stripe(&deleted).await, 202);
     bridge.drain().await;
     assert!(bridge.kentico().customer(77).is_some());
+    assert_eq!(
+        bridge.kentico().customer(88).unwrap()["CustomerLastName"],
+        "Byron"
+    );
     assert_eq!(bridge.metric("UnlinkedCustomerEvents").await, 1);
     assert!(bridge.dead_letters().await.is_empty());
 }
