@@ -79,6 +79,19 @@ impl DynamoDbCustomerLinkStore {
         Ok(output.item)
     }
 
+    /// Whether a conditional write was applied: `false` when its condition failed.
+    fn applied<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+    where
+        E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if Self::is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(StoreError::dynamodb(&error)),
+        }
+    }
+
     fn is_condition_failure<E, R>(error: &SdkError<E, R>) -> bool
     where
         E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
@@ -220,15 +233,7 @@ impl CustomerLinkStore for DynamoDbCustomerLinkStore {
                 request.update_expression("SET kentico_customer_id = :id, written_to_kentico = :fp")
             }
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(service))
-                if service.err().is_conditional_check_failed_exception() =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::dynamodb(&error)),
-        }
+        Self::applied(request.send().await)
     }
 
     async fn unlink(&self, stripe_customer_id: &str) -> Result<Option<CustomerLink>, StoreError> {
@@ -302,14 +307,6 @@ impl CustomerLinkStore for DynamoDbCustomerLinkStore {
                 .condition_expression("version = :v")
                 .expression_attribute_values(":v", AttributeValue::N(version.to_string())),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(service))
-                if service.err().is_conditional_check_failed_exception() =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::dynamodb(&error)),
-        }
+        Self::applied(request.send().await)
     }
 }
