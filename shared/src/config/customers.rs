@@ -1,5 +1,5 @@
 //! Who owns each customer field (`CUSTOMER_FIELD_OWNERS`), deciding which side's change is
-//! written to the other (work in progress, issue 11).
+//! written to the other.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,13 @@
-//! order-worker (work in progress, issue 11), Kentico → Stripe customers: each Kentico customer
-//! has one Stripe Customer, created once (an effect keyed by `CustomerGUID`) and updated only
-//! when the fields paybridge keeps in step differ from what it last wrote there (so an event
-//! that changes nothing Stripe shows makes no call).
+//! Customers both ways.
+//!
+//! order-worker, Kentico → Stripe: each Kentico customer has one Stripe Customer, created once
+//! (an effect keyed by `CustomerGUID`, shared with the order path so an order and its customer's
+//! event make one) and updated only when the fields paybridge keeps in step differ from what it
+//! last wrote there (so an event that changes nothing Stripe shows makes no call).
+//!
+//! payment-worker, Stripe → Kentico: only fields Stripe owns (`CUSTOMER_FIELD_OWNERS`) are
+//! written back; an echo of paybridge's own write is counted and dropped; an edit at Stripe of a
+//! field Kentico owns is overwritten with Kentico's value.
 
 use std::sync::Arc;
 
@@ -268,7 +274,7 @@ pub fn kentico_write_back(
     columns
 }
 
-/// payment-worker (work in progress, issue 11), Stripe → Kentico customers: a change of a
+/// payment-worker, Stripe → Kentico customers: a change of a
 /// Stripe-owned field of a linked customer is written to the Kentico customer; an event that
 /// only echoes paybridge's own write, or changes nothing Stripe owns, writes nothing.
 pub struct StripeCustomerEventHandler {

@@ -103,13 +103,7 @@ impl EventHandler for OrderEventHandler {
         let lease = (self.ctx)
             .lease(event.order.id, &event.event_id, delivery.deadline_ms)
             .await?;
-        let result = match self.customer_of(&event).await {
-            Ok(customer) => {
-                event.stripe_customer = customer;
-                self.sync(&event).await
-            }
-            Err(error) => Err(error),
-        };
+        let result = self.sync(&mut event).await;
         self.ctx.release(lease).await;
         result
     }
@@ -136,7 +130,7 @@ impl OrderEventHandler {
     }
 
     /// Brings the order's Stripe side in line with the order as this event reports it.
-    async fn sync(&self, event: &OrderEvent) -> Result<Handled, HandlerError> {
+    async fn sync(&self, event: &mut OrderEvent) -> Result<Handled, HandlerError> {
         let ctx = &self.ctx;
         let order = &event.order;
         let link = (ctx.links.by_order(order.id).await)
@@ -200,6 +194,8 @@ impl OrderEventHandler {
                 Err(error) => Err(failures::store(error)),
             };
         }
+        // Only an order that gets a payable object links its customer.
+        event.stripe_customer = self.customer_of(event).await?;
         match ctx.settings.payment_mode {
             PaymentMode::PaymentElement => self.sync_intent(event, &link, &terms).await,
             PaymentMode::Checkout => self.sync_session(event, &link, &terms).await,
