@@ -1,6 +1,7 @@
 //! `paybridge`: run the whole integration on one machine (`serve`) and operate it.
 
 mod backend;
+mod customer;
 mod dlq;
 mod doctor;
 mod events;
@@ -39,6 +40,9 @@ enum Command {
     /// Compare Stripe, Kentico and the ledger for a window; --heal replays what missed webhooks
     /// left undone (exit code 3: discrepancies found).
     Reconcile(reconcile::ReconcileArgs),
+    /// One view of a customer: both sides, orders, payments, subscriptions, invoices, events.
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -65,6 +69,7 @@ fn main() -> std::process::ExitCode {
         Command::Trace(args) => trace::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Reconcile(args) => reconcile::run(args),
+        Command::Customer(command) => customer::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod connectors;
+pub mod customers;
 pub mod dead_letters;
 pub mod effects;
 #[cfg(feature = "embedded")]

@@ -7,7 +7,7 @@ use paybridge::connectors::kentico::{
     KenticoClient, KenticoConfig, KenticoError, OrderStatusResolver, OrderUpdate,
 };
 use paybridge::secret::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const USER: &str = "rest-client";
 const PASSWORD: &str = "pw-kentico-local";
@@ -280,4 +280,48 @@ async fn the_orders_changed_since_a_time_are_read_page_after_page_by_order_id() 
         3,
         "a malformed time is refused before any request"
     );
+}
+
+#[tokio::test]
+async fn customers_are_found_by_id_and_by_email_quoted_as_sql_and_their_orders_by_customer() {
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, PASSWORD);
+    fake.add_customer(
+        json!({"CustomerID": "9", "CustomerEmail": "o'brien@example.com",
+        "CustomerLastName": "O'Brien"}),
+    );
+    fake.add_customer(json!({"CustomerID": 10, "CustomerEmail": "other@example.com"}));
+    for (id, customer) in [(50, 9), (51, 10), (52, 9)] {
+        fake.add_order(json!({"OrderID": id, "OrderCustomerID": customer}));
+    }
+
+    let found = client
+        .customers_by_email("o'brien@example.com")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["CustomerLastName"], "O'Brien");
+    let sent = fake.requests().last().unwrap().query.clone();
+    assert!(
+        sent.contains("O%27%27brien") || sent.contains("o%27%27brien"),
+        "{sent}"
+    );
+    assert!(
+        client
+            .customers_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        client.customers_by_email("a\u{0}b").await,
+        Err(KenticoError::Invalid(_))
+    ));
+    assert_eq!(
+        client.get_customer(9).await.unwrap()["CustomerEmail"],
+        "o'brien@example.com"
+    );
+    let orders = client.orders_of_customer(9).await.unwrap();
+    let ids: Vec<&Value> = orders.iter().map(|o| &o["OrderID"]).collect();
+    assert_eq!(ids, [&json!(50), &json!(52)]);
 }

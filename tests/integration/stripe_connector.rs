@@ -489,3 +489,81 @@ async fn the_payment_intents_of_a_window_are_read_page_after_page() {
     assert_eq!(ids.len(), 105, "nothing twice");
     assert!(none.is_empty());
 }
+
+#[tokio::test]
+async fn a_customer_is_created_once_per_key_updated_field_by_field_and_found_by_email() {
+    use paybridge::connectors::stripe::CustomerParams;
+
+    let fake = FakeStripe::start(KEY).await;
+    let stripe = client_for(&fake.base_url, KEY);
+    let params = CustomerParams {
+        email: Some("zoe+shop@example.com".into()),
+        name: Some("Zoë Müller".into()),
+        phone: Some("+49 30 1234567".into()),
+        address: Some(StripeAddress {
+            line1: Some("Hauptstraße 1".into()),
+            city: Some("Berlin".into()),
+            postal_code: Some("10115".into()),
+            country: Some("DE".into()),
+            ..StripeAddress::default()
+        }),
+        metadata: [
+            ("kentico_customer_id", "77"),
+            ("kentico_customer_guid", "0b1c…"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    };
+
+    let created = stripe.create_customer(&params, "cust-77-v1").await.unwrap();
+    let replay = stripe.create_customer(&params, "cust-77-v1").await.unwrap();
+    assert_eq!(created, replay, "one customer per key");
+    assert_eq!(created.name.as_deref(), Some("Zoë Müller"));
+    assert_eq!(created.address.as_ref().unwrap()["city"], "Berlin");
+    assert_eq!(
+        created
+            .metadata
+            .get("kentico_customer_id")
+            .map(String::as_str),
+        Some("77")
+    );
+
+    let rename = CustomerParams {
+        name: Some("Zoë Schmidt".into()),
+        metadata: [("kentico_site".to_string(), "shop".to_string())].into(),
+        ..CustomerParams::default()
+    };
+    let updated = stripe
+        .update_customer(&created.id, &rename, "cust-77-v2")
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("Zoë Schmidt"));
+    assert_eq!(
+        updated.email, created.email,
+        "a field not sent is left as it is"
+    );
+    assert_eq!(updated.metadata.len(), 3, "metadata keys merge");
+    assert_eq!(
+        stripe.retrieve_customer(&created.id).await.unwrap(),
+        updated
+    );
+
+    let found = stripe
+        .customers_by_email("zoe+shop@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [created.id.as_str()]
+    );
+    assert!(
+        stripe
+            .customers_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let gone = stripe.retrieve_customer("cus_missing").await.unwrap_err();
+    assert_eq!(gone.status(), Some(404));
+}

@@ -39,6 +39,11 @@ OPERATIONS = {
     "GET /v1/refunds": "stripe.params._refund_list_params.RefundListParams",
     "GET /v1/disputes": "stripe.params._dispute_list_params.DisputeListParams",
     "GET /v1/payouts": "stripe.params._payout_list_params.PayoutListParams",
+    "POST /v1/customers": "stripe.params._customer_create_params.CustomerCreateParams",
+    "POST /v1/customers/{id}": "stripe.params._customer_modify_params.CustomerModifyParams",
+    "GET /v1/customers/{id}": "stripe.params._customer_retrieve_params.CustomerRetrieveParams",
+    "GET /v1/customers": "stripe.params._customer_list_params.CustomerListParams",
+    "GET /v1/invoices/{id}": "stripe.params._invoice_retrieve_params.InvoiceRetrieveParams",
 }
 
 REQUEST_OPTIONS = set(RequestOptions.__annotations__)

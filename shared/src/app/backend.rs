@@ -9,6 +9,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use crate::config::StartupError;
 use crate::config::aws::AwsSettings;
 use crate::config::worker::WorkerKind;
+use crate::customers::{CustomerLinkStore, DynamoDbCustomerLinkStore};
 use crate::dead_letters::{DeadLetters, MessageSettler, SqsDeadLetters, SqsMessageSettler};
 use crate::effects::{DynamoDbEffectStore, EffectStore};
 use crate::idempotency::{DynamoDbIdempotencyStore, IdempotencyStore};
@@ -41,6 +42,8 @@ pub struct Stores {
     pub effects: Arc<dyn EffectStore>,
     /// Order links.
     pub links: Arc<dyn OrderLinkStore>,
+    /// Customer links (the order worker keeps Stripe Customers in step).
+    pub customers: Arc<dyn CustomerLinkStore>,
     /// Retry delays and dead letters on the worker's queue.
     pub settler: Arc<dyn MessageSettler>,
     /// What happened to each event (trace, replay).
@@ -163,6 +166,7 @@ impl Backend {
                     idempotency: Arc::new(SqliteIdempotencyStore::new(db.clone())),
                     effects: Arc::new(SqliteEffectStore::new(db.clone())),
                     links: Arc::new(SqliteOrderLinkStore::new(db.clone())),
+                    customers: Arc::new(crate::customers::SqliteCustomerLinkStore::new(db.clone())),
                     settler: Arc::new(SqliteMessageSettler::new(
                         embedded.queue(kind.source()).clone(),
                     )),
@@ -239,6 +243,20 @@ impl Backend {
             Self::Embedded(embedded) => Arc::new(
                 crate::reconcile::reports::SqliteReportStore::new(embedded.db.clone()),
             ),
+        }
+    }
+
+    /// The customer links and billing (what `customer show` shows).
+    pub fn customers(&self) -> Arc<dyn CustomerLinkStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(DynamoDbCustomerLinkStore::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(crate::customers::SqliteCustomerLinkStore::new(
+                embedded.db.clone(),
+            )),
         }
     }
 
@@ -411,6 +429,7 @@ pub(super) fn aws_stores(
         idempotency: Arc::new(DynamoDbIdempotencyStore::new(dynamodb.clone(), table)),
         effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
         links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
+        customers: Arc::new(DynamoDbCustomerLinkStore::new(dynamodb.clone(), table)),
         journal: Arc::new(DynamoDbEventJournal::new(dynamodb.clone(), table)),
         ledger: ledger_table.map(|ledger| {
             Arc::new(DynamoDbLedgerStore::new(dynamodb, ledger)) as Arc<dyn LedgerStore>

@@ -161,6 +161,23 @@ pub async fn operator_sweep(
     ))
 }
 
+/// Stripe and Kentico for an operator's command that reads them (`customer show`); both must be
+/// configured.
+pub async fn operator_clients(
+    serve: &ServeEnv<'_>,
+    backend: &Backend,
+) -> Result<Clients, StartupError> {
+    let (_, connectors) = serve_settings(serve.env)?;
+    Clients::connect(
+        &connectors,
+        &Secrets::from_environment(),
+        CallLatency::new(serve.metrics.clone()),
+        serve.clock.clone(),
+        Some(backend),
+    )
+    .await
+}
+
 /// What `doctor` checks beyond the backend: the settings and, when complete, the clients.
 pub async fn doctor_clients(
     env: Env<'_>,

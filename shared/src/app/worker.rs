@@ -8,6 +8,8 @@ use crate::clock::Clock;
 use crate::config::worker::{ConnectorSettings, RuntimeSettings, WorkerKind};
 use crate::effects::EffectStore;
 use crate::flows::FlowContext;
+use crate::flows::billing_events::{self, BillingEventHandler};
+use crate::flows::customer_events::{self, CustomerEventHandler, StripeCustomerEventHandler};
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
@@ -37,15 +39,38 @@ pub fn processor(
     let ledger_sinks = clients.ledger_sinks;
     let router = match kind {
         WorkerKind::Order => routes(
-            Router::new(),
-            &order_events::EVENT_TYPES,
-            Arc::new(OrderEventHandler::new(ctx)),
+            routes(
+                Router::new(),
+                &order_events::EVENT_TYPES,
+                Arc::new(OrderEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
+            ),
+            &customer_events::EVENT_TYPES,
+            Arc::new(CustomerEventHandler::new(ctx, stores.customers.clone())),
         ),
         WorkerKind::Payment => {
             let router = routes(
                 Router::new(),
                 &payment_events::EVENT_TYPES,
                 Arc::new(PaymentEventHandler::new(ctx.clone())),
+            );
+            let router = routes(
+                router,
+                &billing_events::EVENT_TYPES,
+                Arc::new(BillingEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
+            );
+            let router = routes(
+                router,
+                &customer_events::STRIPE_EVENT_TYPES,
+                Arc::new(StripeCustomerEventHandler::new(
+                    ctx.clone(),
+                    stores.customers.clone(),
+                )),
             );
             match stores.ledger {
                 Some(ledger) => routes(

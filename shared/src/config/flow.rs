@@ -37,6 +37,8 @@ pub struct FlowSettings {
     pub payment_retry_url: Option<String>,
     /// The chart of accounts ledger entries post to (`LEDGER_ACCOUNTS`).
     pub ledger_accounts: crate::ledger::Accounts,
+    /// Who owns each customer field (`CUSTOMER_FIELD_OWNERS`).
+    pub customer_field_owners: super::customers::FieldOwners,
 }
 
 impl Default for FlowSettings {
@@ -52,6 +54,7 @@ impl Default for FlowSettings {
             refund_double_payments: false,
             payment_retry_url: None,
             ledger_accounts: crate::ledger::Accounts::default(),
+            customer_field_owners: super::customers::FieldOwners::default(),
         }
     }
 }

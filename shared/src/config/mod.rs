@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod customers;
 pub mod flow;
 pub mod ingress;
 pub mod ledger;

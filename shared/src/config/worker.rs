@@ -457,6 +457,13 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
                 crate::ledger::Accounts::default()
             }),
         },
+        customer_field_owners: match get(super::customers::VAR_CUSTOMER_FIELD_OWNERS) {
+            None => defaults.customer_field_owners,
+            Some(raw) => super::customers::parse_field_owners(&raw).unwrap_or_else(|mut found| {
+                problems.append(&mut found);
+                super::customers::FieldOwners::default()
+            }),
+        },
     }
 }
 

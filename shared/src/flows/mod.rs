@@ -5,6 +5,8 @@
 //! most one payable object per order at a time; order updates apply in version order.
 
 pub mod attempts;
+pub mod billing_events;
+pub mod customer_events;
 pub mod failures;
 pub mod ledger_events;
 pub mod order_events;
@@ -77,6 +79,10 @@ pub mod money_metrics {
     pub const SUPERSEDED_PAYMENT_EVENTS: &str = "SupersededPaymentEvents";
     /// A customer opened a dispute on a payment of ours (it has a response deadline).
     pub const DISPUTES: &str = "Disputes";
+    /// A Stripe customer event for a customer paybridge does not link to a Kentico customer.
+    pub const UNLINKED_CUSTOMER_EVENTS: &str = "UnlinkedCustomerEvents";
+    /// A customer event that only echoed what paybridge itself wrote.
+    pub const CUSTOMER_ECHOES: &str = "CustomerEchoes";
 }
 
 impl FlowContext {

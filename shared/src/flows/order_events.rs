@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::customer_events::stripe_customer_of;
 use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::stripe::{
     AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
     CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData,
     PaymentIntentStatus, PriceData, ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
 };
+use crate::customers::CustomerLinkStore;
 use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
     self, Address, KenticoOrder, MetadataBuilder, describe_items, to_minor_units,
@@ -25,12 +27,14 @@ pub const EVENT_TYPES: [&str; 2] = event_types::kentico::ORDER_EVENTS;
 /// is now, and the order's version says which is newer.
 pub struct OrderEventHandler {
     ctx: Arc<FlowContext>,
+    customers: Arc<dyn CustomerLinkStore>,
 }
 
 impl OrderEventHandler {
-    /// A handler over the shared flow context.
-    pub fn new(ctx: Arc<FlowContext>) -> Self {
-        Self { ctx }
+    /// A handler over the shared flow context and the customer links (an order's payable object
+    /// carries its customer's Stripe Customer).
+    pub fn new(ctx: Arc<FlowContext>, customers: Arc<dyn CustomerLinkStore>) -> Self {
+        Self { ctx, customers }
     }
 }
 
@@ -48,6 +52,8 @@ struct OrderEvent {
     event_id: String,
     /// Replayed by an operator: write the Kentico order again even if nothing changed.
     replay: bool,
+    /// The Stripe Customer of the order's customer, once known.
+    stripe_customer: Option<String>,
 }
 
 fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError> {
@@ -66,6 +72,7 @@ fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError>
         event_id: event.event_id().to_string(),
         replay,
         order,
+        stripe_customer: None,
     })
 }
 
@@ -92,19 +99,38 @@ impl EventHandler for OrderEventHandler {
                 received.event_type()
             )));
         }
-        let event = read(received, delivery.replay)?;
+        let mut event = read(received, delivery.replay)?;
         let lease = (self.ctx)
             .lease(event.order.id, &event.event_id, delivery.deadline_ms)
             .await?;
-        let result = self.sync(&event).await;
+        let result = self.sync(&mut event).await;
         self.ctx.release(lease).await;
         result
     }
 }
 
 impl OrderEventHandler {
+    /// The Stripe Customer of the order's customer: linked, or created and linked first. An
+    /// order without its `Customer` object (only `OrderCustomerID`) uses the link if there is one.
+    async fn customer_of(&self, event: &OrderEvent) -> Result<Option<String>, HandlerError> {
+        let order = &event.order;
+        if let Some(customer) = &order.customer {
+            let site = event.site.as_deref();
+            return stripe_customer_of(&self.ctx, &*self.customers, customer, site)
+                .await
+                .map(Some);
+        }
+        let Some(id) = order.customer_id else {
+            return Ok(None);
+        };
+        let link = self.customers.get(id).await.map_err(failures::store)?;
+        Ok(link
+            .filter(|l| !l.unlinked)
+            .and_then(|l| l.stripe_customer_id))
+    }
+
     /// Brings the order's Stripe side in line with the order as this event reports it.
-    async fn sync(&self, event: &OrderEvent) -> Result<Handled, HandlerError> {
+    async fn sync(&self, event: &mut OrderEvent) -> Result<Handled, HandlerError> {
         let ctx = &self.ctx;
         let order = &event.order;
         let link = (ctx.links.by_order(order.id).await)
@@ -168,6 +194,8 @@ impl OrderEventHandler {
                 Err(error) => Err(failures::store(error)),
             };
         }
+        // Only an order that gets a payable object links its customer.
+        event.stripe_customer = self.customer_of(event).await?;
         match ctx.settings.payment_mode {
             PaymentMode::PaymentElement => self.sync_intent(event, &link, &terms).await,
             PaymentMode::Checkout => self.sync_session(event, &link, &terms).await,
@@ -435,6 +463,7 @@ impl OrderEventHandler {
             metadata: order_metadata(order, event.site.as_deref()),
             shipping: shipping(order),
             receipt_email: order.customer.as_ref().and_then(|c| c.email.clone()),
+            customer: event.stripe_customer.clone(),
         }
     }
 
@@ -460,7 +489,12 @@ impl OrderEventHandler {
             success_url: settings.checkout_success_url.clone().unwrap_or_default(),
             cancel_url: settings.checkout_cancel_url.clone(),
             client_reference_id: Some(order.id.to_string()),
-            customer_email: order.customer.as_ref().and_then(|c| c.email.clone()),
+            // Stripe takes one of the two: the Customer carries its e-mail.
+            customer_email: match &event.stripe_customer {
+                Some(_) => None,
+                None => order.customer.as_ref().and_then(|c| c.email.clone()),
+            },
+            customer: event.stripe_customer.clone(),
             metadata: metadata.clone(),
             payment_intent_data: Some(PaymentIntentData {
                 metadata,

@@ -157,7 +157,7 @@ impl PaymentEventHandler {
     /// The order's own payment succeeded: checked against what Stripe says now and what the
     /// order owes, claimed for the order (once), written as paid, and every other payable object
     /// of the order closed.
-    async fn succeeded(
+    pub(super) async fn succeeded(
         &self,
         link: &OrderLink,
         intent: &PaymentIntent,

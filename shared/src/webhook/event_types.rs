@@ -16,6 +16,35 @@ pub mod stripe {
     /// A PaymentIntent was canceled.
     pub const PAYMENT_INTENT_CANCELED: &str = "payment_intent.canceled";
 
+    /// A Stripe Customer was created.
+    pub const CUSTOMER_CREATED: &str = "customer.created";
+    /// A Stripe Customer changed (`data.previous_attributes` names what).
+    pub const CUSTOMER_UPDATED: &str = "customer.updated";
+    /// A Stripe Customer was deleted.
+    pub const CUSTOMER_DELETED: &str = "customer.deleted";
+
+    /// The customer events the payment worker handles.
+    pub const CUSTOMER_EVENTS: [&str; 3] = [CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_DELETED];
+
+    /// An invoice was paid.
+    pub const INVOICE_PAID: &str = "invoice.paid";
+    /// A payment of an invoice failed.
+    pub const INVOICE_PAYMENT_FAILED: &str = "invoice.payment_failed";
+
+    /// The subscription and invoice events the payment worker records on the customer; the two
+    /// above also follow the order path when the invoice names a Kentico order.
+    pub const BILLING_EVENTS: [&str; 9] = [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        INVOICE_PAID,
+        INVOICE_PAYMENT_FAILED,
+        "invoice.finalized",
+        "invoice.voided",
+    ];
+
     /// The PaymentIntent events the payment worker handles.
     pub const PAYMENT_INTENT_EVENTS: [&str; 6] = [
         PAYMENT_INTENT_SUCCEEDED,
@@ -74,4 +103,12 @@ pub mod kentico {
 
     /// The order events the order worker handles.
     pub const ORDER_EVENTS: [&str; 2] = [ORDER_CREATED, ORDER_UPDATED];
+
+    /// A customer was created.
+    pub const CUSTOMER_CREATED: &str = "ecommerce.customer.created";
+    /// A customer was changed.
+    pub const CUSTOMER_UPDATED: &str = "ecommerce.customer.updated";
+
+    /// The customer events the order worker handles.
+    pub const CUSTOMER_EVENTS: [&str; 2] = [CUSTOMER_CREATED, CUSTOMER_UPDATED];
 }

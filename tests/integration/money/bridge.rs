@@ -313,6 +313,11 @@ impl Bridge for Serve {
             .arg("--data-dir")
             .arg(&self.setup.data_dir)
             .env_remove("AWS_ENDPOINT_URL")
+            .env("STRIPE_API_BASE", &self.setup.stripe.base_url)
+            .env("STRIPE_SECRET_KEY", serve_process::STRIPE_KEY)
+            .env("KENTICO_BASE_URL", &self.setup.kentico.base_url)
+            .env("KENTICO_USERNAME", "paybridge")
+            .env("KENTICO_PASSWORD", "kentico-pass")
             .output()
             .expect("paybridge runs")
     }

@@ -5,6 +5,7 @@
 
 mod attempts;
 pub mod bridge;
+mod customers;
 mod ledger;
 mod ownership;
 mod quickbooks;

@@ -74,18 +74,20 @@ async fn stripe_rate_limits_and_a_kentico_outage_are_retried_without_a_second_pa
         1,
         "no duplicate PaymentIntent"
     );
-    let keys: Vec<Option<String>> = system
-        .stripe
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/v1/payment_intents")
-        .map(|r| r.idempotency_key)
-        .collect();
-    assert!(keys.len() >= 4, "{keys:?}");
-    assert!(
-        keys.windows(2).all(|w| w[0] == w[1]),
-        "every attempt used the same Idempotency-Key: {keys:?}"
-    );
+    // The order's customer is linked first (its Stripe Customer created), then the order paid.
+    let creations = ["/v1/customers", "/v1/payment_intents"].map(|path| {
+        let keys: Vec<Option<String>> = (system.stripe.requests().into_iter())
+            .filter(|r| r.method == "POST" && r.path == path)
+            .map(|r| r.idempotency_key)
+            .collect();
+        assert!(
+            keys.windows(2).all(|w| w[0] == w[1]),
+            "every attempt at {path} used the same Idempotency-Key: {keys:?}"
+        );
+        keys.len()
+    });
+    assert!(creations[0] + creations[1] >= 5, "{creations:?}");
+    assert_eq!(system.stripe.customers().len(), 1);
     let id = system.created_intents()[0]["id"]
         .as_str()
         .unwrap()

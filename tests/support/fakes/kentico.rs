@@ -98,6 +98,12 @@ impl FakeKentico {
         self.lock().orders.get(&id).cloned()
     }
 
+    /// Stores a customer, keyed by its `CustomerID`.
+    pub fn add_customer(&self, customer: Value) {
+        let id = id_of(&customer, "CustomerID").expect("the customer needs a numeric CustomerID");
+        self.lock().customers.insert(id, customer);
+    }
+
     /// The customer as written through the REST service.
     pub fn customer(&self, id: i64) -> Option<Value> {
         self.lock().customers.get(&id).cloned()
@@ -246,6 +252,7 @@ fn route(store: &mut Store, method: &Method, request: &KenticoRequest) -> Respon
                 ),
             }
         }
+        ("GET", ["rest", "ecommerce.customer"]) => customer_list(&store.customers, &request.query),
         (verb @ ("GET" | "PUT"), ["rest", "ecommerce.customer", id]) => {
             let Ok(id) = id.parse::<i64>() else {
                 return text_response(404, &format!("Object ecommerce.customer {id} not found"));
@@ -292,20 +299,56 @@ fn now_stamp() -> String {
     )
 }
 
-/// `GET /rest/ecommerce.order?where=…&orderby=OrderID&topn=N`. The REST service runs `where`
-/// as SQL; this fake understands only the condition paybridge's sweep sends
-/// (`OrderLastModified >= '…' AND OrderID > N`) and answers anything else as Kentico answers
-/// SQL it cannot run.
-fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
-    let params: BTreeMap<String, String> = (super::decode_form(query.as_bytes()).into_iter())
+/// A query string's parameters, names in lower case (the REST service ignores their case).
+fn query_params(query: &str) -> BTreeMap<String, String> {
+    (super::decode_form(query.as_bytes()).into_iter())
         .map(|(k, v)| (k.to_lowercase(), v))
-        .collect();
+        .collect()
+}
+
+/// `GET /rest/ecommerce.customer?where=CustomerEmail = '…'`: the one condition paybridge sends
+/// (a doubled quote is one quote, as in SQL); anything else is SQL this fake cannot run.
+fn customer_list(customers: &BTreeMap<i64, Value>, query: &str) -> Response {
+    let params = query_params(query);
     let condition = params.get("where").map(String::as_str).unwrap_or_default();
-    let parsed = condition
+    let email = (condition.strip_prefix("CustomerEmail = '"))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .filter(|quoted| !quoted.replace("''", "").contains('\''))
+        .map(|quoted| quoted.replace("''", "'"));
+    let Some(email) = email else {
+        return text_response(400, &format!("Invalid where condition: {condition}"));
+    };
+    let rows: Vec<Value> = (customers.values())
+        .filter(|c| c["CustomerEmail"].as_str() == Some(email.as_str()))
+        .cloned()
+        .collect();
+    let total = rows.len().to_string();
+    axum::Json(json!({"ecommerce_customers": [
+        {"ecommerce_customer": rows},
+        {"TotalRecords": [{"TotalRecords": total}]}
+    ]}))
+    .into_response()
+}
+
+/// `GET /rest/ecommerce.order?where=…&orderby=OrderID&topn=N`. The REST service runs `where`
+/// as SQL; this fake understands only the conditions paybridge sends
+/// (`OrderLastModified >= '…' AND OrderID > N`, `OrderCustomerID = C AND OrderID > N`) and
+/// answers anything else as Kentico answers SQL it cannot run.
+fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
+    let params = query_params(query);
+    let condition = params.get("where").map(String::as_str).unwrap_or_default();
+    let modified = condition
         .strip_prefix("OrderLastModified >= '")
         .and_then(|rest| rest.split_once("' AND OrderID > "))
-        .and_then(|(since, after)| Some((since.to_string(), after.parse::<i64>().ok()?)));
-    let Some((since, after)) = parsed else {
+        .and_then(|(since, after)| Some((since.to_string(), None, after.parse::<i64>().ok()?)));
+    let of_customer = condition
+        .strip_prefix("OrderCustomerID = ")
+        .and_then(|rest| rest.split_once(" AND OrderID > "))
+        .and_then(|(customer, after)| {
+            let customer = customer.parse::<i64>().ok()?;
+            Some((String::new(), Some(customer), after.parse::<i64>().ok()?))
+        });
+    let Some((since, customer, after)) = modified.or(of_customer) else {
         return text_response(400, &format!("Invalid where condition: {condition}"));
     };
     if params.get("orderby").map(String::as_str) != Some("OrderID") {
@@ -317,6 +360,7 @@ fn order_list(orders: &BTreeMap<i64, Value>, query: &str) -> Response {
         .unwrap_or(usize::MAX);
     let rows: Vec<Value> = (orders.iter())
         .filter(|(id, _)| **id > after)
+        .filter(|(_, o)| customer.is_none_or(|c| id_of(o, "OrderCustomerID") == Some(c)))
         .filter(|(_, o)| {
             let modified = o["OrderLastModified"].as_str().unwrap_or_default();
             modified.get(..19).unwrap_or(modified) >= since.as_str()

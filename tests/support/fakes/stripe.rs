@@ -71,6 +71,8 @@ struct State {
     payouts: HashMap<String, Value>,
     checkout_sessions: Vec<Value>,
     refunds: Vec<Value>,
+    customers: Vec<Value>,
+    invoices: HashMap<String, Value>,
     /// Ids to give the next PaymentIntents created, before the generated ones.
     preset_intent_ids: Vec<String>,
     /// Idempotency-Key → the first request's "METHOD path", its form and the reply.
@@ -116,6 +118,19 @@ impl FakeStripe {
     /// rate limit or an outage in front of Stripe's API.
     pub fn fail_next(&self, count: usize, status: u16, body: Value, should_retry: Option<bool>) {
         self.state().canned = Some((count, status, body, should_retry));
+    }
+
+    /// Every customer, in the order they were created.
+    pub fn customers(&self) -> Vec<Value> {
+        self.state().customers.clone()
+    }
+
+    /// Merges `patch` into a stored customer, as an edit in the Dashboard would.
+    pub fn edit_customer(&self, id: &str, patch: Value) {
+        let mut state = self.state();
+        if let Some(customer) = state.customers.iter_mut().find(|c| c["id"] == id) {
+            merge(customer, patch);
+        }
     }
 
     /// PaymentIntents as stored, in creation order.
@@ -171,6 +186,13 @@ impl FakeStripe {
     pub fn add_dispute(&self, dispute: Value) {
         let id = dispute["id"].as_str().unwrap_or_default().to_owned();
         self.state().disputes.insert(id, dispute);
+    }
+
+    /// Replaces or adds an invoice, served at `GET /v1/invoices/{id}` (its `payments` only with
+    /// `expand[]=payments`, as at Stripe).
+    pub fn put_invoice(&self, invoice: Value) {
+        let id = invoice["id"].as_str().unwrap_or_default().to_owned();
+        self.state().invoices.insert(id, invoice);
     }
 
     /// Replaces or adds a refund (served at `GET /v1/refunds/{id}`), e.g. with its balance
@@ -265,8 +287,8 @@ impl FakeStripe {
                     "description": session["payment_intent_data"]["description"],
                     "capture_method": "automatic_async",
                     "metadata": session["payment_intent_data"]["metadata"].clone(),
-                    "latest_charge": null, "last_payment_error": null, "customer": null,
-                    "cancellation_reason": null, "created": now, "livemode": false,
+                    "latest_charge": null, "last_payment_error": null,
+                    "customer": session["customer"].clone(), "cancellation_reason": null, "created": now, "livemode": false,
                 });
                 state.payment_intents.push(intent);
                 state.checkout_sessions[index]["payment_intent"] = pi.clone().into();
@@ -475,6 +497,47 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             (200, session.unwrap_or_default())
         }
         ("POST", ["v1", "refunds"]) => create_refund(state, request, now),
+        ("POST", ["v1", "customers"]) => {
+            state.objects_created += 1;
+            let id = format!("cus_fake_{}", state.objects_created);
+            let mut customer = json!({"id": id, "object": "customer", "email": null,
+                "name": null, "phone": null, "address": null, "metadata": {}, "created": now,
+                "livemode": false});
+            set_customer_fields(&mut customer, request);
+            state.customers.push(customer.clone());
+            (200, customer)
+        }
+        ("POST", ["v1", "customers", id]) => {
+            match state.customers.iter_mut().find(|c| c["id"] == *id) {
+                Some(customer) => {
+                    set_customer_fields(customer, request);
+                    (200, customer.clone())
+                }
+                None => missing("customer", id),
+            }
+        }
+        ("GET", ["v1", "invoices", id]) => match state.invoices.get(*id) {
+            Some(invoice) => {
+                let mut invoice = invoice.clone();
+                let query = decode_form(request.query.as_bytes());
+                if !query
+                    .iter()
+                    .any(|(k, v)| k == "expand[]" && v == "payments")
+                {
+                    object(&mut invoice).remove("payments");
+                }
+                (200, invoice)
+            }
+            None => missing("invoice", id),
+        },
+        ("GET", ["v1", "customers", id]) => match state.customers.iter().find(|c| c["id"] == *id) {
+            Some(customer) => (200, customer.clone()),
+            None => missing("customer", id),
+        },
+        ("GET", ["v1", "customers"]) => {
+            let customers = state.customers.clone();
+            list_objects(state, request, "/v1/customers", customers)
+        }
         ("GET", ["v1", "charges", id]) => {
             let Some(mut charge) = state.charges.get(*id).cloned() else {
                 return missing("charge", id);
@@ -542,6 +605,9 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
             "param": "currency", "message": "Missing required param: currency."}),
         );
     };
+    if let Some(refused) = unknown_customer(state, request) {
+        return refused;
+    }
     state.objects_created += 1;
     let id = match state.preset_intent_ids.is_empty() {
         true => format!("pi_fake_{}", state.objects_created),
@@ -556,7 +622,7 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
         "capture_method": form("capture_method").unwrap_or("automatic_async"),
         "metadata": nested(request, "metadata"), "receipt_email": form("receipt_email"),
         "shipping": request.sent("shipping[").then(|| nested(request, "shipping")),
-        "latest_charge": null, "last_payment_error": null, "customer": null,
+        "latest_charge": null, "last_payment_error": null, "customer": form("customer"),
         "cancellation_reason": null, "created": now, "livemode": false,
     });
     if request.sent("automatic_payment_methods[") {
@@ -568,6 +634,16 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
 }
 
 fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {
+    if let Some(refused) = unknown_customer(state, request) {
+        return refused;
+    }
+    if request.form_value("customer").is_some() && request.form_value("customer_email").is_some() {
+        return error(
+            400,
+            json!({"type": "invalid_request_error", "param": "customer_email",
+            "message": "You may only specify one of these parameters: customer, customer_email."}),
+        );
+    }
     state.objects_created += 1;
     let id = format!("cs_fake_{}", state.objects_created);
     let form = |key| request.form_value(key);
@@ -584,6 +660,7 @@ fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i6
         "url": format!("https://checkout.stripe.com/c/pay/{id}"), "payment_status": "unpaid",
         "payment_intent": null, "success_url": form("success_url"), "cancel_url": form("cancel_url"),
         "client_reference_id": form("client_reference_id"), "customer_email": form("customer_email"),
+        "customer": form("customer"),
         "metadata": nested(request, "metadata"), "line_items": line_items,
         "payment_intent_data": nested(request, "payment_intent_data"),
         "amount_total": total, "currency": currency,
@@ -731,6 +808,42 @@ fn error(status: u16, error: Value) -> Reply {
     (status, json!({ "error": error }))
 }
 
+/// Sets the customer fields the request sent; metadata keys merge, an empty value removes one
+/// (as at Stripe).
+fn set_customer_fields(customer: &mut Value, request: &RecordedRequest) {
+    for field in ["email", "name", "phone"] {
+        if let Some(value) = request.form_value(field) {
+            customer[field] = if value.is_empty() {
+                Value::Null
+            } else {
+                json!(value)
+            };
+        }
+    }
+    if request.sent("address[") {
+        customer["address"] = nested(request, "address");
+    }
+    if let Value::Object(sent) = nested(request, "metadata") {
+        for (key, value) in sent {
+            match value.as_str() {
+                Some("") => {
+                    object(&mut customer["metadata"]).remove(&key);
+                }
+                _ => {
+                    object(&mut customer["metadata"]).insert(key, value);
+                }
+            }
+        }
+    }
+}
+
+/// Stripe refuses a `customer` it does not have (or deleted).
+fn unknown_customer(state: &State, request: &RecordedRequest) -> Option<Reply> {
+    let id = request.form_value("customer")?;
+    let known = (state.customers.iter()).any(|c| c["id"] == id && c["deleted"] != true);
+    (!known).then(|| missing("customer", id))
+}
+
 fn missing(object: &str, id: &str) -> Reply {
     let message = format!("No such {object}: '{id}'");
     error(
@@ -796,7 +909,7 @@ fn list_objects(state: &State, request: &RecordedRequest, url: &str, objects: Ve
             let arrives = o["arrival_date"].as_i64().or(o["created"].as_i64());
             arrives.unwrap_or(0) >= arrival
         })
-        .filter(|o| matches(o, "payment_intent") && matches(o, "charge"))
+        .filter(|o| matches(o, "payment_intent") && matches(o, "charge") && matches(o, "email"))
         .collect();
     found.reverse();
     if let Some(after) = param("starting_after") {

@@ -142,10 +142,59 @@ impl KenticoClient {
                 "{since:?} is not a timestamp like 2026-11-30T08:00:00"
             )));
         }
+        self.orders_where(&format!("OrderLastModified >= '{since}'"))
+            .await
+    }
+
+    /// Every order of a customer (`OrderCustomerID`), paged as [`Self::orders_modified_since`].
+    pub async fn orders_of_customer(
+        &self,
+        customer_id: i64,
+    ) -> Result<Vec<Map<String, Value>>, KenticoError> {
+        validate_id("customer", customer_id)?;
+        self.orders_where(&format!("OrderCustomerID = {customer_id}"))
+            .await
+    }
+
+    /// `GET /rest/ecommerce.customer/{id}`.
+    pub async fn get_customer(&self, customer_id: i64) -> Result<Map<String, Value>, KenticoError> {
+        validate_id("customer", customer_id)?;
+        let body = self
+            .call(
+                Method::GET,
+                &format!("ecommerce.customer/{customer_id}"),
+                None,
+            )
+            .await?;
+        single_object(&parse_body(&body)?, "ecommerce.customer")
+    }
+
+    /// The customers with this e-mail (`where=CustomerEmail = '…'`, the quote doubled as SQL
+    /// escapes it).
+    pub async fn customers_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Vec<Map<String, Value>>, KenticoError> {
+        let email = email.trim();
+        if email.is_empty() || email.len() > 254 || email.chars().any(char::is_control) {
+            return Err(KenticoError::Invalid(format!(
+                "{email:?} is not an e-mail address"
+            )));
+        }
+        let condition = format!("CustomerEmail = '{}'", email.replace('\'', "''"));
+        let query = [("where", condition.as_str())];
+        let body = self
+            .call_with(Method::GET, "ecommerce.customer", &query, None)
+            .await?;
+        Ok(find_objects(&parse_body(&body)?, "ecommerce.customer"))
+    }
+
+    /// Every order matching `condition`, keyset-paged by `OrderID`.
+    async fn orders_where(&self, condition: &str) -> Result<Vec<Map<String, Value>>, KenticoError> {
         let mut all: Vec<Map<String, Value>> = Vec::new();
         let mut after = 0_i64;
         loop {
-            let condition = format!("OrderLastModified >= '{since}' AND OrderID > {after}");
+            let condition = format!("{condition} AND OrderID > {after}");
             let topn = ORDERS_PAGE.to_string();
             let query = [
                 ("where", condition.as_str()),

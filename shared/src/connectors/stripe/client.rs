@@ -10,8 +10,8 @@ use super::params::{CancelPaymentIntent, encode_form};
 use super::send::checked_id;
 use super::{
     BalanceTransaction, Charge, CheckoutSession, CreateCheckoutSession, CreatePaymentIntent,
-    CreateRefund, Dispute, List, PaymentIntent, Payout, Refund, StripeConfig, StripeError,
-    UpdatePaymentIntent,
+    CreateRefund, Customer, CustomerParams, Dispute, Invoice, List, PaymentIntent, Payout, Refund,
+    StripeConfig, StripeError, UpdatePaymentIntent,
 };
 
 const USER_AGENT: &str = concat!(
@@ -95,6 +95,52 @@ impl StripeClient {
         idempotency_key: &str,
     ) -> Result<PaymentIntent, StripeError> {
         self.post("/v1/payment_intents", encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// `POST /v1/customers`.
+    pub async fn create_customer(
+        &self,
+        params: &CustomerParams,
+        idempotency_key: &str,
+    ) -> Result<Customer, StripeError> {
+        self.post("/v1/customers", encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// `POST /v1/customers/{id}`: sets the fields `params` carries.
+    pub async fn update_customer(
+        &self,
+        id: &str,
+        params: &CustomerParams,
+        idempotency_key: &str,
+    ) -> Result<Customer, StripeError> {
+        let path = format!("/v1/customers/{}", checked_id(id)?);
+        self.post(&path, encode_form(params)?, idempotency_key)
+            .await
+    }
+
+    /// `GET /v1/customers/{id}` (a deleted one answers with `deleted: true`).
+    pub async fn retrieve_customer(&self, id: &str) -> Result<Customer, StripeError> {
+        let path = format!("/v1/customers/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "", None).await
+    }
+
+    /// Every customer with this e-mail (`GET /v1/customers?email=…`, exact and case-sensitive
+    /// at Stripe), every page.
+    pub async fn customers_by_email(&self, email: &str) -> Result<Vec<Customer>, StripeError> {
+        #[derive(serde::Serialize)]
+        struct ByEmail<'a> {
+            email: &'a str,
+        }
+        let query = encode_form(&ByEmail { email })?;
+        self.list_all("/v1/customers", &query).await
+    }
+
+    /// `GET /v1/invoices/{id}` with its payments (`expand[]=payments`).
+    pub async fn retrieve_invoice(&self, id: &str) -> Result<Invoice, StripeError> {
+        let path = format!("/v1/invoices/{}", checked_id(id)?);
+        self.send(Method::GET, &path, "expand%5B%5D=payments", None)
             .await
     }
 

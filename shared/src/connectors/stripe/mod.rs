@@ -25,12 +25,13 @@ pub use client::StripeClient;
 pub use error::StripeError;
 pub use params::{
     AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
-    CreateRefund, PaymentIntentData, PriceData, ProductData, Shipping, StripeAddress,
-    UpdatePaymentIntent,
+    CreateRefund, CustomerParams, PaymentIntentData, PriceData, ProductData, Shipping,
+    StripeAddress, UpdatePaymentIntent,
 };
 pub use types::{
-    CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable,
-    LastPaymentError, List, Metadata, PaymentIntent, PaymentIntentStatus, StripeObject,
+    CheckoutSession, CheckoutSessionStatus, Customer, Event, EventData, Expandable, Invoice,
+    InvoicePayment, InvoicePaymentMethod, LastPaymentError, List, Metadata, PaymentIntent,
+    PaymentIntentStatus, StripeObject,
 };
 
 /// The `Stripe-Version` this connector's types were checked against: the latest monthly

@@ -31,6 +31,30 @@ pub struct CreatePaymentIntent {
     /// Where Stripe sends the receipt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_email: Option<String>,
+    /// The Stripe Customer of the order's customer (`cus_…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+}
+
+/// `POST /v1/customers` and `POST /v1/customers/{id}`: the fields paybridge keeps in step with
+/// the Kentico customer. On an update an absent field is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CustomerParams {
+    /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Full name or business name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Billing address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<StripeAddress>,
+    /// Our references, e.g. `kentico_customer_id`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// `automatic_payment_methods[enabled]`.
@@ -106,9 +130,12 @@ pub struct CreateCheckoutSession {
     /// Our reference (the Kentico order), echoed back on the session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference_id: Option<String>,
-    /// Prefills the email field.
+    /// Prefills the email field (only without `customer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<String>,
+    /// The Stripe Customer of the order's customer (`cus_…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
     /// Metadata on the session itself.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
@@ -226,6 +253,7 @@ mod tests {
                 },
             }),
             receipt_email: Some("zoe+shop@example.com".into()),
+            customer: None,
         };
 
         assert_eq!(
@@ -294,6 +322,7 @@ mod tests {
             cancel_url: None,
             client_reference_id: Some("1042".into()),
             customer_email: None,
+            customer: None,
             metadata: metadata(&[("kentico_order_id", "1042")]),
             payment_intent_data: Some(PaymentIntentData {
                 metadata: metadata(&[("kentico_order_id", "1042")]),

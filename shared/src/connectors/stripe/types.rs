@@ -201,6 +201,78 @@ pub enum CheckoutSessionStatus {
     Unknown,
 }
 
+/// An Invoice, as paybridge reads it to decide whether it pays an order.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Invoice {
+    /// `in_…`.
+    pub id: String,
+    /// `draft`, `open`, `paid`, `uncollectible` or `void`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The Stripe Customer.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// ISO 4217, lower case.
+    pub currency: String,
+    /// What is owed, smallest unit.
+    #[serde(default)]
+    pub amount_due: i64,
+    /// What was paid, smallest unit.
+    #[serde(default)]
+    pub amount_paid: i64,
+    /// The page where the customer pays.
+    #[serde(default)]
+    pub hosted_invoice_url: Option<String>,
+    /// Our references (`kentico_order_id`).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Live or test mode.
+    #[serde(default)]
+    pub livemode: bool,
+    /// The payments made on it (present when expanded).
+    #[serde(default)]
+    pub payments: Option<List<InvoicePayment>>,
+}
+
+/// One payment of an invoice (since 2025-03-31 an invoice's PaymentIntents are listed here).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct InvoicePayment {
+    /// `inpay_…`.
+    pub id: String,
+    /// `open`, `paid` or `canceled`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// What paid it.
+    pub payment: InvoicePaymentMethod,
+}
+
+/// `InvoicePayment.payment`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct InvoicePaymentMethod {
+    /// `payment_intent`, `charge`, `payment_record`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The PaymentIntent, when `type` is `payment_intent`.
+    #[serde(default)]
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+}
+
+impl Invoice {
+    /// The PaymentIntents whose payment of this invoice Stripe reports as paid.
+    pub fn paid_payment_intents(&self) -> Vec<String> {
+        let payments = self.payments.iter().flat_map(|list| &list.data);
+        payments
+            .filter(|p| p.status.as_deref() == Some("paid") && p.payment.kind == "payment_intent")
+            .filter_map(|p| {
+                p.payment
+                    .payment_intent
+                    .as_ref()
+                    .map(|pi| pi.id().to_string())
+            })
+            .collect()
+    }
+}
+
 /// One page of a list (`GET /v1/…?…`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct List<T> {
@@ -213,7 +285,7 @@ pub struct List<T> {
 }
 
 /// A Customer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Customer {
     /// `cus_…`.
     pub id: String,
@@ -223,9 +295,24 @@ pub struct Customer {
     pub name: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Billing address.
+    #[serde(default)]
+    pub address: Option<serde_json::Value>,
     /// Our references.
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+    /// Live or test mode.
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+impl StripeObject for Customer {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// An Event, as delivered to webhooks.
