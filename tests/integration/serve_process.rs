@@ -423,3 +423,46 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
     })
     .await;
 }
+
+#[tokio::test]
+async fn metrics_beyond_loopback_need_the_token() {
+    let client = reqwest::Client::new();
+    let status = |serve: &Serve, token: Option<&str>| {
+        let mut request = client.get(format!("{}/metrics", serve.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    let setup = Setup::new().await;
+    let open = setup.serve().await;
+    assert_eq!(status(&open, None).await, 200, "bound to loopback: public");
+    drop(open);
+
+    let setup = Setup::new().await;
+    let guarded = setup
+        .serve_with(
+            &["--host", "0.0.0.0"],
+            &[("PAYBRIDGE_METRICS_TOKEN", "t0ken-123")],
+        )
+        .await;
+    assert_eq!(status(&guarded, None).await, 401);
+    assert_eq!(status(&guarded, Some("wrong")).await, 401);
+    assert_eq!(status(&guarded, Some("t0ken-123")).await, 200);
+    drop(guarded);
+
+    let setup = Setup::new().await;
+    let refused = setup.serve_with(&["--host", "0.0.0.0"], &[]).await;
+    assert_eq!(
+        status(&refused, Some("anything")).await,
+        401,
+        "no token: refused"
+    );
+    let health = client
+        .get(format!("{}/healthz", refused.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "the health check stays open");
+}

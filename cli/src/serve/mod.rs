@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Args;
-use paybridge::config::cli::{VAR_HOST, VAR_PORT, VAR_VISIBILITY_TIMEOUT};
+use paybridge::config::cli::{VAR_HOST, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT};
 use paybridge::metrics::InMemoryMetrics;
+use paybridge::secret::SecretString;
 
 use crate::backend::BackendArgs;
 
@@ -32,6 +33,10 @@ pub struct ServeArgs {
         default_value_t = 60
     )]
     visibility_timeout: u32,
+    /// The bearer token `/metrics` asks for when bound to a non-loopback address; without it,
+    /// `/metrics` answers only on loopback.
+    #[arg(long, env = VAR_METRICS_TOKEN, hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C.
@@ -62,11 +67,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let workers = workers::start(&parts, args.visibility_timeout);
     let backend_name = parts.backend.name();
+    let metrics_access = match (args.host.is_loopback(), args.metrics_token) {
+        (true, _) => http::MetricsAccess::Public,
+        (false, Some(token)) if !token.trim().is_empty() => {
+            http::MetricsAccess::Token(SecretString::new(token.trim().to_string()))
+        }
+        (false, _) => {
+            tracing::warn!(%address, "bound beyond loopback without {VAR_METRICS_TOKEN}: /metrics is refused");
+            http::MetricsAccess::Refused
+        }
+    };
     let state = http::AppState {
         ingress: Arc::new(parts.ingress),
         backend: parts.backend,
         metrics,
         workers: workers.status.clone(),
+        metrics_access,
     };
     tracing::info!(%address, backend = backend_name, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
     axum::serve(listener, http::router(state))
