@@ -66,6 +66,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let workers = workers::start(&parts, args.visibility_timeout);
+    let purger = tokio::spawn(purge_daily(
+        parts.backend.clone(),
+        parts.runtime.journal_retention_days,
+    ));
     let backend_name = parts.backend.name();
     let metrics_access = match (args.host.is_loopback(), args.metrics_token) {
         (true, _) => http::MetricsAccess::Public,
@@ -90,9 +94,31 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("no longer accepting webhooks; letting the workers finish their batches");
+    purger.abort();
     workers.stop().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// At start and then once a day: the embedded store forgets the journal past its retention and
+/// expired idempotency records (on AWS, DynamoDB's TTL does it).
+async fn purge_daily(backend: paybridge::app::Backend, retention_days: u32) {
+    let mut daily = tokio::time::interval(std::time::Duration::from_secs(86_400));
+    loop {
+        daily.tick().await;
+        match backend.purge_expired(retention_days).await {
+            Ok(Some(purged)) => tracing::info!(
+                retention_days,
+                journal_entries = purged.journal_entries,
+                journal_envelopes = purged.journal_envelopes,
+                envelopes = purged.envelopes,
+                idempotency_records = purged.idempotency_records,
+                "purged what the store keeps only for a while"
+            ),
+            Ok(None) => return,
+            Err(error) => tracing::warn!(%error, "the daily purge failed; it runs again tomorrow"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -58,7 +58,12 @@ pub struct RuntimeSettings {
     pub max_receive_count: u32,
     /// Idempotency record lifetime.
     pub idempotency_expiry_seconds: u64,
+    /// How long the event journal keeps what it saw (`JOURNAL_RETENTION_DAYS`).
+    pub journal_retention_days: u32,
 }
+
+/// The journal's retention unless `JOURNAL_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_JOURNAL_RETENTION_DAYS: u32 = 30;
 
 /// Stripe's connection settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +229,12 @@ fn runtime_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> RuntimeSett
             ..defaults
         },
         max_receive_count: number("MAX_RECEIVE_COUNT", 25, 1, 1_000) as u32,
+        journal_retention_days: number(
+            "JOURNAL_RETENTION_DAYS",
+            u64::from(DEFAULT_JOURNAL_RETENTION_DAYS),
+            1,
+            3_650,
+        ) as u32,
         idempotency_expiry_seconds: number(
             "IDEMPOTENCY_EXPIRY_SECONDS",
             DEFAULT_EXPIRY_SECONDS,
