@@ -466,3 +466,35 @@ async fn metrics_beyond_loopback_need_the_token() {
         .unwrap();
     assert_eq!(health.status(), 200, "the health check stays open");
 }
+
+#[tokio::test]
+async fn serve_logs_json_lines_when_not_on_a_terminal_and_text_without_colours_on_request() {
+    let log = |setup: &Setup| std::fs::read_to_string(setup.data_dir.join("serve.log")).unwrap();
+
+    let setup = Setup::new().await;
+    drop(setup.serve_with(&[], &[("RUST_LOG", "info")]).await);
+    let text = log(&setup);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "serve logged nothing");
+    for line in &lines {
+        let object: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            object["level"].is_string() && object["message"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(text.contains("paybridge serve listening"), "{text}");
+
+    let setup = Setup::new().await;
+    drop(
+        setup
+            .serve_with(&["--log-format", "text"], &[("RUST_LOG", "info")])
+            .await,
+    );
+    let text = log(&setup);
+    assert!(text.contains("paybridge serve listening"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes in a file: {text:?}"
+    );
+}

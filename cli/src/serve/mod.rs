@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Args;
-use paybridge::config::cli::{VAR_HOST, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT};
+use paybridge::config::cli::{
+    VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT,
+};
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::secret::SecretString;
 
@@ -37,16 +39,43 @@ pub struct ServeArgs {
     /// `/metrics` answers only on loopback.
     #[arg(long, env = VAR_METRICS_TOKEN, hide_env_values = true)]
     metrics_token: Option<String>,
+    /// `json` (one object per line, with the span's fields) or `text`; default: JSON unless
+    /// stdout is a terminal. Text has colours only on a terminal.
+    #[arg(long, env = VAR_LOG_FORMAT, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+/// How `serve` writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line (for CloudWatch, Loki, journald…).
+    Json,
+    /// Human-readable lines.
+    Text,
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let format = args.log_format.unwrap_or(match terminal {
+        true => LogFormat::Text,
+        false => LogFormat::Json,
+    });
+    match format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_ansi(terminal)
+            .with_env_filter(filter)
+            .init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
