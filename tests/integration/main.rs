@@ -23,5 +23,6 @@ mod startup;
 mod stripe_connector;
 mod stripe_library;
 mod support;
+mod template_alarms;
 mod token_contract;
 mod worker_sqs;
