@@ -3,6 +3,7 @@
 mod architecture;
 mod customers_contract;
 mod dead_letters_contract;
+mod deployment;
 mod effects_contract;
 mod events_files;
 mod idempotency_contract;
@@ -23,6 +24,6 @@ mod startup;
 mod stripe_connector;
 mod stripe_library;
 mod support;
-mod template_alarms;
+
 mod token_contract;
 mod worker_sqs;

@@ -1,6 +1,7 @@
-//! The template's alarms reach a person: every alarm notifies the alarm topic (the stack's own,
-//! or `AlarmTopicArn`), every queue has a dead-letter alarm and a stalled-queue alarm, and each
-//! webhook source has an alarm on refused signatures.
+//! What a deployment needs: the template's alarms reach a person (every alarm notifies the alarm
+//! topic, the stack's own or `AlarmTopicArn`; every queue has a dead-letter and a stalled-queue
+//! alarm; each webhook source an alarm on refused signatures), and the README's Stripe endpoint
+//! subscribes exactly the events the workers route.
 
 fn template() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -95,4 +96,29 @@ fn every_queue_has_a_dead_letter_and_a_stalled_alarm_and_every_source_a_signatur
         assert!(watches("Throttles", &format!("!Ref {worker}")), "{worker}");
         assert!(watches("Errors", &format!("!Ref {worker}")), "{worker}");
     }
+}
+
+/// The README's `stripe webhook_endpoints create` subscribes exactly the Stripe events the
+/// payment worker routes: none missing (lost), none extra (a delivery for nothing).
+#[test]
+fn the_stripe_endpoint_in_the_readme_subscribes_exactly_the_routed_events() {
+    use paybridge::flows::{billing_events, customer_events, ledger_events, payment_events};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = readme
+        .split("stripe webhook_endpoints create")
+        .nth(1)
+        .and_then(|rest| rest.split("do printf").next())
+        .expect("the README registers the endpoint with the Stripe CLI");
+    let listed: std::collections::BTreeSet<&str> = (command.split_whitespace())
+        .map(|w| w.trim_end_matches(';').trim_end_matches('\\'))
+        .filter(|w| w.contains('.') && !w.contains('=') && !w.starts_with('"'))
+        .collect();
+    let routed: std::collections::BTreeSet<&str> = (payment_events::EVENT_TYPES.iter())
+        .chain(&ledger_events::EVENT_TYPES)
+        .chain(&customer_events::STRIPE_EVENT_TYPES)
+        .chain(&billing_events::EVENT_TYPES)
+        .copied()
+        .collect();
+    assert_eq!(listed, routed);
 }
