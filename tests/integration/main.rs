@@ -24,6 +24,5 @@ mod startup;
 mod stripe_connector;
 mod stripe_library;
 mod support;
-
 mod token_contract;
 mod worker_sqs;
