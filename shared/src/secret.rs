@@ -17,6 +17,12 @@ impl SecretString {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `candidate` is the secret, in time that does not depend on where they differ.
+    pub fn matches(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes()))
+    }
 }
 
 impl fmt::Debug for SecretString {
@@ -33,6 +39,13 @@ impl fmt::Display for SecretString {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn matches_only_the_secret_itself() {
+        let secret = super::SecretString::new("t0ken");
+        assert!(secret.matches("t0ken"));
+        assert!(!secret.matches("t0ke") && !secret.matches("t0ken ") && !secret.matches(""));
+    }
+
     use super::*;
 
     #[test]

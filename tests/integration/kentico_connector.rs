@@ -325,3 +325,25 @@ async fn customers_are_found_by_id_and_by_email_quoted_as_sql_and_their_orders_b
     let ids: Vec<&Value> = orders.iter().map(|o| &o["OrderID"]).collect();
     assert_eq!(ids, [&json!(50), &json!(52)]);
 }
+
+#[tokio::test]
+async fn an_error_page_echoing_the_credentials_never_carries_them_into_the_error() {
+    use base64::Engine;
+    let fake = fake_with_order().await;
+    let client = client_for(&fake.base_url, PASSWORD);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    // IIS-style diagnostics: the request's headers, one folded the way a server may fold them.
+    fake.fail_next(
+        2,
+        400,
+        &format!("Bad Request. Authorization: Basic {basic}\r\nX-Debug-Password:  {PASSWORD}"),
+    );
+    for _ in 0..2 {
+        let error = client.get_order(42).await.unwrap_err().to_string();
+        assert!(
+            !error.contains(&basic) && !error.contains(PASSWORD),
+            "{error}"
+        );
+        assert!(error.contains("[redacted]"), "{error}");
+    }
+}

@@ -3,6 +3,7 @@
 mod architecture;
 mod customers_contract;
 mod dead_letters_contract;
+mod deployment;
 mod effects_contract;
 mod events_files;
 mod idempotency_contract;

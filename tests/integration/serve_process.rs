@@ -423,3 +423,78 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
     })
     .await;
 }
+
+#[tokio::test]
+async fn metrics_beyond_loopback_need_the_token() {
+    let client = reqwest::Client::new();
+    let status = |serve: &Serve, token: Option<&str>| {
+        let mut request = client.get(format!("{}/metrics", serve.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    let setup = Setup::new().await;
+    let open = setup.serve().await;
+    assert_eq!(status(&open, None).await, 200, "bound to loopback: public");
+    drop(open);
+
+    let setup = Setup::new().await;
+    let guarded = setup
+        .serve_with(
+            &["--host", "0.0.0.0"],
+            &[("PAYBRIDGE_METRICS_TOKEN", "t0ken-123")],
+        )
+        .await;
+    assert_eq!(status(&guarded, None).await, 401);
+    assert_eq!(status(&guarded, Some("wrong")).await, 401);
+    assert_eq!(status(&guarded, Some("t0ken-123")).await, 200);
+    drop(guarded);
+
+    let setup = Setup::new().await;
+    let refused = setup.serve_with(&["--host", "0.0.0.0"], &[]).await;
+    assert_eq!(
+        status(&refused, Some("anything")).await,
+        401,
+        "no token: refused"
+    );
+    let health = client
+        .get(format!("{}/healthz", refused.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "the health check stays open");
+}
+
+#[tokio::test]
+async fn serve_logs_json_lines_when_not_on_a_terminal_and_text_without_colours_on_request() {
+    let log = |setup: &Setup| std::fs::read_to_string(setup.data_dir.join("serve.log")).unwrap();
+
+    let setup = Setup::new().await;
+    drop(setup.serve_with(&[], &[("RUST_LOG", "info")]).await);
+    let text = log(&setup);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "serve logged nothing");
+    for line in &lines {
+        let object: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            object["level"].is_string() && object["message"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(text.contains("paybridge serve listening"), "{text}");
+
+    let setup = Setup::new().await;
+    drop(
+        setup
+            .serve_with(&["--log-format", "text"], &[("RUST_LOG", "info")])
+            .await,
+    );
+    let text = log(&setup);
+    assert!(text.contains("paybridge serve listening"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes in a file: {text:?}"
+    );
+}

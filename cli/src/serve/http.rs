@@ -2,16 +2,19 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use paybridge::app::Backend;
 use paybridge::ingress::IngressHandler;
 use paybridge::metrics::InMemoryMetrics;
+use paybridge::secret::SecretString;
 use paybridge::webhook::Source;
 use serde_json::json;
 
@@ -19,6 +22,20 @@ use super::workers::WorkerStatus;
 
 /// Bodies above this never reach the handler (which refuses anything over the queue limit).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// A request (body read, verified, queued, answered) that takes longer is answered 503: Stripe
+/// and the Kentico module retry, and a slow sender cannot hold a connection open for ever.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Who may read `/metrics`.
+#[derive(Clone)]
+pub enum MetricsAccess {
+    /// Bound to loopback: only this machine can reach it.
+    Public,
+    /// Bound beyond loopback: `Authorization: Bearer <token>`.
+    Token(SecretString),
+    /// Bound beyond loopback without a token: refused.
+    Refused,
+}
 
 /// Each source's ingress, or why it is not configured.
 pub type Ingress = Arc<BTreeMap<Source, Result<Arc<IngressHandler>, String>>>;
@@ -34,16 +51,33 @@ pub struct AppState {
     pub metrics: Arc<InMemoryMetrics>,
     /// The workers' states.
     pub workers: WorkerStatus,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
 }
 
-/// The routes.
+/// The routes, with the body limit and the request timeout in one place.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/{source}", any(webhook))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(time_limit))
         .with_state(state)
+}
+
+/// Answers 503 `request_timeout` when a request takes longer than [`REQUEST_TIMEOUT`].
+async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_s = REQUEST_TIMEOUT.as_secs(), "request timed out");
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": {"code": "request_timeout", "message": "the request took too long; retry it"}}),
+            )
+        }
+    }
 }
 
 async fn webhook(
@@ -106,7 +140,30 @@ async fn healthz(State(state): State<AppState>) -> Response {
     )
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let refused = |message: &str| {
+        json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"code": "metrics_unauthorized", "message": message}}),
+        )
+    };
+    match &state.metrics_access {
+        MetricsAccess::Public => {}
+        MetricsAccess::Refused => {
+            return refused(
+                "serve is bound beyond loopback: set PAYBRIDGE_METRICS_TOKEN to read /metrics",
+            );
+        }
+        MetricsAccess::Token(token) => {
+            let sent = (headers.get(header::AUTHORIZATION))
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let matches = sent.is_some_and(|sent| token.matches(sent.trim()));
+            if !matches {
+                return refused("send Authorization: Bearer <PAYBRIDGE_METRICS_TOKEN>");
+            }
+        }
+    }
     let mut text = state.metrics.render_prometheus();
     text.push_str("# TYPE paybridge_queue_messages gauge\n");
     for depth in state.backend.depths().await {

@@ -9,8 +9,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Args;
-use paybridge::config::cli::{VAR_HOST, VAR_PORT, VAR_VISIBILITY_TIMEOUT};
+use paybridge::config::cli::{
+    VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT,
+};
 use paybridge::metrics::InMemoryMetrics;
+use paybridge::secret::SecretString;
 
 use crate::backend::BackendArgs;
 
@@ -32,16 +35,47 @@ pub struct ServeArgs {
         default_value_t = 60
     )]
     visibility_timeout: u32,
+    /// The bearer token `/metrics` asks for when bound to a non-loopback address; without it,
+    /// `/metrics` answers only on loopback.
+    #[arg(long, env = VAR_METRICS_TOKEN, hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// `json` (one object per line, with the span's fields) or `text`; default: JSON unless
+    /// stdout is a terminal. Text has colours only on a terminal.
+    #[arg(long, env = VAR_LOG_FORMAT, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+/// How `serve` writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line (for CloudWatch, Loki, journald…).
+    Json,
+    /// Human-readable lines.
+    Text,
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C.
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let format = args.log_format.unwrap_or(match terminal {
+        true => LogFormat::Text,
+        false => LogFormat::Json,
+    });
+    match format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_ansi(terminal)
+            .with_env_filter(filter)
+            .init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -61,12 +95,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let workers = workers::start(&parts, args.visibility_timeout);
+    let purger = tokio::spawn(purge_daily(
+        parts.backend.clone(),
+        parts.runtime.journal_retention_days,
+    ));
     let backend_name = parts.backend.name();
+    let metrics_access = match (args.host.is_loopback(), args.metrics_token) {
+        (true, _) => http::MetricsAccess::Public,
+        (false, Some(token)) if !token.trim().is_empty() => {
+            http::MetricsAccess::Token(SecretString::new(token.trim().to_string()))
+        }
+        (false, _) => {
+            tracing::warn!(%address, "bound beyond loopback without {VAR_METRICS_TOKEN}: /metrics is refused");
+            http::MetricsAccess::Refused
+        }
+    };
     let state = http::AppState {
         ingress: Arc::new(parts.ingress),
         backend: parts.backend,
         metrics,
         workers: workers.status.clone(),
+        metrics_access,
     };
     tracing::info!(%address, backend = backend_name, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
     axum::serve(listener, http::router(state))
@@ -74,9 +123,31 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("no longer accepting webhooks; letting the workers finish their batches");
+    purger.abort();
     workers.stop().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// At start and then once a day: the embedded store forgets the journal past its retention and
+/// expired idempotency records (on AWS, DynamoDB's TTL does it).
+async fn purge_daily(backend: paybridge::app::Backend, retention_days: u32) {
+    let mut daily = tokio::time::interval(std::time::Duration::from_secs(86_400));
+    loop {
+        daily.tick().await;
+        match backend.purge_expired(retention_days).await {
+            Ok(Some(purged)) => tracing::info!(
+                retention_days,
+                journal_entries = purged.journal_entries,
+                journal_envelopes = purged.journal_envelopes,
+                envelopes = purged.envelopes,
+                idempotency_records = purged.idempotency_records,
+                "purged what the store keeps only for a while"
+            ),
+            Ok(None) => return,
+            Err(error) => tracing::warn!(%error, "the daily purge failed; it runs again tomorrow"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

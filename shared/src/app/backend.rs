@@ -146,13 +146,14 @@ impl Backend {
     }
 
     /// A worker's stores.
-    pub fn stores(&self, kind: WorkerKind) -> Stores {
+    pub fn stores(&self, kind: WorkerKind, journal_retention_days: u32) -> Stores {
         match self {
             Self::Aws(aws) => aws_stores(
                 &aws.sdk,
                 &aws.settings.table,
                 aws.settings.queue(kind.source()),
                 Some(aws.settings.ledger_table.as_str()),
+                journal_retention_days,
             ),
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => {
@@ -170,6 +171,7 @@ impl Backend {
                     settler: Arc::new(SqliteMessageSettler::new(
                         embedded.queue(kind.source()).clone(),
                     )),
+                    // Kept until the daily purge (`Backend::purge_expired`).
                     journal: Arc::new(SqliteEventJournal::new(db.clone())),
                     ledger: Some(Arc::new(crate::ledger::SqliteLedgerStore::new(db.clone()))),
                 }
@@ -246,6 +248,25 @@ impl Backend {
         }
     }
 
+    /// Deletes what the embedded store keeps only for a while (the journal past
+    /// `journal_retention_days`, expired idempotency records); `None` on AWS, where DynamoDB's
+    /// TTL does it.
+    #[cfg(feature = "embedded")]
+    pub async fn purge_expired(
+        &self,
+        journal_retention_days: u32,
+    ) -> Result<Option<crate::embedded::retention::Purged>, crate::store::StoreError> {
+        match self {
+            Self::Aws(_) => Ok(None),
+            Self::Embedded(embedded) => {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+                crate::embedded::retention::purge(&embedded.db, now as i64, journal_retention_days)
+                    .await
+                    .map(Some)
+            }
+        }
+    }
+
     /// The customer links and billing (what `customer show` shows).
     pub fn customers(&self) -> Arc<dyn CustomerLinkStore> {
         match self {
@@ -266,6 +287,7 @@ impl Backend {
             Self::Aws(aws) => Arc::new(DynamoDbEventJournal::new(
                 aws.dynamodb(),
                 &aws.settings.table,
+                crate::config::worker::DEFAULT_JOURNAL_RETENTION_DAYS,
             )),
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => {
@@ -423,6 +445,7 @@ pub(super) fn aws_stores(
     table: &str,
     queue: &QueueUrls,
     ledger_table: Option<&str>,
+    journal_retention_days: u32,
 ) -> Stores {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     Stores {
@@ -430,7 +453,11 @@ pub(super) fn aws_stores(
         effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
         links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
         customers: Arc::new(DynamoDbCustomerLinkStore::new(dynamodb.clone(), table)),
-        journal: Arc::new(DynamoDbEventJournal::new(dynamodb.clone(), table)),
+        journal: Arc::new(DynamoDbEventJournal::new(
+            dynamodb.clone(),
+            table,
+            journal_retention_days,
+        )),
         ledger: ledger_table.map(|ledger| {
             Arc::new(DynamoDbLedgerStore::new(dynamodb, ledger)) as Arc<dyn LedgerStore>
         }),

@@ -55,9 +55,17 @@ impl Clients {
                 problems: settings.missing(),
             }));
         };
+        let secret_key = secrets.value(&stripe.secret_key).await?;
+        // Checked here too: a key read from Secrets Manager may still be the template's
+        // generated placeholder.
+        crate::config::worker::check_stripe_key(secret_key.expose()).map_err(|problem| {
+            StartupError::Config(ConfigError {
+                problems: vec![problem],
+            })
+        })?;
         let stripe = StripeClient::new(StripeConfig {
             api_base: stripe.api_base.clone(),
-            secret_key: secrets.value(&stripe.secret_key).await?,
+            secret_key,
             api_version: stripe.api_version.clone(),
             timeout: STRIPE_TIMEOUT,
             max_retries: 2,

@@ -169,5 +169,11 @@ fn lambda_stores(sdk: &aws_config::SdkConfig, config: &WorkerConfig) -> Stores {
         url: config.queue_url.clone(),
         dlq_url: config.dlq_url.clone(),
     };
-    aws_stores(sdk, &config.table, &queue, config.ledger_table.as_deref())
+    aws_stores(
+        sdk,
+        &config.table,
+        &queue,
+        config.ledger_table.as_deref(),
+        config.runtime.journal_retention_days,
+    )
 }

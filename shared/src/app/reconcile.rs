@@ -33,7 +33,11 @@ pub struct SweepStores {
 impl Backend {
     /// What a sweep over this backend uses.
     pub fn sweep_stores(&self) -> SweepStores {
-        let stores = self.stores(WorkerKind::Payment);
+        // The sweep writes no journal: the retention does not matter here.
+        let stores = self.stores(
+            WorkerKind::Payment,
+            crate::config::worker::DEFAULT_JOURNAL_RETENTION_DAYS,
+        );
         SweepStores {
             links: stores.links,
             effects: stores.effects,

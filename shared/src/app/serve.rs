@@ -106,7 +106,7 @@ pub async fn build(serve: &ServeEnv<'_>) -> Result<ServeParts, StartupError> {
                     kind,
                     clients.clone(),
                     &connectors,
-                    backend.stores(kind),
+                    backend.stores(kind, runtime.journal_retention_days),
                     &runtime,
                     serve.metrics.clone(),
                     serve.clock.clone(),

@@ -264,3 +264,55 @@ async fn the_aws_backend_is_chosen_by_an_endpoint_and_needs_every_name() {
     };
     assert_eq!(error.problems.len(), 6, "{error}");
 }
+
+/// A Secrets Manager that answers every ARN with one value.
+struct OneSecret(&'static str);
+
+#[async_trait::async_trait]
+impl super::secrets::SecretsReader for OneSecret {
+    async fn read(
+        &self,
+        _arn: &str,
+    ) -> Result<crate::secret::SecretString, super::secrets::SecretsError> {
+        Ok(crate::secret::SecretString::new(self.0))
+    }
+}
+
+#[tokio::test]
+async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() {
+    let env = |name: &str| {
+        let value = match name {
+            "STRIPE_SECRET_KEY_SECRET_ARN" => "arn:aws:secretsmanager:eu-west-1:1:secret:stripe",
+            "KENTICO_BASE_URL" => "https://admin.shop.example",
+            "KENTICO_USERNAME" => "paybridge",
+            "KENTICO_PASSWORD" => "kentico-pass",
+            _ => return None,
+        };
+        Some(value.to_string())
+    };
+    let (_, connectors) = crate::config::worker::serve_settings(&env).unwrap();
+    let connect = |generated: &'static str| {
+        let connectors = connectors.clone();
+        async move {
+            super::clients::Clients::connect(
+                &connectors,
+                &super::secrets::Secrets::new(Arc::new(OneSecret(generated))),
+                crate::metrics::CallLatency::default(),
+                Arc::new(FixedClock::at_unix(1_764_417_600)),
+                None,
+            )
+            .await
+        }
+    };
+    // What the template's GenerateSecretString leaves there until the operator replaces it.
+    let Err(refused) = connect("aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3").await else {
+        panic!("a placeholder key must not start a worker");
+    };
+    let text = refused.to_string();
+    assert!(
+        text.contains("does not look like a Stripe secret"),
+        "{text}"
+    );
+    assert!(!text.contains("aB3dE5"), "the value is never shown: {text}");
+    assert!(connect("sk_test_51placeholderreplaced").await.is_ok());
+}

@@ -58,7 +58,12 @@ pub struct RuntimeSettings {
     pub max_receive_count: u32,
     /// Idempotency record lifetime.
     pub idempotency_expiry_seconds: u64,
+    /// How long the event journal keeps what it saw (`JOURNAL_RETENTION_DAYS`).
+    pub journal_retention_days: u32,
 }
+
+/// The journal's retention unless `JOURNAL_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_JOURNAL_RETENTION_DAYS: u32 = 30;
 
 /// Stripe's connection settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +229,12 @@ fn runtime_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> RuntimeSett
             ..defaults
         },
         max_receive_count: number("MAX_RECEIVE_COUNT", 25, 1, 1_000) as u32,
+        journal_retention_days: number(
+            "JOURNAL_RETENTION_DAYS",
+            u64::from(DEFAULT_JOURNAL_RETENTION_DAYS),
+            1,
+            3_650,
+        ) as u32,
         idempotency_expiry_seconds: number(
             "IDEMPOTENCY_EXPIRY_SECONDS",
             DEFAULT_EXPIRY_SECONDS,
@@ -244,14 +255,18 @@ fn connector_settings(
         let secret_key = secret(get, "STRIPE_SECRET_KEY", problems);
         if let SecretValue::Plain(key) = &secret_key
             && !key.expose().is_empty()
-            && !["sk_test_", "sk_live_", "rk_test_", "rk_live_"].iter().any(|p| key.expose().starts_with(p))
+            && let Err(problem) = check_stripe_key(key.expose())
         {
-            problems.push("STRIPE_SECRET_KEY does not look like a Stripe secret or restricted key (sk_… / rk_…)".into());
+            problems.push(problem);
         }
+        let api_base =
+            get("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_string());
+        check_https("STRIPE_API_BASE", &api_base, problems);
         StripeSettings {
-            api_base: get("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_string()),
+            api_base,
             secret_key,
-            api_version: get("STRIPE_API_VERSION").unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
+            api_version: get("STRIPE_API_VERSION")
+                .unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
         }
     });
     let kentico_names = [
@@ -273,13 +288,8 @@ fn connector_settings(
             "the Kentico admin app root, REST calls go to {KENTICO_BASE_URL}/rest/…",
         );
         let username = need("KENTICO_USERNAME", "the Kentico REST service user");
-        if !base_url.is_empty()
-            && !base_url.starts_with("http://")
-            && !base_url.starts_with("https://")
-        {
-            problems.push(format!(
-                "KENTICO_BASE_URL='{base_url}' must start with https:// (or http:// locally)"
-            ));
+        if !base_url.is_empty() {
+            check_https("KENTICO_BASE_URL", &base_url, problems);
         }
         KenticoSettings {
             base_url,
@@ -470,11 +480,46 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
 /// An address paybridge sends money data or credentials to must be https (http only to this
 /// machine, for local runs and tests).
 fn check_https(name: &str, url: &str, problems: &mut Vec<String>) {
-    let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
-    if !url.starts_with("https://") && !local {
+    if !is_https_or_loopback(url) {
         problems.push(format!(
-            "{name}='{url}' must be an https:// URL (http:// only to localhost)"
+            "{name}='{url}' must be an https:// URL (http:// only to a loopback address: \
+             credentials would cross the network in clear)"
         ));
+    }
+}
+
+/// Whether `url` is `https://…`, or `http://` to this machine (`localhost`, `127.0.0.0/8`,
+/// `[::1]`): the only addresses a key, a password or a signed entry may be sent to in clear.
+pub fn is_https_or_loopback(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url.trim()) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => !host.is_empty(),
+        "http" => loopback,
+        _ => false,
+    }
+}
+
+/// The shape of a Stripe secret or restricted key (`sk_…`, `rk_…`, test or live), however it was
+/// given: a placeholder (such as the template's generated secret) is refused at start-up.
+pub fn check_stripe_key(key: &str) -> Result<(), String> {
+    let shaped = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
+        .iter()
+        .any(|p| key.starts_with(p) && key.len() > p.len());
+    match shaped {
+        true => Ok(()),
+        false => Err(
+            "STRIPE_SECRET_KEY does not look like a Stripe secret or restricted key \
+             (sk_… / rk_…): put the key from the Stripe Dashboard in its place"
+                .into(),
+        ),
     }
 }
 
@@ -569,6 +614,69 @@ mod tests {
         }
         let (_, off) = serve_settings(&env(&[("QUICKBOOKS_REALM_ID", "")])).unwrap();
         assert_eq!(off.quickbooks, None, "an empty realm leaves the sink off");
+    }
+
+    #[test]
+    fn keys_and_passwords_go_only_over_https_or_to_this_machine() {
+        for secure in [
+            "https://api.stripe.com",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.1",
+            "http://localhost:9000/x",
+            "http://LOCALHOST",
+            "http://[::1]:4000",
+        ] {
+            assert!(is_https_or_loopback(secure), "{secure}");
+        }
+        for clear in [
+            "http://api.stripe.com",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://10.0.0.1",
+            "ftp://localhost",
+            "https://",
+            "api.stripe.com",
+        ] {
+            assert!(!is_https_or_loopback(clear), "{clear}");
+        }
+        let err = serve_settings(&env(&[
+            ("STRIPE_SECRET_KEY", "sk_test_123"),
+            ("STRIPE_API_BASE", "http://stripe.proxy.example"),
+            ("KENTICO_BASE_URL", "http://kentico.example"),
+            ("KENTICO_USERNAME", "paybridge"),
+            ("KENTICO_PASSWORD", "pw"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("STRIPE_API_BASE='http://stripe.proxy.example' must be an https://"),
+            "{err}"
+        );
+        assert!(
+            err.contains("KENTICO_BASE_URL='http://kentico.example' must be an https://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_a_stripe_shaped_key_is_taken() {
+        for key in [
+            "sk_test_51abc",
+            "sk_live_51abc",
+            "rk_test_51abc",
+            "rk_live_51abc",
+        ] {
+            assert_eq!(check_stripe_key(key), Ok(()), "{key}");
+        }
+        for key in [
+            "",
+            "sk_test_",
+            "pk_test_51abc",
+            "whsec_abc",
+            "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3",
+        ] {
+            assert!(check_stripe_key(key).is_err(), "{key}");
+        }
     }
 
     #[test]

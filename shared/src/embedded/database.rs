@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v6.sql"),
     include_str!("schema_v7.sql"),
     include_str!("schema_v8.sql"),
+    include_str!("schema_v9.sql"),
 ];
 
 /// The embedded durable store: one SQLite connection shared by every adapter.
@@ -38,11 +39,32 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (or creates, with its parent directories) the database at `path` and brings its
     /// schema up to date.
+    ///
+    /// The store holds event payloads: directories it creates are `0700`, and the database file
+    /// is `0600` (SQLite gives its WAL and shared-memory files the same mode), so only the
+    /// user running paybridge can read them.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let unavailable = |what: &Path, e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", what.display()))
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-            })?;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(parent).map_err(|e| unavailable(parent, e))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        drop(options.open(path).map_err(|e| unavailable(path, e))?);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // A file an older version created world-readable is tightened too.
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| unavailable(path, e))?;
         }
         let connection = Connection::open(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
@@ -71,6 +93,10 @@ impl SqliteDatabase {
             .map_err(sqlite_error)?;
         connection
             .pragma_update(None, "foreign_keys", true)
+            .map_err(sqlite_error)?;
+        // Deleted rows (settled messages, purged payloads) are overwritten, not left in free pages.
+        connection
+            .pragma_update(None, "secure_delete", true)
             .map_err(sqlite_error)?;
         migrate(&mut connection)?;
         Ok(Self {
@@ -196,6 +222,34 @@ mod tests {
             .unwrap();
         assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
         assert_eq!(db.schema_version().await.unwrap(), MIGRATIONS.len() as i64);
+        let secure_delete: i64 = db
+            .read(|c| c.query_row("PRAGMA secure_delete", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(secure_delete, 1);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn only_its_user_can_read_the_store() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/paybridge.sqlite3");
+        let db = SqliteDatabase::open(&path).unwrap();
+        db.write(|tx| tx.execute("CREATE TABLE t (x)", []).map(|_| ()))
+            .await
+            .unwrap();
+        assert_eq!(mode(&dir.path().join("data")), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        let wal = dir.path().join("data/paybridge.sqlite3-wal");
+        assert_eq!(mode(&wal), 0o600, "the WAL holds payloads too");
+        drop(db);
+
+        // A store an older version left readable by everyone is tightened when opened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(SqliteDatabase::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 mod database;
 mod dead_letters;
 pub(crate) mod queue;
+pub mod retention;
 
 pub use database::SqliteDatabase;
 #[cfg(test)]

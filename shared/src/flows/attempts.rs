@@ -239,16 +239,15 @@ impl FlowContext {
         self.links.save(&link).await.map_err(failures::store)
     }
 
-    /// Writes the active PaymentIntent (id, client secret) to the Kentico order.
+    /// Writes the active PaymentIntent's id to the Kentico order. Never its client secret: the
+    /// shop's checkout page reads that from Stripe by this id when it needs it, so it is not
+    /// kept in Kentico's database, its exports and its backups.
     pub async fn publish_intent(
         &self,
         order_id: i64,
         intent: &PaymentIntent,
     ) -> Result<(), HandlerError> {
-        let mut custom = vec![(custom_data::PAYMENT_INTENT.to_string(), intent.id.clone())];
-        if let Some(secret) = &intent.client_secret {
-            custom.push((custom_data::CLIENT_SECRET.to_string(), secret.clone()));
-        }
+        let custom = vec![(custom_data::PAYMENT_INTENT.to_string(), intent.id.clone())];
         self.publish(order_id, &intent.id, custom).await
     }
 

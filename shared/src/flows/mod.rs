@@ -50,8 +50,6 @@ pub struct FlowContext {
 pub mod custom_data {
     /// The PaymentIntent id.
     pub const PAYMENT_INTENT: &str = "StripePaymentIntent";
-    /// The PaymentIntent's client secret, for a Payment Element checkout.
-    pub const CLIENT_SECRET: &str = "StripeClientSecret";
     /// The hosted Checkout URL (Checkout mode).
     pub const CHECKOUT_URL: &str = "StripeCheckoutUrl";
     /// The last payment state written.

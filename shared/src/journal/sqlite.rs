@@ -35,12 +35,19 @@ impl EventJournal for SqliteEventJournal {
             entry.event_id.clone(),
             envelope.to_string(),
         );
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
         self.db
             .write(move |tx| {
-                tx.execute("INSERT INTO journal_entries (business_key, entry) VALUES (?1, ?2)", params![key, json])?;
                 tx.execute(
-                    "INSERT OR IGNORE INTO journal_envelopes (source, event_id, envelope) VALUES (?1, ?2, ?3)",
-                    params![source, event_id, envelope],
+                    "INSERT INTO journal_entries (business_key, entry, recorded_at_ms) VALUES (?1, ?2, ?3)",
+                    params![key, json, now_ms],
+                )?;
+                // The first envelope is kept; each delivery renews its retention, as in DynamoDB.
+                tx.execute(
+                    "INSERT INTO journal_envelopes (source, event_id, envelope, recorded_at_ms)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (source, event_id) DO UPDATE SET recorded_at_ms = excluded.recorded_at_ms",
+                    params![source, event_id, envelope, now_ms],
                 )?;
                 Ok(())
             })

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use reqwest::{Method, Url, redirect};
 use serde_json::{Map, Value, json};
 
@@ -363,10 +364,15 @@ impl KenticoClient {
             return Ok(bytes.to_vec());
         }
         let text = String::from_utf8_lossy(&bytes);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            self.username,
+            self.password.expose()
+        ));
         Err(KenticoError::from_status(
             status.as_u16(),
             &text,
-            self.password.expose(),
+            &[self.password.expose(), &basic],
         ))
     }
 

@@ -54,10 +54,11 @@ impl KenticoError {
         matches!(self, KenticoError::Unavailable(_))
     }
 
-    /// Classifies a non-2xx answer. `body` is Kentico's text; `secret` is scrubbed
-    /// from it in case an error page echoes request headers.
-    pub(crate) fn from_status(status: u16, body: &str, secret: &str) -> Self {
-        let message = clip_message(body, secret);
+    /// Classifies a non-2xx answer. `body` is Kentico's text; each of `secrets` (the password,
+    /// the Base64 of the Basic credentials) is scrubbed from it in case an error page echoes
+    /// request headers.
+    pub(crate) fn from_status(status: u16, body: &str, secrets: &[&str]) -> Self {
+        let message = clip_message(body, secrets);
         match status {
             401 | 403 => KenticoError::Unauthorized { status },
             // 408 and 429 are Kentico (or IIS in front of it) asking us to come back later.
@@ -90,11 +91,21 @@ fn unknown_status_message(name: &str, known: &[String], suggestion: Option<&str>
     )
 }
 
-/// Trims, collapses whitespace, removes `secret` and cuts to [`MAX_MESSAGE_CHARS`].
-fn clip_message(body: &str, secret: &str) -> String {
-    let mut text = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if !secret.is_empty() {
+/// Removes each of `secrets` (as sent, and with its whitespace collapsed as a server may echo
+/// it), collapses whitespace, trims and cuts to [`MAX_MESSAGE_CHARS`].
+fn clip_message(body: &str, secrets: &[&str]) -> String {
+    let collapse = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = body.to_string();
+    for secret in secrets.iter().filter(|s| !s.trim().is_empty()) {
         text = text.replace(secret, "[redacted]");
+    }
+    text = collapse(&text);
+    for secret in secrets
+        .iter()
+        .map(|s| collapse(s))
+        .filter(|s| !s.is_empty())
+    {
+        text = text.replace(&secret, "[redacted]");
     }
     if text.is_empty() {
         return "(empty body)".to_string();
@@ -111,13 +122,13 @@ mod tests {
 
     #[test]
     fn only_unavailable_is_transient() {
-        assert!(KenticoError::from_status(503, "busy", "").is_transient());
-        assert!(KenticoError::from_status(429, "slow down", "").is_transient());
-        assert!(!KenticoError::from_status(400, "bad", "").is_transient());
-        assert!(!KenticoError::from_status(404, "missing", "").is_transient());
+        assert!(KenticoError::from_status(503, "busy", &[]).is_transient());
+        assert!(KenticoError::from_status(429, "slow down", &[]).is_transient());
+        assert!(!KenticoError::from_status(400, "bad", &[]).is_transient());
+        assert!(!KenticoError::from_status(404, "missing", &[]).is_transient());
         assert!(!KenticoError::Invalid("x".into()).is_transient());
         assert!(!KenticoError::Decode("x".into()).is_transient());
-        let redirect = KenticoError::from_status(302, "", "");
+        let redirect = KenticoError::from_status(302, "", &[]);
         assert!(matches!(
             redirect,
             KenticoError::Rejected { status: 302, .. }
@@ -127,7 +138,7 @@ mod tests {
 
     #[test]
     fn credentials_problems_point_at_the_settings_to_check() {
-        let error = KenticoError::from_status(401, "Unauthorized", "");
+        let error = KenticoError::from_status(401, "Unauthorized", &[]);
         assert_eq!(error, KenticoError::Unauthorized { status: 401 });
         assert!(
             error
@@ -139,7 +150,7 @@ mod tests {
     #[test]
     fn a_rejection_keeps_kenticos_message_trimmed_and_short() {
         let body = format!("  Object not found\n\n {}", "x".repeat(900));
-        let KenticoError::Rejected { status, message } = KenticoError::from_status(404, &body, "")
+        let KenticoError::Rejected { status, message } = KenticoError::from_status(404, &body, &[])
         else {
             panic!("expected Rejected");
         };
@@ -150,8 +161,23 @@ mod tests {
 
     #[test]
     fn the_password_never_survives_into_a_message() {
-        let error = KenticoError::from_status(400, "bad header Basic pw-123 from you", "pw-123");
+        let error = KenticoError::from_status(400, "bad header Basic pw-123 from you", &["pw-123"]);
         assert!(!error.to_string().contains("pw-123"));
+    }
+
+    #[test]
+    fn the_basic_header_and_a_password_with_whitespace_are_scrubbed_too() {
+        let password = "correct  horse\tbattery";
+        let basic = "cGF5YnJpZGdlOmNvcnJlY3QgIGhvcnNlCWJhdHRlcnk=";
+        for body in [
+            format!("echo: Authorization: Basic {basic}"),
+            format!("your password {password} is wrong"),
+            "your password correct horse battery is wrong".to_string(),
+        ] {
+            let text = KenticoError::from_status(400, &body, &[password, basic]).to_string();
+            assert!(!text.contains(basic) && !text.contains("horse"), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! What a deployment needs: the template's alarms reach a person (every alarm notifies the alarm
+//! topic, the stack's own or `AlarmTopicArn`; every queue has a dead-letter and a stalled-queue
+//! alarm; each webhook source an alarm on refused signatures), and the README's Stripe endpoint
+//! subscribes exactly the events the workers route.
+
+fn template() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::read_to_string(root.join("template.yaml")).expect("template.yaml")
+}
+
+/// Each resource's name and its text, in template order.
+fn resources(template: &str) -> Vec<(String, String)> {
+    let body = template
+        .split("\nResources:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nOutputs:\n").next())
+        .expect("a Resources section");
+    let mut found: Vec<(String, String)> = Vec::new();
+    for line in body.lines() {
+        let is_name = line.starts_with("  ") && !line.starts_with("   ") && line.ends_with(':');
+        if is_name && !line.trim_start().starts_with('#') {
+            found.push((line.trim().trim_end_matches(':').to_string(), String::new()));
+        } else if let Some((_, text)) = found.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    found
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic_and_a_person_can_subscribe() {
+    let template = template();
+    let resources = resources(&template);
+    let alarms: Vec<&(String, String)> = (resources.iter())
+        .filter(|(_, text)| text.contains("Type: AWS::CloudWatch::Alarm"))
+        .collect();
+    assert!(alarms.len() >= 20, "{} alarms", alarms.len());
+    for (name, text) in &alarms {
+        assert!(
+            text.contains(
+                "AlarmActions: [!If [HasAlarmTopic, !Ref AlarmTopicArn, !Ref AlarmTopic]]"
+            ),
+            "{name} notifies nobody"
+        );
+    }
+    let topic = resources
+        .iter()
+        .find(|(name, _)| name == "AlarmTopic")
+        .expect("a topic");
+    assert!(topic.1.contains("Condition: CreateAlarmTopic"));
+    let email = (resources.iter())
+        .find(|(name, _)| name == "AlarmEmailSubscription")
+        .expect("an e-mail subscription");
+    assert!(email.1.contains("Protocol: email") && email.1.contains("!Ref AlarmEmail"));
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_and_a_stalled_alarm_and_every_source_a_signature_alarm() {
+    let template = template();
+    let resources = resources(&template);
+    let watches = |metric: &str, target: &str| {
+        resources.iter().any(|(_, text)| {
+            text.contains("Type: AWS::CloudWatch::Alarm")
+                && text.contains(&format!("MetricName: {metric}"))
+                && text.contains(target)
+        })
+    };
+    for queue in ["StripeEvents", "KenticoEvents"] {
+        assert!(
+            watches(
+                "ApproximateNumberOfMessagesVisible",
+                &format!("!GetAtt {queue}Dlq.QueueName")
+            ),
+            "{queue}Dlq"
+        );
+        assert!(
+            watches(
+                "ApproximateAgeOfOldestMessage",
+                &format!("!GetAtt {queue}Queue.QueueName")
+            ),
+            "{queue}Queue"
+        );
+    }
+    for source in ["stripe", "kentico"] {
+        for outcome in ["signature_mismatch", "signature_stale"] {
+            let dimensions =
+                format!("{{Name: Source, Value: {source}}}, {{Name: Outcome, Value: {outcome}}}");
+            assert!(
+                watches("WebhookRequests", &dimensions),
+                "{source} {outcome}"
+            );
+        }
+    }
+    for worker in ["OrderWorkerFunction", "PaymentWorkerFunction"] {
+        assert!(watches("Throttles", &format!("!Ref {worker}")), "{worker}");
+        assert!(watches("Errors", &format!("!Ref {worker}")), "{worker}");
+    }
+}
+
+/// The README's `stripe webhook_endpoints create` subscribes exactly the Stripe events the
+/// payment worker routes: none missing (lost), none extra (a delivery for nothing).
+#[test]
+fn the_stripe_endpoint_in_the_readme_subscribes_exactly_the_routed_events() {
+    use paybridge::flows::{billing_events, customer_events, ledger_events, payment_events};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = readme
+        .split("stripe webhook_endpoints create")
+        .nth(1)
+        .and_then(|rest| rest.split("do printf").next())
+        .expect("the README registers the endpoint with the Stripe CLI");
+    let listed: std::collections::BTreeSet<&str> = (command.split_whitespace())
+        .map(|w| w.trim_end_matches(';').trim_end_matches('\\'))
+        .filter(|w| w.contains('.') && !w.contains('=') && !w.starts_with('"'))
+        .collect();
+    let routed: std::collections::BTreeSet<&str> = (payment_events::EVENT_TYPES.iter())
+        .chain(&ledger_events::EVENT_TYPES)
+        .chain(&customer_events::STRIPE_EVENT_TYPES)
+        .chain(&billing_events::EVENT_TYPES)
+        .copied()
+        .collect();
+    assert_eq!(listed, routed);
+}
