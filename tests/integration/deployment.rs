@@ -122,3 +122,103 @@ fn the_stripe_endpoint_in_the_readme_subscribes_exactly_the_routed_events() {
         .collect();
     assert_eq!(listed, routed);
 }
+
+/// Every metric name the code emits (CloudWatch names; `serve` renders them snake-cased).
+fn emitted_metrics() -> Vec<&'static str> {
+    use paybridge::flows::money_metrics as money;
+    vec![
+        paybridge::ingress::METRIC_WEBHOOK_REQUESTS,
+        paybridge::worker::METRIC_WORKER_MESSAGES,
+        paybridge::metrics::METRIC_CONNECTOR_CALL_SECONDS,
+        paybridge::flows::ledger_events::METRIC_LEDGER_ENTRIES,
+        paybridge::reconcile::sweep::METRIC_DISCREPANCIES,
+        paybridge::reconcile::sweep::METRIC_HEALING_EVENTS,
+        money::FOREIGN_PAYMENTS,
+        money::UNDERPAID_PAYMENTS,
+        money::DOUBLE_PAYMENTS,
+        money::PAID_AFTER_CANCEL,
+        money::STALE_ORDER_UPDATES,
+        money::SUPERSEDED_PAYMENT_EVENTS,
+        money::DISPUTES,
+        money::UNLINKED_CUSTOMER_EVENTS,
+        money::CUSTOMER_ECHOES,
+    ]
+}
+
+/// `WebhookRequests` → `webhook_requests`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn the_dashboards_show_only_metrics_the_code_emits() {
+    let emitted = emitted_metrics();
+    let template = template();
+    let dashboard = template
+        .split("  Dashboard:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a CloudWatch dashboard in the template");
+    let mut named = 0;
+    for part in dashboard.split("MetricName=\\\"").skip(1) {
+        let name = part.split('\\').next().unwrap();
+        assert!(
+            emitted.contains(&name),
+            "the dashboard shows {name}, which nothing emits"
+        );
+        named += 1;
+    }
+    for part in dashboard.split("\"Paybridge\",\n").skip(1) {
+        let name = part
+            .trim_start()
+            .trim_start_matches('"')
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(
+            emitted.contains(&name),
+            "the dashboard shows {name}, which nothing emits"
+        );
+        named += 1;
+    }
+    assert!(named >= 10, "{named} metrics found in the dashboard");
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let grafana = std::fs::read_to_string(root.join("infra/grafana/paybridge.json")).unwrap();
+    let _: serde_json::Value =
+        serde_json::from_str(&grafana).expect("the Grafana dashboard is JSON");
+    let known: Vec<String> = (emitted.iter().map(|m| format!("paybridge_{}", snake(m))))
+        .chain(["paybridge_queue_messages".to_string()])
+        .collect();
+    let mut shown = 0;
+    for part in grafana.split("paybridge_").skip(1) {
+        let metric: String = part
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let base = ["_total", "_bucket", "_count", "_sum"]
+            .iter()
+            .fold(metric.clone(), |m, suffix| {
+                m.strip_suffix(suffix).map(str::to_string).unwrap_or(m)
+            });
+        if base == "serve" {
+            continue; // the dashboard's uid
+        }
+        assert!(
+            known.contains(&format!("paybridge_{base}")),
+            "Grafana shows paybridge_{metric}, which serve does not export"
+        );
+        shown += 1;
+    }
+    assert!(
+        shown >= 10,
+        "{shown} metrics found in the Grafana dashboard"
+    );
+}

@@ -15,6 +15,7 @@ mod ledger_contract;
 mod ledger_export;
 mod links_dynamodb;
 mod money;
+mod no_pii;
 mod operator_cli;
 mod order_to_cash;
 mod queue_contract;
