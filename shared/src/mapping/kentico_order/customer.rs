@@ -48,7 +48,10 @@ impl KenticoCustomer {
     fn read(object: &Value, path: &str, prefix: String) -> Result<KenticoCustomer, MappingError> {
         let columns = Columns::new(object, path, prefix, CUSTOMER_COLUMNS)?;
         let email = columns.text("CustomerEmail")?;
-        if email.as_deref().is_some_and(|email| !looks_like_email(email)) {
+        if email
+            .as_deref()
+            .is_some_and(|email| !looks_like_email(email))
+        {
             // Stripe refuses a malformed email on the customer, so say it here, where it is clear.
             // The value itself stays out of the reason (it is personal data, and reasons reach
             // logs and dead-letter attributes); `paybridge dlq show` has the event.
