@@ -119,23 +119,20 @@ async fn no_log_line_dead_letter_attribute_or_journal_entry_carries_personal_dat
             "message": "Your card has insufficient funds."}}),
     );
     let failed = setup.stripe.payment_intent(&intent).unwrap();
-    let body = FakeStripe::event_body("evt_pii_1", "payment_intent.payment_failed", &failed);
-    signed(
-        "/webhooks/stripe",
-        "stripe-signature",
-        STRIPE_WEBHOOK_SECRET,
-        body,
-    )
-    .await;
     let paid = setup.stripe.succeed_payment_intent(&intent);
-    let body = FakeStripe::event_body("evt_pii_2", "payment_intent.succeeded", &paid);
-    signed(
-        "/webhooks/stripe",
-        "stripe-signature",
-        STRIPE_WEBHOOK_SECRET,
-        body,
-    )
-    .await;
+    for (id, event_type, intent) in [
+        ("evt_pii_1", "payment_intent.payment_failed", &failed),
+        ("evt_pii_2", "payment_intent.succeeded", &paid),
+    ] {
+        let body = FakeStripe::event_body(id, event_type, intent);
+        signed(
+            "/webhooks/stripe",
+            "stripe-signature",
+            STRIPE_WEBHOOK_SECRET,
+            body,
+        )
+        .await;
+    }
     wait_for("Paid", || {
         setup
             .kentico
