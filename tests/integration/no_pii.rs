@@ -36,16 +36,21 @@ fn order() -> Value {
             "CustomerPhone": PHONE}})
 }
 
-/// An operator command's output.
-fn operator(setup: &Setup, args: &[&str]) -> String {
-    let output = std::process::Command::new(crate::serve_process::paybridge_binary())
+/// An operator command on the embedded store `serve` uses (even where the test environment
+/// points AWS_ENDPOINT_URL at moto).
+fn run(setup: &Setup, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(crate::serve_process::paybridge_binary())
         .args(args)
-        .arg("--data-dir")
+        .args(["--backend", "embedded", "--data-dir"])
         .arg(&setup.data_dir)
         .env_remove("AWS_ENDPOINT_URL")
         .output()
-        .expect("paybridge runs");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+        .expect("paybridge runs")
+}
+
+/// An operator command's output.
+fn operator(setup: &Setup, args: &[&str]) -> String {
+    String::from_utf8_lossy(&run(setup, args).stdout).into_owned()
 }
 
 /// `dlq list --json`: one dead letter per line.
@@ -85,11 +90,7 @@ async fn no_log_line_dead_letter_attribute_or_journal_entry_carries_personal_dat
     .await;
     wait_for("the dead letter", || !dead_letters(&setup).is_empty()).await;
     let dead_letters = dead_letters(&setup);
-    let output = std::process::Command::new(crate::serve_process::paybridge_binary())
-        .args(["dlq", "redrive", "--all", "--data-dir"])
-        .arg(&setup.data_dir)
-        .output()
-        .unwrap();
+    let output = run(&setup, &["dlq", "redrive", "--all"]);
     assert!(
         output.status.success(),
         "{}",
