@@ -62,8 +62,7 @@ impl BillingRecord {
             _ => return None,
         };
         let text = |value: &Value| value.as_str().map(str::to_string);
-        // An expandable field is an id or the object.
-        let id_of = |value: &Value| text(value).or_else(|| text(&value["id"]));
+        let id_of = |value: &Value| expandable_id(value).map(str::to_string);
         let (current_period, related, amounts, url, order) = match kind {
             BillingObject::Subscription => {
                 // Since 2025-03-31 the period is on the subscription's items.
@@ -108,6 +107,11 @@ impl BillingRecord {
             kentico_order_id: order,
         })
     }
+}
+
+/// The id of an expandable field: the id itself, or the object's `id`.
+pub fn expandable_id(value: &Value) -> Option<&str> {
+    value.as_str().or_else(|| value["id"].as_str())
 }
 
 /// The Kentico order an invoice names in `metadata.kentico_order_id`, if a positive number.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{BillingRecord, CustomerLinkStore};
-use crate::connectors::kentico::KenticoClient;
+use crate::connectors::kentico::{KenticoClient, as_i64};
 use crate::connectors::stripe::{Customer, StripeClient};
 use crate::journal::{EventJournal, JournalEntry};
 use crate::ledger::LedgerStore;
@@ -205,12 +205,9 @@ async fn identities(
     Ok(found)
 }
 
+/// A Kentico row's `CustomerID`, read as the connector reads Kentico's integers.
 fn customer_id(customer: &Map<String, Value>) -> Option<i64> {
-    match customer.get("CustomerID")? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    customer.get("CustomerID").and_then(as_i64)
 }
 
 async fn view(
@@ -255,11 +252,7 @@ async fn view(
     };
     let mut order_views = Vec::new();
     for order in &orders {
-        let Some(order_id) = order.get("OrderID").and_then(|v| match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }) else {
+        let Some(order_id) = order.get("OrderID").and_then(as_i64) else {
             continue;
         };
         keys.push(format!("order:{order_id}"));

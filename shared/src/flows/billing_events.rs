@@ -8,12 +8,10 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::payment_checks::Owner;
 use super::payment_events::PaymentEventHandler;
 use super::{FlowContext, PaymentState, custom_data, failures};
-use crate::customers::billing::{self, BillingRecord};
+use crate::customers::billing::{self, BillingRecord, expandable_id as id_of};
 use crate::customers::{BillingObject, CustomerLinkStore};
 use crate::links::Advance;
 use crate::webhook::event_types::stripe as events;
@@ -38,11 +36,6 @@ impl BillingEventHandler {
             customers,
         }
     }
-}
-
-/// The id of an expandable field.
-fn id_of(value: &Value) -> Option<&str> {
-    value.as_str().or_else(|| value["id"].as_str())
 }
 
 #[async_trait::async_trait]

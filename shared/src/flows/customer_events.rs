@@ -46,17 +46,7 @@ pub fn customer_params(
     site: Option<&str>,
     owners: &FieldOwners,
 ) -> CustomerParams {
-    let person = [
-        customer.first_name.as_deref(),
-        customer.last_name.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    let name = (!person.is_empty())
-        .then_some(person)
-        .or_else(|| customer.company.clone());
+    let name = customer.full_name().or_else(|| customer.company.clone());
     let mut metadata = MetadataBuilder::new();
     metadata.insert("kentico_customer_id", customer.id.to_string());
     if let Some(guid) = &customer.guid {
@@ -78,9 +68,12 @@ pub fn customer_params(
 
 /// A stable digest of the fields written: equal fields, equal fingerprint.
 pub fn fingerprint(params: &CustomerParams) -> String {
-    let text = format!("{params:?}");
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    digest(&format!("{params:?}"))
+}
+
+/// The first 16 bytes of the text's SHA-256, in hex.
+fn digest(text: &str) -> String {
+    hex::encode(&Sha256::digest(text.as_bytes())[..16])
 }
 
 #[async_trait::async_trait]
@@ -399,12 +392,7 @@ fn stripe_fingerprint(owners: &FieldOwners, customer: &serde_json::Value) -> Str
 
 /// A stable digest of columns written to Kentico.
 fn columns_fingerprint(columns: &serde_json::Map<String, serde_json::Value>) -> String {
-    let digest = Sha256::digest(
-        serde_json::Value::Object(columns.clone())
-            .to_string()
-            .as_bytes(),
-    );
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    digest(&serde_json::Value::Object(columns.clone()).to_string())
 }
 
 #[async_trait::async_trait]

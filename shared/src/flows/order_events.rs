@@ -552,17 +552,11 @@ fn order_metadata(order: &KenticoOrder, site: Option<&str>) -> BTreeMap<String, 
 /// Stripe's `shipping` from the order's shipping address, when it has a name and a first line.
 fn shipping(order: &KenticoOrder) -> Option<Shipping> {
     let address: &Address = order.shipping_address.as_ref()?;
-    let name = address.name.clone().or_else(|| {
-        let customer = order.customer.as_ref()?;
-        let full = [
-            customer.first_name.as_deref(),
-            customer.last_name.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-        Some(full).filter(|n| !n.is_empty())
+    let name = (address.name.clone()).or_else(|| {
+        order
+            .customer
+            .as_ref()
+            .and_then(mapping::KenticoCustomer::full_name)
     })?;
     address.line1.as_ref()?;
     Some(Shipping {

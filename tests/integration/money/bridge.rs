@@ -244,6 +244,24 @@ impl Serve {
     }
 }
 
+impl Serve {
+    /// `paybridge <args>` on the process's data directory, with the fakes as Stripe and Kentico.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(paybridge_binary());
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.setup.data_dir)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("STRIPE_API_BASE", &self.setup.stripe.base_url)
+            .env("STRIPE_SECRET_KEY", serve_process::STRIPE_KEY)
+            .env("KENTICO_BASE_URL", &self.setup.kentico.base_url)
+            .env("KENTICO_USERNAME", "paybridge")
+            .env("KENTICO_PASSWORD", "kentico-pass");
+        command
+    }
+}
+
 #[async_trait::async_trait]
 impl Bridge for Serve {
     fn stripe(&self) -> &FakeStripe {
@@ -308,31 +326,11 @@ impl Bridge for Serve {
 
     /// Against the embedded store in the process's data directory.
     fn operator(&self, args: &[&str]) -> Output {
-        Command::new(paybridge_binary())
-            .args(args)
-            .arg("--data-dir")
-            .arg(&self.setup.data_dir)
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("STRIPE_API_BASE", &self.setup.stripe.base_url)
-            .env("STRIPE_SECRET_KEY", serve_process::STRIPE_KEY)
-            .env("KENTICO_BASE_URL", &self.setup.kentico.base_url)
-            .env("KENTICO_USERNAME", "paybridge")
-            .env("KENTICO_PASSWORD", "kentico-pass")
-            .output()
-            .expect("paybridge runs")
+        self.command(args).output().expect("paybridge runs")
     }
 
     async fn reconcile(&self, since: &str, heal: bool) -> Value {
-        let mut command = Command::new(paybridge_binary());
-        command
-            .args(["reconcile", "--since", since, "--json", "--data-dir"])
-            .arg(&self.setup.data_dir)
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("STRIPE_API_BASE", &self.setup.stripe.base_url)
-            .env("STRIPE_SECRET_KEY", serve_process::STRIPE_KEY)
-            .env("KENTICO_BASE_URL", &self.setup.kentico.base_url)
-            .env("KENTICO_USERNAME", "paybridge")
-            .env("KENTICO_PASSWORD", "kentico-pass");
+        let mut command = self.command(&["reconcile", "--since", since, "--json"]);
         if heal {
             command.arg("--heal");
         }

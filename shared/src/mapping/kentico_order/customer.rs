@@ -35,6 +35,16 @@ pub struct KenticoCustomer {
 }
 
 impl KenticoCustomer {
+    /// First and last name joined by a space; `None` when both are empty.
+    pub fn full_name(&self) -> Option<String> {
+        let full = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(full).filter(|n| !n.is_empty())
+    }
+
     /// Reads the customer of an `ecommerce.customer.*` event from its `data.object`.
     pub fn from_event_object(object: &Value) -> Result<KenticoCustomer, MappingError> {
         Self::read(object, "data.object", String::new())
