@@ -222,3 +222,39 @@ fn the_dashboards_show_only_metrics_the_code_emits() {
         "{shown} metrics found in the Grafana dashboard"
     );
 }
+
+/// One mode for the whole deployment: the Stripe webhook and every function holding the
+/// Stripe key read the same `StripeMode` parameter.
+#[test]
+fn the_stripe_webhook_and_every_function_with_the_stripe_key_share_one_mode() {
+    let template = template();
+    assert!(template.contains(
+        "  StripeMode:\n    Type: String\n    Default: test\n    AllowedValues: [test, live]"
+    ));
+    let functions: Vec<(String, String)> = resources(&template)
+        .into_iter()
+        .filter(|(_, text)| text.contains("AWS::Serverless::Function"))
+        .collect();
+    let mut moded = Vec::new();
+    for (name, text) in &functions {
+        let needs = text.contains("STRIPE_SECRET_KEY_SECRET_ARN")
+            || text.contains("STRIPE_WEBHOOK_SECRET_ARN");
+        assert_eq!(
+            needs,
+            text.contains("STRIPE_MODE: !Ref StripeMode"),
+            "{name}"
+        );
+        if needs {
+            moded.push(name.as_str());
+        }
+    }
+    assert_eq!(
+        moded,
+        [
+            "StripeWebhookFunction",
+            "OrderWorkerFunction",
+            "PaymentWorkerFunction",
+            "ReconcilerFunction"
+        ]
+    );
+}

@@ -58,11 +58,13 @@ impl Clients {
         let secret_key = secrets.value(&stripe.secret_key).await?;
         // Checked here too: a key read from Secrets Manager may still be the template's
         // generated placeholder.
-        crate::config::worker::check_stripe_key(secret_key.expose()).map_err(|problem| {
-            StartupError::Config(ConfigError {
-                problems: vec![problem],
-            })
-        })?;
+        crate::config::worker::check_stripe_key(secret_key.expose())
+            .and_then(|()| crate::config::mode::check_key(stripe.mode, secret_key.expose()))
+            .map_err(|problem| {
+                StartupError::Config(ConfigError {
+                    problems: vec![problem],
+                })
+            })?;
         let stripe = StripeClient::new(StripeConfig {
             api_base: stripe.api_base.clone(),
             secret_key,

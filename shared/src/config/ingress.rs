@@ -2,6 +2,7 @@
 //! queue's message size limit, and (in Lambda) the queue URL.
 
 use super::aws::queue_variables;
+use super::mode::StripeMode;
 use super::{ConfigError, Env, SecretSetting, getter, parse_number};
 use crate::secret::SecretString;
 use crate::webhook::Source;
@@ -62,6 +63,9 @@ pub struct WebhookSettings {
     pub tolerance_seconds: u64,
     /// The largest message the queue takes.
     pub max_message_bytes: usize,
+    /// Stripe's webhooks only: the deployment's mode, when known; events of the other mode
+    /// are acknowledged and ignored.
+    pub stripe_mode: Option<StripeMode>,
 }
 
 /// Whether a source's webhooks are configured at all (`serve` answers 503 for one that is not).
@@ -127,11 +131,16 @@ impl WebhookSettings {
             SQS_MIN_MESSAGE_BYTES as u64..=SQS_MAX_MESSAGE_BYTES as u64,
             problems,
         ) as usize;
+        let stripe_mode = match source {
+            Source::Stripe | Source::Reconciler => super::mode::read(get, problems),
+            Source::Kentico => None,
+        };
         Self {
             source,
             webhook_secrets,
             tolerance_seconds,
             max_message_bytes,
+            stripe_mode,
         }
     }
 }
