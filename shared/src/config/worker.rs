@@ -136,6 +136,8 @@ pub struct WorkerConfig {
     pub table: String,
     /// The ledger table (the payment worker posts there).
     pub ledger_table: Option<String>,
+    /// The KMS key sealing the journal's envelopes (`JOURNAL_KMS_KEY_ID`), if any.
+    pub journal_key: Option<String>,
     /// Retries and concurrency.
     pub runtime: RuntimeSettings,
     /// Stripe and Kentico (both present: a Lambda requires them).
@@ -178,6 +180,7 @@ impl WorkerConfig {
             dlq_url,
             table,
             ledger_table,
+            journal_key: get(super::aws::VAR_JOURNAL_KEY),
             runtime,
             connectors,
         })
