@@ -82,8 +82,9 @@ impl StripeParams {
 /// `POST /v1/payment_intents/pi_1/cancel` → `POST /v1/payment_intents/{id}/cancel`: the segment
 /// after a collection is an object's id.
 fn operation(method: &str, path: &str) -> String {
-    const COLLECTIONS: [&str; 9] = [
+    const COLLECTIONS: [&str; 10] = [
         "invoices",
+        "webhook_endpoints",
         "payment_intents",
         "sessions",
         "charges",
