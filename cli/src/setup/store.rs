@@ -54,6 +54,12 @@ impl Store {
             StoreArg::Env => {
                 env_file::read(&env_file)
                     .map_err(|e| (1, format!("cannot read {}: {e}", env_file.display())))?;
+                let parent = (env_file.parent())
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                if !parent.is_dir() {
+                    return Err((1, format!("{} is no directory", parent.display())));
+                }
                 Ok(Self::Env(env_file))
             }
             StoreArg::Secretsmanager => {
