@@ -369,4 +369,32 @@ mod tests {
             Some(Ok(()))
         );
     }
+
+    #[test]
+    fn a_webhook_endpoints_version_is_set_at_creation_only() {
+        let params = StripeParams::get();
+        let create = form(&[
+            ("url", "https://a.example/webhooks/stripe"),
+            ("enabled_events[0]", "payout.paid"),
+            (
+                "api_version",
+                paybridge::connectors::stripe::DEFAULT_API_VERSION,
+            ),
+        ]);
+        assert_eq!(
+            params.check("POST", "/v1/webhook_endpoints", &create),
+            Some(Ok(()))
+        );
+        let update = params
+            .check("POST", "/v1/webhook_endpoints/we_1", &create)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (update.param.as_str(), update.code),
+            ("api_version", Some("parameter_unknown"))
+        );
+        let unknown_event = form(&[("enabled_events[0]", "payout.teleported")]);
+        let refused = params.check("POST", "/v1/webhook_endpoints/we_1", &unknown_event);
+        assert_eq!(refused.unwrap().unwrap_err().param, "enabled_events[0]");
+    }
 }
