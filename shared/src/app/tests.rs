@@ -9,7 +9,7 @@ use super::serve::{ServeEnv, build, operator_backend};
 use crate::clock::FixedClock;
 use crate::config::StartupError;
 use crate::config::worker::WorkerKind;
-use crate::flows::{billing_events, customer_events, ledger_events, order_events, payment_events};
+use crate::flows::{customer_events, order_events};
 use crate::metrics::InMemoryMetrics;
 use crate::webhook::Source;
 
@@ -88,14 +88,7 @@ async fn each_lambda_is_built_from_its_configuration() {
             routes.sort_unstable();
             routes
         }),
-        (WorkerKind::Payment, {
-            let mut routes = sorted(&payment_events::EVENT_TYPES);
-            routes.extend(ledger_events::EVENT_TYPES);
-            routes.extend(customer_events::STRIPE_EVENT_TYPES);
-            routes.extend(billing_events::EVENT_TYPES);
-            routes.sort_unstable();
-            routes
-        }),
+        (WorkerKind::Payment, crate::flows::stripe_event_types()),
     ] {
         let processor = worker_with(kind, &lambda).await.expect("the worker starts");
         assert_eq!(processor.event_types(), routes, "{}", kind.name());
