@@ -144,6 +144,10 @@ async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
                 }),
             );
             check(
+                "stripe endpoints",
+                crate::setup::check::stripe_endpoints(&clients.stripe).await,
+            );
+            check(
                 "kentico rest",
                 clients
                     .kentico

@@ -9,6 +9,7 @@ mod ledger;
 mod reconcile;
 mod replay;
 mod serve;
+mod setup;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,10 @@ enum Command {
     /// One view of a customer: both sides, orders, payments, subscriptions, invoices, events.
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
+    /// Register paybridge with a sender: `setup stripe --url …` creates or updates Stripe's
+    /// webhook endpoint with exactly the routed event types and stores its signing secret.
+    #[command(subcommand)]
+    Setup(setup::SetupCommand),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -70,6 +75,7 @@ fn main() -> std::process::ExitCode {
         Command::Ledger(command) => ledger::run(command),
         Command::Reconcile(args) => reconcile::run(args),
         Command::Customer(command) => customer::run(command),
+        Command::Setup(command) => setup::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

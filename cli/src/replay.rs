@@ -102,7 +102,7 @@ async fn replay(args: ReplayArgs) -> Result<(), (u8, String)> {
     if replayed == 0 {
         return Err((
             EXIT_NOT_FOUND,
-            "no stored event matches (the journal keeps 90 days)".into(),
+            "no stored event matches (the journal keeps events JOURNAL_RETENTION_DAYS, 30 by default)".into(),
         ));
     }
     eprintln!("{replayed} event(s) re-enqueued");

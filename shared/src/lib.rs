@@ -23,6 +23,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod queue;
 pub mod reconcile;
+pub mod sealing;
 pub mod secret;
 pub mod store;
 pub mod webhook;

@@ -102,7 +102,6 @@ fn every_queue_has_a_dead_letter_and_a_stalled_alarm_and_every_source_a_signatur
 /// payment worker routes: none missing (lost), none extra (a delivery for nothing).
 #[test]
 fn the_stripe_endpoint_in_the_readme_subscribes_exactly_the_routed_events() {
-    use paybridge::flows::{billing_events, customer_events, ledger_events, payment_events};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let command = readme
@@ -114,12 +113,8 @@ fn the_stripe_endpoint_in_the_readme_subscribes_exactly_the_routed_events() {
         .map(|w| w.trim_end_matches(';').trim_end_matches('\\'))
         .filter(|w| w.contains('.') && !w.contains('=') && !w.starts_with('"'))
         .collect();
-    let routed: std::collections::BTreeSet<&str> = (payment_events::EVENT_TYPES.iter())
-        .chain(&ledger_events::EVENT_TYPES)
-        .chain(&customer_events::STRIPE_EVENT_TYPES)
-        .chain(&billing_events::EVENT_TYPES)
-        .copied()
-        .collect();
+    let routed: std::collections::BTreeSet<&str> =
+        paybridge::flows::stripe_event_types().into_iter().collect();
     assert_eq!(listed, routed);
 }
 
@@ -220,5 +215,41 @@ fn the_dashboards_show_only_metrics_the_code_emits() {
     assert!(
         shown >= 10,
         "{shown} metrics found in the Grafana dashboard"
+    );
+}
+
+/// One mode for the whole deployment: the Stripe webhook and every function holding the
+/// Stripe key read the same `StripeMode` parameter.
+#[test]
+fn the_stripe_webhook_and_every_function_with_the_stripe_key_share_one_mode() {
+    let template = template();
+    assert!(template.contains(
+        "  StripeMode:\n    Type: String\n    Default: test\n    AllowedValues: [test, live]"
+    ));
+    let functions: Vec<(String, String)> = resources(&template)
+        .into_iter()
+        .filter(|(_, text)| text.contains("AWS::Serverless::Function"))
+        .collect();
+    let mut moded = Vec::new();
+    for (name, text) in &functions {
+        let needs = text.contains("STRIPE_SECRET_KEY_SECRET_ARN")
+            || text.contains("STRIPE_WEBHOOK_SECRET_ARN");
+        assert_eq!(
+            needs,
+            text.contains("STRIPE_MODE: !Ref StripeMode"),
+            "{name}"
+        );
+        if needs {
+            moded.push(name.as_str());
+        }
+    }
+    assert_eq!(
+        moded,
+        [
+            "StripeWebhookFunction",
+            "OrderWorkerFunction",
+            "PaymentWorkerFunction",
+            "ReconcilerFunction"
+        ]
     );
 }

@@ -51,3 +51,64 @@ async fn an_item_past_its_retention_reads_as_gone_though_ttl_has_not_deleted_it_
     assert_eq!(journal.entries("order:new").await.unwrap().len(), 1);
     assert_eq!(journal.envelope("stripe", "evt_1").await.unwrap(), None);
 }
+
+/// The journal as the workers run it on AWS: envelopes sealed under KMS data keys (moto's KMS),
+/// nothing of the payload in the table, readable by any holder of the key for that purpose only.
+#[tokio::test]
+async fn the_kms_sealed_journal_keeps_the_contract_and_stores_no_payload_in_clear() {
+    use std::sync::Arc;
+
+    use paybridge::journal::{EventJournal, JournalEntry, SealedEventJournal};
+    use paybridge::sealing::{EnvelopeSealer, KmsDataKeys};
+
+    let sdk = moto::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let table = dynamodb::create_idempotency_table(&client).await;
+    let key = integration_tests::kms::create_key(&kms).await;
+    let sealed = |purpose| {
+        SealedEventJournal::new(
+            Arc::new(DynamoDbEventJournal::new(client.clone(), table.clone(), 30)),
+            Arc::new(EnvelopeSealer::new(Arc::new(KmsDataKeys::new(
+                kms.clone(),
+                &key,
+                purpose,
+            )))),
+        )
+    };
+    let journal = sealed("journal");
+    paybridge::journal::contract::run_all(&journal).await;
+
+    let entry = JournalEntry {
+        at: "2026-12-01T00:00:00Z".into(),
+        source: "kentico".into(),
+        event_id: "e-kms".into(),
+        event_type: "ecommerce.order.created".into(),
+        worker: "order-worker".into(),
+        outcome: "done".into(),
+        detail: String::new(),
+        receive_count: 1,
+    };
+    let envelope = r#"{"payload":{"CustomerEmail":"ada.kms@example.com"}}"#;
+    journal.record("order:77", &entry, envelope).await.unwrap();
+
+    let items = client.scan().table_name(&table).send().await.unwrap();
+    let raw = format!("{:?}", items.items());
+    assert!(
+        raw.contains("journal#event#kentico#e-kms"),
+        "the item is there"
+    );
+    assert!(!raw.contains("ada.kms@example.com"), "{raw}");
+    // A new process (cold start, an operator's replay) unwraps the data key and reads it.
+    assert_eq!(
+        sealed("journal")
+            .envelope("kentico", "e-kms")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(envelope)
+    );
+    // Data keys of another purpose's context are refused.
+    let refused = sealed("ledger").envelope("kentico", "e-kms").await;
+    assert!(refused.is_err(), "{refused:?}");
+}

@@ -21,6 +21,7 @@ mod order_to_cash;
 mod queue_contract;
 mod report_contract;
 mod serve_process;
+mod setup_stripe;
 mod startup;
 mod stripe_connector;
 mod stripe_library;

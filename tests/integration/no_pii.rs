@@ -2,8 +2,9 @@
 //! real `paybridge serve` (a Kentico error page echoing the request's credentials, a decline, a
 //! success) leaves the customer's e-mail, name, address and phone, the client secret, the Stripe
 //! key, the Kentico password and its Basic header in no log line, no dead-letter attribute and no
-//! journal entry. (The dead-lettered and journaled envelopes are the events themselves and are
-//! kept for `JOURNAL_RETENTION_DAYS`; see the README's "What it keeps".)
+//! journal entry; and once every event is settled, the store's files (database and write-ahead
+//! log) hold none of it in clear: the journal's envelopes are sealed, settled messages deleted
+//! and overwritten. (A dead letter is the event itself until it is redriven or purged.)
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -58,6 +59,25 @@ fn dead_letters(setup: &Setup) -> Vec<Value> {
     (operator(setup, &["dlq", "list", "--json"]).lines())
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect()
+}
+
+/// Which of `needles` some store file in `data_dir` holds in clear, as `file: needle`.
+fn store_files_in_clear(data_dir: &std::path::Path, needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("paybridge.sqlite3") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        for needle in needles {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(format!("{name}: {needle}"));
+            }
+        }
+    }
+    found
 }
 
 #[tokio::test]
@@ -143,6 +163,13 @@ async fn no_log_line_dead_letter_attribute_or_journal_entry_carries_personal_dat
     .await;
     let trace: Value =
         serde_json::from_str(&operator(&setup, &["trace", "--order-id", "9", "--json"])).unwrap();
+    // Every event is settled (the dead letter was redriven): within serve's WAL truncation
+    // period, the store's files — database, write-ahead log — hold no personal data in clear
+    // (the journal's envelopes are sealed; settled messages are deleted and overwritten).
+    wait_for("the store's files hold no personal data", || {
+        store_files_in_clear(&setup.data_dir, &[EMAIL, FIRST, LAST, PHONE, STREET, ZIP]).is_empty()
+    })
+    .await;
     drop(serve);
 
     let log = std::fs::read_to_string(setup.data_dir.join("serve.log")).unwrap();
@@ -198,4 +225,16 @@ async fn no_log_line_dead_letter_attribute_or_journal_entry_carries_personal_dat
             assert!(!text.contains(needle), "{what} carries {needle:?}: {text}");
         }
     }
+    assert_eq!(
+        store_files_in_clear(&setup.data_dir, &forbidden),
+        Vec::<String>::new()
+    );
+    // The operator still reads them: replay opens the sealed envelopes with the key file.
+    let replayed = run(&setup, &["replay", "--order-id", "9"]);
+    assert!(replayed.status.success(), "{replayed:?}");
+    let said = String::from_utf8_lossy(&replayed.stdout);
+    assert!(
+        said.contains("replayed stripe evt_pii_2 (payment_intent.succeeded)"),
+        "{said}"
+    );
 }

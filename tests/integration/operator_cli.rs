@@ -205,6 +205,10 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
         (12, "Disputed"),
         (13, "Chargeback"),
     ]);
+    setup.stripe.add_webhook_endpoint(json!({
+        "url": "https://paybridge.example/webhooks/stripe",
+        "enabled_events": paybridge::flows::stripe_event_types(),
+    }));
     let data_dir = setup.data_dir.to_string_lossy().to_string();
     let good = [
         ("STRIPE_WEBHOOK_SECRETS", "whsec_doctor"),
@@ -249,7 +253,15 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
         .filter(|c| c["ok"] == false)
         .map(|c| c["check"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(failed, ["stripe api", "kentico rest", "kentico statuses"]);
+    assert_eq!(
+        failed,
+        [
+            "stripe api",
+            "stripe endpoints",
+            "kentico rest",
+            "kentico statuses"
+        ]
+    );
     let text = String::from_utf8_lossy(&sick.stdout);
     assert!(
         !text.contains("sk_test_revoked") && !text.contains("\"wrong\""),

@@ -567,3 +567,58 @@ async fn a_customer_is_created_once_per_key_updated_field_by_field_and_found_by_
     let gone = stripe.retrieve_customer("cus_missing").await.unwrap_err();
     assert_eq!(gone.status(), Some(404));
 }
+
+#[tokio::test]
+async fn webhook_endpoints_are_listed_page_after_page_created_with_a_secret_once_and_updated() {
+    use paybridge::connectors::stripe::{CreateWebhookEndpoint, UpdateWebhookEndpoint};
+    let stripe = FakeStripe::start(KEY).await;
+    for n in 0..120 {
+        stripe.add_webhook_endpoint(json!({"url": format!("https://shop{n}.example/hook")}));
+    }
+    let client = client_for(&stripe.base_url, KEY);
+    let params = CreateWebhookEndpoint {
+        url: "https://pay.example/webhooks/stripe".into(),
+        enabled_events: vec!["payout.paid".into(), "refund.created".into()],
+        api_version: Some(client.api_version().to_string()),
+        description: Some("paybridge".into()),
+        metadata: BTreeMap::from([("paybridge".into(), "payment-worker".into())]),
+    };
+
+    let created = client
+        .create_webhook_endpoint(&params, "we-create-1")
+        .await
+        .unwrap();
+    let again = client
+        .create_webhook_endpoint(&params, "we-create-1")
+        .await
+        .unwrap();
+    let listed = client.webhook_endpoints().await.unwrap();
+    let updated = client
+        .update_webhook_endpoint(
+            &created.id,
+            &UpdateWebhookEndpoint {
+                enabled_events: vec!["payout.failed".into()],
+                disabled: Some(true),
+            },
+            "we-update-1",
+        )
+        .await
+        .unwrap();
+    let retrieved = client.retrieve_webhook_endpoint(&created.id).await.unwrap();
+
+    let secret = created.secret.as_ref().expect("a secret on creation");
+    assert!(secret.expose().starts_with("whsec_"));
+    assert_eq!(
+        again.secret, created.secret,
+        "the same key replays the answer"
+    );
+    assert_eq!(listed.len(), 121, "both pages, the replay created nothing");
+    assert!(listed.iter().all(|e| e.secret.is_none()));
+    assert_eq!(created.api_version.as_deref(), Some(DEFAULT_API_VERSION));
+    assert_eq!(updated.enabled_events, ["payout.failed"]);
+    assert!(!retrieved.is_enabled() && retrieved.secret.is_none());
+    let pages = (stripe.requests().into_iter())
+        .filter(|r| r.method == "GET" && r.path == "/v1/webhook_endpoints")
+        .count();
+    assert_eq!(pages, 2);
+}

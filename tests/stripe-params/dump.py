@@ -44,6 +44,10 @@ OPERATIONS = {
     "GET /v1/customers/{id}": "stripe.params._customer_retrieve_params.CustomerRetrieveParams",
     "GET /v1/customers": "stripe.params._customer_list_params.CustomerListParams",
     "GET /v1/invoices/{id}": "stripe.params._invoice_retrieve_params.InvoiceRetrieveParams",
+    "GET /v1/webhook_endpoints": "stripe.params._webhook_endpoint_list_params.WebhookEndpointListParams",
+    "POST /v1/webhook_endpoints": "stripe.params._webhook_endpoint_create_params.WebhookEndpointCreateParams",
+    "GET /v1/webhook_endpoints/{id}": "stripe.params._webhook_endpoint_retrieve_params.WebhookEndpointRetrieveParams",
+    "POST /v1/webhook_endpoints/{id}": "stripe.params._webhook_endpoint_modify_params.WebhookEndpointModifyParams",
 }
 
 REQUEST_OPTIONS = set(RequestOptions.__annotations__)

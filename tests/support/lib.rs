@@ -3,6 +3,7 @@
 pub mod apigw;
 pub mod dynamodb;
 pub mod fakes;
+pub mod kms;
 pub mod moto;
 pub mod sqs;
 

@@ -95,11 +95,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let workers = workers::start(&parts, args.visibility_timeout);
-    let purger = tokio::spawn(purge_daily(
+    let purger = tokio::spawn(housekeeping(
         parts.backend.clone(),
         parts.runtime.journal_retention_days,
     ));
     let backend_name = parts.backend.name();
+    let backend = parts.backend.clone();
     let metrics_access = match (args.host.is_loopback(), args.metrics_token) {
         (true, _) => http::MetricsAccess::Public,
         (false, Some(token)) if !token.trim().is_empty() => {
@@ -125,22 +126,43 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!("no longer accepting webhooks; letting the workers finish their batches");
     purger.abort();
     workers.stop().await;
+    if let Err(error) = backend.truncate_wal().await {
+        tracing::warn!(%error, "could not truncate the write-ahead log at shutdown");
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// At start and then once a day: the embedded store forgets the journal past its retention and
-/// expired idempotency records (on AWS, DynamoDB's TTL does it).
-async fn purge_daily(backend: paybridge::app::Backend, retention_days: u32) {
-    let mut daily = tokio::time::interval(std::time::Duration::from_secs(86_400));
+/// How often the embedded store's write-ahead log is truncated: a settled message's payload
+/// is gone from every file within this.
+const TRUNCATE_WAL_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the journal past its retention and expired idempotency records are purged.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// The embedded store's housekeeping (on AWS, DynamoDB's TTL and SQS do it): the write-ahead
+/// log truncated every few seconds; at start and then once a day, the journal past its
+/// retention and expired idempotency records deleted.
+async fn housekeeping(backend: paybridge::app::Backend, retention_days: u32) {
+    let mut tick = tokio::time::interval(TRUNCATE_WAL_EVERY);
+    let mut next_purge = tokio::time::Instant::now();
     loop {
-        daily.tick().await;
+        tick.tick().await;
+        match backend.truncate_wal().await {
+            Ok(None) => return,
+            Ok(Some(_)) => {}
+            Err(error) => {
+                tracing::warn!(%error, "could not truncate the write-ahead log; trying again")
+            }
+        }
+        if tokio::time::Instant::now() < next_purge {
+            continue;
+        }
+        next_purge += PURGE_EVERY;
         match backend.purge_expired(retention_days).await {
             Ok(Some(purged)) => tracing::info!(
                 retention_days,
                 journal_entries = purged.journal_entries,
                 journal_envelopes = purged.journal_envelopes,
-                envelopes = purged.envelopes,
                 idempotency_records = purged.idempotency_records,
                 "purged what the store keeps only for a while"
             ),

@@ -18,11 +18,15 @@ use crate::ledger::{DynamoDbLedgerStore, LedgerStore};
 use crate::links::{DynamoDbOrderLinkStore, OrderLinkStore};
 use crate::queue::{QueuePublisher, QueueUrls, SqsQueuePublisher};
 use crate::reconcile::reports::{DynamoDbReportStore, ReportStore};
+use crate::sealing::{EnvelopeSealer, KmsDataKeys};
 use crate::webhook::Source;
 use crate::worker::{BatchProcessor, Poller, SqsPoller};
 
 /// The embedded store's file inside the data directory.
 pub const DATABASE_FILE: &str = "paybridge.sqlite3";
+/// The key file sealing the embedded journal's envelopes, beside the database: back both up
+/// together (without it the stored envelopes cannot be read).
+pub const JOURNAL_KEY_FILE: &str = "journal.key";
 
 /// Which backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +72,7 @@ pub struct QueueDepth {
 pub struct AwsBackend {
     sdk: aws_config::SdkConfig,
     settings: AwsSettings,
+    sealer: Option<Arc<EnvelopeSealer>>,
 }
 
 /// The queues and stores in one SQLite database.
@@ -77,6 +82,7 @@ pub struct EmbeddedBackend {
     db: crate::embedded::SqliteDatabase,
     stripe: crate::embedded::SqliteQueue,
     kentico: crate::embedded::SqliteQueue,
+    sealer: Arc<EnvelopeSealer>,
 }
 
 /// The queues and state every entry point runs on.
@@ -92,7 +98,12 @@ pub enum Backend {
 impl Backend {
     /// The AWS backend over `sdk` (region, credentials, endpoint) and the named resources.
     pub fn aws(sdk: aws_config::SdkConfig, settings: AwsSettings) -> Self {
-        Self::Aws(Box::new(AwsBackend { sdk, settings }))
+        let sealer = journal_sealer(&sdk, settings.journal_key.as_deref());
+        Self::Aws(Box::new(AwsBackend {
+            sdk,
+            settings,
+            sealer,
+        }))
     }
 
     /// The embedded backend: opens (and creates, migrating it) `data_dir/paybridge.sqlite3`.
@@ -104,10 +115,13 @@ impl Backend {
         let db = SqliteDatabase::open(&path)
             .map_err(|e| StartupError::Backend(format!("cannot open {}: {e}", path.display())))?;
         tracing::info!(path = %path.display(), "embedded store open");
+        let keys = crate::sealing::FileDataKeys::open_or_create(&data_dir.join(JOURNAL_KEY_FILE))
+            .map_err(|e| StartupError::Backend(e.to_string()))?;
         Ok(Self::Embedded(EmbeddedBackend {
             stripe: SqliteQueue::new(db.clone(), "stripe-events", max_receive_count),
             kentico: SqliteQueue::new(db.clone(), "kentico-events", max_receive_count),
             db,
+            sealer: Arc::new(EnvelopeSealer::new(Arc::new(keys))),
         }))
     }
 
@@ -153,14 +167,14 @@ impl Backend {
                 &aws.settings.table,
                 aws.settings.queue(kind.source()),
                 Some(aws.settings.ledger_table.as_str()),
-                journal_retention_days,
+                (journal_retention_days, aws.sealer.clone()),
             ),
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => {
                 use crate::dead_letters::SqliteMessageSettler;
                 use crate::effects::SqliteEffectStore;
                 use crate::idempotency::SqliteIdempotencyStore;
-                use crate::journal::SqliteEventJournal;
+                use crate::journal::{SealedEventJournal, SqliteEventJournal};
                 use crate::links::SqliteOrderLinkStore;
                 let db = &embedded.db;
                 Stores {
@@ -172,7 +186,10 @@ impl Backend {
                         embedded.queue(kind.source()).clone(),
                     )),
                     // Kept until the daily purge (`Backend::purge_expired`).
-                    journal: Arc::new(SqliteEventJournal::new(db.clone())),
+                    journal: Arc::new(SealedEventJournal::new(
+                        Arc::new(SqliteEventJournal::new(db.clone())),
+                        embedded.sealer.clone(),
+                    )),
                     ledger: Some(Arc::new(crate::ledger::SqliteLedgerStore::new(db.clone()))),
                 }
             }
@@ -267,6 +284,16 @@ impl Backend {
         }
     }
 
+    /// Truncates the embedded store's write-ahead log, so settled messages leave no copy in it
+    /// (see [`crate::embedded::SqliteDatabase::truncate_wal`]); `None` on AWS.
+    #[cfg(feature = "embedded")]
+    pub async fn truncate_wal(&self) -> Result<Option<bool>, crate::store::StoreError> {
+        match self {
+            Self::Aws(_) => Ok(None),
+            Self::Embedded(embedded) => embedded.db.truncate_wal().await.map(Some),
+        }
+    }
+
     /// The customer links and billing (what `customer show` shows).
     pub fn customers(&self) -> Arc<dyn CustomerLinkStore> {
         match self {
@@ -284,15 +311,19 @@ impl Backend {
     /// The event journal (what `trace` shows and `replay` re-enqueues).
     pub fn journal(&self) -> Arc<dyn EventJournal> {
         match self {
-            Self::Aws(aws) => Arc::new(DynamoDbEventJournal::new(
-                aws.dynamodb(),
-                &aws.settings.table,
-                crate::config::worker::DEFAULT_JOURNAL_RETENTION_DAYS,
-            )),
+            Self::Aws(aws) => sealed_journal(
+                Arc::new(DynamoDbEventJournal::new(
+                    aws.dynamodb(),
+                    &aws.settings.table,
+                    crate::config::worker::DEFAULT_JOURNAL_RETENTION_DAYS,
+                )),
+                aws.sealer.clone(),
+            ),
             #[cfg(feature = "embedded")]
-            Self::Embedded(embedded) => {
-                Arc::new(crate::journal::SqliteEventJournal::new(embedded.db.clone()))
-            }
+            Self::Embedded(embedded) => sealed_journal(
+                Arc::new(crate::journal::SqliteEventJournal::new(embedded.db.clone())),
+                Some(embedded.sealer.clone()),
+            ),
         }
     }
 
@@ -440,12 +471,43 @@ pub(super) fn aws_reports(sdk: &aws_config::SdkConfig, table: &str) -> Arc<dyn R
     ))
 }
 
+/// The sealer of the journal's envelopes under the KMS key `key_id`; without a key, `None`
+/// (and a warning: envelopes are then stored unencrypted).
+pub(super) fn journal_sealer(
+    sdk: &aws_config::SdkConfig,
+    key_id: Option<&str>,
+) -> Option<Arc<EnvelopeSealer>> {
+    let Some(key_id) = key_id else {
+        tracing::warn!(
+            variable = crate::config::aws::VAR_JOURNAL_KEY,
+            "no KMS key for the journal: event payloads are stored unencrypted"
+        );
+        return None;
+    };
+    let keys = KmsDataKeys::new(aws_sdk_kms::Client::new(sdk), key_id, "journal");
+    Some(Arc::new(EnvelopeSealer::new(Arc::new(keys))))
+}
+
+/// `journal`, sealed by `sealer` when there is one.
+fn sealed_journal(
+    journal: Arc<dyn EventJournal>,
+    sealer: Option<Arc<EnvelopeSealer>>,
+) -> Arc<dyn EventJournal> {
+    match sealer {
+        Some(sealer) => Arc::new(crate::journal::SealedEventJournal::new(journal, sealer)),
+        None => journal,
+    }
+}
+
+/// The journal's retention and its sealer.
+pub(super) type JournalSettings = (u32, Option<Arc<EnvelopeSealer>>);
+
 pub(super) fn aws_stores(
     sdk: &aws_config::SdkConfig,
     table: &str,
     queue: &QueueUrls,
     ledger_table: Option<&str>,
-    journal_retention_days: u32,
+    (journal_retention_days, sealer): JournalSettings,
 ) -> Stores {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     Stores {
@@ -453,11 +515,14 @@ pub(super) fn aws_stores(
         effects: Arc::new(DynamoDbEffectStore::new(dynamodb.clone(), table)),
         links: Arc::new(DynamoDbOrderLinkStore::new(dynamodb.clone(), table)),
         customers: Arc::new(DynamoDbCustomerLinkStore::new(dynamodb.clone(), table)),
-        journal: Arc::new(DynamoDbEventJournal::new(
-            dynamodb.clone(),
-            table,
-            journal_retention_days,
-        )),
+        journal: sealed_journal(
+            Arc::new(DynamoDbEventJournal::new(
+                dynamodb.clone(),
+                table,
+                journal_retention_days,
+            )),
+            sealer,
+        ),
         ledger: ledger_table.map(|ledger| {
             Arc::new(DynamoDbLedgerStore::new(dynamodb, ledger)) as Arc<dyn LedgerStore>
         }),

@@ -8,7 +8,7 @@ use super::backend::Backend;
 use super::secrets::Secrets;
 use crate::clock::Clock;
 use crate::config::ledger::{QuickBooksSettings, RefreshTokenSetting};
-use crate::config::worker::ConnectorSettings;
+use crate::config::worker::{ConnectorSettings, StripeSettings};
 use crate::config::{ConfigError, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
@@ -55,24 +55,7 @@ impl Clients {
                 problems: settings.missing(),
             }));
         };
-        let secret_key = secrets.value(&stripe.secret_key).await?;
-        // Checked here too: a key read from Secrets Manager may still be the template's
-        // generated placeholder.
-        crate::config::worker::check_stripe_key(secret_key.expose()).map_err(|problem| {
-            StartupError::Config(ConfigError {
-                problems: vec![problem],
-            })
-        })?;
-        let stripe = StripeClient::new(StripeConfig {
-            api_base: stripe.api_base.clone(),
-            secret_key,
-            api_version: stripe.api_version.clone(),
-            timeout: STRIPE_TIMEOUT,
-            max_retries: 2,
-            retry_base: Duration::from_millis(500),
-        })
-        .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?
-        .with_latency(latency.clone());
+        let stripe = stripe_client(stripe, secrets, latency.clone()).await?;
         let overrides = match &kentico.order_statuses {
             Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
                 problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
@@ -109,6 +92,37 @@ impl Clients {
             ledger_sinks,
         })
     }
+}
+
+/// The Stripe client of `settings`, its key read once (from Secrets Manager when given by ARN)
+/// and checked: what the workers use, and what an operator's Stripe command (`setup stripe`)
+/// uses.
+pub async fn stripe_client(
+    stripe: &StripeSettings,
+    secrets: &Secrets,
+    latency: CallLatency,
+) -> Result<StripeClient, StartupError> {
+    let secret_key = secrets.value(&stripe.secret_key).await?;
+    // Checked here too: a key read from Secrets Manager may still be the template's
+    // generated placeholder.
+    crate::config::worker::check_stripe_key(secret_key.expose())
+        .and_then(|()| crate::config::mode::check_key(stripe.mode, secret_key.expose()))
+        .map_err(|problem| {
+            StartupError::Config(ConfigError {
+                problems: vec![problem],
+            })
+        })?;
+    let stripe = StripeClient::new(StripeConfig {
+        api_base: stripe.api_base.clone(),
+        secret_key,
+        api_version: stripe.api_version.clone(),
+        timeout: STRIPE_TIMEOUT,
+        max_retries: 2,
+        retry_base: Duration::from_millis(500),
+    })
+    .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?
+    .with_latency(latency);
+    Ok(stripe)
 }
 
 /// The QuickBooks sink: its refresh token in Secrets Manager when given by ARN, else in the

@@ -29,5 +29,6 @@ pub async fn ingress(
         metrics,
         clock,
         settings.max_message_bytes,
-    ))
+    )
+    .with_stripe_mode(settings.stripe_mode))
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::backend::{Stores, aws_reports, aws_stores};
+use super::backend::{Stores, aws_reports, aws_stores, journal_sealer};
 use super::clients::Clients;
 use super::reconcile::SweepStores;
 use super::secrets::Secrets;
@@ -174,6 +174,9 @@ fn lambda_stores(sdk: &aws_config::SdkConfig, config: &WorkerConfig) -> Stores {
         &config.table,
         &queue,
         config.ledger_table.as_deref(),
-        config.runtime.journal_retention_days,
+        (
+            config.runtime.journal_retention_days,
+            journal_sealer(sdk, config.journal_key.as_deref()),
+        ),
     )
 }

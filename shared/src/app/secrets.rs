@@ -7,7 +7,9 @@ use std::sync::Arc;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
-use crate::config::ingress::{IngressVariables, parse_webhook_secrets};
+use crate::config::ingress::{
+    IngressVariables, SecretList, add_webhook_secret, parse_webhook_secrets,
+};
 use crate::config::ledger::VAR_QUICKBOOKS_REFRESH_TOKEN;
 use crate::config::{ConfigError, SecretSetting, SecretValue, StartupError};
 use crate::ledger::tokens::{RefreshTokenStore, TokenStoreError};
@@ -31,6 +33,14 @@ pub enum SecretsError {
         /// The secret's ARN.
         arn: String,
         /// What is wrong with it.
+        reason: String,
+    },
+    /// The store refused a new value.
+    #[error("could not write secret {arn}: {reason}")]
+    Unwritable {
+        /// The secret's ARN or name.
+        arn: String,
+        /// What the store said.
         reason: String,
     },
 }
@@ -236,6 +246,85 @@ impl Secrets {
                     .map_err(|problems| StartupError::Config(ConfigError { problems }))
             }
         }
+    }
+}
+
+/// A source's webhook signing secrets in a Secrets Manager secret (the template's
+/// `paybridge/<stage>/stripe-webhook-secret`), as `paybridge setup` adds one: the value the
+/// ingress reads, in the shape it already has — a comma-separated list, or a JSON object whose
+/// field named like the plain variable holds it (its other fields kept).
+pub struct WebhookSecretStore {
+    client: Client,
+    secret_id: String,
+    source: Source,
+    /// The secret's JSON fields, when it holds JSON.
+    json: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The list it holds now (`None`: a JSON value without the field).
+    list: Option<SecretString>,
+}
+
+impl WebhookSecretStore {
+    /// Reads secret `secret_id` (an ARN or a name) with the default AWS configuration: before
+    /// anything is created, so a secret that cannot be read stops the command first.
+    pub async fn open(secret_id: &str, source: Source) -> Result<Self, SecretsError> {
+        let client = Client::new(&aws_config::load_from_env().await);
+        let raw = SecretsManagerReader::new(client.clone())
+            .read(secret_id)
+            .await?;
+        let field = IngressVariables::of(source).secrets;
+        let text = raw.expose().trim();
+        let (json, list) = if text.starts_with('{') {
+            let fields = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .map_err(|_| SecretsError::Unusable {
+                arn: secret_id.to_string(),
+                reason: "it looks like JSON but does not parse".to_string(),
+            })?;
+            let list = secret_text(&raw, field).ok();
+            (Some(fields), list)
+        } else {
+            (None, Some(SecretString::new(text)))
+        };
+        Ok(Self {
+            client,
+            secret_id: secret_id.to_string(),
+            source,
+            json,
+            list,
+        })
+    }
+
+    /// Adds `new` to the secrets kept (`PutSecretValue`, a new version of the same secret).
+    pub async fn add(&self, new: &SecretString) -> Result<SecretList, SecretsError> {
+        let existing = self.list.as_ref().map(SecretString::expose);
+        let list = add_webhook_secret(self.source, existing, new);
+        let text = match &self.json {
+            Some(fields) => {
+                let mut fields = fields.clone();
+                let field = IngressVariables::of(self.source).secrets.to_string();
+                let value = serde_json::Value::String(list.value.expose().to_string());
+                fields.insert(field, value);
+                serde_json::Value::Object(fields).to_string()
+            }
+            None => list.value.expose().to_string(),
+        };
+        self.client
+            .put_secret_value()
+            .secret_id(&self.secret_id)
+            .secret_string(text)
+            .send()
+            .await
+            .map_err(|e| SecretsError::Unwritable {
+                arn: self.secret_id.clone(),
+                reason: DisplayErrorContext(&e).to_string(),
+            })?;
+        Ok(list)
+    }
+
+    /// Whether the secret holds at least one secret the ingress would take.
+    pub fn holds_a_secret(&self) -> bool {
+        let variable = IngressVariables::of(self.source).secrets;
+        (self.list.as_ref())
+            .is_some_and(|list| parse_webhook_secrets(self.source, variable, list.expose()).is_ok())
     }
 }
 

@@ -202,3 +202,21 @@ pub async fn doctor_clients(
     .await;
     Ok((connectors, Some(clients)))
 }
+
+/// Stripe alone, for an operator's command that only talks to Stripe (`setup stripe`): the
+/// same settings and key as the workers (`serve_settings`), Kentico not needed.
+pub async fn operator_stripe(
+    env: Env<'_>,
+) -> Result<crate::connectors::stripe::StripeClient, StartupError> {
+    let (_, connectors) = serve_settings(env)?;
+    let Some(stripe) = &connectors.stripe else {
+        let problems = (connectors.missing().into_iter())
+            .filter(|m| m.starts_with("Stripe"))
+            .collect();
+        return Err(StartupError::Config(crate::config::ConfigError {
+            problems,
+        }));
+    };
+    super::clients::stripe_client(stripe, &Secrets::from_environment(), CallLatency::default())
+        .await
+}

@@ -9,7 +9,7 @@ use super::serve::{ServeEnv, build, operator_backend};
 use crate::clock::FixedClock;
 use crate::config::StartupError;
 use crate::config::worker::WorkerKind;
-use crate::flows::{billing_events, customer_events, ledger_events, order_events, payment_events};
+use crate::flows::{customer_events, order_events};
 use crate::metrics::InMemoryMetrics;
 use crate::webhook::Source;
 
@@ -88,14 +88,7 @@ async fn each_lambda_is_built_from_its_configuration() {
             routes.sort_unstable();
             routes
         }),
-        (WorkerKind::Payment, {
-            let mut routes = sorted(&payment_events::EVENT_TYPES);
-            routes.extend(ledger_events::EVENT_TYPES);
-            routes.extend(customer_events::STRIPE_EVENT_TYPES);
-            routes.extend(billing_events::EVENT_TYPES);
-            routes.sort_unstable();
-            routes
-        }),
+        (WorkerKind::Payment, crate::flows::stripe_event_types()),
     ] {
         let processor = worker_with(kind, &lambda).await.expect("the worker starts");
         assert_eq!(processor.event_types(), routes, "{}", kind.name());
@@ -315,4 +308,43 @@ async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() 
     );
     assert!(!text.contains("aB3dE5"), "the value is never shown: {text}");
     assert!(connect("sk_test_51placeholderreplaced").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_stripe_key_of_the_other_mode_from_secrets_manager_is_refused_at_start_up() {
+    let env = |name: &str| {
+        let value = match name {
+            "STRIPE_SECRET_KEY_SECRET_ARN" => "arn:aws:secretsmanager:eu-west-1:1:secret:stripe",
+            "STRIPE_MODE" => "live",
+            "KENTICO_BASE_URL" => "https://admin.shop.example",
+            "KENTICO_USERNAME" => "paybridge",
+            "KENTICO_PASSWORD" => "kentico-pass",
+            _ => return None,
+        };
+        Some(value.to_string())
+    };
+    let (_, connectors) = crate::config::worker::serve_settings(&env).unwrap();
+    let connect = |key: &'static str| {
+        let connectors = connectors.clone();
+        async move {
+            super::clients::Clients::connect(
+                &connectors,
+                &super::secrets::Secrets::new(Arc::new(OneSecret(key))),
+                crate::metrics::CallLatency::default(),
+                Arc::new(FixedClock::at_unix(1_764_417_600)),
+                None,
+            )
+            .await
+        }
+    };
+    let Err(refused) = connect("sk_test_51stillthetestkey").await else {
+        panic!("a test key must not start a live deployment");
+    };
+    let text = refused.to_string();
+    assert!(
+        text.contains("STRIPE_MODE=live but STRIPE_SECRET_KEY is a test-mode key"),
+        "{text}"
+    );
+    assert!(!text.contains("51stillthetestkey"), "{text}");
+    assert!(connect("rk_live_51thelivekey").await.is_ok());
 }

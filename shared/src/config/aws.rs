@@ -10,6 +10,9 @@ use crate::webhook::Source;
 pub const VAR_TABLE: &str = "IDEMPOTENCY_TABLE_NAME";
 /// The ledger table variable (posted ledger entries).
 pub const VAR_LEDGER_TABLE: &str = "LEDGER_TABLE_NAME";
+/// The KMS key (id, ARN or alias) that wraps the data keys sealing the journal's envelopes;
+/// unset, envelopes are stored unencrypted (template.yaml always sets it).
+pub const VAR_JOURNAL_KEY: &str = "JOURNAL_KMS_KEY_ID";
 /// Set when an AWS endpoint other than AWS's own is used (moto, LocalStack): `serve` and the
 /// operator commands then default to the AWS backend.
 pub const VAR_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
@@ -34,6 +37,8 @@ pub struct AwsSettings {
     pub table: String,
     /// The ledger table.
     pub ledger_table: String,
+    /// The KMS key sealing the journal's envelopes, if any.
+    pub journal_key: Option<String>,
 }
 
 impl AwsSettings {
@@ -64,6 +69,7 @@ impl AwsSettings {
                 kentico,
                 table,
                 ledger_table,
+                journal_key: get(VAR_JOURNAL_KEY),
             })
         } else {
             Err(ConfigError { problems })

@@ -2,6 +2,7 @@
 //! queue's message size limit, and (in Lambda) the queue URL.
 
 use super::aws::queue_variables;
+use super::mode::StripeMode;
 use super::{ConfigError, Env, SecretSetting, getter, parse_number};
 use crate::secret::SecretString;
 use crate::webhook::Source;
@@ -62,6 +63,9 @@ pub struct WebhookSettings {
     pub tolerance_seconds: u64,
     /// The largest message the queue takes.
     pub max_message_bytes: usize,
+    /// Stripe's webhooks only: the deployment's mode, when known; events of the other mode
+    /// are acknowledged and ignored.
+    pub stripe_mode: Option<StripeMode>,
 }
 
 /// Whether a source's webhooks are configured at all (`serve` answers 503 for one that is not).
@@ -127,11 +131,16 @@ impl WebhookSettings {
             SQS_MIN_MESSAGE_BYTES as u64..=SQS_MAX_MESSAGE_BYTES as u64,
             problems,
         ) as usize;
+        let stripe_mode = match source {
+            Source::Stripe | Source::Reconciler => super::mode::read(get, problems),
+            Source::Kentico => None,
+        };
         Self {
             source,
             webhook_secrets,
             tolerance_seconds,
             max_message_bytes,
+            stripe_mode,
         }
     }
 }
@@ -203,6 +212,46 @@ pub fn parse_webhook_secrets(
         Ok(secrets)
     } else {
         Err(problems)
+    }
+}
+
+/// A source's webhook secret list with one secret added: what `paybridge setup` stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretList {
+    /// The comma-separated list to store (it holds secrets: never print it).
+    pub value: SecretString,
+    /// Secrets of the old list kept beside the new one (a rotation without a gap).
+    pub kept: usize,
+    /// Old entries dropped because they are no secret of this source (a placeholder).
+    pub dropped: usize,
+}
+
+/// `existing` (a comma-separated list, if any) with `new` appended: the old secrets stay valid
+/// until the sender uses the new one; entries the ingress would refuse (the template's
+/// generated placeholder) and a repeat of `new` are dropped.
+pub fn add_webhook_secret(
+    source: Source,
+    existing: Option<&str>,
+    new: &SecretString,
+) -> SecretList {
+    let vars = IngressVariables::of(source);
+    let mut kept = Vec::new();
+    let mut dropped = 0;
+    for entry in existing.unwrap_or_default().split(',').map(str::trim) {
+        if entry.is_empty() || entry == new.expose() || kept.contains(&entry) {
+            continue;
+        }
+        match parse_webhook_secrets(source, vars.secrets, entry) {
+            Ok(_) => kept.push(entry),
+            Err(_) => dropped += 1,
+        }
+    }
+    let count = kept.len();
+    kept.push(new.expose());
+    SecretList {
+        value: SecretString::new(kept.join(",")),
+        kept: count,
+        dropped,
     }
 }
 
@@ -311,5 +360,23 @@ mod tests {
             err.problems[0]
                 .starts_with("neither KENTICO_WEBHOOK_SECRETS nor KENTICO_WEBHOOK_SECRET_ARN")
         );
+    }
+
+    #[test]
+    fn a_new_secret_is_appended_and_a_placeholder_dropped() {
+        let new = SecretString::new("whsec_new");
+        let first = add_webhook_secret(Source::Stripe, None, &new);
+        assert_eq!(
+            (first.value.expose(), first.kept, first.dropped),
+            ("whsec_new", 0, 0)
+        );
+        let rotated = add_webhook_secret(
+            Source::Stripe,
+            Some(" whsec_old , GeneratedPlaceholder48chars,whsec_new,"),
+            &new,
+        );
+        assert_eq!(rotated.value.expose(), "whsec_old,whsec_new");
+        assert_eq!((rotated.kept, rotated.dropped), (1, 1));
+        assert!(parse_webhook_secrets(Source::Stripe, "X", rotated.value.expose()).is_ok());
     }
 }

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod flow;
 pub mod ingress;
 pub mod ledger;
+pub mod mode;
 pub mod reconcile;
 pub mod worker;
 
@@ -66,6 +67,9 @@ pub enum StartupError {
 
 /// How configuration reads a variable: `std::env::var` in a process, a map in tests.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A variable reader with trimming and empty-as-unset applied (see [`getter`]).
+pub(crate) type Getter<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 /// `env` with values trimmed and empty values treated as unset.
 pub(crate) fn getter<'a>(env: Env<'a>) -> impl Fn(&str) -> Option<String> + 'a {

@@ -5,7 +5,8 @@
 //! tolerates missing credentials; a Lambda requires everything.
 
 use super::aws::{VAR_LEDGER_TABLE, VAR_TABLE, queue_variables};
-use super::{ConfigError, Env, SecretValue, getter};
+use super::mode::StripeMode;
+use super::{ConfigError, Env, Getter, SecretValue, getter};
 use crate::config::flow::{FlowSettings, PaymentMode};
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
 use crate::mapping::payment_status::StatusMapping;
@@ -74,6 +75,8 @@ pub struct StripeSettings {
     pub secret_key: SecretValue,
     /// `STRIPE_API_VERSION` (pinned).
     pub api_version: String,
+    /// `STRIPE_MODE`, or the plain key's mode: a key read later must be of this mode.
+    pub mode: Option<StripeMode>,
 }
 
 /// Kentico's connection settings.
@@ -133,13 +136,13 @@ pub struct WorkerConfig {
     pub table: String,
     /// The ledger table (the payment worker posts there).
     pub ledger_table: Option<String>,
+    /// The KMS key sealing the journal's envelopes (`JOURNAL_KMS_KEY_ID`), if any.
+    pub journal_key: Option<String>,
     /// Retries and concurrency.
     pub runtime: RuntimeSettings,
     /// Stripe and Kentico (both present: a Lambda requires them).
     pub connectors: ConnectorSettings,
 }
-
-type Getter<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 impl WorkerConfig {
     /// Reads the configuration of `kind` through `env`; every setting is required.
@@ -177,6 +180,7 @@ impl WorkerConfig {
             dlq_url,
             table,
             ledger_table,
+            journal_key: get(super::aws::VAR_JOURNAL_KEY),
             runtime,
             connectors,
         })
@@ -265,6 +269,7 @@ fn connector_settings(
         StripeSettings {
             api_base,
             secret_key,
+            mode: super::mode::read(get, problems),
             api_version: get("STRIPE_API_VERSION")
                 .unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
         }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v7.sql"),
     include_str!("schema_v8.sql"),
     include_str!("schema_v9.sql"),
+    include_str!("schema_v10.sql"),
 ];
 
 /// The embedded durable store: one SQLite connection shared by every adapter.
@@ -108,6 +109,20 @@ impl SqliteDatabase {
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         self.read(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0)))
             .await
+    }
+
+    /// Copies the write-ahead log into the database and truncates it to nothing: rows deleted
+    /// since (settled messages, purged journal rows), which `secure_delete` overwrote in the
+    /// database, then have no copy left in the log either. `Ok(false)` when another process's
+    /// reader kept it from finishing (the next call catches up).
+    pub async fn truncate_wal(&self) -> Result<bool, StoreError> {
+        self.read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            })
+        })
+        .await
+        .map(|busy| busy == 0)
     }
 
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction, committed when it returns `Ok`.

@@ -3,18 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::SqliteDatabase;
 use super::database::{attributes_from_json, attributes_to_json};
 use super::dead_letters::insert_dead_letter;
 use crate::clock::{Clock, SystemClock, rfc3339_millis};
 use crate::queue::MAX_VISIBILITY_SECONDS;
-use crate::queue::{
-    ATTRIBUTE_EVENT_ID, ATTRIBUTE_EVENT_TYPE, ATTRIBUTE_SOURCE, OutgoingMessage, QueueError,
-    QueuePublisher,
-};
 use crate::queue::{DeadLetter, QueueMessage};
+use crate::queue::{OutgoingMessage, QueueError, QueuePublisher};
 use crate::store::StoreError;
 
 /// The `failure_kind` of a message the redrive policy moved to the DLQ.
@@ -187,53 +184,13 @@ impl SqliteQueue {
         });
         result.await.map_err(unavailable)
     }
-
-    /// The first envelope published for (`source`, `event_id`), on whichever queue: body and
-    /// attributes.
-    pub async fn stored_envelope(
-        &self,
-        source: &str,
-        event_id: &str,
-    ) -> Result<Option<(String, BTreeMap<String, String>)>, QueueError> {
-        let (source, event_id) = (source.to_string(), event_id.to_string());
-        let result = self.db.read(move |c| {
-            c.query_row(
-                "SELECT body, attributes FROM envelopes WHERE source = ?1 AND event_id = ?2",
-                params![source, event_id],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()?
-            .map(|(body, attributes)| Ok((body, attributes_from_json(&attributes)?)))
-            .transpose()
-        });
-        result.await.map_err(unavailable)
-    }
-
-    /// Every stored envelope with `event_id`, whatever its source, oldest first.
-    pub async fn envelopes_for_event(
-        &self,
-        event_id: &str,
-    ) -> Result<Vec<(String, BTreeMap<String, String>)>, QueueError> {
-        let event_id = event_id.to_string();
-        let result = self.db.read(move |c| {
-            let rows: Vec<(String, String)> = c
-                .prepare_cached(
-                    "SELECT body, attributes FROM envelopes WHERE event_id = ?1 ORDER BY stored_at_ms, source",
-                )?
-                .query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(body, attributes)| Ok((body, attributes_from_json(&attributes)?)))
-                .collect()
-        });
-        result.await.map_err(unavailable)
-    }
 }
 
 #[async_trait::async_trait]
 impl QueuePublisher for SqliteQueue {
-    /// Stores the message (and, when it names its source and event id, its envelope) in one
-    /// transaction; the id is returned only after the commit reached the disk.
+    /// Stores the message; the id is returned only after the commit reached the disk. No other
+    /// copy is kept: once settled, the message is deleted (and overwritten: `secure_delete`).
+    /// What replay needs is the journal's sealed envelope.
     async fn publish(&self, message: OutgoingMessage) -> Result<String, QueueError> {
         let (queue, id, now) = (self.name.clone(), message_id(), self.now_ms());
         let attributes: BTreeMap<String, String> = message.attributes.into_iter().collect();
@@ -246,16 +203,6 @@ impl QueuePublisher for SqliteQueue {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
             )?
             .execute(params![id, &*queue, body, json, now])?;
-            if let (Some(source), Some(event_id)) = (
-                attributes.get(ATTRIBUTE_SOURCE),
-                attributes.get(ATTRIBUTE_EVENT_ID),
-            ) {
-                tx.prepare_cached(
-                    "INSERT INTO envelopes (source, event_id, event_type, queue, message_id, body, attributes, stored_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source, event_id) DO NOTHING",
-                )?
-                .execute(params![source, event_id, attributes.get(ATTRIBUTE_EVENT_TYPE), &*queue, id, body, json, now])?;
-            }
             Ok(())
         });
         result.await.map_err(unavailable)?;

@@ -1,6 +1,7 @@
-//! What the embedded store keeps only for a while: the event journal (its entries and
-//! envelopes) and the first-copy envelopes for `JOURNAL_RETENTION_DAYS`, idempotency records
-//! until they expire. `serve` purges once a day; `secure_delete` overwrites what is deleted.
+//! What the embedded store keeps only for a while: the event journal (its entries and sealed
+//! envelopes) for `JOURNAL_RETENTION_DAYS`, idempotency records until they expire. `serve`
+//! purges once a day; `secure_delete` overwrites what is deleted, and the write-ahead log is
+//! truncated every few seconds ([`super::SqliteDatabase::truncate_wal`]).
 
 use rusqlite::params;
 
@@ -14,8 +15,6 @@ pub struct Purged {
     pub journal_entries: usize,
     /// `journal_envelopes`.
     pub journal_envelopes: usize,
-    /// `envelopes` (the first published copy of each event).
-    pub envelopes: usize,
     /// `idempotency_records` past their expiration.
     pub idempotency_records: usize,
 }
@@ -23,11 +22,11 @@ pub struct Purged {
 impl Purged {
     /// Rows deleted in all.
     pub fn total(&self) -> usize {
-        self.journal_entries + self.journal_envelopes + self.envelopes + self.idempotency_records
+        self.journal_entries + self.journal_envelopes + self.idempotency_records
     }
 }
 
-/// Deletes journal rows and envelopes last written more than `retention_days` before `now_ms`,
+/// Deletes journal rows last written more than `retention_days` before `now_ms`,
 /// and idempotency records that expired before it, in one transaction.
 pub async fn purge(
     db: &SqliteDatabase,
@@ -44,10 +43,6 @@ pub async fn purge(
             )?,
             journal_envelopes: tx.execute(
                 "DELETE FROM journal_envelopes WHERE recorded_at_ms < ?1",
-                params![cutoff_ms],
-            )?,
-            envelopes: tx.execute(
-                "DELETE FROM envelopes WHERE stored_at_ms < ?1",
                 params![cutoff_ms],
             )?,
             // A record still in progress keeps its row until its own deadline passed too.
@@ -88,11 +83,6 @@ mod tests {
                      VALUES ('stripe', ?1, '{}', ?2)",
                     params![event, at],
                 )?;
-                tx.execute(
-                    "INSERT INTO envelopes (source, event_id, queue, message_id, body, attributes, stored_at_ms)
-                     VALUES ('stripe', ?1, 'stripe-events', ?1, '{}', '{}', ?2)",
-                    params![event, at],
-                )?;
             }
             tx.execute(
                 "INSERT INTO idempotency_records (key, status, expiration, in_progress_expiration) VALUES
@@ -112,11 +102,10 @@ mod tests {
             Purged {
                 journal_entries: 1,
                 journal_envelopes: 1,
-                envelopes: 1,
                 idempotency_records: 1
             }
         );
-        for table in ["journal_entries", "journal_envelopes", "envelopes"] {
+        for table in ["journal_entries", "journal_envelopes"] {
             assert_eq!(count(&db, table).await, 1, "{table}: the recent row stays");
         }
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod ledger_events;
 pub mod order_events;
 pub mod payment_checks;
 pub mod payment_events;
+pub mod stripe_endpoint;
 
 use std::sync::Arc;
 
@@ -25,6 +26,21 @@ use crate::worker::HandlerError;
 
 pub use crate::config::flow::{FlowSettings, PaymentMode};
 pub use crate::mapping::payment_status::{PaymentState, StatusMapping};
+
+/// Every Stripe event type the payment worker routes, sorted and without repeats: exactly what
+/// the Stripe webhook endpoint must subscribe (`paybridge setup stripe`, `paybridge doctor`).
+/// A type missing there is an event paybridge never sees; one extra only costs a delivery.
+pub fn stripe_event_types() -> Vec<&'static str> {
+    let mut types: Vec<&'static str> = (payment_events::EVENT_TYPES.iter())
+        .chain(&ledger_events::EVENT_TYPES)
+        .chain(&customer_events::STRIPE_EVENT_TYPES)
+        .chain(&billing_events::EVENT_TYPES)
+        .copied()
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
 
 /// What both workers' handlers work with.
 pub struct FlowContext {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::clock::{Clock, rfc3339_millis};
+use crate::config::mode::StripeMode;
 use crate::metrics::Metrics;
 use crate::queue::{QueueEnvelope, QueuePublisher};
 use crate::webhook::{EventEnvelope, SignatureVerifier, Source};
@@ -36,6 +37,7 @@ pub struct IngressHandler {
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
     max_message_bytes: usize,
+    mode: Option<StripeMode>,
 }
 
 impl IngressHandler {
@@ -55,7 +57,15 @@ impl IngressHandler {
             metrics,
             clock,
             max_message_bytes,
+            mode: None,
         }
+    }
+
+    /// Pins the deployment's Stripe mode: a verified event of the other mode is acknowledged
+    /// (so Stripe stops retrying it), counted and not enqueued.
+    pub fn with_stripe_mode(mut self, mode: Option<StripeMode>) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// The source this ingress serves.
@@ -97,13 +107,30 @@ impl IngressHandler {
 
     async fn respond(&self, request: IngressRequest<'_>) -> IngressResponse {
         let response = match self.accept(request).await {
-            Ok(accepted) => {
+            Ok(Accepted::Enqueued {
+                event_id,
+                message_id,
+            }) => {
                 tracing::info!(
-                    message_id = %accepted.message_id,
+                    message_id = %message_id,
                     outcome = "accepted",
                     "webhook accepted and enqueued"
                 );
-                IngressResponse::accepted(&accepted.event_id, &accepted.message_id)
+                IngressResponse::accepted(&event_id, &message_id)
+            }
+            Ok(Accepted::OtherMode { event_id, event }) => {
+                let ours = self.mode.map_or("unknown", StripeMode::as_str);
+                tracing::warn!(
+                    outcome = OUTCOME_OTHER_MODE,
+                    event_mode = event.as_str(),
+                    deployment_mode = ours,
+                    "webhook of the other Stripe mode acknowledged and ignored"
+                );
+                IngressResponse::ignored(
+                    &event_id,
+                    OUTCOME_OTHER_MODE,
+                    &format!("a {event}-mode event; this deployment is {ours} mode"),
+                )
             }
             Err(refusal) => {
                 if refusal.status() >= 500 {
@@ -148,6 +175,14 @@ impl IngressHandler {
         let span = tracing::Span::current();
         span.record("event_id", event.id.as_str());
         span.record("event_type", event.event_type.as_str());
+        if let (Some(ours), Some(livemode)) = (self.mode, event.livemode)
+            && ours.livemode() != livemode
+        {
+            return Ok(Accepted::OtherMode {
+                event_id: event.id,
+                event: StripeMode::of_livemode(livemode),
+            });
+        }
         let envelope = QueueEnvelope::wrap(self.source, &event, rfc3339_millis(now), body)
             .and_then(|envelope| envelope.to_message())
             .map_err(|e| {
@@ -163,16 +198,25 @@ impl IngressHandler {
             });
         }
         let message_id = self.queue.publish(envelope).await.map_err(Refusal::Queue)?;
-        Ok(Accepted {
+        Ok(Accepted::Enqueued {
             event_id: event.id,
             message_id,
         })
     }
 }
 
-struct Accepted {
-    event_id: String,
-    message_id: String,
+/// The outcome (and metric) of a verified event of the other Stripe mode.
+pub const OUTCOME_OTHER_MODE: &str = "other_mode_ignored";
+
+/// What became of a request that was not refused.
+enum Accepted {
+    /// On the queue.
+    Enqueued {
+        event_id: String,
+        message_id: String,
+    },
+    /// Verified, but of the other Stripe mode: acknowledged, not enqueued.
+    OtherMode { event_id: String, event: StripeMode },
 }
 
 #[cfg(test)]

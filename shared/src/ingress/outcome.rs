@@ -83,6 +83,14 @@ impl IngressResponse {
         }
     }
 
+    pub(super) fn ignored(event_id: &str, outcome: &'static str, message: &str) -> Self {
+        Self {
+            status: 200,
+            body: json!({"status": "ignored", "event_id": event_id, "reason": outcome, "message": message}),
+            outcome,
+        }
+    }
+
     pub(super) fn refused(refusal: &Refusal) -> Self {
         Self {
             status: refusal.status(),

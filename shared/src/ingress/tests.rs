@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::FixedClock;
+use crate::config::mode::StripeMode;
 use crate::metrics::InMemoryMetrics;
 use crate::queue::InMemoryQueue;
 use crate::secret::SecretString;
@@ -152,4 +153,52 @@ async fn answers_503_when_the_queue_fails_so_the_sender_retries() {
     let response = post(&h, EVENT, Some(&signed(EVENT))).await;
     assert_eq!(response.status, 503);
     assert_eq!(response.body["error"]["code"], "queue_unavailable");
+}
+
+#[tokio::test]
+async fn acknowledges_and_ignores_a_verified_event_of_the_other_stripe_mode() {
+    let live = r#"{"id":"evt_live","type":"payment_intent.succeeded","created":1700000000,"livemode":true}"#;
+    let test = r#"{"id":"evt_test","type":"payment_intent.succeeded","created":1700000000,"livemode":false}"#;
+    let mut h = harness(1 << 20);
+    h.handler = h.handler.with_stripe_mode(Some(StripeMode::Test));
+
+    let response = post(&h, live, Some(&signed(live))).await;
+    assert_eq!(
+        response.status, 200,
+        "acknowledged: Stripe must stop retrying it"
+    );
+    assert_eq!(response.body["status"], "ignored");
+    assert_eq!(response.body["reason"], OUTCOME_OTHER_MODE);
+    assert_eq!(
+        response.body["message"],
+        "a live-mode event; this deployment is test mode"
+    );
+    assert!(h.queue.messages().is_empty(), "not enqueued");
+    assert_eq!(
+        h.metrics.count(
+            METRIC_WEBHOOK_REQUESTS,
+            &[("Source", "stripe"), ("Outcome", OUTCOME_OTHER_MODE)]
+        ),
+        1
+    );
+
+    // Its own mode, and an event without livemode (the worker decides), go through.
+    assert_eq!(post(&h, test, Some(&signed(test))).await.status, 202);
+    assert_eq!(post(&h, EVENT, Some(&signed(EVENT))).await.status, 202);
+    // The signature is checked first: a forged event of the other mode is refused, not ignored.
+    let forged = post(
+        &h,
+        live,
+        Some(&sign_header(&["whsec_x"], NOW, live.as_bytes())),
+    )
+    .await;
+    assert_eq!(forged.status, 401);
+    assert_eq!(h.queue.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_pinned_mode_every_verified_event_is_enqueued() {
+    let live = r#"{"id":"evt_live","type":"payment_intent.succeeded","created":1700000000,"livemode":true}"#;
+    let h = harness(1 << 20);
+    assert_eq!(post(&h, live, Some(&signed(live))).await.status, 202);
 }

@@ -4,6 +4,7 @@
 
 pub mod dynamodb;
 pub mod in_memory;
+pub mod sealed;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 
@@ -16,6 +17,7 @@ use crate::store::StoreError;
 
 pub use dynamodb::DynamoDbEventJournal;
 pub use in_memory::InMemoryEventJournal;
+pub use sealed::SealedEventJournal;
 #[cfg(feature = "embedded")]
 pub use sqlite::SqliteEventJournal;
 

@@ -477,6 +477,7 @@ impl Sweep {
             id: id.to_string(),
             event_type: event_type.to_string(),
             created: now.unix_timestamp(),
+            livemode: Some(livemode),
         };
         let message = QueueEnvelope::wrap(
             Source::Reconciler,

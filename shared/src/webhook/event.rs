@@ -76,6 +76,8 @@ pub struct EventEnvelope {
     pub event_type: String,
     /// Unix seconds the sender created the event.
     pub created: i64,
+    /// Stripe's `livemode`, when the event carries one (Kentico's events do not).
+    pub livemode: Option<bool>,
 }
 
 /// Why a body is not an acceptable event.
@@ -108,6 +110,7 @@ struct Fields {
     #[serde(rename = "type")]
     event_type: Option<Value>,
     created: Option<Value>,
+    livemode: Option<Value>,
 }
 
 impl EventEnvelope {
@@ -141,6 +144,7 @@ impl EventEnvelope {
                 id,
                 event_type,
                 created,
+                livemode: fields.livemode.as_ref().and_then(Value::as_bool),
             }),
             _ => Err(EventEnvelopeError::InvalidFields(problems)),
         }
@@ -175,7 +179,8 @@ mod tests {
             Ok(EventEnvelope {
                 id: "evt_1".into(),
                 event_type: "charge.succeeded".into(),
-                created: 1_700_000_000
+                created: 1_700_000_000,
+                livemode: None,
             })
         );
     }

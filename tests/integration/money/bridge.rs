@@ -49,16 +49,24 @@ impl dyn Bridge + '_ {
 
     /// Stripe reports `event_type` for `object` in test mode; the event is accepted.
     pub async fn stripe_says(&self, event_type: &str, object: &Value) {
-        self.stripe_says_in_mode(event_type, object, false).await;
+        assert_eq!(
+            self.stripe_says_in_mode(event_type, object, false).await,
+            202
+        );
     }
 
-    /// As [`Self::stripe_says`], with the event's `livemode`.
-    pub async fn stripe_says_in_mode(&self, event_type: &str, object: &Value, livemode: bool) {
+    /// As [`Self::stripe_says`], with the event's `livemode`; the HTTP status.
+    pub async fn stripe_says_in_mode(
+        &self,
+        event_type: &str,
+        object: &Value,
+        livemode: bool,
+    ) -> u16 {
         let id = format!("evt_{}", uuid_like().replace('-', ""));
         let mut body: Value =
             serde_json::from_str(&FakeStripe::event_body(&id, event_type, object)).expect("JSON");
         body["livemode"] = livemode.into();
-        assert_eq!(self.post_stripe(&body.to_string()).await, 202);
+        self.post_stripe(&body.to_string()).await
     }
 
     /// `paybridge trace --order-id <order_id> --json`.

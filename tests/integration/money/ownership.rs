@@ -107,13 +107,39 @@ async fn a_live_mode_event_for_a_test_mode_integration_is_not_applied(bridge: &d
     let intent = id(&last_intent(bridge));
     let paid = bridge.stripe().succeed_payment_intent(&intent);
 
-    // A live-mode endpoint secret left in the rotation list delivers a live event.
-    bridge
+    // A live-mode endpoint secret left in the rotation list delivers a live event. The
+    // ingress knows the deployment's mode (STRIPE_MODE, or serve's key): it acknowledges the
+    // event (Stripe stops retrying) and does not enqueue it. The worker's own check behind it
+    // is the next test's.
+    let status = bridge
         .stripe_says_in_mode("payment_intent.succeeded", &paid, true)
         .await;
+    assert_eq!(status, 200);
     bridge.drain().await;
 
     assert_ne!(kentico_order(bridge, 103)["OrderStatusID"], PAID);
+    assert!(bridge.dead_letters().await.is_empty());
+}
+both_backends!(
+    a_live_mode_event_for_a_test_mode_integration_is_not_applied,
+    &[]
+);
+
+async fn a_live_mode_payment_behind_a_test_mode_event_is_dead_lettered_by_the_worker(
+    bridge: &dyn Bridge,
+) {
+    bridge
+        .kentico_says("ecommerce.order.created", &order(107, "EUR", "25.00", T0))
+        .await;
+    bridge.drain().await;
+    let intent = id(&last_intent(bridge));
+    let mut paid = bridge.stripe().succeed_payment_intent(&intent);
+    // The event passes the ingress's mode check; its object does not pass the worker's.
+    paid["livemode"] = true.into();
+    bridge.stripe_says("payment_intent.succeeded", &paid).await;
+    bridge.drain().await;
+
+    assert_ne!(kentico_order(bridge, 107)["OrderStatusID"], PAID);
     let dead = bridge.dead_of_kind("payment_not_ours").await;
     assert_eq!(dead.len(), 1);
     assert!(
@@ -123,7 +149,7 @@ async fn a_live_mode_event_for_a_test_mode_integration_is_not_applied(bridge: &d
     assert_eq!(bridge.metric("ForeignPayments").await, 1);
 }
 both_backends!(
-    a_live_mode_event_for_a_test_mode_integration_is_not_applied,
+    a_live_mode_payment_behind_a_test_mode_event_is_dead_lettered_by_the_worker,
     &[]
 );
 

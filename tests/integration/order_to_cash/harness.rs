@@ -55,6 +55,8 @@ impl System {
         let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
         let table = dynamodb::create_idempotency_table(&dynamodb_client).await;
         let ledger_table = dynamodb::create_ledger_table(&dynamodb_client).await;
+        // The journal's envelopes sealed under a KMS key, as template.yaml deploys it.
+        let journal_key = integration_tests::kms::create_key(&aws_sdk_kms::Client::new(&sdk)).await;
         let stripe = FakeStripe::start(STRIPE_KEY).await;
         let kentico = FakeKentico::start(KENTICO_USER, KENTICO_PASSWORD).await;
         let mut env: HashMap<String, String> = [
@@ -66,6 +68,7 @@ impl System {
             ("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET),
             ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
             ("LEDGER_TABLE_NAME", ledger_table.as_str()),
+            ("JOURNAL_KMS_KEY_ID", journal_key.as_str()),
             ("STRIPE_API_BASE", stripe.base_url.as_str()),
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             ("KENTICO_BASE_URL", kentico.base_url.as_str()),

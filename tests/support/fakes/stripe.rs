@@ -73,6 +73,8 @@ struct State {
     refunds: Vec<Value>,
     customers: Vec<Value>,
     invoices: HashMap<String, Value>,
+    /// Webhook endpoints as stored (without their signing secrets), in creation order.
+    webhook_endpoints: Vec<Value>,
     /// Ids to give the next PaymentIntents created, before the generated ones.
     preset_intent_ids: Vec<String>,
     /// Idempotency-Key → the first request's "METHOD path", its form and the reply.
@@ -130,6 +132,34 @@ impl FakeStripe {
         let mut state = self.state();
         if let Some(customer) = state.customers.iter_mut().find(|c| c["id"] == id) {
             merge(customer, patch);
+        }
+    }
+
+    /// Webhook endpoints as stored (Stripe keeps the secret, but shows it only once).
+    pub fn webhook_endpoints(&self) -> Vec<Value> {
+        self.state().webhook_endpoints.clone()
+    }
+
+    /// Adds a webhook endpoint as if made in the Dashboard; the fields given replace the
+    /// defaults (enabled, test mode, the pinned API version, no events).
+    pub fn add_webhook_endpoint(&self, fields: Value) -> Value {
+        let mut state = self.state();
+        state.objects_created += 1;
+        let mut endpoint = json!({"id": format!("we_fake_{}", state.objects_created),
+            "object": "webhook_endpoint", "url": null, "enabled_events": [], "status": "enabled",
+            "api_version": paybridge::connectors::stripe::DEFAULT_API_VERSION,
+            "description": null, "metadata": {}, "livemode": false, "application": null,
+            "created": time::OffsetDateTime::now_utc().unix_timestamp()});
+        merge(&mut endpoint, fields);
+        state.webhook_endpoints.push(endpoint.clone());
+        endpoint
+    }
+
+    /// Merges `patch` into a stored webhook endpoint, as an edit in the Dashboard would.
+    pub fn edit_webhook_endpoint(&self, id: &str, patch: Value) {
+        let mut state = self.state();
+        if let Some(endpoint) = state.webhook_endpoints.iter_mut().find(|e| e["id"] == id) {
+            merge(endpoint, patch);
         }
     }
 
@@ -583,6 +613,23 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             Some(payout) => (200, expanded(state, request, payout)),
             None => missing("payout", id),
         },
+        ("GET", ["v1", "webhook_endpoints"]) => {
+            let endpoints = state.webhook_endpoints.clone();
+            list_objects(state, request, "/v1/webhook_endpoints", endpoints)
+        }
+        ("POST", ["v1", "webhook_endpoints"]) => create_webhook_endpoint(state, request, now),
+        ("GET", ["v1", "webhook_endpoints", id]) => {
+            match state.webhook_endpoints.iter().find(|e| e["id"] == *id) {
+                Some(endpoint) => (200, endpoint.clone()),
+                None => missing("webhook_endpoint", id),
+            }
+        }
+        ("POST", ["v1", "webhook_endpoints", id]) => {
+            match state.webhook_endpoints.iter_mut().find(|e| e["id"] == *id) {
+                Some(endpoint) => update_webhook_endpoint(endpoint, request),
+                None => missing("webhook_endpoint", id),
+            }
+        }
         ("GET", ["v1", "balance"]) => (
             200,
             json!({"object": "balance", "livemode": false,
@@ -631,6 +678,58 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
     }
     state.payment_intents.push(intent.clone());
     (200, intent)
+}
+
+/// The values of an array parameter, in the order sent (`enabled_events[0]=…` or
+/// `enabled_events[]=…`).
+fn array(request: &RecordedRequest, name: &str) -> Vec<Value> {
+    let prefix = format!("{name}[");
+    (request.form.iter())
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, v)| json!(v))
+        .collect()
+}
+
+/// `POST /v1/webhook_endpoints`: the answer, and only the answer, carries the signing secret.
+fn create_webhook_endpoint(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {
+    state.objects_created += 1;
+    let id = format!("we_fake_{}", state.objects_created);
+    let form = |key| request.form_value(key);
+    let endpoint = json!({
+        "id": id, "object": "webhook_endpoint", "url": form("url"),
+        "enabled_events": array(request, "enabled_events"), "status": "enabled",
+        // Without one, Stripe renders events with the account's default version.
+        "api_version": form("api_version"), "description": form("description"),
+        "metadata": nested(request, "metadata"), "livemode": false, "application": null,
+        "created": now,
+    });
+    state.webhook_endpoints.push(endpoint.clone());
+    let mut answer = endpoint;
+    let random: String = (0..24).map(|_| fastrand::alphanumeric()).collect();
+    answer["secret"] = format!("whsec_fake{random}").into();
+    (200, answer)
+}
+
+/// `POST /v1/webhook_endpoints/{id}`: what is sent replaces what was there (the event list
+/// whole); `disabled` sets the status.
+fn update_webhook_endpoint(endpoint: &mut Value, request: &RecordedRequest) -> Reply {
+    if request.sent("enabled_events[") {
+        endpoint["enabled_events"] = array(request, "enabled_events").into();
+    }
+    match request.form_value("disabled") {
+        Some("true") => endpoint["status"] = "disabled".into(),
+        Some("false") => endpoint["status"] = "enabled".into(),
+        _ => {}
+    }
+    for field in ["url", "description"] {
+        if let Some(value) = request.form_value(field) {
+            endpoint[field] = value.into();
+        }
+    }
+    if let Value::Object(sent) = nested(request, "metadata") {
+        object(&mut endpoint["metadata"]).extend(sent);
+    }
+    (200, endpoint.clone())
 }
 
 fn create_checkout_session(state: &mut State, request: &RecordedRequest, now: i64) -> Reply {

@@ -37,10 +37,12 @@ impl StripeParams {
         static PARAMS: OnceLock<StripeParams> = OnceLock::new();
         PARAMS.get_or_init(|| {
             let root = crate::repo_root();
-            let path = std::env::var("PAYBRIDGE_STRIPE_PARAMS")
+            let given = std::env::var("PAYBRIDGE_STRIPE_PARAMS").ok();
+            let path = (given.as_ref())
                 .map(std::path::PathBuf::from)
-                .unwrap_or_else(|_| root.join(DEFAULT_PATH));
-            if !path.exists() {
+                .unwrap_or_else(|| root.join(DEFAULT_PATH));
+            // The script does nothing when the file is newer than dump.py (and itself).
+            if given.is_none() {
                 let status = std::process::Command::new(root.join("infra/stripe-params.sh"))
                     .status()
                     .expect("infra/stripe-params.sh runs");
@@ -82,8 +84,9 @@ impl StripeParams {
 /// `POST /v1/payment_intents/pi_1/cancel` → `POST /v1/payment_intents/{id}/cancel`: the segment
 /// after a collection is an object's id.
 fn operation(method: &str, path: &str) -> String {
-    const COLLECTIONS: [&str; 9] = [
+    const COLLECTIONS: [&str; 10] = [
         "invoices",
+        "webhook_endpoints",
         "payment_intents",
         "sessions",
         "charges",
@@ -367,5 +370,33 @@ mod tests {
             params.check("GET", "/v1/payment_intents/pi_foreign", &[]),
             Some(Ok(()))
         );
+    }
+
+    #[test]
+    fn a_webhook_endpoints_version_is_set_at_creation_only() {
+        let params = StripeParams::get();
+        let create = form(&[
+            ("url", "https://a.example/webhooks/stripe"),
+            ("enabled_events[0]", "payout.paid"),
+            (
+                "api_version",
+                paybridge::connectors::stripe::DEFAULT_API_VERSION,
+            ),
+        ]);
+        assert_eq!(
+            params.check("POST", "/v1/webhook_endpoints", &create),
+            Some(Ok(()))
+        );
+        let update = params
+            .check("POST", "/v1/webhook_endpoints/we_1", &create)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (update.param.as_str(), update.code),
+            ("api_version", Some("parameter_unknown"))
+        );
+        let unknown_event = form(&[("enabled_events[0]", "payout.teleported")]);
+        let refused = params.check("POST", "/v1/webhook_endpoints/we_1", &unknown_event);
+        assert_eq!(refused.unwrap().unwrap_err().param, "enabled_events[0]");
     }
 }

@@ -306,13 +306,16 @@ impl StripeClient {
     /// Every object of a list endpoint, page after page (100 a page, `starting_after` the last
     /// id seen); each page is one request with the client's retries, so a rate limit (429)
     /// slows the listing down instead of failing it.
-    async fn list_all<T>(&self, path: &str, query: &str) -> Result<Vec<T>, StripeError>
+    pub(super) async fn list_all<T>(&self, path: &str, query: &str) -> Result<Vec<T>, StripeError>
     where
         T: serde::de::DeserializeOwned + super::types::StripeObject,
     {
         let mut all: Vec<T> = Vec::new();
         loop {
-            let mut page_query = format!("{query}&limit=100");
+            let mut page_query = match query {
+                "" => "limit=100".to_string(),
+                _ => format!("{query}&limit=100"),
+            };
             if let Some(last) = all.last() {
                 page_query.push_str(&format!("&starting_after={}", checked_id(last.id())?));
             }

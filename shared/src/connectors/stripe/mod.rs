@@ -13,6 +13,7 @@ mod fixtures;
 mod params;
 mod send;
 mod types;
+mod webhook_endpoints;
 
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ pub use types::{
     InvoicePayment, InvoicePaymentMethod, LastPaymentError, List, Metadata, PaymentIntent,
     PaymentIntentStatus, StripeObject,
 };
+pub use webhook_endpoints::{CreateWebhookEndpoint, UpdateWebhookEndpoint, WebhookEndpoint};
 
 /// The `Stripe-Version` this connector's types were checked against: the latest monthly
 /// release of the Dahlia line in Stripe's changelog (docs.stripe.com/changelog), which is

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::clock::FixedClock;
 use crate::embedded::temp_database;
+use crate::queue::{ATTRIBUTE_EVENT_ID, ATTRIBUTE_EVENT_TYPE, ATTRIBUTE_SOURCE};
 
 pub(crate) const NOW: i64 = 1_700_000_000;
 
@@ -123,36 +124,6 @@ async fn a_zero_visibility_timeout_still_returns_each_message_once_per_receive()
 
     assert_eq!(received.len(), 2);
     assert_eq!(queue.depth().await.unwrap(), (2, 0));
-}
-
-#[tokio::test]
-async fn the_first_envelope_of_every_published_event_is_kept_for_replay() {
-    let (_dir, db) = temp_database();
-    let (queue, _) = orders_queue(db.clone());
-    let other_queue = SqliteQueue::new(db, "payments", 3);
-    queue.publish(event("evt_1")).await.unwrap();
-    let mut duplicate = event("evt_1");
-    duplicate.body = "a later copy".into();
-    other_queue.publish(duplicate).await.unwrap();
-    queue
-        .publish(OutgoingMessage {
-            body: "no envelope attributes".into(),
-            attributes: Vec::new(),
-        })
-        .await
-        .unwrap();
-
-    let stored = queue.stored_envelope("stripe", "evt_1").await.unwrap();
-    let for_event = other_queue.envelopes_for_event("evt_1").await.unwrap();
-
-    let (body, attributes) = stored.unwrap();
-    assert_eq!(body, event("evt_1").body);
-    assert_eq!(attributes["event_type"], "test.event");
-    assert_eq!(for_event, [(body, attributes)]);
-    assert_eq!(
-        queue.stored_envelope("kentico", "evt_1").await.unwrap(),
-        None
-    );
 }
 
 /// The embedded queue seen as the suite sees every queue: what a worker receives.
