@@ -242,6 +242,27 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
     let checks = json_lines(&healthy);
     assert!(checks.iter().all(|c| c["ok"] == true), "{checks:?}");
     assert!(checks.iter().any(|c| c["check"] == "kentico statuses"));
+    let mode = checks.iter().find(|c| c["check"] == "stripe mode").unwrap();
+    assert!(
+        mode["detail"].as_str().unwrap().starts_with("test mode"),
+        "{mode}"
+    );
+    // A live key where the deployment is pinned to test mode stops at the configuration.
+    let mut live = good.to_vec();
+    live.push(("STRIPE_MODE", "test"));
+    live[3] = ("STRIPE_SECRET_KEY", "sk_live_paybridge");
+    let wrong_mode = json_lines(&doctor(&live));
+    let configuration = (wrong_mode.iter())
+        .find(|c| c["check"] == "configuration")
+        .unwrap();
+    assert_eq!(configuration["ok"], false);
+    assert!(
+        configuration["detail"]
+            .as_str()
+            .unwrap()
+            .contains("STRIPE_MODE=test but STRIPE_SECRET_KEY is a live-mode key"),
+        "{configuration}"
+    );
 
     let mut broken = good.to_vec();
     broken[3] = ("STRIPE_SECRET_KEY", "sk_test_revoked");

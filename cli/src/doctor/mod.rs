@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use paybridge::config::aws::VAR_TABLE;
 use paybridge::config::ingress::{IngressVariables, webhooks_configured};
+use paybridge::config::mode::VAR_STRIPE_MODE;
 use paybridge::flows::PaymentState;
 use paybridge::mapping::payment_status::AfterPayment;
 use paybridge::metrics::InMemoryMetrics;
@@ -146,6 +147,19 @@ async fn checks(backend_args: &BackendArgs, alarm_prefix: Option<&str>) -> Vec<C
             return checks;
         }
     };
+    if let Some(stripe) = &connectors.stripe {
+        check(
+            "stripe mode",
+            match stripe.mode {
+                Some(mode) => Ok(format!(
+                    "{mode} mode: a key of the other mode stops the workers, events of the other mode are acknowledged and ignored"
+                )),
+                None => Err(format!(
+                    "unknown: set {VAR_STRIPE_MODE}=test or live (the key is read by ARN), so the Stripe webhook can ignore events of the other mode"
+                )),
+            },
+        );
+    }
     let Some(clients) = clients else {
         check(
             "connectors",
