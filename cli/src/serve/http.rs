@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use paybridge::app::Backend;
 use paybridge::ingress::IngressHandler;
-use paybridge::metrics::InMemoryMetrics;
 use paybridge::secret::SecretString;
 use paybridge::webhook::Source;
 use serde_json::json;
 
+use super::prometheus::PrometheusMetrics;
 use super::workers::WorkerStatus;
 
 /// Bodies above this never reach the handler (which refuses anything over the queue limit).
@@ -48,7 +48,7 @@ pub struct AppState {
     /// Queues and state.
     pub backend: Backend,
     /// The counters `/metrics` shows.
-    pub metrics: Arc<InMemoryMetrics>,
+    pub metrics: Arc<PrometheusMetrics>,
     /// The workers' states.
     pub workers: WorkerStatus,
     /// Who may read `/metrics`.
@@ -164,7 +164,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             }
         }
     }
-    let mut text = state.metrics.render_prometheus();
+    let mut text = state.metrics.render();
     text.push_str("# TYPE paybridge_queue_messages gauge\n");
     for depth in state.backend.depths().await {
         text.push_str(&format!(

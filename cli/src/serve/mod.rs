@@ -3,6 +3,7 @@
 //! parts come from the composition root (`paybridge::app::serve`); this runs them.
 
 mod http;
+mod prometheus;
 mod workers;
 
 use std::net::SocketAddr;
@@ -12,8 +13,8 @@ use clap::Args;
 use paybridge::config::cli::{
     VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT,
 };
-use paybridge::metrics::InMemoryMetrics;
 use paybridge::secret::SecretString;
+use prometheus::PrometheusMetrics;
 
 use crate::backend::BackendArgs;
 
@@ -84,7 +85,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let metrics = Arc::new(InMemoryMetrics::new());
+    let metrics = Arc::new(PrometheusMetrics::new());
     let serve_env = args.backend.serve_env(metrics.clone());
     let parts = paybridge::app::serve::build(&serve_env)
         .await

@@ -93,6 +93,11 @@ struct Ours {
 }
 
 impl Sweep {
+    /// Hands on the metrics counted so far (the Lambda glue, after each invocation).
+    pub fn flush_metrics(&self) {
+        self.ctx.metrics.flush();
+    }
+
     /// A sweep reading through `ctx`, the `ledger`, healing onto `stripe_queue`, storing to
     /// `reports`.
     pub fn new(
