@@ -123,19 +123,14 @@ async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
         )
         .await;
     }
-    let endpoint = moto::endpoint();
-    let env = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
-        ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
-        ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
-        ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
-        ("IDEMPOTENCY_TABLE_NAME", "unused-here"),
-        ("LEDGER_TABLE_NAME", "unused-here"),
-    ];
+    let names = moto::AwsNames {
+        stripe: (&stripe_queue, &stripe_dlq),
+        kentico: (&kentico_queue, &kentico_dlq),
+        table: "unused-here",
+        ledger_table: "unused-here",
+    }
+    .env();
+    let env: Vec<(&str, &str)> = names.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
     let listed = json_lines(&paybridge(
         &["dlq", "list", "--backend", "aws", "--json"],
@@ -454,19 +449,14 @@ async fn doctor_on_aws_says_whether_the_alarms_reach_a_person() {
     };
     alarm("stripe-events-dlq", true).await.unwrap();
     alarm("kentico-events-dlq", false).await.unwrap();
-    let endpoint = moto::endpoint();
-    let env = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
-        ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
-        ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
-        ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
-        ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
-        ("LEDGER_TABLE_NAME", ledger.as_str()),
-    ];
+    let names = moto::AwsNames {
+        stripe: (&stripe_queue, &stripe_dlq),
+        kentico: (&kentico_queue, &kentico_dlq),
+        table: &table,
+        ledger_table: &ledger,
+    }
+    .env();
+    let env: Vec<(&str, &str)> = names.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let alarms_check = || {
         let output = paybridge(
             &[
