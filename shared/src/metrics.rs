@@ -13,8 +13,8 @@ pub trait Metrics: Send + Sync {
     /// Adds one to `name` for the given dimensions (e.g. source and outcome).
     fn increment(&self, name: &'static str, dimensions: &[(&'static str, &str)]);
 
-    /// Adds `count` at once; a zero is still reported, so an alarm on the metric sees data
-    /// (and returns to OK) when nothing happened.
+    /// Adds `count` at once. A zero registers the series (`serve` shows it at 0); the EMF
+    /// adapter sends nothing for it, and alarms treat missing data as OK.
     fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
         for _ in 0..count {
             self.increment(name, dimensions);

@@ -41,6 +41,12 @@ impl PrometheusMetrics {
         Self { recorder, handle }
     }
 
+    /// Folds the latencies recorded since into their histograms: without it they pile up in
+    /// memory until the next scrape (`serve` calls it every few seconds).
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// Everything counted, in Prometheus' text format.
     pub fn render(&self) -> String {
         self.handle.render()

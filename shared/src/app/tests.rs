@@ -329,3 +329,44 @@ async fn a_stripe_key_of_the_other_mode_from_secrets_manager_is_refused_at_start
     assert!(!text.contains("51stillthetestkey"), "{text}");
     assert!(connect("rk_live_51thelivekey").await.is_ok());
 }
+
+#[tokio::test]
+async fn a_lost_journal_key_stops_the_embedded_store_instead_of_being_replaced() {
+    use crate::journal::JournalEntry;
+    let dir = tempfile::tempdir().unwrap();
+    let backend = super::Backend::embedded(dir.path(), 25).unwrap();
+    let entry = JournalEntry {
+        at: "2026-12-01T00:00:00Z".into(),
+        source: "stripe".into(),
+        event_id: "evt_sealed".into(),
+        event_type: "payment_intent.succeeded".into(),
+        worker: "payment-worker".into(),
+        outcome: "done".into(),
+        detail: String::new(),
+        receive_count: 1,
+    };
+    (backend.journal())
+        .record("order:1", &entry, "{\"email\":\"ada@example.com\"}")
+        .await
+        .unwrap();
+    drop(backend);
+    // Reopened with its key: the envelope reads.
+    let reopened = super::Backend::embedded(dir.path(), 25).unwrap();
+    assert!(
+        reopened
+            .journal()
+            .envelope("stripe", "evt_sealed")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(reopened);
+
+    std::fs::remove_file(dir.path().join(super::backend::JOURNAL_KEY_FILE)).unwrap();
+    let Err(refused) = super::Backend::embedded(dir.path(), 25) else {
+        panic!("a new key would make every sealed envelope unreadable");
+    };
+    let text = refused.to_string();
+    assert!(text.contains("journal.key is missing"), "{text}");
+    assert!(!dir.path().join(super::backend::JOURNAL_KEY_FILE).exists());
+}

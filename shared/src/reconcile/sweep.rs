@@ -30,7 +30,8 @@ use crate::store::StoreError;
 use crate::webhook::event_types::{stripe, stripe_ledger};
 use crate::webhook::{EventEnvelope, Source};
 
-/// The metric counting discrepancies per run, by `Kind` (every kind, zeros included).
+/// The metric counting discrepancies per run, by `Kind` (every kind is added, zeros included;
+/// CloudWatch receives only the kinds found).
 pub const METRIC_DISCREPANCIES: &str = "ReconcileDiscrepancies";
 /// The metric counting synthetic events enqueued to heal.
 pub const METRIC_HEALING_EVENTS: &str = "ReconcileHealingEvents";
