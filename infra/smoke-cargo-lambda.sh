@@ -47,4 +47,19 @@ invoke kentico-webhook "$work/kentico-webhook-valid-base64.json" 202
 stripe_count=$(python3 infra/sqs.py drain "$STRIPE_EVENTS_QUEUE_URL" | wc -l)
 kentico_count=$(python3 infra/sqs.py drain "$KENTICO_EVENTS_QUEUE_URL" | wc -l)
 [ "$stripe_count" = 1 ] && [ "$kentico_count" = 1 ] || { echo "queues hold stripe=$stripe_count kentico=$kentico_count, expected 1 and 1" >&2; exit 1; }
-echo "cargo lambda smoke: 3 invokes, 2 events enqueued, 1 forged refused: ok"
+# Each invocation flushed its counts as CloudWatch Embedded Metric Format documents on stdout.
+python3 - "$work/watch.log" <<'PY' || { cat "$work/watch.log" >&2; exit 1; }
+import json, sys
+seen = set()
+for line in open(sys.argv[1], errors="replace"):
+    start = line.find('{"_aws"')
+    if start < 0:
+        continue
+    doc = json.loads(line[start:])
+    assert doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Paybridge", doc
+    if "WebhookRequests" in doc:
+        seen.add((doc["Source"], doc["Outcome"], doc["WebhookRequests"]))
+want = {("stripe", "accepted", 1), ("stripe", "signature_mismatch", 1), ("kentico", "accepted", 1)}
+assert want <= seen, f"EMF documents seen: {sorted(seen)}"
+PY
+echo "cargo lambda smoke: 3 invokes, 2 events enqueued, 1 forged refused, 3 EMF documents: ok"

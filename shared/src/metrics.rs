@@ -1,7 +1,8 @@
-//! Counting outcomes: CloudWatch Embedded Metric Format in Lambda, in memory in tests and `serve`.
+//! Counting outcomes: the [`Metrics`] port the code counts through, its CloudWatch Embedded
+//! Metric Format adapter for Lambda (the `metrics` facade's EMF exporter), and counts in memory
+//! for tests. `serve`'s adapter (the facade's Prometheus exporter) lives with `serve`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Mutex;
 
 /// The CloudWatch namespace every metric of the integration is published under.
@@ -12,8 +13,8 @@ pub trait Metrics: Send + Sync {
     /// Adds one to `name` for the given dimensions (e.g. source and outcome).
     fn increment(&self, name: &'static str, dimensions: &[(&'static str, &str)]);
 
-    /// Adds `count` at once; a zero is still reported, so an alarm on the metric sees data
-    /// (and returns to OK) when nothing happened.
+    /// Adds `count` at once. A zero registers the series (`serve` shows it at 0); the EMF
+    /// adapter sends nothing for it, and alarms treat missing data as OK.
     fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
         for _ in 0..count {
             self.increment(name, dimensions);
@@ -27,6 +28,10 @@ pub trait Metrics: Send + Sync {
         dimensions: &[(&'static str, &str)],
         seconds: f64,
     );
+
+    /// Hands on what was counted since the last flush, where an adapter batches (the EMF
+    /// exporter, at the end of each Lambda invocation); the others count in place.
+    fn flush(&self) {}
 }
 
 /// The metric timing every call to Stripe and Kentico.
@@ -70,28 +75,65 @@ impl std::fmt::Debug for CallLatency {
     }
 }
 
-/// Writes each count as one CloudWatch Embedded Metric Format line on stdout, which Lambda
-/// ships to CloudWatch Logs and CloudWatch turns into metrics: no API call, no added latency.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct EmfMetrics;
+/// CloudWatch Embedded Metric Format through the `metrics` facade and its EMF exporter
+/// (`metrics_cloudwatch_embedded`): an invocation's counts and latencies go to stdout as one
+/// EMF document per dimension set at [`Metrics::flush`], which the Lambda glue calls after
+/// each invocation; Lambda ships stdout to CloudWatch Logs, which turns the documents into
+/// metrics (no API call, no added latency). The exporter is the process's global recorder,
+/// installed once; tests inject [`InMemoryMetrics`] instead. A count of zero is not sent
+/// (the exporter skips counters that did not move), so alarms treat missing data as OK.
+#[derive(Clone, Copy)]
+pub struct EmfMetrics {
+    collector: &'static metrics_cloudwatch_embedded::Collector,
+}
+
+impl std::fmt::Debug for EmfMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmfMetrics")
+    }
+}
+
+/// The exporter keeps at most 100 values of one latency between flushes: a long invocation
+/// (a reconciliation run) flushes on its own before that.
+const EMF_FLUSH_AFTER_OBSERVATIONS: usize = 90;
+static EMF_COLLECTOR: std::sync::OnceLock<&'static metrics_cloudwatch_embedded::Collector> =
+    std::sync::OnceLock::new();
+static EMF_OBSERVATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl EmfMetrics {
+    /// The process's EMF exporter (installed as the global recorder at the first call).
+    pub fn install() -> Result<Self, String> {
+        if let Some(collector) = EMF_COLLECTOR.get() {
+            return Ok(Self { collector });
+        }
+        let collector = metrics_cloudwatch_embedded::Builder::new()
+            .cloudwatch_namespace(NAMESPACE)
+            .init()
+            .map_err(|e| format!("the EMF metrics exporter: {e}"))?;
+        metrics::describe_histogram!(
+            METRIC_CONNECTOR_CALL_SECONDS,
+            metrics::Unit::Seconds,
+            "the duration of one call to Stripe or Kentico"
+        );
+        let collector = *EMF_COLLECTOR.get_or_init(|| collector);
+        Ok(Self { collector })
+    }
+}
+
+/// `dimensions` as the facade's labels.
+fn labels(dimensions: &[(&'static str, &str)]) -> Vec<metrics::Label> {
+    (dimensions.iter())
+        .map(|(key, value)| metrics::Label::new(*key, value.to_string()))
+        .collect()
+}
 
 impl Metrics for EmfMetrics {
     fn increment(&self, name: &'static str, dimensions: &[(&'static str, &str)]) {
-        let line = emf_line(
-            name,
-            dimensions,
-            time::OffsetDateTime::now_utc(),
-            "Count",
-            1.0,
-        );
-        // A failed write to stdout has nowhere better to be reported.
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        metrics::counter!(name, labels(dimensions)).increment(1);
     }
 
     fn add(&self, name: &'static str, dimensions: &[(&'static str, &str)], count: u64) {
-        let now = time::OffsetDateTime::now_utc();
-        let line = emf_line(name, dimensions, now, "Count", count as f64);
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        metrics::counter!(name, labels(dimensions)).increment(count);
     }
 
     fn observe_seconds(
@@ -100,62 +142,36 @@ impl Metrics for EmfMetrics {
         dimensions: &[(&'static str, &str)],
         seconds: f64,
     ) {
-        let line = emf_line(
-            name,
-            dimensions,
-            time::OffsetDateTime::now_utc(),
-            "Seconds",
-            seconds,
-        );
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        metrics::histogram!(name, labels(dimensions)).record(seconds);
+        let pending = EMF_OBSERVATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if pending >= EMF_FLUSH_AFTER_OBSERVATIONS {
+            self.flush();
+        }
+    }
+
+    fn flush(&self) {
+        // A failed write to stdout has nowhere better to be reported.
+        let _ = self.flush_to(std::io::stdout().lock());
     }
 }
 
-fn emf_line(
-    name: &str,
-    dimensions: &[(&'static str, &str)],
-    now: time::OffsetDateTime,
-    unit: &str,
-    value: f64,
-) -> serde_json::Value {
-    let mut record = serde_json::Map::new();
-    let dimension_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
-    record.insert(
-        "_aws".into(),
-        serde_json::json!({
-            "Timestamp": (now.unix_timestamp_nanos() / 1_000_000) as i64,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [dimension_names],
-                "Metrics": [{"Name": name, "Unit": unit}]
-            }]
-        }),
-    );
-    for (key, value) in dimensions {
-        record.insert((*key).into(), serde_json::Value::String((*value).into()));
+impl EmfMetrics {
+    /// Writes what was counted since the last flush to `writer`, one EMF document per line.
+    pub fn flush_to(&self, writer: impl std::io::Write) -> std::io::Result<()> {
+        EMF_OBSERVATIONS.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.collector.flush(writer)
     }
-    record.insert(name.into(), serde_json::json!(value));
-    serde_json::Value::Object(record)
 }
 
 /// A counter's identity: its name and its dimensions in the order given.
 type CounterKey = (String, Vec<(String, String)>);
 
-/// Keeps counts in memory, keyed by name and dimensions (tests, and `/metrics` in `serve`).
+/// Keeps counts in memory, keyed by name and dimensions: what tests (and operator commands,
+/// which report nothing) inject.
 #[derive(Debug, Default)]
 pub struct InMemoryMetrics {
     counts: Mutex<BTreeMap<CounterKey, u64>>,
-    histograms: Mutex<BTreeMap<CounterKey, Histogram>>,
-}
-
-/// Prometheus-style cumulative buckets (seconds) for call latencies.
-const BUCKETS: [f64; 9] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
-
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    observations: Mutex<BTreeMap<CounterKey, Vec<f64>>>,
 }
 
 impl InMemoryMetrics {
@@ -172,58 +188,13 @@ impl InMemoryMetrics {
             .unwrap_or(0)
     }
 
-    /// Every counter in Prometheus' text format: `WebhookRequests` with `Source` becomes
-    /// `paybridge_webhook_requests_total{source="…"}`.
-    pub fn render_prometheus(&self) -> String {
-        let counts = self.lock();
-        let mut out = String::new();
-        let mut last_name = String::new();
-        for ((name, dimensions), value) in counts.iter() {
-            let metric = format!("paybridge_{}_total", snake_case(name));
-            if *name != last_name {
-                out.push_str(&format!("# TYPE {metric} counter\n"));
-                last_name.clone_from(name);
-            }
-            let labels: Vec<String> = dimensions
-                .iter()
-                .map(|(k, v)| format!("{}=\"{}\"", snake_case(k), escape(v)))
-                .collect();
-            out.push_str(&format!("{metric}{{{}}} {value}\n", labels.join(",")));
-        }
-        drop(counts);
-        self.render_histograms(&mut out);
-        out
-    }
-
-    fn render_histograms(&self, out: &mut String) {
-        let histograms = self
-            .histograms
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut last_name = String::new();
-        for ((name, dimensions), histogram) in histograms.iter() {
-            let metric = format!("paybridge_{}", snake_case(name));
-            if *name != last_name {
-                out.push_str(&format!("# TYPE {metric} histogram\n"));
-                last_name.clone_from(name);
-            }
-            let labels: Vec<String> = dimensions
-                .iter()
-                .map(|(k, v)| format!("{}=\"{}\"", snake_case(k), escape(v)))
-                .collect();
-            let labels = labels.join(",");
-            for (bound, count) in BUCKETS.iter().zip(histogram.buckets) {
-                out.push_str(&format!(
-                    "{metric}_bucket{{{labels},le=\"{bound}\"}} {count}\n"
-                ));
-            }
-            out.push_str(&format!(
-                "{metric}_bucket{{{labels},le=\"+Inf\"}} {}\n",
-                histogram.count
-            ));
-            out.push_str(&format!("{metric}_sum{{{labels}}} {}\n", histogram.sum));
-            out.push_str(&format!("{metric}_count{{{labels}}} {}\n", histogram.count));
-        }
+    /// The durations observed for `name` with exactly these dimensions, in order.
+    pub fn observations(&self, name: &str, dimensions: &[(&str, &str)]) -> Vec<f64> {
+        (self.observations.lock())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key(name, dimensions))
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<CounterKey, u64>> {
@@ -248,23 +219,12 @@ impl Metrics for InMemoryMetrics {
         dimensions: &[(&'static str, &str)],
         seconds: f64,
     ) {
-        let mut histograms = self
-            .histograms
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let histogram = histograms.entry(key(name, dimensions)).or_default();
-        for (bound, bucket) in BUCKETS.iter().zip(histogram.buckets.iter_mut()) {
-            if seconds <= *bound {
-                *bucket += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+        (self.observations.lock())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key(name, dimensions))
+            .or_default()
+            .push(seconds);
     }
-}
-
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn key(name: &str, dimensions: &[(&str, &str)]) -> CounterKey {
@@ -297,28 +257,67 @@ pub fn snake_case(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The only test that installs the process's global recorder (the EMF exporter).
     #[test]
-    fn emf_line_names_metric_dimensions_and_value() {
-        let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let line = emf_line(
+    fn the_emf_adapter_writes_one_document_per_dimension_set_at_each_flush() {
+        let metrics = EmfMetrics::install().unwrap();
+        assert!(
+            EmfMetrics::install().is_ok(),
+            "installing twice is harmless"
+        );
+        metrics.increment(
             "WebhookRequests",
             &[("Source", "stripe"), ("Outcome", "accepted")],
-            now,
-            "Count",
-            1.0,
         );
-        assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        metrics.add(
+            "WebhookRequests",
+            &[("Source", "stripe"), ("Outcome", "accepted")],
+            2,
+        );
+        metrics.add("ReconcileDiscrepancies", &[("Kind", "double_payment")], 0);
+        CallLatency::new(std::sync::Arc::new(metrics)).observe(
+            "stripe",
+            "GET charges",
+            "200",
+            0.25,
+        );
+
+        let mut out = Vec::new();
+        metrics.flush_to(&mut out).unwrap();
+        let documents: Vec<serde_json::Value> = (String::from_utf8(out).unwrap().lines())
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+
+        assert_eq!(documents.len(), 2, "{documents:?}");
+        let requests = (documents.iter())
+            .find(|d| d["Source"] == "stripe")
+            .unwrap();
         assert_eq!(
-            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            requests["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "Paybridge"
         );
         assert_eq!(
-            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            requests["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
             serde_json::json!(["Source", "Outcome"])
         );
-        assert_eq!(line["Source"], "stripe");
-        assert_eq!(line["Outcome"], "accepted");
-        assert_eq!(line["WebhookRequests"], 1.0);
+        assert_eq!(requests["WebhookRequests"], 3);
+        let latency = (documents.iter())
+            .find(|d| d["Service"] == "stripe")
+            .unwrap();
+        assert_eq!(latency["ConnectorCallSeconds"], serde_json::json!([0.25]));
+        assert_eq!(
+            latency["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+            "Seconds"
+        );
+        // A zero count is not sent; a flush with nothing new writes nothing.
+        assert!(
+            !documents
+                .iter()
+                .any(|d| d.get("ReconcileDiscrepancies").is_some())
+        );
+        let mut again = Vec::new();
+        metrics.flush_to(&mut again).unwrap();
+        assert!(again.is_empty());
     }
 
     #[test]
@@ -336,54 +335,20 @@ mod tests {
     }
 
     #[test]
-    fn renders_prometheus_text_with_snake_case_names_and_escaped_labels() {
-        let metrics = InMemoryMetrics::new();
-        metrics.increment(
-            "WorkerMessages",
-            &[("Worker", "order-worker"), ("EventType", "a\"b")],
-        );
-        metrics.increment(
-            "WorkerMessages",
-            &[("Worker", "order-worker"), ("EventType", "a\"b")],
-        );
-        assert_eq!(
-            metrics.render_prometheus(),
-            "# TYPE paybridge_worker_messages_total counter\n\
-             paybridge_worker_messages_total{worker=\"order-worker\",event_type=\"a\\\"b\"} 2\n"
-        );
-    }
-
-    #[test]
-    fn latencies_render_as_a_cumulative_histogram() {
+    fn in_memory_keeps_every_observed_latency() {
         let metrics = std::sync::Arc::new(InMemoryMetrics::new());
         let latency = CallLatency::new(metrics.clone());
         latency.observe("stripe", "POST payment_intents", "200", 0.02);
         latency.observe("stripe", "POST payment_intents", "200", 0.7);
         CallLatency::default().observe("stripe", "ignored", "200", 1.0);
-        let text = metrics.render_prometheus();
-        let labels = r#"service="stripe",operation="POST payment_intents",status="200""#;
-        assert!(
-            text.contains("# TYPE paybridge_connector_call_seconds histogram"),
-            "{text}"
+        let dimensions = [
+            ("Service", "stripe"),
+            ("Operation", "POST payment_intents"),
+            ("Status", "200"),
+        ];
+        assert_eq!(
+            metrics.observations(METRIC_CONNECTOR_CALL_SECONDS, &dimensions),
+            [0.02, 0.7]
         );
-        assert!(
-            text.contains(&format!(
-                "paybridge_connector_call_seconds_bucket{{{labels},le=\"0.025\"}} 1"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "paybridge_connector_call_seconds_bucket{{{labels},le=\"1\"}} 2"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "paybridge_connector_call_seconds_count{{{labels}}} 2"
-            )),
-            "{text}"
-        );
-        assert!(!text.contains("ignored"));
     }
 }

@@ -223,9 +223,18 @@ fn the_dashboards_show_only_metrics_the_code_emits() {
 #[test]
 fn the_stripe_webhook_and_every_function_with_the_stripe_key_share_one_mode() {
     let template = template();
-    assert!(template.contains(
-        "  StripeMode:\n    Type: String\n    Default: test\n    AllowedValues: [test, live]"
-    ));
+    // No default: a wrong mode would acknowledge and drop the other mode's events.
+    assert!(
+        template.contains("  StripeMode:\n    Type: String\n    AllowedValues: [test, live]\n"),
+        "StripeMode is chosen at each deployment"
+    );
+    let samconfig = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samconfig.toml"),
+    )
+    .unwrap();
+    assert!(
+        samconfig.contains("Stage=dev StripeMode=test") && samconfig.contains("StripeMode=live")
+    );
     let functions: Vec<(String, String)> = resources(&template)
         .into_iter()
         .filter(|(_, text)| text.contains("AWS::Serverless::Function"))

@@ -123,19 +123,14 @@ async fn an_operator_redrives_and_purges_dead_letters_on_sqs() {
         )
         .await;
     }
-    let endpoint = moto::endpoint();
-    let env = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
-        ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
-        ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
-        ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
-        ("IDEMPOTENCY_TABLE_NAME", "unused-here"),
-        ("LEDGER_TABLE_NAME", "unused-here"),
-    ];
+    let names = moto::AwsNames {
+        stripe: (&stripe_queue, &stripe_dlq),
+        kentico: (&kentico_queue, &kentico_dlq),
+        table: "unused-here",
+        ledger_table: "unused-here",
+    }
+    .env();
+    let env: Vec<(&str, &str)> = names.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
     let listed = json_lines(&paybridge(
         &["dlq", "list", "--backend", "aws", "--json"],
@@ -242,6 +237,27 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
     let checks = json_lines(&healthy);
     assert!(checks.iter().all(|c| c["ok"] == true), "{checks:?}");
     assert!(checks.iter().any(|c| c["check"] == "kentico statuses"));
+    let mode = checks.iter().find(|c| c["check"] == "stripe mode").unwrap();
+    assert!(
+        mode["detail"].as_str().unwrap().starts_with("test mode"),
+        "{mode}"
+    );
+    // A live key where the deployment is pinned to test mode stops at the configuration.
+    let mut live = good.to_vec();
+    live.push(("STRIPE_MODE", "test"));
+    live[3] = ("STRIPE_SECRET_KEY", "sk_live_paybridge");
+    let wrong_mode = json_lines(&doctor(&live));
+    let configuration = (wrong_mode.iter())
+        .find(|c| c["check"] == "configuration")
+        .unwrap();
+    assert_eq!(configuration["ok"], false);
+    assert!(
+        configuration["detail"]
+            .as_str()
+            .unwrap()
+            .contains("STRIPE_MODE=test but STRIPE_SECRET_KEY is a live-mode key"),
+        "{configuration}"
+    );
 
     let mut broken = good.to_vec();
     broken[3] = ("STRIPE_SECRET_KEY", "sk_test_revoked");
@@ -389,4 +405,112 @@ async fn trace_shows_an_orders_history_and_replay_repairs_without_duplicating() 
         Some(3)
     );
     drop(serve);
+}
+
+/// `doctor --backend aws` on moto: alarms that notify nobody, or a topic nobody confirmed, fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_on_aws_says_whether_the_alarms_reach_a_person() {
+    use aws_sdk_cloudwatch::types::ComparisonOperator;
+    let sdk = moto::sdk_config().await;
+    let sqs_client = aws_sdk_sqs::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let (stripe_queue, stripe_dlq) =
+        sqs::create_queue_with_dlq(&sqs_client, "doctor-stripe", 25, 30).await;
+    let (kentico_queue, kentico_dlq) =
+        sqs::create_queue_with_dlq(&sqs_client, "doctor-kentico", 25, 30).await;
+    let table = integration_tests::dynamodb::create_idempotency_table(&dynamodb).await;
+    let ledger = integration_tests::dynamodb::create_ledger_table(&dynamodb).await;
+    let prefix = format!("{}-", integration_tests::unique_name("pbdoctor"));
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name(integration_tests::unique_name("alarms"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let alarm = |name: &str, notify: bool| {
+        let mut request = cloudwatch
+            .put_metric_alarm()
+            .alarm_name(format!("{prefix}{name}"))
+            .namespace("AWS/SQS")
+            .metric_name("ApproximateNumberOfMessagesVisible")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Maximum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(0.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold);
+        if notify {
+            request = request.alarm_actions(&topic);
+        }
+        request.send()
+    };
+    alarm("stripe-events-dlq", true).await.unwrap();
+    alarm("kentico-events-dlq", false).await.unwrap();
+    let names = moto::AwsNames {
+        stripe: (&stripe_queue, &stripe_dlq),
+        kentico: (&kentico_queue, &kentico_dlq),
+        table: &table,
+        ledger_table: &ledger,
+    }
+    .env();
+    let env: Vec<(&str, &str)> = names.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let alarms_check = || {
+        let output = paybridge(
+            &[
+                "doctor",
+                "--backend",
+                "aws",
+                "--alarm-prefix",
+                &prefix,
+                "--json",
+            ],
+            &env,
+        );
+        let checks = json_lines(&output);
+        checks
+            .into_iter()
+            .find(|c| c["check"] == "alarms")
+            .unwrap_or_else(|| {
+                panic!(
+                    "no alarms check: {}",
+                    String::from_utf8_lossy(&output.stdout)
+                )
+            })
+    };
+
+    let silent = alarms_check();
+    assert_eq!(silent["ok"], false, "{silent}");
+    let detail = silent["detail"].as_str().unwrap();
+    assert!(detail.contains("no confirmed subscriber"), "{detail}");
+    assert!(
+        detail.contains(&format!(
+            "1 alarm(s) notify nobody: {prefix}kentico-events-dlq"
+        )),
+        "{detail}"
+    );
+
+    // Someone subscribes (an SQS queue: moto confirms it at once) and the silent alarm is fixed.
+    let inbox = sqs::create_queue(&sqs_client, "alarm-inbox").await;
+    let inbox_arn = format!(
+        "arn:aws:sqs:us-east-1:123456789012:{}",
+        inbox.rsplit('/').next().unwrap()
+    );
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(inbox_arn)
+        .send()
+        .await
+        .unwrap();
+    alarm("kentico-events-dlq", true).await.unwrap();
+
+    let heard = alarms_check();
+    assert_eq!(heard["ok"], true, "{heard}");
+    assert_eq!(
+        heard["detail"],
+        format!("2 alarm(s) notify {topic} (1 confirmed subscriber(s))")
+    );
 }

@@ -369,26 +369,19 @@ async fn serve_with_the_aws_backend_polls_sqs_like_the_event_source_mapping_and_
         .arn
         .unwrap();
     let setup = Setup::new().await;
-    let endpoint = integration_tests::moto::endpoint();
-    let serve = setup
-        .serve_with(
-            &["--backend", "aws"],
-            &[
-                ("KENTICO_WEBHOOK_SECRETS", ""),
-                ("KENTICO_WEBHOOK_SECRET_ARN", secret_arn.as_str()),
-                ("AWS_ENDPOINT_URL", endpoint.as_str()),
-                ("AWS_ACCESS_KEY_ID", "testing"),
-                ("AWS_SECRET_ACCESS_KEY", "testing"),
-                ("AWS_REGION", "us-east-1"),
-                ("STRIPE_EVENTS_QUEUE_URL", stripe_queue.as_str()),
-                ("STRIPE_EVENTS_DLQ_URL", stripe_dlq.as_str()),
-                ("KENTICO_EVENTS_QUEUE_URL", kentico_queue.as_str()),
-                ("KENTICO_EVENTS_DLQ_URL", kentico_dlq.as_str()),
-                ("IDEMPOTENCY_TABLE_NAME", table.as_str()),
-                ("LEDGER_TABLE_NAME", ledger_table.as_str()),
-            ],
-        )
-        .await;
+    let names = integration_tests::moto::AwsNames {
+        stripe: (&stripe_queue, &stripe_dlq),
+        kentico: (&kentico_queue, &kentico_dlq),
+        table: &table,
+        ledger_table: &ledger_table,
+    }
+    .env();
+    let mut env = vec![
+        ("KENTICO_WEBHOOK_SECRETS", ""),
+        ("KENTICO_WEBHOOK_SECRET_ARN", secret_arn.as_str()),
+    ];
+    env.extend(names.iter().map(|(k, v)| (*k, v.as_str())));
+    let serve = setup.serve_with(&["--backend", "aws"], &env).await;
     let order = kentico_order(21);
     setup.kentico.add_order(order.clone());
 

@@ -62,3 +62,35 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// Where a backend's resources are on the emulator: what an operator command or `serve
+/// --backend aws` is given.
+pub struct AwsNames<'a> {
+    /// The Stripe queue and its DLQ.
+    pub stripe: (&'a str, &'a str),
+    /// The Kentico queue and its DLQ.
+    pub kentico: (&'a str, &'a str),
+    /// The state table.
+    pub table: &'a str,
+    /// The ledger table.
+    pub ledger_table: &'a str,
+}
+
+impl AwsNames<'_> {
+    /// The environment naming them, with the emulator's endpoint and test credentials.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        [
+            ("AWS_ENDPOINT_URL", endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("STRIPE_EVENTS_QUEUE_URL", self.stripe.0.into()),
+            ("STRIPE_EVENTS_DLQ_URL", self.stripe.1.into()),
+            ("KENTICO_EVENTS_QUEUE_URL", self.kentico.0.into()),
+            ("KENTICO_EVENTS_DLQ_URL", self.kentico.1.into()),
+            ("IDEMPOTENCY_TABLE_NAME", self.table.into()),
+            ("LEDGER_TABLE_NAME", self.ledger_table.into()),
+        ]
+        .into()
+    }
+}

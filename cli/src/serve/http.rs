@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use paybridge::app::Backend;
 use paybridge::ingress::IngressHandler;
-use paybridge::metrics::InMemoryMetrics;
 use paybridge::secret::SecretString;
 use paybridge::webhook::Source;
 use serde_json::json;
 
+use super::prometheus::PrometheusMetrics;
 use super::workers::WorkerStatus;
 
 /// Bodies above this never reach the handler (which refuses anything over the queue limit).
@@ -48,7 +48,7 @@ pub struct AppState {
     /// Queues and state.
     pub backend: Backend,
     /// The counters `/metrics` shows.
-    pub metrics: Arc<InMemoryMetrics>,
+    pub metrics: Arc<PrometheusMetrics>,
     /// The workers' states.
     pub workers: WorkerStatus,
     /// Who may read `/metrics`.
@@ -62,16 +62,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn_with_state(REQUEST_TIMEOUT, time_limit))
         .with_state(state)
 }
 
-/// Answers 503 `request_timeout` when a request takes longer than [`REQUEST_TIMEOUT`].
-async fn time_limit(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+/// Answers 503 `request_timeout` when a request takes longer than `limit` ([`REQUEST_TIMEOUT`]).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(timeout_s = REQUEST_TIMEOUT.as_secs(), "request timed out");
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
             json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"error": {"code": "request_timeout", "message": "the request took too long; retry it"}}),
@@ -164,7 +164,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             }
         }
     }
-    let mut text = state.metrics.render_prometheus();
+    let mut text = state.metrics.render();
     text.push_str("# TYPE paybridge_queue_messages gauge\n");
     for depth in state.backend.depths().await {
         text.push_str(&format!(
@@ -186,4 +186,53 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::post;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// A sender that opens a request and never finishes its body is answered 503 once the
+    /// request time is up, instead of holding the connection (and a worker of the server).
+    #[tokio::test]
+    async fn a_request_whose_body_never_ends_is_answered_503_when_its_time_is_up() {
+        let limit = Duration::from_millis(300);
+        let app = Router::new()
+            .route(
+                "/webhooks/stripe",
+                post(|body: Bytes| async move { body.len().to_string() }),
+            )
+            .layer(middleware::from_fn_with_state(limit, time_limit));
+        let started = tokio::time::Instant::now();
+        let stalled =
+            Body::from_stream(futures::stream::pending::<Result<Bytes, std::io::Error>>());
+
+        let response = app
+            .clone()
+            .oneshot(Request::post("/webhooks/stripe").body(stalled).unwrap())
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() >= limit);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "request_timeout");
+        // A request that completes in time is answered as usual.
+        let quick = app
+            .oneshot(
+                Request::post("/webhooks/stripe")
+                    .body(Body::from("abc"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(quick.status(), StatusCode::OK);
+    }
 }

@@ -3,6 +3,7 @@
 //! parts come from the composition root (`paybridge::app::serve`); this runs them.
 
 mod http;
+mod prometheus;
 mod workers;
 
 use std::net::SocketAddr;
@@ -12,8 +13,8 @@ use clap::Args;
 use paybridge::config::cli::{
     VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT,
 };
-use paybridge::metrics::InMemoryMetrics;
 use paybridge::secret::SecretString;
+use prometheus::PrometheusMetrics;
 
 use crate::backend::BackendArgs;
 
@@ -84,7 +85,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let metrics = Arc::new(InMemoryMetrics::new());
+    let metrics = Arc::new(PrometheusMetrics::new());
     let serve_env = args.backend.serve_env(metrics.clone());
     let parts = paybridge::app::serve::build(&serve_env)
         .await
@@ -99,6 +100,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         parts.backend.clone(),
         parts.runtime.journal_retention_days,
     ));
+    let upkeep = tokio::spawn({
+        let metrics = metrics.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.upkeep();
+            }
+        }
+    });
     let backend_name = parts.backend.name();
     let backend = parts.backend.clone();
     let metrics_access = match (args.host.is_loopback(), args.metrics_token) {
@@ -125,6 +136,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("no longer accepting webhooks; letting the workers finish their batches");
     purger.abort();
+    upkeep.abort();
     workers.stop().await;
     if let Err(error) = backend.truncate_wal().await {
         tracing::warn!(%error, "could not truncate the write-ahead log at shutdown");
@@ -144,6 +156,8 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(86_400);
 /// retention and expired idempotency records deleted.
 async fn housekeeping(backend: paybridge::app::Backend, retention_days: u32) {
     let mut tick = tokio::time::interval(TRUNCATE_WAL_EVERY);
+    // A truncation that had to give way is retried at the next period, not in a burst.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut next_purge = tokio::time::Instant::now();
     loop {
         tick.tick().await;

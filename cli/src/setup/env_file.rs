@@ -67,18 +67,16 @@ pub fn read(path: &Path) -> std::io::Result<Option<String>> {
     }
 }
 
-/// Replaces the file with `text` at once (a temporary file beside it, renamed over it): a new
-/// file is readable by its user only (`0600`), an existing one keeps its permissions.
+/// Replaces the file with `text` at once (a temporary file beside it, renamed over it): it
+/// holds a signing secret, so it is readable by its user only (`0600`), whatever the old file's
+/// permissions were.
 pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
     // Through a symlink, the file it points at is the one to replace.
     let path = match std::fs::canonicalize(path) {
         Ok(real) => real,
         Err(_) => path.to_path_buf(),
     };
-    let mode = match std::fs::metadata(&path) {
-        Ok(found) => found.permissions().mode() & 0o7777,
-        Err(_) => 0o600,
-    };
+    let mode = 0o600;
     let name = path
         .file_name()
         .map_or_else(|| ".env".into(), |n| n.to_string_lossy().into_owned());
@@ -125,7 +123,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_file_is_its_users_only_and_an_existing_one_keeps_its_mode() {
+    fn the_file_holding_the_secret_is_its_users_only_even_if_it_was_readable_before() {
         let dir = std::env::temp_dir().join(format!("paybridge-env-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(".env");
@@ -133,10 +131,10 @@ mod tests {
         write(&path, "W=v\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         write(&path, "W=w\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o640);
+        assert_eq!(mode, 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "W=w\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -114,11 +114,20 @@ fn wanted() -> Vec<String> {
         .collect()
 }
 
-/// A key for the creation that is the same for the same URL, version and events: a retry
-/// after a lost answer gets Stripe's first answer (and its secret) instead of a second endpoint.
-fn create_key(url: &str, api_version: &str, events: &[String]) -> String {
-    let digest = Sha256::digest(format!("{url}\n{api_version}\n{}", events.join(",")));
+/// A key for the creation: the same for one run's URL, version and events, so the client's
+/// retries after a lost answer get Stripe's first answer (and its secret) instead of a second
+/// endpoint; another run (`run`) has its own, because a rerun first lists the endpoints and
+/// finds one an earlier run created, and an earlier key would replay the answer of an endpoint
+/// deleted since (a secret of nothing).
+fn create_key(url: &str, api_version: &str, events: &[String], run: &str) -> String {
+    let digest = Sha256::digest(format!("{url}\n{api_version}\n{}\n{run}", events.join(",")));
     format!("paybridge-webhook_endpoint-{}", hex::encode(digest))
+}
+
+/// This run, among all runs of `setup stripe`.
+fn run_id() -> String {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    format!("{}-{nanos}", std::process::id())
 }
 
 /// A key for one update: from the endpoint's state as read and the list wanted, so an edit made
@@ -149,7 +158,7 @@ async fn create(
         description: Some(description.to_string()),
         metadata: BTreeMap::from([("paybridge".to_string(), "payment-worker".to_string())]),
     };
-    let key = create_key(url, stripe.api_version(), &events);
+    let key = create_key(url, stripe.api_version(), &events, &run_id());
     let endpoint = stripe
         .create_webhook_endpoint(&params, &key)
         .await
@@ -278,21 +287,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_creation_key_follows_the_url_version_and_events_and_fits_stripe() {
+    fn the_creation_key_follows_the_url_version_events_and_run_and_fits_stripe() {
         let events = wanted();
-        let key = create_key("https://a.example/webhooks/stripe", "v1", &events);
-        assert_eq!(
-            key,
-            create_key("https://a.example/webhooks/stripe", "v1", &events)
-        );
+        let url = "https://a.example/webhooks/stripe";
+        let key = create_key(url, "v1", &events, "run-1");
+        assert_eq!(key, create_key(url, "v1", &events, "run-1"));
         assert_ne!(
             key,
-            create_key("https://b.example/webhooks/stripe", "v1", &events)
+            create_key("https://b.example/webhooks/stripe", "v1", &events, "run-1")
         );
-        assert_ne!(
-            key,
-            create_key("https://a.example/webhooks/stripe", "v1", &events[1..])
-        );
+        assert_ne!(key, create_key(url, "v1", &events[1..], "run-1"));
+        assert_ne!(key, create_key(url, "v1", &events, "run-2"));
         assert!(key.len() <= 255);
     }
 }

@@ -115,7 +115,23 @@ impl Backend {
         let db = SqliteDatabase::open(&path)
             .map_err(|e| StartupError::Backend(format!("cannot open {}: {e}", path.display())))?;
         tracing::info!(path = %path.display(), "embedded store open");
-        let keys = crate::sealing::FileDataKeys::open_or_create(&data_dir.join(JOURNAL_KEY_FILE))
+        let key_path = data_dir.join(JOURNAL_KEY_FILE);
+        let lost_key = !key_path.exists()
+            && db
+                .holds_sealed_envelopes()
+                .map_err(|e| StartupError::Backend(e.to_string()))?;
+        if lost_key {
+            return Err(StartupError::Backend(format!(
+                "{} is missing, but the journal in {} holds envelopes sealed with it: restore it \
+                 from the backup taken with the database, or, to go on without those envelopes \
+                 (trace keeps the outcomes; replay loses them), delete them: sqlite3 {} \
+                 \"DELETE FROM journal_envelopes WHERE envelope LIKE 'pbenc1.%'\"",
+                key_path.display(),
+                path.display(),
+                path.display()
+            )));
+        }
+        let keys = crate::sealing::FileDataKeys::open_or_create(&key_path)
             .map_err(|e| StartupError::Backend(e.to_string()))?;
         Ok(Self::Embedded(EmbeddedBackend {
             stripe: SqliteQueue::new(db.clone(), "stripe-events", max_receive_count),
@@ -471,31 +487,28 @@ pub(super) fn aws_reports(sdk: &aws_config::SdkConfig, table: &str) -> Arc<dyn R
     ))
 }
 
-/// The sealer of the journal's envelopes under the KMS key `key_id`; without a key, `None`
-/// (and a warning: envelopes are then stored unencrypted).
+/// The sealer of the journal's envelopes under the KMS key `key_id`, if there is one.
 pub(super) fn journal_sealer(
     sdk: &aws_config::SdkConfig,
     key_id: Option<&str>,
 ) -> Option<Arc<EnvelopeSealer>> {
-    let Some(key_id) = key_id else {
-        tracing::warn!(
-            variable = crate::config::aws::VAR_JOURNAL_KEY,
-            "no KMS key for the journal: event payloads are stored unencrypted"
-        );
-        return None;
-    };
-    let keys = KmsDataKeys::new(aws_sdk_kms::Client::new(sdk), key_id, "journal");
+    let keys = KmsDataKeys::new(aws_sdk_kms::Client::new(sdk), key_id?, "journal");
     Some(Arc::new(EnvelopeSealer::new(Arc::new(keys))))
 }
 
-/// `journal`, sealed by `sealer` when there is one.
+/// `journal`, sealed by `sealer`; without one, envelopes are kept as they are (a warning at the
+/// first) and a sealed one found says which key to set.
 fn sealed_journal(
     journal: Arc<dyn EventJournal>,
     sealer: Option<Arc<EnvelopeSealer>>,
 ) -> Arc<dyn EventJournal> {
+    use crate::journal::SealedEventJournal;
     match sealer {
-        Some(sealer) => Arc::new(crate::journal::SealedEventJournal::new(journal, sealer)),
-        None => journal,
+        Some(sealer) => Arc::new(SealedEventJournal::new(journal, sealer)),
+        None => Arc::new(SealedEventJournal::without_key(
+            journal,
+            crate::config::aws::VAR_JOURNAL_KEY,
+        )),
     }
 }
 

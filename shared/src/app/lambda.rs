@@ -40,7 +40,15 @@ impl LambdaEnv<'static> {
         Self {
             env: &process_env,
             sdk: aws_config::load_from_env().await,
-            metrics: Arc::new(EmfMetrics),
+            metrics: match EmfMetrics::install() {
+                Ok(emf) => Arc::new(emf),
+                // Only another global recorder in the process could be in the way: count in
+                // memory rather than not start.
+                Err(error) => {
+                    tracing::error!(%error, "metrics are not exported");
+                    Arc::new(crate::metrics::InMemoryMetrics::new())
+                }
+            },
             clock: Arc::new(SystemClock),
         }
     }

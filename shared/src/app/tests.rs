@@ -271,11 +271,16 @@ impl super::secrets::SecretsReader for OneSecret {
     }
 }
 
-#[tokio::test]
-async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() {
-    let env = |name: &str| {
+/// Connects the clients of a worker whose Stripe key is read by ARN and turns out to be `key`,
+/// with `STRIPE_MODE` set to `mode`, if any.
+async fn connect_with_key_from_secrets_manager(
+    mode: Option<&'static str>,
+    key: &'static str,
+) -> Result<super::clients::Clients, crate::config::StartupError> {
+    let env = move |name: &str| {
         let value = match name {
             "STRIPE_SECRET_KEY_SECRET_ARN" => "arn:aws:secretsmanager:eu-west-1:1:secret:stripe",
+            "STRIPE_MODE" => return mode.map(str::to_string),
             "KENTICO_BASE_URL" => "https://admin.shop.example",
             "KENTICO_USERNAME" => "paybridge",
             "KENTICO_PASSWORD" => "kentico-pass",
@@ -284,19 +289,19 @@ async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() 
         Some(value.to_string())
     };
     let (_, connectors) = crate::config::worker::serve_settings(&env).unwrap();
-    let connect = |generated: &'static str| {
-        let connectors = connectors.clone();
-        async move {
-            super::clients::Clients::connect(
-                &connectors,
-                &super::secrets::Secrets::new(Arc::new(OneSecret(generated))),
-                crate::metrics::CallLatency::default(),
-                Arc::new(FixedClock::at_unix(1_764_417_600)),
-                None,
-            )
-            .await
-        }
-    };
+    super::clients::Clients::connect(
+        &connectors,
+        &super::secrets::Secrets::new(Arc::new(OneSecret(key))),
+        crate::metrics::CallLatency::default(),
+        Arc::new(FixedClock::at_unix(1_764_417_600)),
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() {
+    let connect = |key| connect_with_key_from_secrets_manager(None, key);
     // What the template's GenerateSecretString leaves there until the operator replaces it.
     let Err(refused) = connect("aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3").await else {
         panic!("a placeholder key must not start a worker");
@@ -312,31 +317,7 @@ async fn a_placeholder_stripe_key_from_secrets_manager_is_refused_at_start_up() 
 
 #[tokio::test]
 async fn a_stripe_key_of_the_other_mode_from_secrets_manager_is_refused_at_start_up() {
-    let env = |name: &str| {
-        let value = match name {
-            "STRIPE_SECRET_KEY_SECRET_ARN" => "arn:aws:secretsmanager:eu-west-1:1:secret:stripe",
-            "STRIPE_MODE" => "live",
-            "KENTICO_BASE_URL" => "https://admin.shop.example",
-            "KENTICO_USERNAME" => "paybridge",
-            "KENTICO_PASSWORD" => "kentico-pass",
-            _ => return None,
-        };
-        Some(value.to_string())
-    };
-    let (_, connectors) = crate::config::worker::serve_settings(&env).unwrap();
-    let connect = |key: &'static str| {
-        let connectors = connectors.clone();
-        async move {
-            super::clients::Clients::connect(
-                &connectors,
-                &super::secrets::Secrets::new(Arc::new(OneSecret(key))),
-                crate::metrics::CallLatency::default(),
-                Arc::new(FixedClock::at_unix(1_764_417_600)),
-                None,
-            )
-            .await
-        }
-    };
+    let connect = |key| connect_with_key_from_secrets_manager(Some("live"), key);
     let Err(refused) = connect("sk_test_51stillthetestkey").await else {
         panic!("a test key must not start a live deployment");
     };
@@ -347,4 +328,45 @@ async fn a_stripe_key_of_the_other_mode_from_secrets_manager_is_refused_at_start
     );
     assert!(!text.contains("51stillthetestkey"), "{text}");
     assert!(connect("rk_live_51thelivekey").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_lost_journal_key_stops_the_embedded_store_instead_of_being_replaced() {
+    use crate::journal::JournalEntry;
+    let dir = tempfile::tempdir().unwrap();
+    let backend = super::Backend::embedded(dir.path(), 25).unwrap();
+    let entry = JournalEntry {
+        at: "2026-12-01T00:00:00Z".into(),
+        source: "stripe".into(),
+        event_id: "evt_sealed".into(),
+        event_type: "payment_intent.succeeded".into(),
+        worker: "payment-worker".into(),
+        outcome: "done".into(),
+        detail: String::new(),
+        receive_count: 1,
+    };
+    (backend.journal())
+        .record("order:1", &entry, "{\"email\":\"ada@example.com\"}")
+        .await
+        .unwrap();
+    drop(backend);
+    // Reopened with its key: the envelope reads.
+    let reopened = super::Backend::embedded(dir.path(), 25).unwrap();
+    assert!(
+        reopened
+            .journal()
+            .envelope("stripe", "evt_sealed")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(reopened);
+
+    std::fs::remove_file(dir.path().join(super::backend::JOURNAL_KEY_FILE)).unwrap();
+    let Err(refused) = super::Backend::embedded(dir.path(), 25) else {
+        panic!("a new key would make every sealed envelope unreadable");
+    };
+    let text = refused.to_string();
+    assert!(text.contains("journal.key is missing"), "{text}");
+    assert!(!dir.path().join(super::backend::JOURNAL_KEY_FILE).exists());
 }

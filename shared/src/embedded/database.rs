@@ -35,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
     connection: Arc<Mutex<Connection>>,
+    /// The file, for the write-ahead log's truncation on a connection of its own.
+    path: Option<Arc<std::path::PathBuf>>,
 }
 
 impl SqliteDatabase {
@@ -69,7 +71,9 @@ impl SqliteDatabase {
         }
         let connection = Connection::open(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-        Self::prepare(connection)
+        let mut database = Self::prepare(connection)?;
+        database.path = Some(Arc::new(path.to_path_buf()));
+        Ok(database)
     }
 
     /// A private in-memory database, for tests.
@@ -102,7 +106,24 @@ impl SqliteDatabase {
         migrate(&mut connection)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            path: None,
         })
+    }
+
+    /// Whether the journal holds sealed envelopes (at start-up, before the key file is
+    /// created: a missing key file with sealed envelopes is a lost key, not a new store).
+    pub fn holds_sealed_envelopes(&self) -> Result<bool, StoreError> {
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM journal_envelopes WHERE envelope LIKE 'pbenc1.%')",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(sqlite_error)
     }
 
     /// The schema version (`PRAGMA user_version`).
@@ -113,16 +134,33 @@ impl SqliteDatabase {
 
     /// Copies the write-ahead log into the database and truncates it to nothing: rows deleted
     /// since (settled messages, purged journal rows), which `secure_delete` overwrote in the
-    /// database, then have no copy left in the log either. `Ok(false)` when another process's
-    /// reader kept it from finishing (the next call catches up).
+    /// database, then have no copy left in the log either. It runs on a connection of its own
+    /// that never waits: the store's connection stays free for webhooks and workers, and when
+    /// a reader or writer (this process's, or an operator command's) is in the way it answers
+    /// `Ok(false)` at once — the next call catches up.
     pub async fn truncate_wal(&self) -> Result<bool, StoreError> {
-        self.read(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        let Some(path) = self.path.clone() else {
+            return Ok(true);
+        };
+        tokio::task::spawn_blocking(move || {
+            let connection = Connection::open(path.as_path())?;
+            connection.busy_timeout(Duration::ZERO)?;
+            match connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
                 row.get::<_, i64>(0)
-            })
+            }) {
+                Ok(busy) => Ok(busy == 0),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        || e.code == rusqlite::ErrorCode::DatabaseLocked =>
+                {
+                    Ok(false)
+                }
+                Err(other) => Err(other),
+            }
         })
         .await
-        .map(|busy| busy == 0)
+        .map_err(|e| StoreError::Unavailable(format!("the database task failed: {e}")))?
+        .map_err(sqlite_error)
     }
 
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction, committed when it returns `Ok`.
@@ -217,6 +255,46 @@ pub(crate) fn temp_database() -> (tempfile::TempDir, SqliteDatabase) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_write_ahead_log_is_truncated_and_a_reader_in_the_way_is_not_waited_for() {
+        let (dir, db) = temp_database();
+        let wal = dir.path().join("paybridge.sqlite3-wal");
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO journal_entries (business_key, entry, recorded_at_ms) VALUES ('order:1', 'ada@example.com', 1)",
+                [],
+            )?;
+            tx.execute("DELETE FROM journal_entries", [])
+        })
+        .await
+        .unwrap();
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+
+        assert!(db.truncate_wal().await.unwrap());
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+
+        // Another process's reader holds a snapshot: the truncation gives way at once.
+        db.write(|tx| tx.execute("INSERT INTO journal_entries (business_key, entry, recorded_at_ms) VALUES ('order:2', '{}', 1)", []))
+            .await
+            .unwrap();
+        let reader = Connection::open(dir.path().join("paybridge.sqlite3")).unwrap();
+        reader
+            .execute_batch("BEGIN; SELECT COUNT(*) FROM journal_entries;")
+            .unwrap();
+        db.write(|tx| tx.execute("DELETE FROM journal_entries", []))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        assert!(!db.truncate_wal().await.unwrap());
+        assert!(
+            started.elapsed() < BUSY_TIMEOUT / 2,
+            "{:?}",
+            started.elapsed()
+        );
+        reader.execute_batch("COMMIT").unwrap();
+        assert!(db.truncate_wal().await.unwrap());
+    }
 
     #[tokio::test]
     async fn opening_creates_the_directories_and_a_durable_wal_database() {

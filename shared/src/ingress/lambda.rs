@@ -23,6 +23,7 @@ pub async fn handle(handler: &IngressHandler, request: Request) -> Response<Body
     let response = handler
         .handle_http(request.method().as_str(), request.headers(), body)
         .await;
+    handler.metrics.flush();
     to_http(&response)
 }
 

@@ -12,15 +12,34 @@ use crate::store::StoreError;
 /// A journal whose envelopes `sealer` seals before `inner` stores them.
 pub struct SealedEventJournal {
     inner: Arc<dyn EventJournal>,
-    sealer: Arc<EnvelopeSealer>,
+    sealer: Option<Arc<EnvelopeSealer>>,
+    /// Without a sealer: the setting that would give one (named in the warning and errors).
+    key_setting: &'static str,
 }
 
 impl SealedEventJournal {
     /// Seals what goes into `inner`.
     pub fn new(inner: Arc<dyn EventJournal>, sealer: Arc<EnvelopeSealer>) -> Self {
-        Self { inner, sealer }
+        Self {
+            inner,
+            sealer: Some(sealer),
+            key_setting: "",
+        }
+    }
+
+    /// Without a key (AWS without `JOURNAL_KMS_KEY_ID`, named by `key_setting`): envelopes are
+    /// stored as they are (with a warning, once), and a sealed one found is an error that says
+    /// which key to set.
+    pub fn without_key(inner: Arc<dyn EventJournal>, key_setting: &'static str) -> Self {
+        Self {
+            inner,
+            sealer: None,
+            key_setting,
+        }
     }
 }
+
+static UNSEALED_WARNING: std::sync::Once = std::sync::Once::new();
 
 fn context(source: &str, event_id: &str) -> String {
     format!("journal:{source}:{event_id}")
@@ -41,8 +60,16 @@ impl EventJournal for SealedEventJournal {
         entry: &JournalEntry,
         envelope: &str,
     ) -> Result<(), StoreError> {
-        let sealed = self
-            .sealer
+        let Some(sealer) = &self.sealer else {
+            UNSEALED_WARNING.call_once(|| {
+                tracing::warn!(
+                    variable = self.key_setting,
+                    "no key for the journal: event payloads are stored unencrypted"
+                );
+            });
+            return self.inner.record(business_key, entry, envelope).await;
+        };
+        let sealed = sealer
             .seal(
                 envelope.as_bytes(),
                 &context(&entry.source, &entry.event_id),
@@ -59,8 +86,13 @@ impl EventJournal for SealedEventJournal {
         if !EnvelopeSealer::is_sealed(&stored) {
             return Ok(Some(stored));
         }
-        let plaintext = self
-            .sealer
+        let Some(sealer) = &self.sealer else {
+            return Err(StoreError::Malformed(format!(
+                "the envelope of {source} {event_id} is sealed: set {} to the stack's JournalKeyArn (and have kms:Decrypt on it)",
+                self.key_setting
+            )));
+        };
+        let plaintext = sealer
             .open(&stored, &context(source, event_id))
             .await
             .map_err(store_error)?;
@@ -110,6 +142,13 @@ mod tests {
                 .unwrap()
                 .as_deref(),
             Some(envelope)
+        );
+        // Without the key, a sealed envelope says which key to set.
+        let keyless = SealedEventJournal::without_key(inner.clone(), "JOURNAL_KMS_KEY_ID");
+        let refused = keyless.envelope("kentico", "e-pii").await.unwrap_err();
+        assert!(
+            refused.to_string().contains("set JOURNAL_KMS_KEY_ID"),
+            "{refused}"
         );
         // An envelope kept before sealing began still reads.
         let mut old = entry.clone();

@@ -46,7 +46,9 @@ pub async fn handle(
         None => now - time::Duration::hours(window_hours as i64),
     };
     let heal = event.get("heal").and_then(Value::as_bool).unwrap_or(true);
-    let report = sweep.run(since, heal).await.map_err(|e| {
+    let report = sweep.run(since, heal).await;
+    sweep.flush_metrics();
+    let report = report.map_err(|e| {
         tracing::error!(error = %e, "the reconciliation did not finish");
         e.to_string()
     })?;

@@ -30,7 +30,8 @@ use crate::store::StoreError;
 use crate::webhook::event_types::{stripe, stripe_ledger};
 use crate::webhook::{EventEnvelope, Source};
 
-/// The metric counting discrepancies per run, by `Kind` (every kind, zeros included).
+/// The metric counting discrepancies per run, by `Kind` (every kind is added, zeros included;
+/// CloudWatch receives only the kinds found).
 pub const METRIC_DISCREPANCIES: &str = "ReconcileDiscrepancies";
 /// The metric counting synthetic events enqueued to heal.
 pub const METRIC_HEALING_EVENTS: &str = "ReconcileHealingEvents";
@@ -93,6 +94,11 @@ struct Ours {
 }
 
 impl Sweep {
+    /// Hands on the metrics counted so far (the Lambda glue, after each invocation).
+    pub fn flush_metrics(&self) {
+        self.ctx.metrics.flush();
+    }
+
     /// A sweep reading through `ctx`, the `ledger`, healing onto `stripe_queue`, storing to
     /// `reports`.
     pub fn new(

@@ -66,7 +66,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    // The directory entry too: a power cut must not keep the sealed rows and lose their key.
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(directory) => std::fs::File::open(directory)?.sync_all(),
+        None => Ok(()),
+    }
 }
 
 #[cfg(not(unix))]

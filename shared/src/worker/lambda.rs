@@ -32,6 +32,7 @@ pub async fn handle(processor: &BatchProcessor, event: LambdaEvent<SqsEvent>) ->
         .map(queue_message)
         .collect();
     let report = processor.process(messages, deadline_ms).await;
+    processor.flush_metrics();
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = report
         .batch_item_failures()

@@ -55,6 +55,11 @@ struct Decoded {
 }
 
 impl BatchProcessor {
+    /// Hands on the metrics counted so far (the Lambda glue, after each invocation).
+    pub fn flush_metrics(&self) {
+        self.metrics.flush();
+    }
+
     /// A processor routing with `router`, guarded by `idempotency`, settling with `settler`.
     pub fn new(
         router: Router,

@@ -325,7 +325,8 @@ impl Bridge for Serve {
     }
 
     async fn metric(&self, name: &str) -> u64 {
-        let prefix = format!("paybridge_{}_total{{}} ", snake_case(name));
+        // Prometheus' text format: a metric without labels has no braces.
+        let prefix = format!("paybridge_{}_total ", snake_case(name));
         let text = self.metrics_text().await;
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))

@@ -1,9 +1,13 @@
 //! `paybridge doctor`: checks configuration and reachability, and says what to fix.
 
+mod alarms;
+
 use std::sync::Arc;
 
 use clap::Args;
+use paybridge::config::aws::VAR_TABLE;
 use paybridge::config::ingress::{IngressVariables, webhooks_configured};
+use paybridge::config::mode::VAR_STRIPE_MODE;
 use paybridge::flows::PaymentState;
 use paybridge::mapping::payment_status::AfterPayment;
 use paybridge::metrics::InMemoryMetrics;
@@ -19,6 +23,10 @@ pub struct DoctorArgs {
     /// JSON lines instead of text.
     #[arg(long)]
     json: bool,
+    /// With --backend aws: the names of the deployment's alarms start with this (default:
+    /// from IDEMPOTENCY_TABLE_NAME, `paybridge-<stage>-state` → `paybridge-<stage>-`).
+    #[arg(long)]
+    alarm_prefix: Option<String>,
 }
 
 struct Check {
@@ -33,7 +41,7 @@ pub fn run(args: DoctorArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let checks = runtime.block_on(checks(&args.backend));
+    let checks = runtime.block_on(checks(&args.backend, args.alarm_prefix.as_deref()));
     for check in &checks {
         if args.json {
             println!(
@@ -57,7 +65,7 @@ pub fn run(args: DoctorArgs) -> Result<(), String> {
     }
 }
 
-async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
+async fn checks(backend_args: &BackendArgs, alarm_prefix: Option<&str>) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut check = |name, result: Result<String, String>| {
         let (ok, detail) = match result {
@@ -110,6 +118,21 @@ async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
                 },
             );
             check("state", backend.check_state().await);
+            if backend.name() == "aws" {
+                let prefix = (alarm_prefix.map(str::to_string))
+                    .or_else(|| env(VAR_TABLE).and_then(|t| alarms::prefix_of_table(&t)));
+                check(
+                    "alarms",
+                    match prefix {
+                        Some(prefix) => {
+                            alarms::check(&aws_config::load_from_env().await, &prefix).await
+                        }
+                        None => Err(format!(
+                            "pass --alarm-prefix: {VAR_TABLE} is not paybridge-<stage>-state"
+                        )),
+                    },
+                );
+            }
         }
         Err(error) => check("queues", Err(error.to_string())),
     }
@@ -124,6 +147,19 @@ async fn checks(backend_args: &BackendArgs) -> Vec<Check> {
             return checks;
         }
     };
+    if let Some(stripe) = &connectors.stripe {
+        check(
+            "stripe mode",
+            match stripe.mode {
+                Some(mode) => Ok(format!(
+                    "{mode} mode: a key of the other mode stops the workers, events of the other mode are acknowledged and ignored"
+                )),
+                None => Err(format!(
+                    "unknown: set {VAR_STRIPE_MODE}=test or live (the key is read by ARN), so the Stripe webhook can ignore events of the other mode"
+                )),
+            },
+        );
+    }
     let Some(clients) = clients else {
         check(
             "connectors",
