@@ -45,6 +45,7 @@ pub struct BatchProcessor {
     clock: Arc<dyn Clock>,
     config: ProcessorConfig,
     journal: Option<Arc<dyn EventJournal>>,
+    start_reserve_ms: i64,
 }
 
 struct Decoded {
@@ -77,6 +78,7 @@ impl BatchProcessor {
             clock,
             config,
             journal: None,
+            start_reserve_ms: 0,
         }
     }
 
@@ -88,6 +90,15 @@ impl BatchProcessor {
     /// Records every outcome in `journal` (for `paybridge trace` and `replay`).
     pub fn with_journal(mut self, journal: Arc<dyn EventJournal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Starts a message only while at least `reserve` of the invocation remains; later ones are
+    /// handed back unstarted (visible again at once, for the next invocation) instead of being
+    /// cut off by the Lambda timeout, which would return the whole batch only after the
+    /// queue's visibility timeout. Zero (the default) starts every message.
+    pub fn with_start_reserve(mut self, reserve: std::time::Duration) -> Self {
+        self.start_reserve_ms = i64::try_from(reserve.as_millis()).unwrap_or(i64::MAX);
         self
     }
 
@@ -149,6 +160,10 @@ impl BatchProcessor {
         for decoded in group {
             let span = message_span(&self.config.worker, &decoded);
             let outcome = async {
+                let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+                if now_ms.saturating_add(self.start_reserve_ms) > deadline_ms {
+                    return self.hand_back(&decoded.message, deadline_ms - now_ms).await;
+                }
                 match &blocked_by {
                     // Keep the key's order: nothing after a failed message runs before it does.
                     Some(earlier) => {
@@ -244,6 +259,21 @@ impl BatchProcessor {
                 )
                 .await
             }
+        }
+    }
+
+    /// Hands `message` back unstarted: visible again at once, reported as a batch item failure.
+    async fn hand_back(&self, message: &QueueMessage, remaining_ms: i64) -> MessageOutcome {
+        if let Err(error) = self.settler.retry_after(message, 0).await {
+            tracing::warn!(message_id = %message.message_id, error = %error, "could not hand the message back at once");
+        }
+        MessageOutcome::Retry {
+            reason: format!(
+                "not started: {} ms of the invocation remained, less than the {} ms a message may take",
+                remaining_ms.max(0),
+                self.start_reserve_ms
+            ),
+            after_seconds: 0,
         }
     }
 

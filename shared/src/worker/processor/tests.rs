@@ -275,3 +275,37 @@ async fn a_replayed_message_runs_again_under_a_fresh_idempotency_key() {
     );
     assert_eq!(h.handler.ran.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn messages_are_handed_back_unstarted_when_the_invocation_is_nearly_over() {
+    let mut h = harness(None);
+    h.processor = h
+        .processor
+        .with_start_reserve(std::time::Duration::from_secs(35));
+    let batch = || {
+        vec![
+            message("a", "test.event", r#"{"behaviour":"ok"}"#, 1),
+            message("b", "test.event", r#"{"behaviour":"ok"}"#, 1),
+        ]
+    };
+
+    // 20 s left: less than the 35 s a message may take.
+    let late = h.processor.process(batch(), NOW * 1000 + 20_000).await;
+
+    assert_eq!(late.batch_item_failures(), ["m-a", "m-b"]);
+    assert!(h.handler.ran.lock().unwrap().is_empty(), "nothing started");
+    assert_eq!(
+        *h.settler.retries.lock().unwrap(),
+        [("m-a".to_string(), 0), ("m-b".to_string(), 0)],
+        "visible again at once, not after a backoff"
+    );
+    assert!(
+        matches!(&late.outcomes[0].1, MessageOutcome::Retry { reason, after_seconds: 0 } if reason.contains("20000 ms of the invocation remained")),
+        "{:?}",
+        late.outcomes[0]
+    );
+
+    // A minute left: both run.
+    let early = h.processor.process(batch(), NOW * 1000 + 60_000).await;
+    assert!(early.batch_item_failures().is_empty());
+}
