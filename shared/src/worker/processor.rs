@@ -36,6 +36,9 @@ pub struct ProcessorConfig {
     pub max_receive_count: Option<u32>,
 }
 
+/// What a message's calls leave of its invocation, to record and settle it.
+const SETTLE_MARGIN_MS: i64 = 2_000;
+
 /// Processes SQS batches for one worker.
 pub struct BatchProcessor {
     router: Router,
@@ -215,12 +218,22 @@ impl BatchProcessor {
             deadline_ms,
             replay: message.attributes.contains_key(ATTRIBUTE_REPLAY),
         };
-        let guarded = self
-            .idempotency
-            .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
-                handler.handle(event, &delivery)
-            })
-            .await;
+        // The handler's calls to Stripe and Kentico must be over early enough to settle the
+        // message (record, delete or retry) before the invocation ends.
+        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let calls_ms = (deadline_ms - SETTLE_MARGIN_MS)
+            .saturating_sub(now_ms)
+            .max(0);
+        let calls_end_by = std::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(calls_ms).unwrap_or(0));
+        let guarded = crate::clock::with_deadline(
+            calls_end_by,
+            self.idempotency
+                .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
+                    handler.handle(event, &delivery)
+                }),
+        )
+        .await;
         match guarded {
             Ok(Guarded::Replayed(_)) => MessageOutcome::Duplicate,
             Ok(Guarded::Ran(Handled::Done(_))) => MessageOutcome::Done,

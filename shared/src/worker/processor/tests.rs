@@ -33,6 +33,10 @@ impl EventHandler for Scripted {
     ) -> Result<Handled, HandlerError> {
         let payload = &event.payload;
         self.ran.lock().unwrap().push(event.event_id().to_string());
+        if payload["behaviour"] == "time_left" {
+            let left = crate::clock::time_left().map(|d| d.as_secs());
+            self.ran.lock().unwrap().push(format!("time_left:{left:?}"));
+        }
         match payload["behaviour"].as_str().unwrap_or("ok") {
             "transient" => Err(HandlerError::transient("Stripe answered 503")),
             "permanent" => Err(HandlerError::permanent(
@@ -308,4 +312,24 @@ async fn messages_are_handed_back_unstarted_when_the_invocation_is_nearly_over()
     // A minute left: both run.
     let early = h.processor.process(batch(), NOW * 1000 + 60_000).await;
     assert!(early.batch_item_failures().is_empty());
+}
+
+#[tokio::test]
+async fn a_handlers_calls_must_end_two_seconds_before_the_invocation() {
+    let h = harness(None);
+    let batch = vec![message(
+        "t",
+        "test.event",
+        r#"{"behaviour":"time_left"}"#,
+        1,
+    )];
+
+    h.processor.process(batch, NOW * 1000 + 30_000).await;
+
+    let ran = h.handler.ran.lock().unwrap().clone();
+    // 30 s left, minus the 2 s kept to settle the message (some time has passed since).
+    let seen = (ran.iter())
+        .find_map(|r| r.strip_prefix("time_left:Some("))
+        .and_then(|r| r.trim_end_matches(')').parse::<u64>().ok());
+    assert!(seen.is_some_and(|s| (24..28).contains(&s)), "{ran:?}");
 }
