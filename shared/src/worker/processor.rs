@@ -49,6 +49,7 @@ pub struct BatchProcessor {
     config: ProcessorConfig,
     journal: Option<Arc<dyn EventJournal>>,
     start_reserve_ms: i64,
+    bound_calls: bool,
 }
 
 struct Decoded {
@@ -82,6 +83,7 @@ impl BatchProcessor {
             config,
             journal: None,
             start_reserve_ms: 0,
+            bound_calls: false,
         }
     }
 
@@ -96,12 +98,15 @@ impl BatchProcessor {
         self
     }
 
-    /// Starts a message only while at least `reserve` of the invocation remains; later ones are
-    /// handed back unstarted (visible again at once, for the next invocation) instead of being
-    /// cut off by the Lambda timeout, which would return the whole batch only after the
-    /// queue's visibility timeout. Zero (the default) starts every message.
-    pub fn with_start_reserve(mut self, reserve: std::time::Duration) -> Self {
+    /// For a Lambda, whose deadline is a kill: a message starts only while at least `reserve`
+    /// of the invocation remains (later ones are handed back unstarted, visible again at once,
+    /// instead of being cut off by the timeout, which would return the whole batch only after
+    /// the queue's visibility timeout), and its calls to Stripe and Kentico must be over
+    /// [`SETTLE_MARGIN_MS`] before the deadline. Without it (`serve`, whose deadline is only
+    /// its messages' visibility, a lease), every message starts and calls keep their timeouts.
+    pub fn with_invocation_deadline(mut self, reserve: std::time::Duration) -> Self {
         self.start_reserve_ms = i64::try_from(reserve.as_millis()).unwrap_or(i64::MAX);
+        self.bound_calls = true;
         self
     }
 
@@ -226,14 +231,16 @@ impl BatchProcessor {
             .max(0);
         let calls_end_by = std::time::Instant::now()
             + std::time::Duration::from_millis(u64::try_from(calls_ms).unwrap_or(0));
-        let guarded = crate::clock::with_deadline(
-            calls_end_by,
+        let run =
             self.idempotency
                 .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
                     handler.handle(event, &delivery)
-                }),
-        )
-        .await;
+                });
+        let guarded = if self.bound_calls {
+            crate::clock::with_deadline(calls_end_by, run).await
+        } else {
+            run.await
+        };
         match guarded {
             Ok(Guarded::Replayed(_)) => MessageOutcome::Duplicate,
             Ok(Guarded::Ran(Handled::Done(_))) => MessageOutcome::Done,

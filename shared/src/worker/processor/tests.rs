@@ -285,7 +285,7 @@ async fn messages_are_handed_back_unstarted_when_the_invocation_is_nearly_over()
     let mut h = harness(None);
     h.processor = h
         .processor
-        .with_start_reserve(std::time::Duration::from_secs(35));
+        .with_invocation_deadline(std::time::Duration::from_secs(35));
     let batch = || {
         vec![
             message("a", "test.event", r#"{"behaviour":"ok"}"#, 1),
@@ -315,16 +315,29 @@ async fn messages_are_handed_back_unstarted_when_the_invocation_is_nearly_over()
 }
 
 #[tokio::test]
-async fn a_handlers_calls_must_end_two_seconds_before_the_invocation() {
-    let h = harness(None);
-    let batch = vec![message(
-        "t",
-        "test.event",
-        r#"{"behaviour":"time_left"}"#,
-        1,
-    )];
+async fn in_a_lambda_a_handlers_calls_must_end_two_seconds_before_the_invocation() {
+    let mut h = harness(None);
+    let batch = || {
+        vec![message(
+            "t",
+            "test.event",
+            r#"{"behaviour":"time_left"}"#,
+            1,
+        )]
+    };
+    // serve: the deadline is a lease, calls keep their own timeouts.
+    h.processor.process(batch(), NOW * 1000 + 30_000).await;
+    assert_eq!(*h.handler.ran.lock().unwrap(), ["t", "time_left:None"]);
+    h.handler.ran.lock().unwrap().clear();
 
-    h.processor.process(batch, NOW * 1000 + 30_000).await;
+    h.processor = h
+        .processor
+        .with_invocation_deadline(std::time::Duration::ZERO);
+    let mut replayed = batch();
+    replayed[0]
+        .attributes
+        .insert(ATTRIBUTE_REPLAY.into(), "1".into());
+    h.processor.process(replayed, NOW * 1000 + 30_000).await;
 
     let ran = h.handler.ran.lock().unwrap().clone();
     // 30 s left, minus the 2 s kept to settle the message (some time has passed since).
