@@ -52,6 +52,29 @@ impl Clock for FixedClock {
     }
 }
 
+tokio::task_local! {
+    /// When the current message's external calls must be over by.
+    static CALLS_END_BY: std::time::Instant;
+}
+
+/// Runs `work` with `end_by` as the time every external call in it must be over by: a worker
+/// sets it from its invocation's deadline, and the connectors fit each call (and retry) into
+/// what is left ([`time_left`]).
+pub async fn with_deadline<F: std::future::Future>(
+    end_by: std::time::Instant,
+    work: F,
+) -> F::Output {
+    CALLS_END_BY.scope(end_by, work).await
+}
+
+/// The time left before the current task's deadline; `None` outside [`with_deadline`] (an
+/// operator's command, a test): then only the connectors' own timeouts apply.
+pub fn time_left() -> Option<std::time::Duration> {
+    CALLS_END_BY
+        .try_with(|end_by| end_by.saturating_duration_since(std::time::Instant::now()))
+        .ok()
+}
+
 /// Formats a time as RFC 3339 in UTC with millisecond precision, e.g. `2026-11-29T14:00:00.123Z`.
 pub fn rfc3339_millis(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -70,6 +93,19 @@ pub fn rfc3339_millis(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_time_left_is_known_only_inside_a_deadline() {
+        assert_eq!(time_left(), None);
+        let end_by = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let left = with_deadline(end_by, async { time_left() }).await.unwrap();
+        assert!(
+            left > std::time::Duration::from_secs(29) && left <= std::time::Duration::from_secs(30)
+        );
+        let past = std::time::Instant::now();
+        let none_left = with_deadline(past, async { time_left() }).await;
+        assert_eq!(none_left, Some(std::time::Duration::ZERO));
+    }
 
     #[test]
     fn formats_rfc3339_in_utc_with_milliseconds() {

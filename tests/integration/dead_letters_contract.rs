@@ -122,3 +122,38 @@ impl DeadLetterHarness for SqsHarness {
 async fn the_sqs_dead_letters_keep_the_dead_letter_contract() {
     contract::run_all(&SqsHarness::new().await).await;
 }
+
+/// A DLQ larger than one receive: every dead letter is listed once, redriven once, and what
+/// was only looked at is visible again at once.
+#[tokio::test]
+async fn a_large_dlq_is_listed_and_redriven_whole_each_message_once() {
+    let h = SqsHarness::new().await;
+    let (_, urls, _) = h.queue(Source::Stripe);
+    for n in 0..23 {
+        let body = format!("{{\"n\":{n}}}");
+        sqs::send(
+            &h.client,
+            &urls.dlq_url,
+            &body,
+            &[("failure_kind", "kentico_rejected")],
+        )
+        .await;
+    }
+
+    let listed = h
+        .dead_letters
+        .list_queue(Source::Stripe, 100)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 23);
+    let mut ids: Vec<String> = listed.iter().map(|d| d.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 23, "each once");
+
+    // Listing held nothing back: all of them are there to redrive.
+    assert_eq!(h.dead_letters.redrive(&ids).await.unwrap(), 23);
+    let requeued = sqs::receive_all(&h.client, &urls.url).await;
+    assert_eq!(requeued.len(), 23, "each redriven once");
+    assert!(sqs::receive_all(&h.client, &urls.dlq_url).await.is_empty());
+}

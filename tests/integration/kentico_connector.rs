@@ -347,3 +347,27 @@ async fn an_error_page_echoing_the_credentials_never_carries_them_into_the_error
         assert!(error.contains("[redacted]"), "{error}");
     }
 }
+
+/// Inside a worker's deadline, a hanging Kentico gets what is left, not its 15 s timeout.
+#[tokio::test]
+async fn a_call_inside_a_deadline_ends_by_it_and_none_is_made_without_time_left() {
+    let base = integration_tests::silent_server().await;
+    let client = client_for(&base, PASSWORD);
+
+    let started = std::time::Instant::now();
+    let end_by = started + std::time::Duration::from_millis(1_500);
+    let error = paybridge::clock::with_deadline(end_by, client.check_access())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, KenticoError::Unavailable(_)), "{error}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let error = paybridge::clock::with_deadline(std::time::Instant::now(), client.check_access())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("not sent"), "{error}");
+}

@@ -622,3 +622,34 @@ async fn webhook_endpoints_are_listed_page_after_page_created_with_a_secret_once
         .count();
     assert_eq!(pages, 2);
 }
+
+/// Inside a worker's deadline, a hanging Stripe gets what is left of the invocation, not the
+/// client's timeout times its attempts; with too little left, nothing is sent.
+#[tokio::test]
+async fn a_call_inside_a_deadline_ends_by_it_and_none_is_made_without_time_left() {
+    let base = integration_tests::silent_server().await;
+    let mut config = StripeConfig::new(SecretString::new(KEY));
+    config.api_base = base;
+    config.timeout = Duration::from_secs(20);
+    config.max_retries = 2;
+    let client = StripeClient::new(config).unwrap();
+
+    let started = std::time::Instant::now();
+    let end_by = started + Duration::from_millis(1_500);
+    let error = paybridge::clock::with_deadline(end_by, client.retrieve_balance())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StripeError::Transport(_)), "{error}");
+    assert!(error.is_transient());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let error =
+        paybridge::clock::with_deadline(std::time::Instant::now(), client.retrieve_balance())
+            .await
+            .unwrap_err();
+    assert!(error.to_string().contains("not sent"), "{error}");
+}

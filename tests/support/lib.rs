@@ -28,3 +28,19 @@ pub fn unique_name(prefix: &str) -> String {
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000_000;
     format!("{prefix}-{}-{nanos}-{n}", std::process::id())
 }
+
+/// A loopback server that accepts connections and never answers (a peer that hangs); its
+/// base URL. The connections stay open as long as the test process runs.
+pub async fn silent_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    format!("http://{address}")
+}

@@ -23,6 +23,11 @@ use crate::metrics::CallLatency;
 const STRIPE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Kentico's per-request timeout.
 const KENTICO_TIMEOUT: Duration = Duration::from_secs(15);
+/// What one message may take at worst in calls: a Stripe call and a Kentico call at their
+/// timeouts. A worker Lambda starts a message only while this much of its invocation remains
+/// (the rest are handed back unstarted rather than cut off by the timeout).
+pub const MESSAGE_START_RESERVE: Duration =
+    Duration::from_secs(STRIPE_TIMEOUT.as_secs() + KENTICO_TIMEOUT.as_secs());
 /// The ledger sink's per-request timeout.
 const LEDGER_SINK_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -127,7 +127,8 @@ pub async fn worker_with(
         &config.runtime,
         lambda.metrics.clone(),
         lambda.clock.clone(),
-    ))
+    )
+    .with_invocation_deadline(super::clients::MESSAGE_START_RESERVE))
 }
 
 /// The reconciler Lambda's sweep and window (hours), from the process; every start-up problem

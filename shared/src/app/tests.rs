@@ -330,6 +330,7 @@ async fn a_stripe_key_of_the_other_mode_from_secrets_manager_is_refused_at_start
     assert!(connect("rk_live_51thelivekey").await.is_ok());
 }
 
+#[cfg(feature = "embedded")]
 #[tokio::test]
 async fn a_lost_journal_key_stops_the_embedded_store_instead_of_being_replaced() {
     use crate::journal::JournalEntry;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{Message, MessageAttributeValue};
+use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
 
 use super::{DeadLetterEntry, DeadLetters, MessageSettler};
 use crate::queue::{DeadLetter, QueueError, QueueMessage, QueueUrls, is_failure_attribute};
@@ -83,22 +83,33 @@ pub struct SqsDeadLetters {
     queues: Vec<(Source, QueueUrls)>,
 }
 
+/// How long the operator's commands hold each dead letter while they list, redrive or purge:
+/// long enough for a large DLQ, so none comes back (and is redriven twice) mid-operation.
+const HOLD_SECONDS: i32 = 300;
+/// Long polls after an empty receive while SQS still reports visible messages.
+const MAX_EMPTY_ROUNDS: u32 = 5;
+
 impl SqsDeadLetters {
     /// The DLQs of `queues` (each source's queue and its DLQ).
     pub fn new(sqs: Client, queues: Vec<(Source, QueueUrls)>) -> Self {
         Self { sqs, queues }
     }
 
-    /// Every message on `dlq_url`, each held invisible for a minute while we look.
+    /// Every message on `dlq_url`, each held invisible for [`HOLD_SECONDS`] while we look, each
+    /// once. An empty receive alone proves nothing (a short poll samples only some of SQS's
+    /// servers): the queue counts as drained when it also reports no visible message, else it
+    /// is long-polled again, a few times at most.
     async fn receive_all(&self, dlq_url: &str) -> Result<Vec<Message>, QueueError> {
-        let mut messages = Vec::new();
+        let mut messages: Vec<Message> = Vec::new();
+        let mut empty_rounds = 0;
         loop {
             let batch = self
                 .sqs
                 .receive_message()
                 .queue_url(dlq_url)
                 .max_number_of_messages(10)
-                .visibility_timeout(60)
+                .visibility_timeout(HOLD_SECONDS)
+                .wait_time_seconds(if empty_rounds == 0 { 0 } else { 1 })
                 .message_attribute_names("All")
                 .send()
                 .await
@@ -106,10 +117,37 @@ impl SqsDeadLetters {
                 .messages
                 .unwrap_or_default();
             if batch.is_empty() {
-                return Ok(messages);
+                if empty_rounds >= MAX_EMPTY_ROUNDS || self.visible(dlq_url).await? == 0 {
+                    return Ok(messages);
+                }
+                empty_rounds += 1;
+                continue;
             }
-            messages.extend(batch);
+            empty_rounds = 0;
+            for message in batch {
+                // Received again (its hold ran out): one entry, with the newest receipt.
+                match (messages.iter_mut()).find(|m| m.message_id() == message.message_id()) {
+                    Some(earlier) => *earlier = message,
+                    None => messages.push(message),
+                }
+            }
         }
+    }
+
+    /// The queue's count of visible messages (approximate, as SQS reports it).
+    async fn visible(&self, queue_url: &str) -> Result<u64, QueueError> {
+        let answer = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok((answer.attributes())
+            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
     }
 
     async fn release(&self, dlq_url: &str, message: &Message) {

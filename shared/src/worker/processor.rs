@@ -36,6 +36,9 @@ pub struct ProcessorConfig {
     pub max_receive_count: Option<u32>,
 }
 
+/// What a message's calls leave of its invocation, to record and settle it.
+const SETTLE_MARGIN_MS: i64 = 2_000;
+
 /// Processes SQS batches for one worker.
 pub struct BatchProcessor {
     router: Router,
@@ -45,6 +48,8 @@ pub struct BatchProcessor {
     clock: Arc<dyn Clock>,
     config: ProcessorConfig,
     journal: Option<Arc<dyn EventJournal>>,
+    start_reserve_ms: i64,
+    bound_calls: bool,
 }
 
 struct Decoded {
@@ -77,6 +82,8 @@ impl BatchProcessor {
             clock,
             config,
             journal: None,
+            start_reserve_ms: 0,
+            bound_calls: false,
         }
     }
 
@@ -88,6 +95,18 @@ impl BatchProcessor {
     /// Records every outcome in `journal` (for `paybridge trace` and `replay`).
     pub fn with_journal(mut self, journal: Arc<dyn EventJournal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// For a Lambda, whose deadline is a kill: a message starts only while at least `reserve`
+    /// of the invocation remains (later ones are handed back unstarted, visible again at once,
+    /// instead of being cut off by the timeout, which would return the whole batch only after
+    /// the queue's visibility timeout), and its calls to Stripe and Kentico must be over
+    /// [`SETTLE_MARGIN_MS`] before the deadline. Without it (`serve`, whose deadline is only
+    /// its messages' visibility, a lease), every message starts and calls keep their timeouts.
+    pub fn with_invocation_deadline(mut self, reserve: std::time::Duration) -> Self {
+        self.start_reserve_ms = i64::try_from(reserve.as_millis()).unwrap_or(i64::MAX);
+        self.bound_calls = true;
         self
     }
 
@@ -149,6 +168,10 @@ impl BatchProcessor {
         for decoded in group {
             let span = message_span(&self.config.worker, &decoded);
             let outcome = async {
+                let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+                if now_ms.saturating_add(self.start_reserve_ms) > deadline_ms {
+                    return self.hand_back(&decoded.message, deadline_ms - now_ms).await;
+                }
                 match &blocked_by {
                     // Keep the key's order: nothing after a failed message runs before it does.
                     Some(earlier) => {
@@ -200,12 +223,24 @@ impl BatchProcessor {
             deadline_ms,
             replay: message.attributes.contains_key(ATTRIBUTE_REPLAY),
         };
-        let guarded = self
-            .idempotency
-            .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
-                handler.handle(event, &delivery)
-            })
-            .await;
+        // The handler's calls to Stripe and Kentico must be over early enough to settle the
+        // message (record, delete or retry) before the invocation ends.
+        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let calls_ms = (deadline_ms - SETTLE_MARGIN_MS)
+            .saturating_sub(now_ms)
+            .max(0);
+        let calls_end_by = std::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(calls_ms).unwrap_or(0));
+        let run =
+            self.idempotency
+                .run(&key, envelope.payload.get().as_bytes(), deadline_ms, || {
+                    handler.handle(event, &delivery)
+                });
+        let guarded = if self.bound_calls {
+            crate::clock::with_deadline(calls_end_by, run).await
+        } else {
+            run.await
+        };
         match guarded {
             Ok(Guarded::Replayed(_)) => MessageOutcome::Duplicate,
             Ok(Guarded::Ran(Handled::Done(_))) => MessageOutcome::Done,
@@ -244,6 +279,21 @@ impl BatchProcessor {
                 )
                 .await
             }
+        }
+    }
+
+    /// Hands `message` back unstarted: visible again at once, reported as a batch item failure.
+    async fn hand_back(&self, message: &QueueMessage, remaining_ms: i64) -> MessageOutcome {
+        if let Err(error) = self.settler.retry_after(message, 0).await {
+            tracing::warn!(message_id = %message.message_id, error = %error, "could not hand the message back at once");
+        }
+        MessageOutcome::Retry {
+            reason: format!(
+                "not started: {} ms of the invocation remained, less than the {} ms a message may take",
+                remaining_ms.max(0),
+                self.start_reserve_ms
+            ),
+            after_seconds: 0,
         }
     }
 

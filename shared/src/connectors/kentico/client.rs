@@ -329,9 +329,21 @@ impl KenticoClient {
             parsed.query_pairs_mut().extend_pairs(query);
             url = parsed.to_string();
         }
+        // Within a worker's deadline, the call gets what is left (and is not made without it).
+        let timeout = match crate::clock::time_left() {
+            None => self.timeout,
+            Some(left) if left < Duration::from_secs(1) => {
+                return Err(KenticoError::Unavailable(format!(
+                    "{method} {path} not sent: {} ms left before the invocation's deadline",
+                    left.as_millis()
+                )));
+            }
+            Some(left) => self.timeout.min(left),
+        };
         let mut request = self
             .http
             .request(method.clone(), &url)
+            .timeout(timeout)
             .basic_auth(&self.username, Some(self.password.expose()))
             .header(reqwest::header::ACCEPT, "application/json")
             // Without it Kentico answers in the server's default encoding (Settings -> REST).

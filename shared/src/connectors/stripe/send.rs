@@ -10,6 +10,8 @@ use super::{StripeClient, StripeError};
 
 /// Stripe's SDKs never wait longer than this between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A call with less time left than this before the deadline is not made (it could not finish).
+pub(crate) const MIN_CALL_TIME: Duration = Duration::from_secs(1);
 /// Stripe rejects longer idempotency keys; its ids are shorter too.
 const MAX_KEY_LEN: usize = 255;
 
@@ -48,7 +50,10 @@ impl StripeClient {
         }
         let mut attempt = 0;
         loop {
-            let outcome = self.attempt(&method, &url, path, body.as_ref()).await;
+            let timeout = self.call_timeout(&method, path)?;
+            let outcome = self
+                .attempt(&method, &url, path, body.as_ref(), timeout)
+                .await;
             let error = match outcome {
                 Ok(value) => return Ok(value),
                 Err(error) => error.redact(self.config.secret_key.expose()),
@@ -57,6 +62,10 @@ impl StripeClient {
                 return Err(error);
             }
             let delay = backoff(self.config.retry_base, attempt);
+            if crate::clock::time_left().is_some_and(|left| left < delay + MIN_CALL_TIME) {
+                // No time for another attempt before the deadline: the message is retried later.
+                return Err(error);
+            }
             attempt += 1;
             tracing::warn!(
                 method = %method,
@@ -72,14 +81,32 @@ impl StripeClient {
         }
     }
 
+    /// This attempt's timeout: the configured one, or less when the deadline is nearer; none
+    /// (a transient error, nothing sent) when too little time is left to finish a call.
+    #[expect(
+        clippy::result_large_err,
+        reason = "StripeError mirrors Stripe's error object field for field; errors are rare"
+    )]
+    fn call_timeout(&self, method: &Method, path: &str) -> Result<Duration, StripeError> {
+        match crate::clock::time_left() {
+            None => Ok(self.config.timeout),
+            Some(left) if left < MIN_CALL_TIME => Err(StripeError::Transport(format!(
+                "{method} {path} not sent: {} ms left before the invocation's deadline",
+                left.as_millis()
+            ))),
+            Some(left) => Ok(self.config.timeout.min(left)),
+        }
+    }
+
     async fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
         url: &str,
         path: &str,
         body: Option<&(String, &str)>,
+        timeout: Duration,
     ) -> Result<T, StripeError> {
-        let mut request = self.http.request(method.clone(), url);
+        let mut request = self.http.request(method.clone(), url).timeout(timeout);
         if let Some((form, idempotency_key)) = body {
             request = request
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -33,6 +33,10 @@ impl EventHandler for Scripted {
     ) -> Result<Handled, HandlerError> {
         let payload = &event.payload;
         self.ran.lock().unwrap().push(event.event_id().to_string());
+        if payload["behaviour"] == "time_left" {
+            let left = crate::clock::time_left().map(|d| d.as_secs());
+            self.ran.lock().unwrap().push(format!("time_left:{left:?}"));
+        }
         match payload["behaviour"].as_str().unwrap_or("ok") {
             "transient" => Err(HandlerError::transient("Stripe answered 503")),
             "permanent" => Err(HandlerError::permanent(
@@ -274,4 +278,71 @@ async fn a_replayed_message_runs_again_under_a_fresh_idempotency_key() {
         "the same replay is itself idempotent"
     );
     assert_eq!(h.handler.ran.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn messages_are_handed_back_unstarted_when_the_invocation_is_nearly_over() {
+    let mut h = harness(None);
+    h.processor = h
+        .processor
+        .with_invocation_deadline(std::time::Duration::from_secs(35));
+    let batch = || {
+        vec![
+            message("a", "test.event", r#"{"behaviour":"ok"}"#, 1),
+            message("b", "test.event", r#"{"behaviour":"ok"}"#, 1),
+        ]
+    };
+
+    // 20 s left: less than the 35 s a message may take.
+    let late = h.processor.process(batch(), NOW * 1000 + 20_000).await;
+
+    assert_eq!(late.batch_item_failures(), ["m-a", "m-b"]);
+    assert!(h.handler.ran.lock().unwrap().is_empty(), "nothing started");
+    assert_eq!(
+        *h.settler.retries.lock().unwrap(),
+        [("m-a".to_string(), 0), ("m-b".to_string(), 0)],
+        "visible again at once, not after a backoff"
+    );
+    assert!(
+        matches!(&late.outcomes[0].1, MessageOutcome::Retry { reason, after_seconds: 0 } if reason.contains("20000 ms of the invocation remained")),
+        "{:?}",
+        late.outcomes[0]
+    );
+
+    // A minute left: both run.
+    let early = h.processor.process(batch(), NOW * 1000 + 60_000).await;
+    assert!(early.batch_item_failures().is_empty());
+}
+
+#[tokio::test]
+async fn in_a_lambda_a_handlers_calls_must_end_two_seconds_before_the_invocation() {
+    let mut h = harness(None);
+    let batch = || {
+        vec![message(
+            "t",
+            "test.event",
+            r#"{"behaviour":"time_left"}"#,
+            1,
+        )]
+    };
+    // serve: the deadline is a lease, calls keep their own timeouts.
+    h.processor.process(batch(), NOW * 1000 + 30_000).await;
+    assert_eq!(*h.handler.ran.lock().unwrap(), ["t", "time_left:None"]);
+    h.handler.ran.lock().unwrap().clear();
+
+    h.processor = h
+        .processor
+        .with_invocation_deadline(std::time::Duration::ZERO);
+    let mut replayed = batch();
+    replayed[0]
+        .attributes
+        .insert(ATTRIBUTE_REPLAY.into(), "1".into());
+    h.processor.process(replayed, NOW * 1000 + 30_000).await;
+
+    let ran = h.handler.ran.lock().unwrap().clone();
+    // 30 s left, minus the 2 s kept to settle the message (some time has passed since).
+    let seen = (ran.iter())
+        .find_map(|r| r.strip_prefix("time_left:Some("))
+        .and_then(|r| r.trim_end_matches(')').parse::<u64>().ok());
+    assert!(seen.is_some_and(|s| (24..28).contains(&s)), "{ran:?}");
 }
