@@ -224,7 +224,10 @@ async fn an_event_that_fits_only_without_its_envelope_is_refused_with_413() {
         body.push_str("\"}");
         body
     };
-    let near_limit = event_with_padding(1_048_576 - 50);
+    // Within the accepted size (the queue's limit less the dead-letter reserve) as a body, over
+    // it once wrapped.
+    let near_limit =
+        event_with_padding(1_048_576 - paybridge::queue::DEAD_LETTER_ATTRIBUTE_RESERVE - 50);
     let fits = event_with_padding(1_000_000);
 
     let refused = handle(

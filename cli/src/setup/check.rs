@@ -2,7 +2,9 @@
 //! `…/webhooks/stripe` are enabled, in the key's mode, and subscribe every routed event type.
 
 use paybridge::connectors::stripe::{StripeClient, WebhookEndpoint};
-use paybridge::flows::stripe_endpoint::{STRIPE_WEBHOOK_PATH, coverage, is_stripe_webhook_url};
+use paybridge::flows::stripe_endpoint::{
+    STRIPE_WEBHOOK_PATH, coverage, is_stripe_webhook_url, version_drift,
+};
 
 /// What to run to fix an endpoint (its own URL when known).
 fn setup_command(url: &str) -> String {
@@ -61,16 +63,8 @@ pub async fn stripe_endpoints(stripe: &StripeClient) -> Result<String, String> {
                 found.extra.join(", ")
             ));
         }
-        if endpoint.api_version.as_deref() != Some(stripe.api_version()) {
-            notes.push(format!(
-                "{} renders events with API version {}, paybridge reads {}",
-                endpoint.id,
-                endpoint
-                    .api_version
-                    .as_deref()
-                    .unwrap_or("(the account's default)"),
-                stripe.api_version()
-            ));
+        if let Some(drift) = version_drift(endpoint, stripe.api_version()) {
+            notes.push(drift);
         }
     }
     for endpoint in disabled {

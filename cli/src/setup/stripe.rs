@@ -12,7 +12,7 @@ use paybridge::connectors::stripe::{
     CreateWebhookEndpoint, StripeClient, StripeError, UpdateWebhookEndpoint, WebhookEndpoint,
 };
 use paybridge::flows::stripe_endpoint::{
-    STRIPE_WEBHOOK_PATH, coverage, is_stripe_webhook_url, same_url,
+    STRIPE_WEBHOOK_PATH, coverage, is_stripe_webhook_url, same_url, version_drift,
 };
 use paybridge::flows::stripe_event_types;
 use paybridge::metrics::InMemoryMetrics;
@@ -253,16 +253,10 @@ async fn bring_up_to_date(
             endpoint.id
         );
     }
-    if endpoint.api_version.as_deref() != Some(stripe.api_version()) {
+    if let Some(drift) = version_drift(endpoint, stripe.api_version()) {
         eprintln!(
-            "paybridge: note: endpoint {} renders events with API version {}, paybridge reads \
-             {}; Stripe sets it only at creation: delete the endpoint and rerun to move it",
-            endpoint.id,
-            endpoint
-                .api_version
-                .as_deref()
-                .unwrap_or("(the account's default)"),
-            stripe.api_version()
+            "paybridge: note: endpoint {drift}; Stripe sets it only at creation: delete the \
+             endpoint and rerun to move it"
         );
     }
     Ok(())

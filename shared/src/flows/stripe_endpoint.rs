@@ -44,6 +44,20 @@ pub fn coverage(enabled_events: &[String]) -> Coverage {
     Coverage { missing, extra }
 }
 
+/// Why `endpoint` renders events in another API version than `pinned`, if it does.
+pub fn version_drift(
+    endpoint: &crate::connectors::stripe::WebhookEndpoint,
+    pinned: &str,
+) -> Option<String> {
+    (endpoint.api_version.as_deref() != Some(pinned)).then(|| {
+        format!(
+            "{} renders events with API version {}, paybridge reads {pinned}",
+            endpoint.id,
+            (endpoint.api_version.as_deref()).unwrap_or("(the account's default)")
+        )
+    })
+}
+
 /// Whether `url` is a paybridge Stripe endpoint: its path ends with [`STRIPE_WEBHOOK_PATH`]
 /// (a trailing `/` allowed), whatever the host or a proxy's prefix.
 pub fn is_stripe_webhook_url(url: &str) -> bool {

@@ -68,6 +68,13 @@ impl IngressHandler {
         self
     }
 
+    /// The largest message accepted: the queue's limit less what a dead-letter copy adds, so
+    /// every accepted event can also be dead-lettered with its reason.
+    fn accepted_bytes(&self) -> usize {
+        self.max_message_bytes
+            .saturating_sub(crate::queue::DEAD_LETTER_ATTRIBUTE_RESERVE)
+    }
+
     /// The source this ingress serves.
     pub fn source(&self) -> Source {
         self.source
@@ -156,10 +163,11 @@ impl IngressHandler {
             return Err(Refusal::MethodNotAllowed(request.method.to_string()));
         }
         // The body alone over the limit can never fit: refuse before spending an HMAC on it.
-        if request.body.len() > self.max_message_bytes {
+        let limit = self.accepted_bytes();
+        if request.body.len() > limit {
             return Err(Refusal::TooLarge {
                 size: request.body.len(),
-                limit: self.max_message_bytes,
+                limit,
             });
         }
         let now = self.clock.now();
@@ -191,11 +199,8 @@ impl IngressHandler {
                 ))
             })?;
         let size = envelope.sqs_size();
-        if size > self.max_message_bytes {
-            return Err(Refusal::TooLarge {
-                size,
-                limit: self.max_message_bytes,
-            });
+        if size > limit {
+            return Err(Refusal::TooLarge { size, limit });
         }
         let message_id = self.queue.publish(envelope).await.map_err(Refusal::Queue)?;
         Ok(Accepted::Enqueued {

@@ -12,7 +12,9 @@ pub enum Refusal {
     #[error("method {0} is not allowed; webhooks are POSTed")]
     MethodNotAllowed(String),
     /// The body, or the envelope made from it, exceeds the queue's message size limit.
-    #[error("the event is {size} bytes, over the queue's limit of {limit} bytes")]
+    #[error(
+        "the event is {size} bytes, over the limit of {limit} bytes (the queue's maximum, less what a dead-letter copy adds)"
+    )]
     TooLarge {
         /// The size that was measured.
         size: usize,

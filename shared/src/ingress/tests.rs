@@ -139,7 +139,8 @@ async fn refuses_methods_other_than_post() {
 
 #[tokio::test]
 async fn refuses_an_event_whose_envelope_exceeds_the_queue_limit() {
-    let h = harness(EVENT.len() + 50);
+    // The body fits, its envelope (with the dead-letter reserve) does not.
+    let h = harness(crate::queue::DEAD_LETTER_ATTRIBUTE_RESERVE + EVENT.len() + 50);
     let response = post(&h, EVENT, Some(&signed(EVENT))).await;
     assert_eq!(response.status, 413);
     assert_eq!(response.body["error"]["code"], "payload_too_large");
@@ -201,4 +202,25 @@ async fn without_a_pinned_mode_every_verified_event_is_enqueued() {
     let live = r#"{"id":"evt_live","type":"payment_intent.succeeded","created":1700000000,"livemode":true}"#;
     let h = harness(1 << 20);
     assert_eq!(post(&h, live, Some(&signed(live))).await.status, 202);
+}
+
+#[tokio::test]
+async fn an_event_is_accepted_only_if_its_dead_letter_copy_would_fit_the_queue_too() {
+    use crate::queue::DEAD_LETTER_ATTRIBUTE_RESERVE;
+    // Accepted as it stands at this limit…
+    let roomy = harness(1 << 20);
+    assert_eq!(post(&roomy, EVENT, Some(&signed(EVENT))).await.status, 202);
+    let size = roomy.queue.messages()[0].body.len();
+    // …but with the queue's limit just above the message, its dead-letter copy would not fit.
+    let tight = harness(size + 500);
+    let response = post(&tight, EVENT, Some(&signed(EVENT))).await;
+    assert_eq!(response.status, 413);
+    let message = response.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("less what a dead-letter copy adds"),
+        "{message}"
+    );
+    // With the reserve on top, it is accepted.
+    let enough = harness(size + 500 + DEAD_LETTER_ATTRIBUTE_RESERVE);
+    assert_eq!(post(&enough, EVENT, Some(&signed(EVENT))).await.status, 202);
 }

@@ -35,8 +35,16 @@ pub fn is_failure_attribute(name: &str) -> bool {
         || name == ATTRIBUTE_ORIGINAL_MESSAGE_ID
 }
 
-/// SQS allows 10 attributes and 256 KiB for a value; a reason this long is already unreadable.
-const MAX_REASON_CHARS: usize = 4_000;
+/// A reason this long (in bytes) is already unreadable.
+const MAX_REASON_BYTES: usize = 4_000;
+/// A detail is a field name, an id or a suggestion.
+const MAX_DETAIL_BYTES: usize = 1_000;
+/// The kind, the receive count, the time and the original message id are short; capped anyway.
+const MAX_SHORT_VALUE_BYTES: usize = 200;
+/// What the dead-letter copy's failure attributes add to a message at most, in SQS's measure
+/// (name, `String` and value of each): ingress keeps this much of the queue's limit free, so
+/// every accepted event can be dead-lettered with its reason.
+pub const DEAD_LETTER_ATTRIBUTE_RESERVE: usize = 8 * 1024;
 /// SQS allows at most 10 message attributes.
 const MAX_ATTRIBUTES: usize = 10;
 /// Detail attributes kept, so the original source/type/id attributes always fit beside them.
@@ -58,8 +66,8 @@ impl DeadLetter {
             .take(MAX_DETAILS)
             .map(|(name, value)| {
                 (
-                    format!("failure_{name}"),
-                    value.chars().take(MAX_REASON_CHARS).collect(),
+                    truncate(&format!("failure_{name}"), MAX_SHORT_VALUE_BYTES),
+                    truncate(value, MAX_DETAIL_BYTES),
                 )
             })
             .collect();
@@ -73,22 +81,37 @@ impl DeadLetter {
         attributes.extend([
             (
                 ATTRIBUTE_FAILURE_REASON.into(),
-                self.reason.chars().take(MAX_REASON_CHARS).collect(),
+                truncate(&self.reason, MAX_REASON_BYTES),
             ),
-            (ATTRIBUTE_FAILURE_KIND.into(), self.kind.clone()),
+            (
+                ATTRIBUTE_FAILURE_KIND.into(),
+                truncate(&self.kind, MAX_SHORT_VALUE_BYTES),
+            ),
             (
                 ATTRIBUTE_FAILURE_RECEIVE_COUNT.into(),
                 message.receive_count.to_string(),
             ),
-            (ATTRIBUTE_FAILED_AT.into(), self.failed_at.clone()),
+            (
+                ATTRIBUTE_FAILED_AT.into(),
+                truncate(&self.failed_at, MAX_SHORT_VALUE_BYTES),
+            ),
             (
                 ATTRIBUTE_ORIGINAL_MESSAGE_ID.into(),
-                message.message_id.clone(),
+                truncate(&message.message_id, MAX_SHORT_VALUE_BYTES),
             ),
         ]);
         attributes.extend(details);
         attributes
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 #[cfg(test)]
@@ -131,9 +154,35 @@ mod tests {
         assert_eq!(attributes["failure_field"], "OrderCurrencyCode");
         assert_eq!(attributes["failure_suggestion"], "USD");
         assert_eq!(attributes["failure_receive_count"], "3");
-        assert_eq!(
-            attributes["failure_reason"].chars().count(),
-            MAX_REASON_CHARS
+        assert_eq!(attributes["failure_reason"].len(), MAX_REASON_BYTES);
+    }
+
+    #[test]
+    fn the_failure_attributes_fit_the_reserve_ingress_keeps_even_at_their_largest() {
+        let message = QueueMessage {
+            message_id: "m".repeat(500),
+            receipt_handle: "r".into(),
+            body: "{}".into(),
+            receive_count: u32::MAX,
+            attributes: BTreeMap::from([("source".to_string(), "stripe".to_string())]),
+        };
+        // Multi-byte characters everywhere: caps are in bytes, cut at a character boundary.
+        let long = "é€𝄞".repeat(5_000);
+        let failure = DeadLetter {
+            reason: long.clone(),
+            kind: long.clone(),
+            failed_at: long.clone(),
+            details: vec![(long.clone(), long.clone()), (long.clone(), long)],
+        };
+        let added: usize = failure
+            .attributes(&message)
+            .iter()
+            .filter(|(name, _)| is_failure_attribute(name))
+            .map(|(name, value)| name.len() + "String".len() + value.len())
+            .sum();
+        assert!(
+            added <= DEAD_LETTER_ATTRIBUTE_RESERVE,
+            "{added} bytes of failure attributes"
         );
     }
 }

@@ -16,8 +16,8 @@ use crate::webhook::{EventEnvelope, Source};
 
 pub use dead_letter::{
     ATTRIBUTE_FAILED_AT, ATTRIBUTE_FAILURE_KIND, ATTRIBUTE_FAILURE_REASON,
-    ATTRIBUTE_FAILURE_RECEIVE_COUNT, ATTRIBUTE_ORIGINAL_MESSAGE_ID, DeadLetter,
-    is_failure_attribute,
+    ATTRIBUTE_FAILURE_RECEIVE_COUNT, ATTRIBUTE_ORIGINAL_MESSAGE_ID, DEAD_LETTER_ATTRIBUTE_RESERVE,
+    DeadLetter, is_failure_attribute,
 };
 pub use in_memory::InMemoryQueue;
 pub use sqs::SqsQueuePublisher;
