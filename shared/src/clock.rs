@@ -75,6 +75,24 @@ pub fn time_left() -> Option<std::time::Duration> {
         .ok()
 }
 
+/// A call with less time left than this before the deadline is not made (it could not finish).
+pub const MIN_CALL_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The timeout of a call whose own is `own`: that, or the time left before the current task's
+/// deadline when it is nearer; `Err(left)` when too little is left to make the call at all.
+pub fn call_timeout(own: std::time::Duration) -> Result<std::time::Duration, std::time::Duration> {
+    match time_left() {
+        None => Ok(own),
+        Some(left) if left < MIN_CALL_TIME => Err(left),
+        Some(left) => Ok(own.min(left)),
+    }
+}
+
+/// Unix milliseconds of `t`.
+pub fn unix_millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// Formats a time as RFC 3339 in UTC with millisecond precision, e.g. `2026-11-29T14:00:00.123Z`.
 pub fn rfc3339_millis(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);

@@ -292,8 +292,8 @@ impl Backend {
         match self {
             Self::Aws(_) => Ok(None),
             Self::Embedded(embedded) => {
-                let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-                crate::embedded::retention::purge(&embedded.db, now as i64, journal_retention_days)
+                let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
+                crate::embedded::retention::purge(&embedded.db, now, journal_retention_days)
                     .await
                     .map(Some)
             }

@@ -59,7 +59,7 @@ impl SqliteQueue {
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
-        (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+        crate::clock::unix_millis(self.clock.now())
     }
 
     pub(super) fn now_rfc3339(&self) -> String {

@@ -35,7 +35,7 @@ impl EventJournal for SqliteEventJournal {
             entry.event_id.clone(),
             envelope.to_string(),
         );
-        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
         self.db
             .write(move |tx| {
                 tx.execute(

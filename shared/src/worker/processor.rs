@@ -168,7 +168,7 @@ impl BatchProcessor {
         for decoded in group {
             let span = message_span(&self.config.worker, &decoded);
             let outcome = async {
-                let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+                let now_ms = crate::clock::unix_millis(self.clock.now());
                 if now_ms.saturating_add(self.start_reserve_ms) > deadline_ms {
                     return self.hand_back(&decoded.message, deadline_ms - now_ms).await;
                 }
@@ -225,7 +225,7 @@ impl BatchProcessor {
         };
         // The handler's calls to Stripe and Kentico must be over early enough to settle the
         // message (record, delete or retry) before the invocation ends.
-        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = crate::clock::unix_millis(self.clock.now());
         let calls_ms = (deadline_ms - SETTLE_MARGIN_MS)
             .saturating_sub(now_ms)
             .max(0);

@@ -89,7 +89,7 @@ impl SqsPoller {
             .map(|m| (m.message_id.clone(), m.receipt_handle.clone()))
             .collect();
         let deadline = time::OffsetDateTime::now_utc() + self.invocation_timeout;
-        let deadline_ms = (deadline.unix_timestamp_nanos() / 1_000_000) as i64;
+        let deadline_ms = crate::clock::unix_millis(deadline);
         let report = self.processor.process(messages, deadline_ms).await;
         let entries: Vec<DeleteMessageBatchRequestEntry> = report
             .receipts_to_delete(receipts)

@@ -330,16 +330,12 @@ impl KenticoClient {
             url = parsed.to_string();
         }
         // Within a worker's deadline, the call gets what is left (and is not made without it).
-        let timeout = match crate::clock::time_left() {
-            None => self.timeout,
-            Some(left) if left < Duration::from_secs(1) => {
-                return Err(KenticoError::Unavailable(format!(
-                    "{method} {path} not sent: {} ms left before the invocation's deadline",
-                    left.as_millis()
-                )));
-            }
-            Some(left) => self.timeout.min(left),
-        };
+        let timeout = crate::clock::call_timeout(self.timeout).map_err(|left| {
+            KenticoError::Unavailable(format!(
+                "{method} {path} not sent: {} ms left before the invocation's deadline",
+                left.as_millis()
+            ))
+        })?;
         let mut request = self
             .http
             .request(method.clone(), &url)

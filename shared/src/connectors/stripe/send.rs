@@ -10,8 +10,6 @@ use super::{StripeClient, StripeError};
 
 /// Stripe's SDKs never wait longer than this between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// A call with less time left than this before the deadline is not made (it could not finish).
-pub(crate) const MIN_CALL_TIME: Duration = Duration::from_secs(1);
 /// Stripe rejects longer idempotency keys; its ids are shorter too.
 const MAX_KEY_LEN: usize = 255;
 
@@ -62,7 +60,9 @@ impl StripeClient {
                 return Err(error);
             }
             let delay = backoff(self.config.retry_base, attempt);
-            if crate::clock::time_left().is_some_and(|left| left < delay + MIN_CALL_TIME) {
+            if crate::clock::time_left()
+                .is_some_and(|left| left < delay + crate::clock::MIN_CALL_TIME)
+            {
                 // No time for another attempt before the deadline: the message is retried later.
                 return Err(error);
             }
@@ -88,14 +88,12 @@ impl StripeClient {
         reason = "StripeError mirrors Stripe's error object field for field; errors are rare"
     )]
     fn call_timeout(&self, method: &Method, path: &str) -> Result<Duration, StripeError> {
-        match crate::clock::time_left() {
-            None => Ok(self.config.timeout),
-            Some(left) if left < MIN_CALL_TIME => Err(StripeError::Transport(format!(
+        crate::clock::call_timeout(self.config.timeout).map_err(|left| {
+            StripeError::Transport(format!(
                 "{method} {path} not sent: {} ms left before the invocation's deadline",
                 left.as_millis()
-            ))),
-            Some(left) => Ok(self.config.timeout.min(left)),
-        }
+            ))
+        })
     }
 
     async fn attempt<T: DeserializeOwned>(
