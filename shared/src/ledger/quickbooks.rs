@@ -284,11 +284,10 @@ impl QuickBooksSink {
             )
             .body(form)
             .timeout(
-                crate::clock::call_timeout(self.config.timeout).map_err(|left| {
-                    Refused::Unavailable(format!(
-                        "token endpoint: not sent, {} ms left before the invocation's deadline",
-                        left.as_millis()
-                    ))
+                call_timeout(self.config.timeout, "token endpoint").map_err(|e| match e {
+                    SinkError::Unavailable(why) | SinkError::Rejected(why) => {
+                        Refused::Unavailable(why)
+                    }
                 })?,
             )
             .send()
