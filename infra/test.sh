@@ -12,6 +12,7 @@ require_pip bean-check beancount
 infra/stripe-params.sh
 start_moto
 export PAYBRIDGE_TEST_AWS_ENDPOINT="$AWS_ENDPOINT_URL"
-# The serve end-to-end tests run the real `paybridge` binary.
-cargo build -p paybridge-cli
+# The serve end-to-end tests run the real `paybridge` binary; the crash-recovery test runs the
+# worker Lambda binaries under a loopback Runtime API.
+cargo build -p paybridge-cli -p order-worker -p payment-worker
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -25,7 +25,12 @@ impl SqsHarness {
                 url: sqs::create_queue(&client, source.as_str()).await,
                 dlq_url: sqs::create_queue(&client, &format!("{}-dlq", source.as_str())).await,
             };
-            let settler = SqsMessageSettler::new(client.clone(), &urls.url, &urls.dlq_url);
+            let settler = SqsMessageSettler::new(
+                client.clone(),
+                &urls.url,
+                &urls.dlq_url,
+                paybridge::config::ingress::SQS_MAX_MESSAGE_BYTES,
+            );
             queues.push((source, urls, settler));
         }
         let dead_letters = SqsDeadLetters::new(
@@ -156,4 +161,96 @@ async fn a_large_dlq_is_listed_and_redriven_whole_each_message_once() {
     let requeued = sqs::receive_all(&h.client, &urls.url).await;
     assert_eq!(requeued.len(), 23, "each redriven once");
     assert!(sqs::receive_all(&h.client, &urls.dlq_url).await.is_empty());
+}
+
+/// A message too large to be dead-lettered beside its reason: the DLQ gets a marker and the
+/// reason (never a failed send that re-runs the message on every delivery); a redrive puts the
+/// full body, kept by the journal, back on the queue; without it, the dead letter stays.
+#[tokio::test]
+async fn a_body_too_large_for_its_reason_is_dead_lettered_as_a_marker_and_redriven_whole() {
+    use std::sync::Arc;
+
+    use paybridge::journal::{EventJournal, InMemoryEventJournal, JournalEntry};
+    use paybridge::queue::{DeadLetter, TruncatedBody};
+
+    let client = Client::new(&moto::sdk_config().await);
+    let urls = QueueUrls {
+        url: sqs::create_queue(&client, "big").await,
+        dlq_url: sqs::create_queue(&client, "big-dlq").await,
+    };
+    // A queue limit of 8 KiB stands in for SQS's 1 MiB.
+    let settler = SqsMessageSettler::new(client.clone(), &urls.url, &urls.dlq_url, 8_192);
+    let journal = Arc::new(InMemoryEventJournal::default());
+    let dead_letters = |journal: Option<Arc<InMemoryEventJournal>>| {
+        let letters = SqsDeadLetters::new(client.clone(), vec![(Source::Stripe, urls.clone())]);
+        match journal {
+            Some(journal) => letters.with_journal(journal),
+            None => letters,
+        }
+    };
+    let body = format!(r#"{{"source":"stripe","note":"{}"}}"#, "x".repeat(8_000));
+    let failure = DeadLetter {
+        reason: "Kentico refused the order: ".to_string() + &"why ".repeat(500),
+        kind: "kentico_rejected".into(),
+        failed_at: "2026-12-01T00:00:00.000Z".into(),
+        details: Vec::new(),
+    };
+    for event_id in ["evt_big_1", "evt_big_2"] {
+        let message = QueueMessage {
+            message_id: format!("m-{event_id}"),
+            receipt_handle: String::new(),
+            body: body.clone(),
+            attributes: [("source", "stripe"), ("event_id", event_id)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            receive_count: 3,
+        };
+        // What the worker journals before it settles.
+        let entry = JournalEntry {
+            at: "2026-12-01T00:00:00.000Z".into(),
+            source: "stripe".into(),
+            event_id: message.attributes["event_id"].clone(),
+            event_type: "payment_intent.succeeded".into(),
+            worker: "payment-worker".into(),
+            outcome: "dead_lettered".into(),
+            detail: String::new(),
+            receive_count: 3,
+        };
+        if entry.event_id == "evt_big_1" {
+            journal
+                .record("order:1", &entry, &message.body)
+                .await
+                .unwrap();
+        }
+        settler.dead_letter(&message, &failure).await.unwrap();
+    }
+
+    let letters = dead_letters(Some(journal.clone()));
+    let listed = letters.list_queue(Source::Stripe, 10).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    for letter in &listed {
+        let marker = TruncatedBody::from_body(&letter.body).expect("a marker instead of the body");
+        assert_eq!(marker.bytes, body.len());
+        assert!(marker.matches(&body));
+        assert!(
+            letter.attributes["failure_reason"].contains("a marker stands in for it"),
+            "{:?}",
+            letter.attributes
+        );
+        assert_eq!(letter.attributes["failure_kind"], "kentico_rejected");
+    }
+    let ids: Vec<String> = listed.iter().map(|l| l.id.clone()).collect();
+
+    // Without a journal nothing is redriven; with it, the journaled one comes back whole and
+    // the one the journal does not hold stays in the DLQ.
+    assert_eq!(dead_letters(None).redrive(&ids).await.unwrap(), 0);
+    assert_eq!(letters.redrive(&ids).await.unwrap(), 1);
+    let requeued = sqs::receive_all(&client, &urls.url).await;
+    assert_eq!(requeued.len(), 1);
+    assert_eq!(requeued[0].body, body);
+    assert_eq!(requeued[0].attributes["event_id"], "evt_big_1");
+    let left = sqs::receive_all(&client, &urls.dlq_url).await;
+    assert_eq!(left.len(), 1);
+    assert!(TruncatedBody::from_body(&left[0].body).is_some());
 }

@@ -262,3 +262,35 @@ fn the_stripe_webhook_and_every_function_with_the_stripe_key_share_one_mode() {
         ]
     );
 }
+
+/// The workers' time budget (paybridge::worker::budget) is derived from their Lambda timeout:
+/// the template must give them that timeout, and the queues 6 × it as visibility timeout.
+#[test]
+fn the_workers_timeout_and_the_queues_visibility_are_the_time_budgets() {
+    use paybridge::worker::budget::{VISIBILITY_TIMEOUT, WORKER_TIMEOUT};
+
+    let template = template();
+    let resources = resources(&template);
+    let text_of = |name: &str| {
+        resources
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_else(|| panic!("{name} in template.yaml"))
+    };
+    for worker in ["OrderWorkerFunction", "PaymentWorkerFunction"] {
+        assert!(
+            text_of(worker).contains(&format!("      Timeout: {} #", WORKER_TIMEOUT.as_secs())),
+            "{worker}'s Timeout is the budget's WORKER_TIMEOUT"
+        );
+    }
+    for queue in ["StripeEventsQueue", "KenticoEventsQueue"] {
+        assert!(
+            text_of(queue).contains(&format!(
+                "      VisibilityTimeout: {} #",
+                VISIBILITY_TIMEOUT.as_secs()
+            )),
+            "{queue}'s VisibilityTimeout is 6 x the workers' timeout"
+        );
+    }
+}

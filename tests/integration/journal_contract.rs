@@ -1,4 +1,5 @@
-//! The event journal's contract on a real DynamoDB API (moto): appended lists, first envelope.
+//! The event journal's contract on a real DynamoDB API (moto): one item per entry, the first
+//! envelope (in parts when it is large), a long history, the earlier layout still read.
 
 use integration_tests::{dynamodb, moto};
 use paybridge::journal::DynamoDbEventJournal;
@@ -9,6 +10,16 @@ async fn the_dynamodb_event_journal_keeps_the_event_journal_contract() {
     let table = dynamodb::create_idempotency_table(&client).await;
 
     paybridge::journal::contract::run_all(&DynamoDbEventJournal::new(client, table, 30)).await;
+}
+
+/// A thousand deliveries of one order's events: the earlier layout (one list per order) failed
+/// every later write near DynamoDB's 400 KB item limit.
+#[tokio::test]
+async fn the_dynamodb_event_journal_keeps_a_long_history() {
+    let client = aws_sdk_dynamodb::Client::new(&moto::sdk_config().await);
+    let table = dynamodb::create_idempotency_table(&client).await;
+
+    paybridge::journal::contract::long_history(&DynamoDbEventJournal::new(client, table, 30)).await;
 }
 
 #[tokio::test]

@@ -368,6 +368,10 @@ async fn trace_shows_an_orders_history_and_replay_repairs_without_duplicating() 
 
     // Someone reset the order in Kentico: replaying its events writes the paid status again (the
     // order event leaves a paid order alone) and charges nothing new.
+    let mut reset = setup.kentico.order(11).unwrap();
+    reset["OrderStatusID"] = json!(1);
+    reset["OrderIsPaid"] = json!(false);
+    setup.kentico.add_order(reset);
     let writes_before = setup
         .kentico
         .requests()

@@ -86,6 +86,7 @@ async fn worker(
             sqs_client.clone(),
             &queue_url,
             &dlq_url,
+            paybridge::config::ingress::SQS_MAX_MESSAGE_BYTES,
         )),
         Arc::new(InMemoryMetrics::new()),
         Arc::new(SystemClock),

@@ -5,6 +5,7 @@ pub mod dynamodb;
 pub mod fakes;
 pub mod kms;
 pub mod moto;
+pub mod runtime_api;
 pub mod sqs;
 
 /// The repository root (for `events/` and other fixtures).

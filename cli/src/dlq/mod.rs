@@ -137,7 +137,7 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
                 Err((
                     EXIT_NOT_FOUND,
                     format!(
-                        "{} id(s) were not in a dead-letter queue",
+                        "{} id(s) were not redriven: not in a dead-letter queue, or a dead letter whose body the journal no longer holds (logged; it stays in the DLQ)",
                         ids.len() - moved
                     ),
                 ))

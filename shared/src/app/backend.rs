@@ -358,13 +358,16 @@ impl Backend {
     /// Both sources' dead-letter queues, for the operator.
     pub fn dead_letters(&self) -> Arc<dyn DeadLetters> {
         match self {
-            Self::Aws(aws) => Arc::new(SqsDeadLetters::new(
-                aws.sqs(),
-                Source::ALL
-                    .iter()
-                    .map(|source| (*source, aws.settings.queue(*source).clone()))
-                    .collect(),
-            )),
+            Self::Aws(aws) => Arc::new(
+                SqsDeadLetters::new(
+                    aws.sqs(),
+                    Source::ALL
+                        .iter()
+                        .map(|source| (*source, aws.settings.queue(*source).clone()))
+                        .collect(),
+                )
+                .with_journal(self.journal()),
+            ),
             #[cfg(feature = "embedded")]
             Self::Embedded(embedded) => Arc::new(crate::dead_letters::SqliteDeadLetters::new(
                 Source::ALL
@@ -543,6 +546,7 @@ pub(super) fn aws_stores(
             aws_sdk_sqs::Client::new(sdk),
             &queue.url,
             &queue.dlq_url,
+            crate::config::ingress::SQS_MAX_MESSAGE_BYTES,
         )),
     }
 }

@@ -19,17 +19,9 @@ use crate::ledger::sink::{HttpLedgerSink, LedgerSink};
 use crate::ledger::tokens::InMemoryRefreshTokens;
 use crate::metrics::CallLatency;
 
-/// Stripe's per-request timeout.
-const STRIPE_TIMEOUT: Duration = Duration::from_secs(20);
-/// Kentico's per-request timeout.
-const KENTICO_TIMEOUT: Duration = Duration::from_secs(15);
-/// What one message may take at worst in calls: a Stripe call and a Kentico call at their
-/// timeouts. A worker Lambda starts a message only while this much of its invocation remains
-/// (the rest are handed back unstarted rather than cut off by the timeout).
-pub const MESSAGE_START_RESERVE: Duration =
-    Duration::from_secs(STRIPE_TIMEOUT.as_secs() + KENTICO_TIMEOUT.as_secs());
-/// The ledger sink's per-request timeout.
-const LEDGER_SINK_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::worker::budget::{
+    KENTICO_TIMEOUT, LEDGER_SINK_TIMEOUT, STRIPE_MAX_RETRIES, STRIPE_TIMEOUT,
+};
 
 /// The connected outside systems.
 #[derive(Clone)]
@@ -122,7 +114,7 @@ pub async fn stripe_client(
         secret_key,
         api_version: stripe.api_version.clone(),
         timeout: STRIPE_TIMEOUT,
-        max_retries: 2,
+        max_retries: STRIPE_MAX_RETRIES,
         retry_base: Duration::from_millis(500),
     })
     .map_err(|e| StartupError::Secret(format!("Stripe client: {e}")))?

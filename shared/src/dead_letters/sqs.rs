@@ -7,8 +7,14 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
 
+use std::sync::Arc;
+
 use super::{DeadLetterEntry, DeadLetters, MessageSettler};
-use crate::queue::{DeadLetter, QueueError, QueueMessage, QueueUrls, is_failure_attribute};
+use crate::journal::EventJournal;
+use crate::queue::{
+    DeadLetter, QueueError, QueueMessage, QueueUrls, TruncatedBody, dead_letter_copy,
+    is_failure_attribute,
+};
 use crate::webhook::Source;
 
 fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
@@ -31,15 +37,23 @@ pub struct SqsMessageSettler {
     client: Client,
     queue_url: String,
     dlq_url: String,
+    dlq_max_bytes: usize,
 }
 
 impl SqsMessageSettler {
-    /// A settler for messages of `queue_url`, dead-lettering to `dlq_url`.
-    pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
+    /// A settler for messages of `queue_url`, dead-lettering to `dlq_url`, which takes messages
+    /// of at most `dlq_max_bytes` (its `MaximumMessageSize`).
+    pub fn new(
+        client: Client,
+        queue_url: impl Into<String>,
+        dlq_url: impl Into<String>,
+        dlq_max_bytes: usize,
+    ) -> Self {
         Self {
             client,
             queue_url: queue_url.into(),
             dlq_url: dlq_url.into(),
+            dlq_max_bytes,
         }
     }
 }
@@ -63,12 +77,20 @@ impl MessageSettler for SqsMessageSettler {
         message: &QueueMessage,
         failure: &DeadLetter,
     ) -> Result<(), QueueError> {
+        let (body, attributes) = dead_letter_copy(message, failure, self.dlq_max_bytes);
+        if body != message.body {
+            tracing::warn!(
+                message_id = %message.message_id,
+                bytes = message.body.len(),
+                "the dead-lettered copy carries a marker instead of its body (too large beside its reason)"
+            );
+        }
         let mut request = self
             .client
             .send_message()
             .queue_url(&self.dlq_url)
-            .message_body(&message.body);
-        for (name, value) in failure.attributes(message) {
+            .message_body(body);
+        for (name, value) in attributes {
             request = request.message_attributes(name, string_value(value)?);
         }
         request.send().await.map_err(unavailable)?;
@@ -77,10 +99,12 @@ impl MessageSettler for SqsMessageSettler {
 }
 
 /// Both sources' DLQs on SQS.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqsDeadLetters {
     sqs: Client,
     queues: Vec<(Source, QueueUrls)>,
+    /// Where a dead letter whose body was replaced by a marker finds it again.
+    journal: Option<Arc<dyn EventJournal>>,
 }
 
 /// How long the operator's commands hold each dead letter while they list, redrive or purge:
@@ -89,10 +113,53 @@ const HOLD_SECONDS: i32 = 300;
 /// Long polls after an empty receive while SQS still reports visible messages.
 const MAX_EMPTY_ROUNDS: u32 = 5;
 
+impl std::fmt::Debug for SqsDeadLetters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqsDeadLetters")
+            .field("queues", &self.queues)
+            .field("journal", &self.journal.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl SqsDeadLetters {
     /// The DLQs of `queues` (each source's queue and its DLQ).
     pub fn new(sqs: Client, queues: Vec<(Source, QueueUrls)>) -> Self {
-        Self { sqs, queues }
+        Self {
+            sqs,
+            queues,
+            journal: None,
+        }
+    }
+
+    /// Redrives restore a body replaced by a [`TruncatedBody`] marker from `journal`.
+    pub fn with_journal(mut self, journal: Arc<dyn EventJournal>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The body to redrive for `body`: itself, or the full body a marker stands for (from the
+    /// journal, checked against the marker's digest); why not, when it cannot be restored.
+    async fn body_to_redrive(&self, body: &str) -> Result<String, String> {
+        let Some(marker) = TruncatedBody::from_body(body) else {
+            return Ok(body.to_string());
+        };
+        let (Some(source), Some(event_id)) = (&marker.source, &marker.event_id) else {
+            return Err("its body was replaced by a marker naming no event".into());
+        };
+        let Some(journal) = &self.journal else {
+            return Err("its body was replaced by a marker and no journal is at hand".into());
+        };
+        match journal.envelope(source, event_id).await {
+            Ok(Some(full)) if marker.matches(&full) => Ok(full),
+            Ok(Some(_)) => Err(format!(
+                "the journal's copy of {source} {event_id} is not the body the marker stands for"
+            )),
+            Ok(None) => Err(format!(
+                "the journal no longer holds {source} {event_id} (past its retention?)"
+            )),
+            Err(e) => Err(format!("reading {source} {event_id} from the journal: {e}")),
+        }
     }
 
     /// Every message on `dlq_url`, each held invisible for [`HOLD_SECONDS`] while we look, each
@@ -177,11 +244,26 @@ impl SqsDeadLetters {
                     continue;
                 }
                 if redrive {
+                    let body = match self
+                        .body_to_redrive(message.body().unwrap_or_default())
+                        .await
+                    {
+                        Ok(body) => body,
+                        Err(why) => {
+                            tracing::error!(
+                                message_id = message.message_id().unwrap_or_default(),
+                                why = %why,
+                                "a dead letter cannot be redriven: left in the DLQ"
+                            );
+                            self.release(&queue.dlq_url, &message).await;
+                            continue;
+                        }
+                    };
                     let mut send = self
                         .sqs
                         .send_message()
                         .queue_url(&queue.url)
-                        .message_body(message.body().unwrap_or_default());
+                        .message_body(body);
                     for (name, value) in attributes(&message) {
                         if !is_failure_attribute(&name) {
                             send = send.message_attributes(name, string_value(value)?);

@@ -10,6 +10,14 @@ pub async fn run_all(journal: &dyn EventJournal) {
     entries_come_back_whole_and_in_the_order_recorded(journal).await;
     the_first_envelope_of_an_event_is_kept(journal).await;
     entries_of_one_business_key_never_show_under_another(journal).await;
+    a_900_kb_envelope_comes_back_whole(journal).await;
+}
+
+/// An order with a long history (a thousand deliveries, recorded by several workers at once):
+/// every one comes back, none twice, and those recorded one after another stay in order.
+/// Apart from [`run_all`] because it takes a while on an emulator.
+pub async fn long_history(journal: &dyn EventJournal) {
+    a_thousand_deliveries_under_one_key_all_come_back(journal).await;
 }
 
 fn entry(source: &str, event_id: &str, outcome: &str, receive_count: u32) -> JournalEntry {
@@ -114,4 +122,61 @@ async fn entries_of_one_business_key_never_show_under_another(journal: &dyn Even
         !order_1.iter().any(|e| e.event_id == "evt_contract_a"),
         "{order_1:?}"
     );
+}
+
+/// An event near the queue's 1 MiB limit (random text, so compression cannot hide it).
+async fn a_900_kb_envelope_comes_back_whole(journal: &dyn EventJournal) {
+    let mut rng = fastrand::Rng::with_seed(900);
+    let noise: String = (0..900_000).map(|_| rng.alphanumeric()).collect();
+    let envelope = format!(r#"{{"payload":{{"note":"{noise}","name":"Zoë"}}}}"#);
+    let e = entry("stripe", "evt_contract_900kb", "done", 1);
+    journal
+        .record("contract:order:900kb", &e, &envelope)
+        .await
+        .unwrap();
+    journal
+        .record("contract:order:900kb", &e, "a later copy")
+        .await
+        .unwrap();
+
+    let stored = journal
+        .envelope("stripe", "evt_contract_900kb")
+        .await
+        .unwrap()
+        .expect("the large envelope is kept");
+    assert!(stored == envelope, "the large envelope came back changed");
+    assert_eq!(
+        journal.entries("contract:order:900kb").await.unwrap().len(),
+        2
+    );
+}
+
+async fn a_thousand_deliveries_under_one_key_all_come_back(journal: &dyn EventJournal) {
+    use futures::StreamExt;
+
+    let key = "contract:order:long";
+    futures::stream::iter(1..=990)
+        .for_each_concurrent(16, |n| async move {
+            let e = entry(
+                "stripe",
+                &format!("evt_contract_long_{}", n % 7),
+                "retried",
+                n,
+            );
+            journal.record(key, &e, "{}").await.unwrap();
+        })
+        .await;
+    for n in 991..=1_000 {
+        let e = entry("stripe", "evt_contract_long_last", "done", n);
+        journal.record(key, &e, "{}").await.unwrap();
+    }
+    let entries = journal.entries(key).await.unwrap();
+    let mut counts: Vec<u32> = entries.iter().map(|e| e.receive_count).collect();
+    assert_eq!(
+        counts[990..],
+        (991..=1_000).collect::<Vec<u32>>(),
+        "the sequential tail"
+    );
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=1_000).collect::<Vec<u32>>());
 }

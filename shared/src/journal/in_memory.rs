@@ -61,5 +61,6 @@ mod tests {
     #[tokio::test]
     async fn keeps_the_event_journal_contract() {
         crate::journal::contract::run_all(&InMemoryEventJournal::default()).await;
+        crate::journal::contract::long_history(&InMemoryEventJournal::default()).await;
     }
 }

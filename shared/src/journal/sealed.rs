@@ -1,13 +1,57 @@
 //! The journal with its envelopes sealed: event payloads (names, e-mails, addresses, phone
 //! numbers) are at rest only encrypted ([`crate::sealing`]); entries (ids, outcomes, reasons)
-//! stay readable. Each envelope is bound to its source and event id. An envelope stored before
-//! sealing began is read as it is, until retention deletes it.
+//! stay readable. Each envelope is bound to its source and event id. An envelope over
+//! [`COMPRESS_ABOVE`] bytes is compressed (gzip) before it is sealed, so a large event stays
+//! small at rest. An envelope stored before sealing began is read as it is, until retention
+//! deletes it.
+
+use std::io::{Read, Write};
 
 use std::sync::Arc;
 
 use super::{EventJournal, JournalEntry};
 use crate::sealing::{EnvelopeSealer, SealError};
 use crate::store::StoreError;
+
+/// Envelopes longer than this, in bytes, are compressed before they are sealed.
+pub const COMPRESS_ABOVE: usize = 4_096;
+
+/// The most an opened envelope may inflate to: a queue message is at most 1 MiB, so anything
+/// larger is not one of ours (a compression bomb is refused, not inflated).
+const MAX_INFLATED_BYTES: u64 = 4 << 20;
+
+/// The first bytes of a gzip stream; JSON never starts with them.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+fn compress(envelope: &str) -> Result<Vec<u8>, StoreError> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    (encoder.write_all(envelope.as_bytes()))
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Malformed(format!("compressing an envelope: {e}")))
+}
+
+/// The envelope in `plaintext`, inflated if it was compressed.
+fn inflate(plaintext: Vec<u8>) -> Result<String, StoreError> {
+    let bytes = if plaintext.starts_with(&GZIP_MAGIC) {
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(plaintext.as_slice())
+            .take(MAX_INFLATED_BYTES + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| {
+                StoreError::Malformed(format!("a sealed envelope does not inflate: {e}"))
+            })?;
+        if inflated.len() as u64 > MAX_INFLATED_BYTES {
+            return Err(StoreError::Malformed(format!(
+                "a sealed envelope inflates past {MAX_INFLATED_BYTES} bytes"
+            )));
+        }
+        inflated
+    } else {
+        plaintext
+    };
+    String::from_utf8(bytes)
+        .map_err(|_| StoreError::Malformed("a sealed envelope is not UTF-8".into()))
+}
 
 /// A journal whose envelopes `sealer` seals before `inner` stores them.
 pub struct SealedEventJournal {
@@ -69,11 +113,15 @@ impl EventJournal for SealedEventJournal {
             });
             return self.inner.record(business_key, entry, envelope).await;
         };
+        let compressed;
+        let plaintext = if envelope.len() > COMPRESS_ABOVE {
+            compressed = compress(envelope)?;
+            compressed.as_slice()
+        } else {
+            envelope.as_bytes()
+        };
         let sealed = sealer
-            .seal(
-                envelope.as_bytes(),
-                &context(&entry.source, &entry.event_id),
-            )
+            .seal(plaintext, &context(&entry.source, &entry.event_id))
             .await
             .map_err(store_error)?;
         self.inner.record(business_key, entry, &sealed).await
@@ -96,9 +144,7 @@ impl EventJournal for SealedEventJournal {
             .open(&stored, &context(source, event_id))
             .await
             .map_err(store_error)?;
-        String::from_utf8(plaintext)
-            .map(Some)
-            .map_err(|_| StoreError::Malformed("a sealed envelope is not UTF-8".into()))
+        inflate(plaintext).map(Some)
     }
 
     async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError> {
@@ -165,5 +211,49 @@ mod tests {
                 .as_deref(),
             Some("{\"clear\":1}")
         );
+    }
+
+    #[tokio::test]
+    async fn a_large_envelope_is_compressed_before_sealing_and_a_bomb_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = FileDataKeys::open_or_create(&dir.path().join("journal.key")).unwrap();
+        let sealer = Arc::new(EnvelopeSealer::new(Arc::new(keys)));
+        let inner = Arc::new(InMemoryEventJournal::default());
+        let journal = SealedEventJournal::new(inner.clone(), sealer.clone());
+        let mut entry = JournalEntry {
+            at: "2026-12-01T00:00:00Z".into(),
+            source: "kentico".into(),
+            event_id: "e-big".into(),
+            event_type: "ecommerce.order.created".into(),
+            worker: "order".into(),
+            outcome: "done".into(),
+            detail: String::new(),
+            receive_count: 1,
+        };
+        let items = r#"{"OrderItemSKUName":"Espresso cups","OrderItemUnitCount":2},"#.repeat(5_000);
+        let envelope = format!(r#"{{"payload":{{"items":[{items}{{}}]}}}}"#);
+        journal.record("order:1", &entry, &envelope).await.unwrap();
+        let stored = inner.envelope("kentico", "e-big").await.unwrap().unwrap();
+        assert!(
+            stored.len() * 10 < envelope.len(),
+            "{} sealed bytes for a {} byte envelope",
+            stored.len(),
+            envelope.len()
+        );
+        assert_eq!(
+            journal.envelope("kentico", "e-big").await.unwrap(),
+            Some(envelope)
+        );
+
+        // 16 MiB of zeros in a few KiB: refused when opened, not inflated.
+        let bomb = compress(&"\0".repeat(16 << 20)).unwrap();
+        entry.event_id = "e-bomb".into();
+        let sealed = sealer
+            .seal(&bomb, &context("kentico", "e-bomb"))
+            .await
+            .unwrap();
+        inner.record("order:1", &entry, &sealed).await.unwrap();
+        let refused = journal.envelope("kentico", "e-bomb").await.unwrap_err();
+        assert!(refused.to_string().contains("inflates past"), "{refused}");
     }
 }

@@ -95,7 +95,8 @@ mod tests {
     #[tokio::test]
     async fn keeps_the_event_journal_contract() {
         let (_dir, db) = temp_database();
-        crate::journal::contract::run_all(&SqliteEventJournal::new(db)).await;
+        crate::journal::contract::run_all(&SqliteEventJournal::new(db.clone())).await;
+        crate::journal::contract::long_history(&SqliteEventJournal::new(db)).await;
     }
 
     #[tokio::test]

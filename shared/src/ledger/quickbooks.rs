@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::LedgerEntry;
-use super::sink::{LedgerSink, SinkError, is_transient};
+use super::sink::{LedgerSink, SinkError, call_timeout, is_transient};
 use super::tokens::{RefreshTokenStore, TokenStoreError};
 use crate::clock::Clock;
 use crate::secret::SecretString;
@@ -283,6 +283,13 @@ impl QuickBooksSink {
                 "application/x-www-form-urlencoded",
             )
             .body(form)
+            .timeout(
+                call_timeout(self.config.timeout, "token endpoint").map_err(|e| match e {
+                    SinkError::Unavailable(why) | SinkError::Rejected(why) => {
+                        Refused::Unavailable(why)
+                    }
+                })?,
+            )
             .send()
             .await
             .map_err(|e| Refused::Unavailable(format!("token endpoint: {}", e.without_url())))?;
@@ -399,6 +406,7 @@ impl LedgerSink for QuickBooksSink {
                 .bearer_auth(token.expose())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .json(&body)
+                .timeout(call_timeout(self.config.timeout, "QuickBooks")?)
                 .send()
                 .await
                 .map_err(|e| SinkError::Unavailable(format!("QuickBooks: {}", e.without_url())))?;

@@ -31,6 +31,18 @@ pub fn is_transient(status: u16) -> bool {
     status == 408 || status == 429 || status >= 500
 }
 
+/// The timeout of a sink's call whose own is `own`, cut to what is left before a worker
+/// invocation's deadline ([`crate::clock::call_timeout`]); too little left is a transient
+/// failure, nothing sent.
+pub fn call_timeout(own: Duration, sink: &str) -> Result<Duration, SinkError> {
+    crate::clock::call_timeout(own).map_err(|left| {
+        SinkError::Unavailable(format!(
+            "{sink}: not sent, {} ms left before the invocation's deadline",
+            left.as_millis()
+        ))
+    })
+}
+
 /// Takes posted entries.
 #[async_trait::async_trait]
 pub trait LedgerSink: Send + Sync {
@@ -45,6 +57,7 @@ pub struct HttpLedgerSink {
     http: reqwest::Client,
     url: String,
     secret: SecretString,
+    timeout: Duration,
     clock: std::sync::Arc<dyn Clock>,
 }
 
@@ -65,6 +78,7 @@ impl HttpLedgerSink {
             http,
             url: url.into(),
             secret,
+            timeout,
             clock,
         })
     }
@@ -86,6 +100,7 @@ impl LedgerSink for HttpLedgerSink {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature)
             .header("Idempotency-Key", idempotency_key)
+            .timeout(call_timeout(self.timeout, "the ledger webhook")?)
             .body(body)
             .send()
             .await
@@ -107,5 +122,65 @@ impl LedgerSink for HttpLedgerSink {
         } else {
             Err(SinkError::Rejected(reason))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::ledger::{EntryKind, References};
+
+    /// A loopback peer that accepts and never answers.
+    async fn silent_peer() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        format!("http://{address}/ledger")
+    }
+
+    #[tokio::test]
+    async fn a_delivery_inside_a_deadline_ends_by_it_and_none_is_sent_without_time_left() {
+        let sink = HttpLedgerSink::new(
+            silent_peer().await,
+            SecretString::new("ledger-secret"),
+            Duration::from_secs(20),
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        let entry = LedgerEntry {
+            id: "le_payment_txn_1".into(),
+            kind: EntryKind::Payment,
+            occurred_at: "2026-12-01T00:00:00.000Z".into(),
+            currency: "USD".into(),
+            lines: Vec::new(),
+            presentment: None,
+            references: References::default(),
+        };
+
+        let started = std::time::Instant::now();
+        let end_by = started + Duration::from_millis(1_500);
+        let error = crate::clock::with_deadline(end_by, sink.deliver(&entry, "key-1"))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SinkError::Unavailable(_)), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+
+        let error =
+            crate::clock::with_deadline(std::time::Instant::now(), sink.deliver(&entry, "key-1"))
+                .await
+                .unwrap_err();
+        assert!(error.to_string().contains("not sent"), "{error}");
     }
 }

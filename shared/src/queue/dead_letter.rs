@@ -105,6 +105,94 @@ impl DeadLetter {
     }
 }
 
+/// What a dead-lettered copy carries instead of a body too large to fit beside its failure
+/// attributes within the queue's limit: which event it was, and how to tell the full body
+/// (kept in the journal) is the same one. `paybridge dlq redrive` puts the full body back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TruncatedBody {
+    /// The original body's length in bytes.
+    pub bytes: usize,
+    /// The original body's SHA-256, hex.
+    pub sha256: String,
+    /// The event's source (`stripe`, `kentico`), from the message's attributes.
+    pub source: Option<String>,
+    /// The event's id, from the message's attributes.
+    pub event_id: Option<String>,
+    /// The message's id on the source queue.
+    pub message_id: String,
+}
+
+/// The one key of a [`TruncatedBody`] marker's JSON object.
+pub const TRUNCATED_BODY_KEY: &str = "paybridge_truncated_body";
+
+impl TruncatedBody {
+    /// The marker of `message`.
+    pub fn of(message: &QueueMessage) -> Self {
+        use sha2::Digest;
+        Self {
+            bytes: message.body.len(),
+            sha256: hex::encode(sha2::Sha256::digest(message.body.as_bytes())),
+            source: message.attributes.get(super::ATTRIBUTE_SOURCE).cloned(),
+            event_id: message.attributes.get(super::ATTRIBUTE_EVENT_ID).cloned(),
+            message_id: message.message_id.clone(),
+        }
+    }
+
+    /// The marker as a message body.
+    pub fn to_body(&self) -> String {
+        serde_json::json!({ TRUNCATED_BODY_KEY: self }).to_string()
+    }
+
+    /// The marker in `body`, if it is one.
+    pub fn from_body(body: &str) -> Option<Self> {
+        if body.len() > 4_096 || !body.contains(TRUNCATED_BODY_KEY) {
+            return None;
+        }
+        let mut object: std::collections::HashMap<String, Self> =
+            serde_json::from_str(body).ok()?;
+        object.remove(TRUNCATED_BODY_KEY)
+    }
+
+    /// Whether `body` is the body this marker stands for.
+    pub fn matches(&self, body: &str) -> bool {
+        use sha2::Digest;
+        body.len() == self.bytes
+            && hex::encode(sha2::Sha256::digest(body.as_bytes())) == self.sha256
+    }
+}
+
+/// What SQS charges against its limit for `body` with `attributes`: the body plus, for each
+/// attribute, its name, its data type (`String`) and its value.
+pub fn sqs_size(body: &str, attributes: &[(String, String)]) -> usize {
+    body.len()
+        + attributes
+            .iter()
+            .map(|(name, value)| name.len() + "String".len() + value.len())
+            .sum::<usize>()
+}
+
+/// The body and attributes of the dead-lettered copy of `message` on a queue that takes at most
+/// `max_bytes`: the original body, or, when it would not fit beside the failure attributes, a
+/// [`TruncatedBody`] marker (the reason says so; the full body is in the journal).
+pub fn dead_letter_copy(
+    message: &QueueMessage,
+    failure: &DeadLetter,
+    max_bytes: usize,
+) -> (String, Vec<(String, String)>) {
+    let attributes = failure.attributes(message);
+    if sqs_size(&message.body, &attributes) <= max_bytes {
+        return (message.body.clone(), attributes);
+    }
+    let mut failure = failure.clone();
+    failure.reason = format!(
+        "{} [the body, {} bytes, did not fit beside this reason: a marker stands in for it; `paybridge dlq redrive` restores it from the journal]",
+        failure.reason,
+        message.body.len()
+    );
+    let attributes = failure.attributes(message);
+    (TruncatedBody::of(message).to_body(), attributes)
+}
+
 /// At most `max` bytes of `text`, cut at a character boundary.
 fn truncate(text: &str, max: usize) -> String {
     let mut end = text.len().min(max);

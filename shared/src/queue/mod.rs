@@ -17,7 +17,7 @@ use crate::webhook::{EventEnvelope, Source};
 pub use dead_letter::{
     ATTRIBUTE_FAILED_AT, ATTRIBUTE_FAILURE_KIND, ATTRIBUTE_FAILURE_REASON,
     ATTRIBUTE_FAILURE_RECEIVE_COUNT, ATTRIBUTE_ORIGINAL_MESSAGE_ID, DEAD_LETTER_ATTRIBUTE_RESERVE,
-    DeadLetter, is_failure_attribute,
+    DeadLetter, TruncatedBody, dead_letter_copy, is_failure_attribute,
 };
 pub use in_memory::InMemoryQueue;
 pub use sqs::SqsQueuePublisher;
@@ -93,12 +93,7 @@ impl OutgoingMessage {
     /// The size SQS charges against `MaximumMessageSize`: the body plus, for each attribute,
     /// its name, its data type (`String`) and its value.
     pub fn sqs_size(&self) -> usize {
-        self.body.len()
-            + self
-                .attributes
-                .iter()
-                .map(|(name, value)| name.len() + "String".len() + value.len())
-                .sum::<usize>()
+        dead_letter::sqs_size(&self.body, &self.attributes)
     }
 }
 

@@ -4,6 +4,7 @@
 //! retried later with exponential backoff, or sent to the dead-letter queue with its reason.
 
 pub mod backoff;
+pub mod budget;
 pub mod lambda;
 pub mod outcome;
 pub mod processor;

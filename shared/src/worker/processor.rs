@@ -37,7 +37,7 @@ pub struct ProcessorConfig {
 }
 
 /// What a message's calls leave of its invocation, to record and settle it.
-const SETTLE_MARGIN_MS: i64 = 2_000;
+const SETTLE_MARGIN_MS: i64 = super::budget::SETTLE_MARGIN.as_millis() as i64;
 
 /// Processes SQS batches for one worker.
 pub struct BatchProcessor {

@@ -52,12 +52,30 @@ async fn trace_and_replay_work_on_sqs_and_dynamodb() {
     assert_eq!(traced["link"]["status"], "Paid");
     assert_eq!(traced["events"].as_array().unwrap().len(), 2);
 
-    let writes_before = system
-        .kentico
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PUT")
-        .count();
+    let puts = || {
+        (system.kentico.requests().iter())
+            .filter(|r| r.method == "PUT")
+            .count()
+    };
+    // A replay of an order Kentico already shows as paid writes nothing: the write would only
+    // send the customer's "paid" notification again.
+    let writes_before = puts();
+    let replay = paybridge(&system, &["replay", "--order-id", "5001"]);
+    assert!(replay.status.success());
+    system.drain().await;
+    assert_eq!(puts(), writes_before, "nothing to write again");
+    assert_eq!(
+        system.worker_count("payment-worker", "payment_intent.succeeded", "done"),
+        2,
+        "the payment event ran again"
+    );
+
+    // Someone reset the order in Kentico: a replay writes the paid status again.
+    let mut reset = system.kentico.order(5001).unwrap();
+    reset["OrderStatusID"] = json!(1);
+    reset["OrderIsPaid"] = json!(false);
+    system.kentico.add_order(reset);
+    let writes_before = puts();
     let replay = paybridge(&system, &["replay", "--order-id", "5001"]);
     assert!(
         replay.status.success(),
@@ -65,12 +83,7 @@ async fn trace_and_replay_work_on_sqs_and_dynamodb() {
         String::from_utf8_lossy(&replay.stderr)
     );
     system.drain().await;
-    let writes_after = system
-        .kentico
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PUT")
-        .count();
+    let writes_after = puts();
     // The order event ran again and left the paid order alone; the payment event wrote the
     // paid status again.
     assert!(
@@ -79,8 +92,93 @@ async fn trace_and_replay_work_on_sqs_and_dynamodb() {
     );
     assert_eq!(
         system.worker_count("order-worker", "ecommerce.order.created", "ignored"),
-        1
+        2
     );
     assert_eq!(system.created_intents().len(), 1, "and charged nothing new");
     assert_eq!(system.kentico.order(5001).unwrap()["OrderStatusID"], PAID);
+}
+
+/// A 900 KB event and an order with a thousand deliveries in its history, on DynamoDB: both
+/// journaled (the event sealed, compressed and, still too large for one item, in parts),
+/// traceable whole, and the event replayable byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_900_kb_event_and_a_thousand_deliveries_are_journaled_traceable_and_replayable() {
+    use paybridge::journal::{DynamoDbEventJournal, EventJournal, JournalEntry};
+
+    let system = System::start(&[]).await;
+    let mut big = order(5002, "EUR", ("10.00", "5.00"), "25.00");
+    let mut rng = fastrand::Rng::with_seed(900);
+    let note: String = (0..900_000).map(|_| rng.alphanumeric()).collect();
+    big["OrderNote"] = json!(note);
+    assert_eq!(
+        system
+            .kentico_order_event("ecommerce.order.created", &big)
+            .await,
+        202
+    );
+    system.drain().await;
+    assert_eq!(system.created_intents().len(), 1);
+
+    let trace = |system: &System| -> Value {
+        let output = paybridge(system, &["trace", "--order-id", "5002", "--json"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let traced = trace(&system);
+    let events = traced["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{traced}");
+    let event_id = events[0]["event_id"].as_str().unwrap().to_string();
+
+    // A thousand more deliveries of it (a poison message, say), journaled as the worker does.
+    let sdk = integration_tests::moto::sdk_config().await;
+    let journal = DynamoDbEventJournal::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &system.env["IDEMPOTENCY_TABLE_NAME"],
+        30,
+    );
+    let record = |n: u32| {
+        let entry = JournalEntry {
+            at: "2026-12-01T00:00:00.000Z".into(),
+            source: "kentico".into(),
+            event_id: event_id.clone(),
+            event_type: "ecommerce.order.created".into(),
+            worker: "order-worker".into(),
+            outcome: "retried".into(),
+            detail: "Kentico answered 503".into(),
+            receive_count: n,
+        };
+        let journal = &journal;
+        async move { journal.record("order:5002", &entry, "{}").await.unwrap() }
+    };
+    futures::StreamExt::for_each_concurrent(futures::stream::iter(2..=1_001), 16, record).await;
+    let traced = trace(&system);
+    assert_eq!(traced["events"].as_array().unwrap().len(), 1_001);
+
+    // The replay re-enqueues the first copy, whole: the order event runs again and charges
+    // nothing new.
+    let replay = paybridge(&system, &["replay", "--order-id", "5002"]);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    system.drain().await;
+    assert_eq!(system.created_intents().len(), 1, "nothing charged again");
+    let replayed = trace(&system);
+    let last = replayed["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["event_id"], event_id.as_str(), "{last}");
+    assert_eq!(last["outcome"], "done", "the order is unchanged: {last}");
+    assert_ne!(
+        last["at"], "2026-12-01T00:00:00.000Z",
+        "the replay's own entry: {last}"
+    );
 }

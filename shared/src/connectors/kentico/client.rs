@@ -256,16 +256,15 @@ impl KenticoClient {
             None
         } else {
             let order = self.get_order(order_id).await?;
-            let existing = match order.get("OrderCustomData") {
-                None | Some(Value::Null) => "",
-                Some(Value::String(xml)) => xml.as_str(),
-                Some(other) => {
-                    return Err(KenticoError::Decode(format!(
-                        "OrderCustomData is not text: {other}"
-                    )));
-                }
-            };
-            Some(merge_custom_data(existing, &update.custom_data)?)
+            let merged = Self::merged_custom_data(&order, update)?;
+            if update.is_shown_by(&order, Some(&merged)) {
+                tracing::info!(
+                    order_id,
+                    "the order already shows this update: not written again"
+                );
+                return Ok(());
+            }
+            Some(merged)
         };
         let body = update.body(custom_data);
         self.call(
@@ -275,6 +274,23 @@ impl KenticoClient {
         )
         .await?;
         Ok(())
+    }
+
+    /// `order`'s `OrderCustomData` with `update`'s keys set.
+    fn merged_custom_data(
+        order: &Map<String, Value>,
+        update: &OrderUpdate,
+    ) -> Result<String, KenticoError> {
+        let existing = match order.get("OrderCustomData") {
+            None | Some(Value::Null) => "",
+            Some(Value::String(xml)) => xml.as_str(),
+            Some(other) => {
+                return Err(KenticoError::Decode(format!(
+                    "OrderCustomData is not text: {other}"
+                )));
+            }
+        };
+        merge_custom_data(existing, &update.custom_data)
     }
 
     /// The order statuses of the site the base URL belongs to (`GET /rest/ecommerce.orderstatus`).

@@ -35,6 +35,25 @@ impl OrderUpdate {
         Ok(())
     }
 
+    /// Whether `order` (as Kentico returned it) already shows this update, with `merged` the
+    /// `OrderCustomData` it would write: then writing it again changes nothing but would fire
+    /// Kentico's status notifications a second time (a redelivered write, a write whose answer
+    /// was lost).
+    pub(crate) fn is_shown_by(&self, order: &Map<String, Value>, merged: Option<&str>) -> bool {
+        let number = |v: &Value| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok());
+        let flag = |v: &Value| {
+            v.as_bool()
+                .or_else(|| v.as_str()?.trim().to_ascii_lowercase().parse().ok())
+        };
+        let status = (self.status_id)
+            .is_none_or(|id| order.get("OrderStatusID").and_then(number) == Some(id));
+        let paid =
+            (self.is_paid).is_none_or(|p| order.get("OrderIsPaid").and_then(flag) == Some(p));
+        let custom = merged
+            .is_none_or(|xml| order.get("OrderCustomData").and_then(Value::as_str) == Some(xml));
+        status && paid && custom
+    }
+
     /// `{"ecommerce.order": {...}}` with only the fields that are set; `custom_data_xml`
     /// is the already merged `OrderCustomData`.
     pub(crate) fn body(&self, custom_data_xml: Option<String>) -> Value {
@@ -110,6 +129,34 @@ pub(crate) fn validate_customer_fields(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_order_already_showing_the_update_needs_no_write() {
+        let order = |fields: Value| fields.as_object().unwrap().clone();
+        let update = OrderUpdate {
+            status_id: Some(6),
+            is_paid: Some(true),
+            custom_data: vec![("StripePaymentIntent".into(), "pi_1".into())],
+        };
+        let xml = "<CustomData><StripePaymentIntent>pi_1</StripePaymentIntent></CustomData>";
+        let shown = order(json!({"OrderStatusID": 6, "OrderIsPaid": true, "OrderCustomData": xml}));
+        assert!(update.is_shown_by(&shown, Some(xml)));
+        // Kentico's REST service may render numbers and flags as text.
+        let as_text =
+            order(json!({"OrderStatusID": "6", "OrderIsPaid": "True", "OrderCustomData": xml}));
+        assert!(update.is_shown_by(&as_text, Some(xml)));
+        for differs in [
+            json!({"OrderStatusID": 5, "OrderIsPaid": true, "OrderCustomData": xml}),
+            json!({"OrderStatusID": 6, "OrderIsPaid": false, "OrderCustomData": xml}),
+            json!({"OrderStatusID": 6, "OrderIsPaid": true, "OrderCustomData": "<CustomData/>"}),
+            json!({"OrderStatusID": 6, "OrderCustomData": xml}),
+        ] {
+            assert!(
+                !update.is_shown_by(&order(differs.clone()), Some(xml)),
+                "{differs}"
+            );
+        }
+    }
 
     #[test]
     fn sends_only_the_fields_that_are_set() {
