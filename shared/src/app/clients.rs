@@ -19,9 +19,7 @@ use crate::ledger::sink::{HttpLedgerSink, LedgerSink};
 use crate::ledger::tokens::InMemoryRefreshTokens;
 use crate::metrics::CallLatency;
 
-use crate::worker::budget::{
-    KENTICO_TIMEOUT, LEDGER_SINK_TIMEOUT, STRIPE_MAX_RETRIES, STRIPE_TIMEOUT,
-};
+use crate::worker::budget::STRIPE_MAX_RETRIES;
 
 /// The connected outside systems.
 #[derive(Clone)]
@@ -52,7 +50,7 @@ impl Clients {
                 problems: settings.missing(),
             }));
         };
-        let stripe = stripe_client(stripe, secrets, latency.clone()).await?;
+        let stripe = stripe_client(stripe, settings, secrets, latency.clone()).await?;
         let overrides = match &kentico.order_statuses {
             Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
                 problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
@@ -63,15 +61,20 @@ impl Clients {
             base_url: kentico.base_url.clone(),
             username: kentico.username.clone(),
             password: secrets.value(&kentico.password).await?,
-            timeout: KENTICO_TIMEOUT,
+            timeout: settings.budget.kentico,
         })
         .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
         .with_latency(latency);
         let mut ledger_sinks: Vec<Arc<dyn LedgerSink>> = Vec::new();
         if let Some(sink) = &settings.ledger_sink {
             let secret = secrets.value(&sink.secret).await?;
-            let sink = HttpLedgerSink::new(&sink.url, secret, LEDGER_SINK_TIMEOUT, clock.clone())
-                .map_err(|e| {
+            let sink = HttpLedgerSink::new(
+                &sink.url,
+                secret,
+                settings.budget.ledger_sink(),
+                clock.clone(),
+            )
+            .map_err(|e| {
                 StartupError::Config(ConfigError {
                     problems: vec![format!("LEDGER_WEBHOOK_URL: {e}")],
                 })
@@ -93,9 +96,10 @@ impl Clients {
 
 /// The Stripe client of `settings`, its key read once (from Secrets Manager when given by ARN)
 /// and checked: what the workers use, and what an operator's Stripe command (`setup stripe`)
-/// uses.
+/// uses, with the timeout of `settings`' budget.
 pub async fn stripe_client(
     stripe: &StripeSettings,
+    settings: &ConnectorSettings,
     secrets: &Secrets,
     latency: CallLatency,
 ) -> Result<StripeClient, StartupError> {
@@ -113,7 +117,7 @@ pub async fn stripe_client(
         api_base: stripe.api_base.clone(),
         secret_key,
         api_version: stripe.api_version.clone(),
-        timeout: STRIPE_TIMEOUT,
+        timeout: settings.budget.stripe,
         max_retries: STRIPE_MAX_RETRIES,
         retry_base: Duration::from_millis(500),
     })
@@ -155,7 +159,7 @@ async fn quickbooks_sink(
         client_id: quickbooks.client_id.clone(),
         client_secret: secrets.value(&quickbooks.client_secret).await?,
         accounts,
-        timeout: LEDGER_SINK_TIMEOUT,
+        timeout: settings.budget.ledger_sink(),
     };
     QuickBooksSink::new(config, tokens, clock).map_err(|e| {
         StartupError::Config(ConfigError {

@@ -128,7 +128,7 @@ pub async fn worker_with(
         lambda.metrics.clone(),
         lambda.clock.clone(),
     )
-    .with_invocation_deadline(crate::worker::budget::MESSAGE_START_RESERVE))
+    .with_invocation_deadline(config.connectors.budget.start_reserve()))
 }
 
 /// The reconciler Lambda's sweep and window (hours), from the process; every start-up problem

@@ -217,6 +217,11 @@ pub async fn operator_stripe(
             problems,
         }));
     };
-    super::clients::stripe_client(stripe, &Secrets::from_environment(), CallLatency::default())
-        .await
+    super::clients::stripe_client(
+        stripe,
+        &connectors,
+        &Secrets::from_environment(),
+        CallLatency::default(),
+    )
+    .await
 }

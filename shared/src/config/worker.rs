@@ -14,6 +14,7 @@ use crate::queue::MAX_VISIBILITY_SECONDS;
 use crate::secret::SecretString;
 use crate::webhook::Source;
 use crate::worker::Backoff;
+use crate::worker::budget::{KENTICO_TIMEOUT, STRIPE_TIMEOUT, TimeBudget};
 
 /// Which worker: each drains one queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +106,8 @@ pub struct ConnectorSettings {
     pub ledger_sink: Option<super::ledger::LedgerSinkSettings>,
     /// QuickBooks Online, when configured.
     pub quickbooks: Option<super::ledger::QuickBooksSettings>,
+    /// The connectors' timeouts (`STRIPE_TIMEOUT_SECONDS`, `KENTICO_TIMEOUT_SECONDS`).
+    pub budget: TimeBudget,
 }
 
 impl ConnectorSettings {
@@ -316,8 +319,39 @@ fn connector_settings(
         flow: flow_settings(get, problems),
         ledger_sink,
         quickbooks: quickbooks_settings(get, required, problems),
+        budget: time_budget(get, problems),
     }
 }
+
+/// The connectors' timeouts: each may only be lowered (a shorter Lambda timeout, a test), from
+/// 1 s up to its default, which is what fits the worker Lambdas' 60 s.
+fn time_budget(get: &Getter<'_>, problems: &mut Vec<String>) -> TimeBudget {
+    let mut seconds = |name: &str, default: std::time::Duration| {
+        let max = default.as_secs();
+        match get(name) {
+            None => default,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => std::time::Duration::from_secs(n),
+                _ => {
+                    problems.push(format!(
+                        "{name}='{raw}' must be a whole number of seconds from 1 to {max} \
+                         (it can only lower the default, which fits the worker's 60 s)"
+                    ));
+                    default
+                }
+            },
+        }
+    };
+    TimeBudget {
+        stripe: seconds(VAR_STRIPE_TIMEOUT, STRIPE_TIMEOUT),
+        kentico: seconds(VAR_KENTICO_TIMEOUT, KENTICO_TIMEOUT),
+    }
+}
+
+/// Lowers Stripe's per-request timeout (seconds).
+pub const VAR_STRIPE_TIMEOUT: &str = "STRIPE_TIMEOUT_SECONDS";
+/// Lowers Kentico's per-request timeout (seconds).
+pub const VAR_KENTICO_TIMEOUT: &str = "KENTICO_TIMEOUT_SECONDS";
 
 /// QuickBooks, when `QUICKBOOKS_REALM_ID` is set. A Lambda keeps the rotating refresh token in
 /// Secrets Manager (it has nowhere else to keep it); `serve` may take it plain and keep it.
@@ -554,6 +588,37 @@ fn secret(get: &Getter<'_>, name: &str, problems: &mut Vec<String>) -> SecretVal
 mod tests {
     use super::*;
     use crate::config::test_env as env;
+
+    #[test]
+    fn the_connector_timeouts_may_only_be_lowered() {
+        let (_, settings) = serve_settings(&env(&[])).unwrap();
+        assert_eq!(settings.budget, TimeBudget::default());
+
+        let (_, settings) = serve_settings(&env(&[
+            ("STRIPE_TIMEOUT_SECONDS", "5"),
+            ("KENTICO_TIMEOUT_SECONDS", "4"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.budget.stripe, std::time::Duration::from_secs(5));
+        assert_eq!(settings.budget.kentico, std::time::Duration::from_secs(4));
+        assert_eq!(
+            settings.budget.start_reserve(),
+            std::time::Duration::from_secs(11)
+        );
+
+        for (name, raw) in [
+            ("STRIPE_TIMEOUT_SECONDS", "21"),
+            ("STRIPE_TIMEOUT_SECONDS", "0"),
+            ("KENTICO_TIMEOUT_SECONDS", "16"),
+            ("KENTICO_TIMEOUT_SECONDS", "2.5"),
+        ] {
+            let err = serve_settings(&env(&[(name, raw)])).unwrap_err();
+            assert!(
+                err.problems[0].starts_with(&format!("{name}='{raw}' must be")),
+                "{err:?}"
+            );
+        }
+    }
 
     #[test]
     fn quickbooks_needs_its_settings_and_a_lambda_needs_the_token_in_secrets_manager() {
