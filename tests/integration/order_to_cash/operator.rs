@@ -4,6 +4,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use paybridge::webhook::Source;
+
 use super::harness::{PAID, System, order};
 use crate::serve_process::paybridge_binary;
 
@@ -180,5 +182,141 @@ async fn a_900_kb_event_and_a_thousand_deliveries_are_journaled_traceable_and_re
     assert_ne!(
         last["at"], "2026-12-01T00:00:00.000Z",
         "the replay's own entry: {last}"
+    );
+}
+
+/// Issue 13's scenario 6: permanent failures — a status name Kentico does not know, a Kentico 400
+/// — wait in the dead-letter queue with their reason and charge or write nothing more; once the
+/// cause is fixed (the status created in Kentico, Kentico accepting the write again)
+/// `paybridge dlq redrive --all` completes each, once, and a second redrive finds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_completes_them_once()
+{
+    const RECEIVED: i64 = 10;
+    let system = System::start(&[("KENTICO_STATUS_MAP", "succeeded=Payment received")]).await;
+    let (unknown_status, rejected) = ([6101, 6102, 6103], [6104, 6105, 6106]);
+    for id in unknown_status.iter().chain(&rejected) {
+        let order = order(*id, "EUR", ("10.00", "5.00"), "25.00");
+        assert_eq!(
+            system
+                .kentico_order_event("ecommerce.order.created", &order)
+                .await,
+            202
+        );
+    }
+    system.drain().await;
+    let intents = system.created_intents();
+    assert_eq!(intents.len(), 6);
+    let intent_of = |order_id: i64| {
+        (intents.iter())
+            .find(|i| i["metadata"]["kentico_order_id"] == order_id.to_string())
+            .and_then(|i| i["id"].as_str())
+            .expect("one PaymentIntent per order")
+            .to_string()
+    };
+    let pay = |order_id: i64| {
+        let paid = system.intent_with(&intent_of(order_id), json!({"status": "succeeded"}));
+        let system = &system;
+        async move {
+            assert_eq!(
+                system.stripe_event("payment_intent.succeeded", &paid).await,
+                202
+            );
+        }
+    };
+
+    // The mapped status does not exist in Kentico.
+    for id in unknown_status {
+        pay(id).await;
+    }
+    system.drain().await;
+    // Kentico refuses the write.
+    system.kentico.fail_next(
+        1_000,
+        400,
+        "Column 'OrderStatusID' does not accept the value.",
+    );
+    for id in rejected {
+        pay(id).await;
+    }
+    system.drain().await;
+
+    let dead = system.dead_letters(Source::Stripe).await;
+    let kinds = |kind: &str| {
+        (dead.iter())
+            .filter(|d| d.attributes["failure_kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dead.len(), 6, "{dead:?}");
+    assert_eq!(kinds("kentico_status_unknown").len(), 3);
+    assert!(
+        (kinds("kentico_status_unknown").iter())
+            .all(|d| d.attributes["failure_reason"].contains("Payment received")),
+        "the reason names the missing status"
+    );
+    assert_eq!(kinds("kentico_rejected").len(), 3);
+    assert!(
+        (kinds("kentico_rejected").iter())
+            .all(|d| d.attributes["failure_reason"].contains("does not accept the value")),
+        "the reason quotes Kentico"
+    );
+    let status_writes = |order_id: i64| {
+        (system.kentico.requests().iter())
+            .filter(|r| {
+                r.method == "PUT"
+                    && r.path.contains(&order_id.to_string())
+                    && (r.body.as_ref())
+                        .is_some_and(|b| b["ecommerce.order"]["OrderStatusID"] == RECEIVED)
+            })
+            .count()
+    };
+    let all = unknown_status.iter().chain(&rejected).copied();
+    assert!(all.clone().all(|id| status_writes(id) == 0));
+
+    // The causes are fixed: the status is created, Kentico accepts writes again.
+    let mut statuses: Vec<(i64, &str)> = vec![
+        (1, "New"),
+        (3, "Pending Payment"),
+        (4, "Payment pending"),
+        (6, "Paid"),
+        (7, "Payment Failed"),
+        (8, "Canceled"),
+    ];
+    statuses.push((RECEIVED, "Payment received"));
+    system.kentico.set_statuses(statuses);
+    system.kentico.clear_failures();
+
+    let redrive = paybridge(&system, &["dlq", "redrive", "--all"]);
+    assert!(
+        redrive.status.success(),
+        "{}",
+        String::from_utf8_lossy(&redrive.stderr)
+    );
+    assert!(String::from_utf8_lossy(&redrive.stdout).contains("redrove 6 of 6 event(s)"));
+    system.drain().await;
+    assert!(system.dead_letters(Source::Stripe).await.is_empty());
+    for id in all.clone() {
+        assert_eq!(
+            system.kentico.order(id).unwrap()["OrderStatusID"],
+            RECEIVED,
+            "order {id}"
+        );
+        assert_eq!(status_writes(id), 1, "order {id} written once");
+    }
+
+    // A second redrive finds nothing to do, and nothing is written again.
+    let again = paybridge(&system, &["dlq", "redrive", "--all"]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("redrove 0 of 0 event(s)"));
+    system.drain().await;
+    assert!(all.clone().all(|id| status_writes(id) == 1));
+    assert_eq!(system.created_intents().len(), 6, "nothing charged again");
+    eprintln!(
+        "| dead-lettered | kentico_status_unknown | kentico_rejected | redriven and done | written once | PaymentIntents |\n\
+         | {} | 3 | 3 | {} | {} | {} |",
+        dead.len(),
+        system.worker_count("payment-worker", "payment_intent.succeeded", "done"),
+        all.filter(|id| status_writes(*id) == 1).count(),
+        system.created_intents().len(),
     );
 }

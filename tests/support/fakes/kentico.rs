@@ -122,6 +122,11 @@ impl FakeKentico {
             .extend(std::iter::repeat_n((status, body.to_string()), count));
     }
 
+    /// Drops the failures `fail_next` queued and not yet answered: Kentico is well again.
+    pub fn clear_failures(&self) {
+        self.lock().failures.clear();
+    }
+
     /// Replaces the order statuses (ID, StatusName; the display name is the same).
     pub fn set_statuses(&self, statuses: Vec<(i64, &str)>) {
         self.lock().statuses = statuses

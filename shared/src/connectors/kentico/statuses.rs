@@ -1,9 +1,10 @@
-//! Order status names → Kentico's per-site status IDs: pinned by `KENTICO_ORDER_STATUSES`, otherwise looked up once and cached.
+//! Order status names → Kentico's per-site status IDs: pinned by `KENTICO_ORDER_STATUSES`,
+//! otherwise looked up and cached (a name the cached list lacks is looked up again once).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::client::KenticoClient;
 use super::error::KenticoError;
@@ -69,7 +70,7 @@ pub fn parse_status_overrides(raw: &str) -> Result<HashMap<String, i64>, String>
 pub struct OrderStatusResolver {
     client: KenticoClient,
     overrides: Arc<HashMap<String, i64>>,
-    statuses: Arc<OnceCell<Vec<OrderStatus>>>,
+    statuses: Arc<Mutex<Option<Arc<Vec<OrderStatus>>>>>,
 }
 
 impl OrderStatusResolver {
@@ -82,22 +83,35 @@ impl OrderStatusResolver {
         Self {
             client,
             overrides: Arc::new(overrides),
-            statuses: Arc::new(OnceCell::new()),
+            statuses: Arc::new(Mutex::new(None)),
         }
     }
 
     /// The status ID for `name`. An override wins; otherwise Kentico's list is fetched on
     /// first use and cached for the life of the process (a failed fetch is not cached, so
-    /// the next call retries). Statuses created later need a restart or an override.
+    /// the next call retries). A name the cached list lacks fetches the list again once before
+    /// it is refused: a status created in Kentico after the process started (the fix an
+    /// operator makes for `kentico_status_unknown`) is found by the redriven event, no restart
+    /// needed. Unknown names end in the dead-letter queue, so these extra reads are rare.
     pub async fn id_for(&self, name: &str) -> Result<i64, KenticoError> {
         if let Some(id) = self.overrides.get(&name.trim().to_lowercase()) {
             return Ok(*id);
         }
-        let statuses = self
-            .statuses
-            .get_or_try_init(|| async { self.client.list_order_statuses().await })
-            .await?;
-        resolve(name, statuses)
+        match resolve(name, &self.statuses(false).await?) {
+            Err(KenticoError::UnknownStatus { .. }) => resolve(name, &self.statuses(true).await?),
+            found => found,
+        }
+    }
+
+    /// The cached list, fetched when there is none yet or `refresh` asks for it.
+    async fn statuses(&self, refresh: bool) -> Result<Arc<Vec<OrderStatus>>, KenticoError> {
+        let mut cached = self.statuses.lock().await;
+        if let (Some(list), false) = (cached.as_ref(), refresh) {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(self.client.list_order_statuses().await?);
+        *cached = Some(list.clone());
+        Ok(list)
     }
 }
 
@@ -107,10 +121,7 @@ impl OrderStatusResolver {
         if let Some((name, _)) = self.overrides.iter().find(|(_, v)| **v == id) {
             return Ok(Some(name.clone()));
         }
-        let statuses = self
-            .statuses
-            .get_or_try_init(|| async { self.client.list_order_statuses().await })
-            .await?;
+        let statuses = self.statuses(false).await?;
         Ok(statuses.iter().find(|s| s.id == id).map(|s| s.name.clone()))
     }
 }
