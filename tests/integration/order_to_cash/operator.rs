@@ -209,7 +209,10 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
     assert_eq!(intents.len(), 6);
     let intent_of = |order_id: i64| {
         (intents.iter())
-            .find(|i| i["metadata"]["kentico_order_id"] == order_id.to_string())
+            .find(|i| {
+                let named = i["metadata"]["kentico_order_id"].as_str();
+                named.and_then(|n| n.parse::<i64>().ok()) == Some(order_id)
+            })
             .and_then(|i| i["id"].as_str())
             .expect("one PaymentIntent per order")
             .to_string()
