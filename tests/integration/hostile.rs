@@ -1194,6 +1194,9 @@ fn request_head(endpoint: Endpoint, extra: &[String]) -> String {
     head
 }
 
+/// (name, the bytes sent, whether the sender then stops writing, status, reason code)
+type RawCase = (&'static str, Vec<u8>, bool, u16, Option<&'static str>);
+
 /// The requests only a raw socket can make: bodies framed wrongly, headers beyond reason.
 async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run {
     let address = url.trim_start_matches("http://").to_string();
@@ -1204,7 +1207,7 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
         now: now_unix(),
     };
     let header = endpoint.header();
-    let mut cases: Vec<(&str, Vec<u8>, bool, u16, Option<&str>)> = Vec::new();
+    let mut cases: Vec<RawCase> = Vec::new();
 
     // A chunked body that grows past serve's 2 MiB.
     let big = padded(&ctx, 2 * 1024 * 1024 + 64 * 1024);
