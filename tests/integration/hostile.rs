@@ -939,11 +939,31 @@ struct Run {
     dead_letters: Vec<(Endpoint, String, &'static str)>,
 }
 
+/// CI runs the catalog once in its order; `PAYBRIDGE_LONG_SCENARIOS=1` runs it five times, each
+/// round in a random order (the seed is printed), every request built afresh.
+fn rounds() -> (usize, u64) {
+    let long = std::env::var("PAYBRIDGE_LONG_SCENARIOS").is_ok_and(|v| v == "1");
+    (if long { 5 } else { 1 }, fastrand::u64(..))
+}
+
 /// Runs every case on every endpoint it names, each followed by a good request.
 async fn run_catalog(target: &Target<'_>, secrets: Secrets) -> Run {
     let mut run = Run::default();
-    for case in catalog() {
-        for &endpoint in case.endpoints {
+    let cases = catalog();
+    let mut plan: Vec<(&Case, Endpoint)> = cases
+        .iter()
+        .flat_map(|case| case.endpoints.iter().map(move |&endpoint| (case, endpoint)))
+        .collect();
+    let (rounds, seed) = rounds();
+    let mut rng = fastrand::Rng::with_seed(seed);
+    if rounds > 1 {
+        eprintln!("hostile catalog: {rounds} rounds in random order, seed {seed}");
+    }
+    for round in 0..rounds {
+        if round > 0 {
+            rng.shuffle(&mut plan);
+        }
+        for &(case, endpoint) in &plan {
             let ctx = Ctx {
                 endpoint,
                 secrets,
