@@ -7,6 +7,7 @@ mod dead_letters_contract;
 mod deployment;
 mod effects_contract;
 mod events_files;
+mod hostile;
 mod idempotency_contract;
 mod idempotency_dynamodb;
 mod ingress_sqs;

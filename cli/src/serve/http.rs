@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -85,7 +86,7 @@ async fn webhook(
     Path(source): Path<String>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(entry) = source
         .parse::<Source>()
@@ -106,6 +107,10 @@ async fn webhook(
             );
         }
     };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unread_body(&rejection),
+    };
     let response = handler.handle_http(method.as_str(), &headers, &body).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut http = json_response(status, response.body);
@@ -114,6 +119,30 @@ async fn webhook(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
     }
     http
+}
+
+/// A body that could not be read answers like the Lambda's refusals (a JSON reason code):
+/// over [`BODY_LIMIT`] (announced, or found while reading a chunked body) is 413
+/// `payload_too_large`, a body cut short or otherwise unreadable 400 `body_unreadable`.
+fn unread_body(rejection: &BytesRejection) -> Response {
+    let status = rejection.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "payload_too_large"
+    } else {
+        "body_unreadable"
+    };
+    tracing::warn!(outcome = code, reason = %rejection.body_text(), "webhook refused");
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("the body is over {BODY_LIMIT} bytes")
+    } else {
+        "the body could not be read".to_string()
+    };
+    let status = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        status
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    json_response(status, json!({"error": {"code": code, "message": message}}))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

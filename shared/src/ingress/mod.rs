@@ -82,16 +82,21 @@ impl IngressHandler {
 
     /// Handles one HTTP request (Lambda's or `serve`'s): takes the source's signature header
     /// from `headers`. A header that is not visible ASCII still reaches the parser, which
-    /// refuses it as malformed.
+    /// refuses it as malformed. A header sent more than once is read as its values joined by
+    /// commas, as API Gateway passes it to the Lambda: `serve` and the Lambda see the same
+    /// value (and a second `t=` in it is malformed).
     pub async fn handle_http(
         &self,
         method: &str,
         headers: &lambda_http::http::HeaderMap,
         body: &[u8],
     ) -> IngressResponse {
-        let signature = headers
-            .get(self.source.signature_header())
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let values: Vec<String> = headers
+            .get_all(self.source.signature_header())
+            .iter()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect();
+        let signature = (!values.is_empty()).then(|| values.join(","));
         self.handle(IngressRequest {
             method,
             signature: signature.as_deref(),

@@ -224,3 +224,41 @@ async fn an_event_is_accepted_only_if_its_dead_letter_copy_would_fit_the_queue_t
     let enough = harness(size + 500 + DEAD_LETTER_ATTRIBUTE_RESERVE);
     assert_eq!(post(&enough, EVENT, Some(&signed(EVENT))).await.status, 202);
 }
+
+/// A signature header sent twice reaches the verifier as API Gateway passes it to the Lambda:
+/// its values joined by a comma. Two timestamps are malformed; a header sent once is read as is.
+#[tokio::test]
+async fn a_signature_header_sent_twice_is_read_joined_and_refused_as_malformed() {
+    use lambda_http::http::{HeaderMap, HeaderValue};
+    let h = harness(1 << 20);
+    let good = signed(EVENT);
+    let mut twice = HeaderMap::new();
+    twice.append("stripe-signature", HeaderValue::from_str(&good).unwrap());
+    twice.append("stripe-signature", HeaderValue::from_str(&good).unwrap());
+    let mut once = HeaderMap::new();
+    once.append("stripe-signature", HeaderValue::from_str(&good).unwrap());
+
+    let refused = h
+        .handler
+        .handle_http("POST", &twice, EVENT.as_bytes())
+        .await;
+    let accepted = h.handler.handle_http("POST", &once, EVENT.as_bytes()).await;
+
+    assert_eq!(
+        (refused.status, refused.outcome),
+        (400, "signature_malformed")
+    );
+    assert_eq!(accepted.status, 202);
+    assert_eq!(h.queue.messages().len(), 1);
+}
+
+/// A body with a key twice is refused before it is queued: the last value would win here, the
+/// first in another reader.
+#[tokio::test]
+async fn a_signed_body_with_a_duplicate_key_is_refused_and_not_queued() {
+    let h = harness(1 << 20);
+    let body = r#"{"id":"evt_1","type":"payment_intent.succeeded","created":1700000000,"data":{"object":{"amount":100,"amount":100000}}}"#;
+    let response = post(&h, body, Some(&signed(body))).await;
+    assert_eq!((response.status, response.outcome), (400, "json_malformed"));
+    assert!(h.queue.messages().is_empty());
+}

@@ -115,7 +115,11 @@ struct Fields {
 
 impl EventEnvelope {
     /// Reads `id`, `type` and `created` from a JSON event body, listing every problem at once.
+    /// The body must be strict JSON ([`super::strict_json`]): no key twice in an object, no
+    /// nesting deeper than [`super::strict_json::MAX_DEPTH`].
     pub fn parse(body: &str) -> Result<Self, EventEnvelopeError> {
+        super::strict_json::check(body)
+            .map_err(|e| EventEnvelopeError::MalformedJson(e.to_string()))?;
         let value: Value = serde_json::from_str(body)
             .map_err(|e| EventEnvelopeError::MalformedJson(e.to_string()))?;
         if !value.is_object() {
@@ -139,12 +143,21 @@ impl EventEnvelope {
                 None
             }
         };
+        // A `livemode` that is not a boolean would slip past the mode check: refused.
+        let livemode = match fields.livemode {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(livemode)) => Some(livemode),
+            Some(_) => {
+                problems.push("livemode must be true or false".to_string());
+                None
+            }
+        };
         match (id, event_type, created) {
             (Some(id), Some(event_type), Some(created)) if problems.is_empty() => Ok(Self {
                 id,
                 event_type,
                 created,
-                livemode: fields.livemode.as_ref().and_then(Value::as_bool),
+                livemode,
             }),
             _ => Err(EventEnvelopeError::InvalidFields(problems)),
         }
@@ -227,6 +240,34 @@ mod tests {
                 EventEnvelope::parse(body).unwrap_err().reason_code(),
                 "json_malformed",
                 "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_a_livemode_that_is_not_a_boolean() {
+        let body = r#"{"id":"evt_1","type":"charge.succeeded","created":1,"livemode":"true"}"#;
+        assert_eq!(
+            EventEnvelope::parse(body).unwrap_err(),
+            EventEnvelopeError::InvalidFields(vec!["livemode must be true or false".into()])
+        );
+        let body = r#"{"id":"evt_1","type":"charge.succeeded","created":1,"livemode":true}"#;
+        assert_eq!(EventEnvelope::parse(body).unwrap().livemode, Some(true));
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_and_deep_nesting_as_malformed() {
+        let duplicate = r#"{"id":"evt_1","type":"charge.succeeded","created":1,"created":2}"#;
+        let nested = format!(
+            r#"{{"id":"evt_1","type":"t","created":1,"data":{}1{}}}"#,
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        for body in [duplicate, nested.as_str()] {
+            assert_eq!(
+                EventEnvelope::parse(body).unwrap_err().reason_code(),
+                "json_malformed",
+                "{body}"
             );
         }
     }

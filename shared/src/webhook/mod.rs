@@ -4,6 +4,7 @@ pub mod event;
 pub mod event_types;
 pub mod sample;
 pub mod signature;
+pub mod strict_json;
 
 pub use event::{EventEnvelope, EventEnvelopeError, Source};
 pub use signature::{SignatureError, SignatureVerifier};

@@ -13,6 +13,10 @@ use crate::secret::SecretString;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The longest signature header read: a header with a timestamp and a `v1` per secret of a
+/// rotation is under 300 bytes; anything over this is refused as malformed before it is parsed.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
 /// Stripe's and Kentico's default tolerance: a signature older (or newer) than this is refused.
 pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
 
@@ -74,8 +78,15 @@ pub struct SignatureHeader {
 }
 
 impl SignatureHeader {
-    /// Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`, ignoring unknown schemes.
+    /// Parses `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`, ignoring unknown schemes. A header over
+    /// [`MAX_HEADER_BYTES`] or with a second `t` (two headers sent, joined by a comma) is
+    /// malformed: which timestamp was signed would be a guess.
     pub fn parse(header: &str) -> Result<Self, SignatureError> {
+        if header.len() > MAX_HEADER_BYTES {
+            return Err(SignatureError::Malformed(
+                "the header is longer than 8192 bytes",
+            ));
+        }
         let mut timestamp = None;
         let mut signatures = Vec::new();
         for part in header.split(',') {
@@ -83,7 +94,10 @@ impl SignatureHeader {
                 continue;
             };
             match key.trim() {
-                "t" if timestamp.is_none() => {
+                "t" if timestamp.is_some() => {
+                    return Err(SignatureError::Malformed("more than one timestamp t"));
+                }
+                "t" => {
                     let parsed = value.trim().parse::<i64>().map_err(|_| {
                         SignatureError::Malformed("the timestamp t is not an integer")
                     })?;
@@ -338,6 +352,38 @@ mod tests {
             );
         }
         assert_eq!(v.verify(None, BODY, NOW), Err(SignatureError::Missing));
+    }
+
+    #[test]
+    fn refuses_two_timestamps_as_two_headers_joined_would_have() {
+        let v = verifier(&["whsec_a"]);
+        let good = sign_header(&["whsec_a"], NOW, BODY);
+        let other = sign_header(&["whsec_a"], NOW - 10, b"another body");
+        for header in [format!("{good},{other}"), format!("{other},{good}")] {
+            assert_eq!(
+                v.verify(Some(&header), BODY, NOW),
+                Err(SignatureError::Malformed("more than one timestamp t")),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_a_header_over_the_limit_even_with_a_good_signature_in_it() {
+        let v = verifier(&["whsec_a"]);
+        let good = sign_header(&["whsec_a"], NOW, BODY);
+        let at_limit = format!(
+            "{good},v0={}",
+            "0".repeat(MAX_HEADER_BYTES - good.len() - 4)
+        );
+        assert_eq!(at_limit.len(), MAX_HEADER_BYTES);
+        assert_eq!(v.verify(Some(&at_limit), BODY, NOW), Ok(NOW));
+        let over = format!("{at_limit}0");
+        assert_eq!(
+            v.verify(Some(&over), BODY, NOW)
+                .map_err(|e| e.reason_code()),
+            Err("signature_malformed")
+        );
     }
 
     #[test]

@@ -176,6 +176,15 @@ impl System {
         .await
     }
 
+    /// The ingress handler of `source`, as the webhook Lambda runs it.
+    pub fn ingress(&self, source: Source) -> &IngressHandler {
+        if source == Source::Kentico {
+            &self.kentico_ingress
+        } else {
+            &self.stripe_ingress
+        }
+    }
+
     /// The fake's PaymentIntent with `patch` applied (what Stripe would send in an event).
     pub fn intent_with(&self, id: &str, patch: Value) -> Value {
         self.stripe.set_payment_intent(id, patch);

@@ -176,9 +176,20 @@ impl KenticoOrder {
     }
 }
 
+/// The most lines an order may have. A shop's cart holds tens; thousands are a broken export
+/// or a forged event, and charging them would put a guess on a customer's card.
+pub const MAX_ORDER_ITEMS: usize = 1000;
+
 fn read_items(value: Option<&Value>) -> Result<Vec<OrderItem>, MappingError> {
     match value {
         None => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() > MAX_ORDER_ITEMS => Err(MappingError::new(
+            "OrderItems",
+            format!(
+                "has {} lines, more than the {MAX_ORDER_ITEMS} an order may have",
+                items.len()
+            ),
+        )),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()

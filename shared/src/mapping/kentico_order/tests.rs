@@ -247,3 +247,21 @@ fn order_last_modified_is_read_with_or_without_an_offset() {
         "OrderLastModified"
     );
 }
+
+#[test]
+fn an_order_with_more_lines_than_the_limit_is_refused() {
+    let line = json!({"OrderItemSKUName": "Filter Pack", "OrderItemUnitCount": 1, "OrderItemUnitPrice": "0.01"});
+    let with_lines = |n: usize| {
+        order_with(|o| {
+            o.remove("OrderTotalPrice");
+            o.insert("OrderItems".into(), Value::Array(vec![line.clone(); n]));
+        })
+    };
+    assert_eq!(
+        with_lines(MAX_ORDER_ITEMS).unwrap().items.len(),
+        MAX_ORDER_ITEMS
+    );
+    let error = with_lines(10_000).unwrap_err();
+    assert_eq!(error.field, "OrderItems");
+    assert!(error.problem.contains("10000 lines"), "{error}");
+}
