@@ -20,6 +20,10 @@ shift || true
 all=(signature_header stripe_event kentico_order_x13 minor_units kentico_response)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+for target in "${targets[@]}"; do
+  [[ " ${all[*]} " == *" $target "* ]] || { echo "unknown fuzz target $target (targets: ${all[*]})" >&2; exit 2; }
+done
+case $seconds in '' | *[!0-9]*) echo "seconds per target must be a whole number, not $seconds" >&2; exit 2 ;; esac
 
 max_len() {
   case $1 in
@@ -67,7 +71,7 @@ for target in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
   edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  corpus=$(find "fuzz/corpus/$target" -type f | wc -l)
+  corpus=$(find "fuzz/corpus/$target" -type f 2>/dev/null | wc -l)
   if [ "${status[$target]}" = 0 ]; then
     result=clean
   else
