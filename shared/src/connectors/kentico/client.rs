@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::custom_data::merge_custom_data;
 use super::error::KenticoError;
-use super::response::{as_i64, find_objects, order_statuses, parse_body, single_object};
+use super::response::{as_i64, decode_object, decode_objects, decode_order_statuses};
 use super::statuses::OrderStatus;
 use super::update::{OrderUpdate, validate_customer_fields, validate_id};
 use crate::secret::SecretString;
@@ -120,7 +120,7 @@ impl KenticoClient {
         let body = self
             .call(Method::GET, &format!("ecommerce.order/{order_id}"), None)
             .await?;
-        single_object(&parse_body(&body)?, "ecommerce.order")
+        decode_object(&body, "ecommerce.order")
     }
 
     /// Every order last modified at or after `since` (`where` is SQL on Kentico's side, in the
@@ -167,7 +167,7 @@ impl KenticoClient {
                 None,
             )
             .await?;
-        single_object(&parse_body(&body)?, "ecommerce.customer")
+        decode_object(&body, "ecommerce.customer")
     }
 
     /// The customers with this e-mail (`where=CustomerEmail = '…'`, the quote doubled as SQL
@@ -187,7 +187,7 @@ impl KenticoClient {
         let body = self
             .call_with(Method::GET, "ecommerce.customer", &query, None)
             .await?;
-        Ok(find_objects(&parse_body(&body)?, "ecommerce.customer"))
+        decode_objects(&body, "ecommerce.customer")
     }
 
     /// Every order matching `condition`, keyset-paged by `OrderID`.
@@ -205,7 +205,7 @@ impl KenticoClient {
             let body = self
                 .call_with(Method::GET, "ecommerce.order", &query, None)
                 .await?;
-            let page = find_objects(&parse_body(&body)?, "ecommerce.order");
+            let page = decode_objects(&body, "ecommerce.order")?;
             let last = page
                 .iter()
                 .filter_map(|o| o.get("OrderID").and_then(as_i64))
@@ -229,7 +229,7 @@ impl KenticoClient {
                 None,
             )
             .await?;
-        let currency = single_object(&parse_body(&body)?, "ecommerce.currency")?;
+        let currency = decode_object(&body, "ecommerce.currency")?;
         currency
             .get("CurrencyCode")
             .and_then(Value::as_str)
@@ -298,7 +298,7 @@ impl KenticoClient {
         let body = self
             .call(Method::GET, "ecommerce.orderstatus", None)
             .await?;
-        order_statuses(&parse_body(&body)?)
+        decode_order_statuses(&body)
     }
 
     /// Sets customer columns (`PUT /rest/ecommerce.customer/{id}`); values must be scalars.
@@ -468,6 +468,66 @@ mod tests {
     fn debug_output_never_shows_the_password() {
         let client = KenticoClient::new(config("https://shop.example", "rest")).unwrap();
         assert!(!format!("{client:?}").contains("pw-secret"));
+    }
+
+    /// Answers each connection with the next of `bodies` (HTTP 200), then closes it.
+    fn serve_bodies(bodies: Vec<Vec<u8>>) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for body in bodies {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let read = stream.read(&mut buffer).unwrap();
+                    if read == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..read]);
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(&body).unwrap();
+            }
+        });
+        format!("http://{address}")
+    }
+
+    #[tokio::test]
+    async fn the_public_decoders_read_raw_bodies_as_the_client_does() {
+        let order = b"\xEF\xBB\xBF{\"ecommerce_order\":[{\"OrderID\":\"42\",\"OrderGUID\":\"g\"}]}"
+            .to_vec();
+        let customers = br#"[{"page":{"ecommerce_customer":{"CustomerID":7}}},{"ecommerce_customer":[{"CustomerID":"8"},3]}]"#.to_vec();
+        let statuses = br#"{"ecommerce_orderstatuses":[{"ecommerce_orderstatus":[{"StatusID":"6","StatusName":"Paid"},{"StatusName":"no id"}]},{"TotalRecords":[{"TotalRecords":"2"}]}]}"#.to_vec();
+        let html = b"<html><body>Login</body></html>".to_vec();
+        let base = serve_bodies(vec![
+            order.clone(),
+            customers.clone(),
+            statuses.clone(),
+            html.clone(),
+        ]);
+        let client = KenticoClient::new(config(&base, "rest")).unwrap();
+
+        let read = client.get_order(42).await;
+        assert_eq!(read, decode_object(&order, "ecommerce.order"));
+        assert_eq!(read.unwrap().get("OrderID").and_then(as_i64), Some(42));
+
+        let found = client.customers_by_email("ada@example.com").await;
+        assert_eq!(found, decode_objects(&customers, "ecommerce.customer"));
+        assert_eq!(found.unwrap().len(), 2);
+
+        let listed = client.list_order_statuses().await;
+        assert_eq!(listed, decode_order_statuses(&statuses));
+        assert_eq!(listed.unwrap().len(), 1);
+
+        let refused = client.get_customer(7).await;
+        assert_eq!(refused, decode_object(&html, "ecommerce.customer"));
+        assert!(matches!(refused, Err(KenticoError::Decode(_))));
     }
 
     #[tokio::test]

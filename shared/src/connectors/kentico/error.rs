@@ -57,7 +57,7 @@ impl KenticoError {
     /// Classifies a non-2xx answer. `body` is Kentico's text; each of `secrets` (the password,
     /// the Base64 of the Basic credentials) is scrubbed from it in case an error page echoes
     /// request headers.
-    pub(crate) fn from_status(status: u16, body: &str, secrets: &[&str]) -> Self {
+    pub fn from_status(status: u16, body: &str, secrets: &[&str]) -> Self {
         let message = clip_message(body, secrets);
         match status {
             401 | 403 => KenticoError::Unauthorized { status },

@@ -15,6 +15,6 @@ pub mod update;
 pub use client::{DEFAULT_TIMEOUT, KenticoClient, KenticoConfig};
 pub use custom_data::merge_custom_data;
 pub use error::KenticoError;
-pub use response::{as_bool, as_i64};
+pub use response::{as_bool, as_i64, decode_object, decode_objects, decode_order_statuses};
 pub use statuses::{OrderStatus, OrderStatusResolver, parse_status_overrides};
 pub use update::OrderUpdate;

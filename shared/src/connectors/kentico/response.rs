@@ -41,6 +41,30 @@ fn collect(json: &Value, wanted: &str, dotted: &str, found: &mut Vec<Map<String,
     }
 }
 
+/// Every object of `object_type` (`ecommerce.order`) in a raw REST answer, as
+/// [`KenticoClient`](super::KenticoClient) reads a list: the body parsed as JSON (a leading
+/// byte order mark skipped), then every object under the type's key wherever it sits. Public for
+/// the fuzz targets (`fuzz/`), which feed it raw bodies.
+pub fn decode_objects(
+    body: &[u8],
+    object_type: &str,
+) -> Result<Vec<Map<String, Value>>, KenticoError> {
+    Ok(find_objects(&parse_body(body)?, object_type))
+}
+
+/// The one object of `object_type` in a raw single-object answer (`GET /rest/<type>/<id>`),
+/// as the client reads it; the first one when the body holds several.
+pub fn decode_object(body: &[u8], object_type: &str) -> Result<Map<String, Value>, KenticoError> {
+    single_object(&parse_body(body)?, object_type)
+}
+
+/// The order statuses in a raw `GET /rest/ecommerce.orderstatus` answer, as the client reads
+/// them: rows without an ID or a name skipped, a document with neither statuses nor
+/// `TotalRecords` 0 refused.
+pub fn decode_order_statuses(body: &[u8]) -> Result<Vec<OrderStatus>, KenticoError> {
+    order_statuses(&parse_body(body)?)
+}
+
 /// Parses a body as JSON; .NET services may start it with a UTF-8 byte order mark.
 pub(crate) fn parse_body(body: &[u8]) -> Result<Value, KenticoError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
