@@ -666,7 +666,11 @@ async fn a_429s_retry_after_is_waited_for_and_one_longer_than_the_backoff_cap_is
     let client = client_for(&fake.base_url, KEY);
     let rate_limited = |seconds| {
         FaultPlan::new(Some(1))
-            .on("POST", "/v1/payment_intents", &[(FaultKind::RateLimited(seconds), 1.0)])
+            .on(
+                "POST",
+                "/v1/payment_intents",
+                &[(FaultKind::RateLimited(seconds), 1.0)],
+            )
             .at_most(1)
     };
 

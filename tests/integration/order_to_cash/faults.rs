@@ -76,8 +76,10 @@ async fn pay_orders(system: &System, ids: &[i64]) -> u64 {
         let intent = intent_of(system, *id);
         let pi = intent["id"].as_str().expect("an id");
         let amount = intent["amount"].clone();
-        let succeeded =
-            system.intent_with(pi, json!({"status": "succeeded", "amount_received": amount}));
+        let succeeded = system.intent_with(
+            pi,
+            json!({"status": "succeeded", "amount_received": amount}),
+        );
         let status = system
             .stripe_event("payment_intent.succeeded", &succeeded)
             .await;
@@ -91,8 +93,8 @@ async fn pay_orders(system: &System, ids: &[i64]) -> u64 {
 fn status_writes(system: &System, status: i64) -> BTreeMap<i64, u64> {
     let mut writes = BTreeMap::new();
     for request in system.kentico.requests() {
-        let written = (request.body.as_ref())
-            .and_then(|b| b["ecommerce.order"]["OrderStatusID"].as_i64());
+        let written =
+            (request.body.as_ref()).and_then(|b| b["ecommerce.order"]["OrderStatusID"].as_i64());
         let id = request.path.strip_prefix("/rest/ecommerce.order/");
         if let (true, Some(id), Some(written)) = (request.method == "PUT", id, written)
             && written == status
@@ -127,8 +129,15 @@ impl Report<'_> {
             )
         };
         let mut lines = vec![
-            format!("\n{} — {:.1} s", self.name, self.started.elapsed().as_secs_f64()),
-            format!("| {:<34} | {:>12} | {:>14} |", "", "order-worker", "payment-worker"),
+            format!(
+                "\n{} — {:.1} s",
+                self.name,
+                self.started.elapsed().as_secs_f64()
+            ),
+            format!(
+                "| {:<34} | {:>12} | {:>14} |",
+                "", "order-worker", "payment-worker"
+            ),
             format!(
                 "| {:<34} | {:>12} | {:>14} |",
                 "accepted events",
@@ -192,8 +201,18 @@ impl Report<'_> {
             self.name
         );
         for id in self.ids {
-            assert_eq!(intents.get(id).map(Vec::len), Some(1), "{}: order {id}", self.name);
-            assert_eq!(paid.get(id), Some(&1), "{}: order {id} written Paid once", self.name);
+            assert_eq!(
+                intents.get(id).map(Vec::len),
+                Some(1),
+                "{}: order {id}",
+                self.name
+            );
+            assert_eq!(
+                paid.get(id),
+                Some(&1),
+                "{}: order {id} written Paid once",
+                self.name
+            );
             let order = self.system.kentico.order(*id).expect("the order");
             assert_eq!(order["OrderStatusID"], PAID, "{}: {order}", self.name);
             assert_eq!(order["OrderIsPaid"], true, "{}: {order}", self.name);
@@ -329,7 +348,8 @@ async fn lost_stripe_answers_make_no_second_payment_intent() {
     system.kentico.faults.install("kentico", kentico);
     let ids: Vec<i64> = (1..=orders).map(|n| 300_000 + n).collect();
 
-    let name = format!("lost answers (50% of Stripe creates, Kentico order writes), {orders} orders");
+    let name =
+        format!("lost answers (50% of Stripe creates, Kentico order writes), {orders} orders");
     let limit = Duration::from_secs(if long() { 600 } else { 120 });
     let (accepted, tally) = through_the_flow(name.clone(), &system, &ids, limit).await;
 
@@ -372,10 +392,7 @@ fn payment_story(n: usize) -> (Vec<(&'static str, Value)>, Value) {
         "payment_intent.requires_action",
         json!({"status": "requires_action"}),
     );
-    let processing = (
-        "payment_intent.processing",
-        json!({"status": "processing"}),
-    );
+    let processing = ("payment_intent.processing", json!({"status": "processing"}));
     let succeeded = (
         "payment_intent.succeeded",
         json!({"status": "succeeded", "amount_received": 2500}),
@@ -406,7 +423,13 @@ async fn payment_events(
     orders: usize,
     shuffled: bool,
     seed: u64,
-) -> (BTreeMap<i64, (Value, Value, String)>, System, Vec<i64>, BTreeMap<&'static str, u64>, Tally) {
+) -> (
+    BTreeMap<i64, (Value, Value, String)>,
+    System,
+    Vec<i64>,
+    BTreeMap<&'static str, u64>,
+    Tally,
+) {
     let system = System::start_tuned(&[], tuning()).await;
     let ids: Vec<i64> = (1..=orders as i64).map(|n| 400_000 + n).collect();
     let mut accepted = BTreeMap::new();
@@ -457,14 +480,21 @@ async fn payment_events(
     let mut states = BTreeMap::new();
     for id in &ids {
         let order = system.kentico.order(*id).expect("the order");
-        let pi = intent_of(&system, *id)["id"].as_str().unwrap_or_default().to_string();
+        let pi = intent_of(&system, *id)["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let custom = order["OrderCustomData"]
             .as_str()
             .unwrap_or_default()
             .replace(&pi, "pi_…");
         states.insert(
             *id,
-            (order["OrderStatusID"].clone(), order["OrderIsPaid"].clone(), custom),
+            (
+                order["OrderStatusID"].clone(),
+                order["OrderIsPaid"].clone(),
+                custom,
+            ),
         );
     }
     (states, system, ids, accepted, tally)

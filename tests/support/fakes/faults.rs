@@ -217,7 +217,8 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
             (status, axum::Json(body)).into_response()
         }
         FaultKind::RateLimited(seconds) => {
-            let body = json!({"error": {"type": "rate_limit_error", "message": "injected rate limit"}});
+            let body =
+                json!({"error": {"type": "rate_limit_error", "message": "injected rate limit"}});
             let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
             let value = HeaderValue::from_str(&seconds.to_string()).expect("digits");
             response.headers_mut().insert("retry-after", value);
