@@ -33,6 +33,9 @@ fn tuning() -> Tuning {
 /// Longer than any call may take inside an 8 s invocation.
 const HANG: Duration = Duration::from_secs(10);
 
+/// The after-payment status the scenario with refunds adds to the fake Kentico.
+const PARTIALLY_REFUNDED: i64 = 10;
+
 /// Posts `ecommerce.order.created` for each order id; returns how many ingress accepted.
 async fn place_orders(system: &System, ids: &[i64]) -> u64 {
     let mut accepted = 0;
@@ -379,30 +382,71 @@ async fn lost_stripe_answers_make_no_second_payment_intent() {
     report.check_paid_once();
 }
 
-/// The payment events of an order, in the order Stripe sends them, and the PaymentIntent's
-/// final state at Stripe: paid (3 in 4) through `requires_action` and `processing`, declined
-/// (1 in 8), or still processing (1 in 8).
-fn payment_story(n: usize) -> (Vec<(&'static str, Value)>, Value) {
+/// The payment events of order number `n`, in the order Stripe sends them (each with the
+/// object it carries), after preparing the fake Stripe as it is at the end: paid through
+/// `requires_action` and `processing` (1 in 2), paid and then refunded in part (1 in 4, the
+/// refund's `refund.created` and `refund.updated`), declined (1 in 8), or still processing
+/// (1 in 8).
+fn payment_story(system: &System, n: usize, intent: &Value) -> Vec<(&'static str, Value)> {
+    let pi = intent["id"].as_str().expect("an id");
     let declined = json!({"status": "requires_payment_method", "amount_received": 0,
         "last_payment_error": {"type": "card_error", "code": "card_declined",
             "decline_code": "insufficient_funds", "message": "Your card has insufficient funds."}});
-    let action = (
+    let charge = format!("ch_{pi}");
+    let processing = json!({"status": "processing"});
+    let succeeded =
+        json!({"status": "succeeded", "amount_received": 2500, "latest_charge": charge});
+    let mut events = vec![(
         "payment_intent.requires_action",
-        json!({"status": "requires_action"}),
-    );
-    let processing = ("payment_intent.processing", json!({"status": "processing"}));
-    let succeeded = (
-        "payment_intent.succeeded",
-        json!({"status": "succeeded", "amount_received": 2500}),
-    );
-    match n % 8 {
-        0 => (
-            vec![action, ("payment_intent.payment_failed", declined.clone())],
-            declined,
-        ),
-        4 => (vec![action, processing.clone()], processing.1),
-        _ => (vec![action, processing, succeeded.clone()], succeeded.1),
+        patched(intent, &json!({"status": "requires_action"})),
+    )];
+    let last = match n % 8 {
+        0 => {
+            events.push(("payment_intent.payment_failed", patched(intent, &declined)));
+            declined
+        }
+        4 => {
+            events.push(("payment_intent.processing", patched(intent, &processing)));
+            processing
+        }
+        _ => {
+            events.push(("payment_intent.processing", patched(intent, &processing)));
+            events.push(("payment_intent.succeeded", patched(intent, &succeeded)));
+            succeeded
+        }
+    };
+    system.stripe.set_payment_intent(pi, last);
+    let refunded = if n % 4 == 2 { 1_000 } else { 0 };
+    let txn = |id: &str, category: &str, amount: i64| {
+        json!({"id": id, "object": "balance_transaction", "amount": amount, "fee": 0,
+            "net": amount, "currency": "usd", "created": 1_764_417_600,
+            "available_on": 1_764_590_400, "status": "available", "reporting_category": category,
+            "type": category, "source": null, "exchange_rate": null, "fee_details": []})
+    };
+    system
+        .stripe
+        .add_balance_transaction(txn(&format!("txn_{charge}"), "charge", 2_500));
+    system
+        .stripe
+        .add_charge(json!({"id": charge, "object": "charge", "amount": 2_500,
+        "amount_refunded": refunded, "currency": "usd", "payment_intent": pi,
+        "balance_transaction": format!("txn_{charge}"), "status": "succeeded", "paid": true,
+        "refunded": false, "captured": true, "metadata": {}, "created": 1_764_417_600}));
+    if refunded > 0 {
+        let id = format!("re_{pi}");
+        let refund_txn = format!("txn_{id}");
+        system
+            .stripe
+            .add_balance_transaction(txn(&refund_txn, "refund", -refunded));
+        let refund = json!({"id": id, "object": "refund", "amount": refunded, "currency": "usd",
+            "charge": charge, "payment_intent": pi, "status": "succeeded",
+            "balance_transaction": refund_txn, "failure_balance_transaction": null,
+            "metadata": {}, "created": 1_764_417_600});
+        system.stripe.put_refund(refund.clone());
+        events.push(("refund.created", refund.clone()));
+        events.push(("refund.updated", refund));
     }
+    events
 }
 
 /// `intent` with `patch` applied, as an event carries it (the fake's copy is not changed).
@@ -429,6 +473,15 @@ async fn payment_events(
     Tally,
 ) {
     let system = System::start_tuned(&[], tuning()).await;
+    system.kentico.set_statuses(vec![
+        (3, "Pending Payment"),
+        (4, "Payment pending"),
+        (6, "Paid"),
+        (7, "Payment Failed"),
+        (8, "Canceled"),
+        (PARTIALLY_REFUNDED, "Partially refunded"),
+        (11, "Refunded"),
+    ]);
     let ids: Vec<i64> = (1..=orders as i64).map(|n| 400_000 + n).collect();
     let mut accepted = BTreeMap::new();
     accepted.insert("order-worker", place_orders(&system, &ids).await);
@@ -437,17 +490,11 @@ async fn payment_events(
     let mut deliveries = Vec::new();
     for (n, id) in ids.iter().enumerate() {
         let intent = intent_of(&system, *id);
-        let pi = intent["id"].as_str().expect("an id").to_string();
-        let (events, last) = payment_story(n);
-        system.stripe.set_payment_intent(&pi, last);
-        for (event_type, patch) in events {
-            let event_id = format!("evt_{}_{event_type}", pi);
-            let body = integration_tests::fakes::stripe::FakeStripe::event_body(
-                &event_id,
-                event_type,
-                &patched(&intent, &patch),
-            );
-            deliveries.push(body);
+        for (event_type, object) in payment_story(&system, n, &intent) {
+            let event_id = format!("evt_{}_{event_type}", object["id"].as_str().unwrap_or(""));
+            deliveries.push(integration_tests::fakes::stripe::FakeStripe::event_body(
+                &event_id, event_type, &object,
+            ));
         }
     }
     let events = deliveries.len() as u64;
@@ -498,8 +545,8 @@ async fn payment_events(
     (states, system, ids, accepted, tally)
 }
 
-/// Every Stripe payment event delivered 1–5 times in a random order ends each order where one
-/// in-order delivery of each does.
+/// Every Stripe payment and refund event delivered 1–5 times in a random order ends each order
+/// where one in-order delivery of each does.
 #[tokio::test]
 async fn payment_events_delivered_one_to_five_times_in_any_order_end_as_one_in_order_delivery() {
     let orders = if long() { 200 } else { 16 };
@@ -543,9 +590,10 @@ async fn payment_events_delivered_one_to_five_times_in_any_order_end_as_one_in_o
     }
     let paid = status_writes(&system, PAID);
     assert!(paid.values().all(|n| *n == 1), "{paid:?}");
-    assert!(
-        in_order.values().any(|(s, ..)| *s == PAYMENT_FAILED)
-            && in_order.values().any(|(s, ..)| *s == PAID),
-        "{in_order:?}"
-    );
+    for status in [PAYMENT_FAILED, PAID, PARTIALLY_REFUNDED] {
+        assert!(
+            in_order.values().any(|(s, ..)| *s == status),
+            "some order ends {status}: {in_order:?}"
+        );
+    }
 }
