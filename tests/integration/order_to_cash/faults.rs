@@ -549,7 +549,7 @@ async fn payment_events(
 /// where one in-order delivery of each does.
 #[tokio::test]
 async fn payment_events_delivered_one_to_five_times_in_any_order_end_as_one_in_order_delivery() {
-    let orders = if long() { 200 } else { 16 };
+    let orders = if long() { 100 } else { 16 };
     let seed = fastrand::u64(..);
     eprintln!("delivery order seed {seed}");
     let started = Instant::now();
