@@ -20,17 +20,17 @@ fn long() -> bool {
     std::env::var("PAYBRIDGE_LONG_SCENARIOS").is_ok_and(|v| v == "1")
 }
 
-/// Workers with 8 s invocations (a message starts with 5 s left): a hang costs a batch at most
-/// its invocation, as in a Lambda. Receives: the harness retries at once (`RETRY_BASE_SECONDS`
+/// Workers with 6 s invocations (a message starts with 4 s left, its calls end 2 s before the
+/// deadline): a hang costs a batch at most 4 s, as a hang costs a Lambda its invocation. Receives: the harness retries at once (`RETRY_BASE_SECONDS`
 /// 0), so receive counts climb far faster than in production, where 25 span 3.4 days.
 fn tuning() -> Tuning {
     Tuning {
         max_receive_count: 100,
-        invocation: Some((Duration::from_secs(8), Duration::from_secs(5))),
+        invocation: Some((Duration::from_secs(6), Duration::from_secs(4))),
     }
 }
 
-/// Longer than any call may take inside an 8 s invocation.
+/// Longer than any call may take inside a 6 s invocation.
 const HANG: Duration = Duration::from_secs(10);
 
 /// The after-payment status the scenario with refunds adds to the fake Kentico.
@@ -240,7 +240,7 @@ async fn through_the_flow(
 /// 30 % of the requests to either fake meet a fault, of every kind.
 #[tokio::test]
 async fn thirty_percent_faults_at_both_fakes_still_pay_every_order_exactly_once() {
-    let orders = if long() { 500 } else { 40 };
+    let orders = if long() { 500 } else { 30 };
     let started = Instant::now();
     let system = System::start_tuned(&[], tuning()).await;
     let kinds = [
