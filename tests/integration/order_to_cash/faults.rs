@@ -577,12 +577,6 @@ async fn payment_events_delivered_one_to_five_times_in_any_order_end_as_one_in_o
         statuses(&in_order),
         statuses(&states)
     );
-    assert_eq!(
-        report.tally.get("payment-worker", "duplicate")
-            + report.tally.get("payment-worker", "done")
-            + report.tally.get("payment-worker", "ignored"),
-        report.accepted["payment-worker"]
-    );
     report.check_accounting().await;
     // Final states, order by order (ids are the same in both runs).
     for (id, state) in &in_order {
@@ -596,4 +590,42 @@ async fn payment_events_delivered_one_to_five_times_in_any_order_end_as_one_in_o
             "some order ends {status}: {in_order:?}"
         );
     }
+}
+
+/// Found by the scenario above (8 of 25 partly refunded orders of a 100-order run ended Paid):
+/// a refund event worked off before its payment's success showed nothing, and the success then
+/// wrote Paid. The refund now waits for the success.
+#[tokio::test]
+async fn a_refund_event_before_its_payments_success_still_shows_on_the_order() {
+    let system = System::start_tuned(&[], tuning()).await;
+    system.kentico.set_statuses(vec![
+        (4, "Payment pending"),
+        (6, "Paid"),
+        (7, "Payment Failed"),
+        (PARTIALLY_REFUNDED, "Partially refunded"),
+    ]);
+    place_orders(&system, &[500_001]).await;
+    system.drain_within(Duration::from_secs(60)).await;
+    let intent = intent_of(&system, 500_001);
+    let events = payment_story(&system, 2, &intent);
+    let body = |(event_type, object): &(&str, Value)| {
+        let id = format!("evt_{}_{event_type}", object["id"].as_str().unwrap_or(""));
+        integration_tests::fakes::stripe::FakeStripe::event_body(&id, event_type, object)
+    };
+    let refund = events.iter().find(|(t, _)| *t == "refund.created").unwrap();
+    let success = events
+        .iter()
+        .find(|(t, _)| *t == "payment_intent.succeeded")
+        .unwrap();
+
+    assert_eq!(system.post_stripe(&body(refund)).await, 202);
+    let first = system.poll_payments_once().await;
+    assert_eq!(first.get("payment-worker", "retried"), 1, "{first:?}");
+    assert_eq!(system.post_stripe(&body(success)).await, 202);
+    let rest = system.drain_within(Duration::from_secs(60)).await;
+
+    assert_eq!(rest.get("payment-worker", "done"), 2, "{rest:?}");
+    let order = system.kentico.order(500_001).unwrap();
+    assert_eq!(order["OrderStatusID"], PARTIALLY_REFUNDED, "{order}");
+    assert_eq!(order["OrderIsPaid"], true, "{order}");
 }

@@ -310,6 +310,14 @@ impl System {
         }
     }
 
+    /// One poll of the payment worker (one batch of stripe-events, if any).
+    pub async fn poll_payments_once(&self) -> Tally {
+        let mut tally = Tally::default();
+        let report = (self.payment_worker.poll_once().await).expect("polls stripe-events");
+        tally.add("payment-worker", &report);
+        tally
+    }
+
     /// Messages on the queue: visible, in flight or waiting out a backoff, or delayed.
     async fn queued(&self, queue: &str) -> u64 {
         use aws_sdk_sqs::types::QueueAttributeName as A;
