@@ -472,7 +472,10 @@ async fn payment_events(
     BTreeMap<&'static str, u64>,
     Tally,
 ) {
-    let system = System::start_tuned(&[], tuning()).await;
+    // A refund's event that comes before its payment's success waits for it: with retries at
+    // once it would spin through its receives while the success is still far back in the queue.
+    let backoff = [("RETRY_BASE_SECONDS", "1"), ("RETRY_CAP_SECONDS", "2")];
+    let system = System::start_tuned(&backoff, tuning()).await;
     system.kentico.set_statuses(vec![
         (3, "Pending Payment"),
         (4, "Payment pending"),
