@@ -653,3 +653,70 @@ async fn a_call_inside_a_deadline_ends_by_it_and_none_is_made_without_time_left(
             .unwrap_err();
     assert!(error.to_string().contains("not sent"), "{error}");
 }
+
+/// Stripe (or a proxy in front of it) may say how long to wait: a `Retry-After` no longer than
+/// the client's backoff cap (5 s) is waited for instead of the backoff; a longer one, or one the
+/// invocation's deadline has no room for, is not: the call fails transiently at once and the
+/// message is retried by the queue.
+#[tokio::test]
+async fn a_429s_retry_after_is_waited_for_and_one_longer_than_the_backoff_cap_is_left_to_the_queue()
+{
+    use integration_tests::fakes::faults::{FaultKind, FaultPlan};
+    let fake = FakeStripe::start(KEY).await;
+    let client = client_for(&fake.base_url, KEY);
+    let rate_limited = |seconds| {
+        FaultPlan::new(Some(1))
+            .on(
+                "POST",
+                "/v1/payment_intents",
+                &[(FaultKind::RateLimited(seconds), 1.0)],
+            )
+            .at_most(1)
+    };
+
+    fake.faults.install("stripe", rate_limited(1));
+    let started = std::time::Instant::now();
+    let intent = client
+        .create_payment_intent(&order_1042(), "order-1042-create")
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert_eq!(intent.id, "pi_fake_1");
+    assert!(
+        waited >= Duration::from_secs(1),
+        "Retry-After: 1 was waited for, not the 5 ms backoff: {waited:?}"
+    );
+    assert_eq!((fake.faults.requests(), fake.faults.total()), (2, 1));
+
+    fake.faults.install("stripe", rate_limited(30));
+    let started = std::time::Instant::now();
+    let error = client
+        .create_payment_intent(&order_1042(), "order-1043-create")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(429), "{error}");
+    assert!(error.is_transient(), "left to the queue: {error}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "no 30 s wait: {took:?}");
+    assert_eq!(
+        (fake.faults.requests(), fake.faults.total()),
+        (3, 2),
+        "no second attempt"
+    );
+
+    // Within the cap but past the invocation's deadline: not waited for either.
+    fake.faults.install("stripe", rate_limited(3));
+    let started = std::time::Instant::now();
+    let end_by = started + Duration::from_secs(2);
+    let error = paybridge::clock::with_deadline(
+        end_by,
+        client.create_payment_intent(&order_1042(), "order-1044-create"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.status(), Some(429), "{error}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2_500), "no 3 s wait: {took:?}");
+    assert_eq!(fake.faults.requests(), 4, "no second attempt");
+    assert_eq!(fake.payment_intents().len(), 1);
+}

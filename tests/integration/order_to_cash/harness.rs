@@ -1,8 +1,9 @@
 //! The whole system on one machine: ingress handlers, queues and table on moto, both workers
 //! polled like Lambda's event source mapping, Stripe and Kentico fakes on loopback.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use integration_tests::fakes::kentico::FakeKentico;
 use integration_tests::fakes::stripe::FakeStripe;
@@ -16,7 +17,7 @@ use paybridge::ingress::lambda::handle;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
 use paybridge::webhook::signature::sign_header;
-use paybridge::worker::{BatchProcessor, SqsPoller};
+use paybridge::worker::{BatchProcessor, BatchReport, SqsPoller};
 use serde_json::{Value, json};
 
 pub const STRIPE_KEY: &str = "sk_test_paybridge_e2e";
@@ -27,11 +28,67 @@ pub const KENTICO_PASSWORD: &str = "kentico-rest-password";
 pub const PAID: i64 = 6;
 pub const PAYMENT_FAILED: i64 = 7;
 
+/// How the queues and workers are set up.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// The queues' `maxReceiveCount` (and the workers' `MAX_RECEIVE_COUNT`).
+    pub max_receive_count: u32,
+    /// A shorter invocation than the 60 s default: (its length, the time a message must have
+    /// left to start). Calls are cut to what is left (less the settle margin), as in a Lambda,
+    /// so a hanging fake costs a few seconds rather than the clients' 15–20 s timeouts.
+    pub invocation: Option<(Duration, Duration)>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            max_receive_count: 25,
+            invocation: None,
+        }
+    }
+}
+
+/// The outcomes of every delivery the workers processed, by worker and outcome label.
+#[derive(Debug, Default, Clone)]
+pub struct Tally(pub BTreeMap<(&'static str, &'static str), u64>);
+
+impl Tally {
+    fn add(&mut self, worker: &'static str, report: &BatchReport) {
+        for (_, outcome) in &report.outcomes {
+            *self.0.entry((worker, outcome.label())).or_default() += 1;
+        }
+    }
+
+    /// How many deliveries to `worker` ended with `label` (`done`, `duplicate`, `ignored`, …).
+    pub fn get(&self, worker: &str, label: &str) -> u64 {
+        (self.0.iter())
+            .filter(|((w, l), _)| *w == worker && *l == label)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Deliveries that ended their message (every outcome but a retry).
+    pub fn ended(&self, worker: &str) -> u64 {
+        ["done", "duplicate", "ignored", "dead_lettered"]
+            .iter()
+            .map(|label| self.get(worker, label))
+            .sum()
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        for (key, n) in &other.0 {
+            *self.0.entry(*key).or_default() += n;
+        }
+    }
+}
+
 pub struct System {
     pub stripe: FakeStripe,
     pub kentico: FakeKentico,
     pub metrics: Arc<InMemoryMetrics>,
     sqs: aws_sdk_sqs::Client,
+    stripe_queue: String,
+    kentico_queue: String,
     stripe_dlq: String,
     kentico_dlq: String,
     stripe_ingress: IngressHandler,
@@ -46,12 +103,18 @@ pub struct System {
 
 impl System {
     pub async fn start(extra_env: &[(&str, &str)]) -> System {
+        System::start_tuned(extra_env, Tuning::default()).await
+    }
+
+    pub async fn start_tuned(extra_env: &[(&str, &str)], tuning: Tuning) -> System {
         let sdk = moto::sdk_config().await;
         let sqs_client = aws_sdk_sqs::Client::new(&sdk);
+        let receives = tuning.max_receive_count;
         let (stripe_queue, stripe_dlq) =
-            sqs::create_queue_with_dlq(&sqs_client, "stripe-events", 25, 30).await;
+            sqs::create_queue_with_dlq(&sqs_client, "stripe-events", receives, 30).await;
         let (kentico_queue, kentico_dlq) =
-            sqs::create_queue_with_dlq(&sqs_client, "kentico-events", 25, 30).await;
+            sqs::create_queue_with_dlq(&sqs_client, "kentico-events", receives, 30).await;
+        let receives = receives.to_string();
         let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
         let table = dynamodb::create_idempotency_table(&dynamodb_client).await;
         let ledger_table = dynamodb::create_ledger_table(&dynamodb_client).await;
@@ -80,6 +143,7 @@ impl System {
             ),
             // Retry at once: the tests drain the queues in a loop instead of waiting minutes.
             ("RETRY_BASE_SECONDS", "0"),
+            ("MAX_RECEIVE_COUNT", receives.as_str()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -104,20 +168,24 @@ impl System {
         let kentico_ingress = ingress(Source::Kentico)
             .await
             .expect("kentico ingress starts");
-        let worker = |kind| paybridge::app::lambda::worker_with(kind, &lambda);
-        let order_processor = Arc::new(
-            worker(WorkerKind::Order)
+        let lambda = &lambda;
+        let worker = |kind| async move {
+            let processor = paybridge::app::lambda::worker_with(kind, lambda)
                 .await
-                .expect("order worker starts"),
-        );
-        let payment_processor = Arc::new(
-            worker(WorkerKind::Payment)
-                .await
-                .expect("payment worker starts"),
-        );
+                .expect("the worker starts");
+            match tuning.invocation {
+                Some((_, reserve)) => Arc::new(processor.with_invocation_deadline(reserve)),
+                None => Arc::new(processor),
+            }
+        };
+        let order_processor = worker(WorkerKind::Order).await;
+        let payment_processor = worker(WorkerKind::Payment).await;
         let poller = |queue: &str, processor: Arc<BatchProcessor>| {
             let mut poller = SqsPoller::new(sqs_client.clone(), queue, processor);
             poller.wait_seconds = 0;
+            if let Some((length, _)) = tuning.invocation {
+                poller.invocation_timeout = length;
+            }
             poller
         };
         System {
@@ -130,6 +198,8 @@ impl System {
             kentico,
             metrics,
             sqs: sqs_client,
+            stripe_queue,
+            kentico_queue,
             stripe_dlq,
             kentico_dlq,
             stripe_ingress,
@@ -217,6 +287,64 @@ impl System {
             }
         }
         panic!("the queues did not drain");
+    }
+
+    /// Runs both workers side by side (as two event source mappings would) until both queues
+    /// are empty, messages waiting out a backoff included; panics after `limit`. Returns every
+    /// delivery's outcome.
+    pub async fn drain_within(&self, limit: Duration) -> Tally {
+        let end = Instant::now() + limit;
+        let mut tally = Tally::default();
+        loop {
+            let (orders, payments) = tokio::join!(
+                self.order_worker.poll_once(),
+                self.payment_worker.poll_once()
+            );
+            let orders = orders.expect("polls kentico-events");
+            let payments = payments.expect("polls stripe-events");
+            tally.add("order-worker", &orders);
+            tally.add("payment-worker", &payments);
+            if orders.outcomes.is_empty() && payments.outcomes.is_empty() {
+                if self.queued(&self.kentico_queue).await + self.queued(&self.stripe_queue).await
+                    == 0
+                {
+                    return tally;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            assert!(
+                Instant::now() < end,
+                "the queues did not drain within {limit:?}: {tally:?}"
+            );
+        }
+    }
+
+    /// One poll of the payment worker (one batch of stripe-events, if any).
+    pub async fn poll_payments_once(&self) -> Tally {
+        let mut tally = Tally::default();
+        let report = (self.payment_worker.poll_once().await).expect("polls stripe-events");
+        tally.add("payment-worker", &report);
+        tally
+    }
+
+    /// Messages on the queue: visible, in flight or waiting out a backoff, or delayed.
+    async fn queued(&self, queue: &str) -> u64 {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let attributes = (self.sqs.get_queue_attributes().queue_url(queue))
+            .attribute_names(A::All)
+            .send()
+            .await
+            .expect("moto answers")
+            .attributes
+            .unwrap_or_default();
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+            A::ApproximateNumberOfMessagesDelayed,
+        ]
+        .iter()
+        .filter_map(|name| attributes.get(name)?.parse::<u64>().ok())
+        .sum()
     }
 
     /// The dead letters of `source`'s queue, left on it.

@@ -54,6 +54,8 @@ struct Store {
 pub struct FakeKentico {
     /// The admin application root to use as `KENTICO_BASE_URL` (no trailing slash).
     pub base_url: String,
+    /// Faults injected in front of every request (none until a plan is installed).
+    pub faults: super::faults::Faults,
     store: Arc<Mutex<Store>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -74,7 +76,14 @@ impl FakeKentico {
             .await
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
-        let app = Router::new().fallback(handle).with_state(store.clone());
+        let faults = super::faults::Faults::default();
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(store.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                faults.clone(),
+                super::faults::inject,
+            ));
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .await
@@ -82,6 +91,7 @@ impl FakeKentico {
         });
         FakeKentico {
             base_url: format!("http://{address}"),
+            faults,
             store,
             server,
         }

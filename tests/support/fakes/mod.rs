@@ -1,6 +1,7 @@
 //! Loopback fakes of Stripe and Kentico: real HTTP servers that record every request and fail on demand.
 
 pub mod erp;
+pub mod faults;
 pub mod kentico;
 pub mod quickbooks;
 pub mod stripe;

@@ -17,6 +17,8 @@ use super::stripe_params::StripeParams;
 pub struct FakeStripe {
     /// `http://127.0.0.1:PORT`, for `STRIPE_API_BASE`.
     pub base_url: String,
+    /// Faults injected in front of every request (none until a plan is installed).
+    pub faults: super::faults::Faults,
     state: Arc<Mutex<State>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -93,14 +95,20 @@ impl FakeStripe {
             .await
             .expect("a free loopback port");
         let base_url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let faults = super::faults::Faults::default();
         let app = axum::Router::new()
             .fallback(handle)
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                faults.clone(),
+                super::faults::inject,
+            ));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         FakeStripe {
             base_url,
+            faults,
             state,
             server,
         }

@@ -52,14 +52,32 @@ impl StripeClient {
             let outcome = self
                 .attempt(&method, &url, path, body.as_ref(), timeout)
                 .await;
-            let error = match outcome {
+            let (error, retry_after) = match outcome {
                 Ok(value) => return Ok(value),
-                Err(error) => error.redact(self.config.secret_key.expose()),
+                Err((error, retry_after)) => {
+                    (error.redact(self.config.secret_key.expose()), retry_after)
+                }
             };
             if !error.is_transient() || attempt >= self.config.max_retries {
                 return Err(error);
             }
-            let delay = backoff(self.config.retry_base, attempt);
+            // A `Retry-After` (a 429's, usually) is waited for if it is no longer than our own
+            // backoff could be; a longer one is left to the queue, whose backoff is minutes.
+            let delay = match retry_after {
+                Some(wait) if wait > MAX_BACKOFF => {
+                    tracing::warn!(
+                        method = %method,
+                        path,
+                        status = error.status(),
+                        retry_after_s = wait.as_secs(),
+                        error = %error,
+                        "Stripe asks to wait longer than the retry cap: left to the queue"
+                    );
+                    return Err(error);
+                }
+                Some(wait) => wait,
+                None => backoff(self.config.retry_base, attempt),
+            };
             if crate::clock::time_left()
                 .is_some_and(|left| left < delay + crate::clock::MIN_CALL_TIME)
             {
@@ -96,6 +114,7 @@ impl StripeClient {
         })
     }
 
+    /// One request; a failure comes with the answer's `Retry-After` (delta-seconds), if any.
     async fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
@@ -103,7 +122,7 @@ impl StripeClient {
         path: &str,
         body: Option<&(String, &str)>,
         timeout: Duration,
-    ) -> Result<T, StripeError> {
+    ) -> Result<T, (StripeError, Option<Duration>)> {
         let mut request = self.http.request(method.clone(), url).timeout(timeout);
         if let Some((form, idempotency_key)) = body {
             request = request
@@ -122,7 +141,7 @@ impl StripeClient {
             &status_label,
             started.elapsed().as_secs_f64(),
         );
-        let response = sent.map_err(transport)?;
+        let response = sent.map_err(|e| (transport(e), None))?;
         let status = response.status();
         let header_text = |name: &str| {
             (response.headers().get(name))
@@ -135,14 +154,17 @@ impl StripeClient {
             Some("false") => Some(false),
             _ => None,
         };
-        let bytes = response.bytes().await.map_err(transport)?;
+        let retry_after = header_text("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response.bytes().await.map_err(|e| (transport(e), None))?;
         if !status.is_success() {
             let error =
                 StripeError::from_response(status.as_u16(), request_id, should_retry, &bytes);
-            return Err(error);
+            return Err((error, retry_after));
         }
         serde_json::from_slice(&bytes)
-            .map_err(|e| StripeError::Decode(format!("{method} {path}: {e}")))
+            .map_err(|e| (StripeError::Decode(format!("{method} {path}: {e}")), None))
     }
 }
 
