@@ -1214,6 +1214,14 @@ fn request_head(endpoint: Endpoint, extra: &[String]) -> String {
     head
 }
 
+/// A whole request: the head with `extra` header lines, a blank line, then `body` as given.
+fn request(endpoint: Endpoint, extra: &[String], body: &[u8]) -> Vec<u8> {
+    let mut bytes = request_head(endpoint, extra).into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    bytes
+}
+
 /// (name, the bytes sent, whether the sender then stops writing, status, reason code)
 type RawCase = (&'static str, Vec<u8>, bool, u16, Option<&'static str>);
 
@@ -1255,16 +1263,14 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
     ));
 
     // A Content-Length over 2 MiB, announced before any of the body.
-    let mut bytes = request_head(
+    let bytes = request(
         endpoint,
         &[
             format!("{header}: {}", ctx.sign(big.as_bytes())),
             format!("content-length: {}", big.len()),
         ],
-    )
-    .into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(big.as_bytes());
+        big.as_bytes(),
+    );
     cases.push((
         "a Content-Length over 2 MiB",
         bytes,
@@ -1275,16 +1281,14 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
 
     // A Content-Length shorter than the body: the body read is cut, its signature fails.
     let body = ctx.event(json!({}));
-    let mut bytes = request_head(
+    let bytes = request(
         endpoint,
         &[
             format!("{header}: {}", ctx.sign(body.as_bytes())),
             format!("content-length: {}", body.len() / 2),
         ],
-    )
-    .into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(body.as_bytes());
+        body.as_bytes(),
+    );
     cases.push((
         "a Content-Length shorter than the body",
         bytes,
@@ -1295,16 +1299,14 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
 
     // A Content-Length longer than the body, and the sender stops writing.
     let body = ctx.event(json!({}));
-    let mut bytes = request_head(
+    let bytes = request(
         endpoint,
         &[
             format!("{header}: {}", ctx.sign(body.as_bytes())),
             format!("content-length: {}", body.len() + 100),
         ],
-    )
-    .into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(body.as_bytes());
+        body.as_bytes(),
+    );
     cases.push((
         "a Content-Length longer than the body",
         bytes,
@@ -1314,15 +1316,14 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
     ));
 
     // A chunk size that is not hex.
-    let mut bytes = request_head(
+    let bytes = request(
         endpoint,
         &[
             format!("{header}: {}", ctx.sign(body.as_bytes())),
             "transfer-encoding: chunked".into(),
         ],
-    )
-    .into_bytes();
-    bytes.extend_from_slice(b"\r\nzz\r\n{}\r\n0\r\n\r\n");
+        b"zz\r\n{}\r\n0\r\n\r\n",
+    );
     cases.push((
         "a chunk size that is not hex",
         bytes,
@@ -1338,7 +1339,7 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
     cases.push(("200 headers", bytes, false, 431, None));
 
     // A signature header of 100 KiB.
-    let mut bytes = request_head(
+    let bytes = request(
         endpoint,
         &[
             format!(
@@ -1348,10 +1349,8 @@ async fn raw_tcp_cases(target: &Target<'_>, url: &str, secrets: Secrets) -> Run 
             ),
             format!("content-length: {}", body.len()),
         ],
-    )
-    .into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(body.as_bytes());
+        body.as_bytes(),
+    );
     cases.push((
         "a 100 KiB signature header",
         bytes,
