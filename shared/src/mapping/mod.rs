@@ -1,6 +1,7 @@
 //! Mapping rules between Kentico objects and Stripe requests: pure functions, no I/O.
 
 pub mod address;
+mod columns;
 pub mod description;
 pub mod error;
 pub mod kentico_order;

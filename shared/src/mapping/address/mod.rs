@@ -41,6 +41,18 @@ pub struct Address {
     pub phone: Option<String>,
 }
 
+/// An address's trimmed text parts as Kentico sent them, before standardization.
+pub(crate) struct RawAddress {
+    pub(crate) name: Option<String>,
+    pub(crate) line1: Option<String>,
+    pub(crate) line2: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) zip: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) country: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
 impl Address {
     /// Reads the Kentico address object at `field` (e.g. `OrderShippingAddress`). An absent or
     /// null object, or one whose columns are all empty, is `Ok(None)`; empty or whitespace
@@ -60,22 +72,47 @@ impl Address {
             }
         };
         let text = |column: &str| text_column(field, object, column);
-        let country = text("AddressCountry")?
-            .map(|raw| standardize_country(&format!("{field}.AddressCountry"), &raw))
+        Self::standardized(
+            field,
+            "AddressCountry",
+            RawAddress {
+                name: text("AddressPersonalName")?,
+                line1: text("AddressLine1")?,
+                line2: text("AddressLine2")?,
+                city: text("AddressCity")?,
+                zip: text("AddressZip")?,
+                state: text("AddressState")?,
+                country: text("AddressCountry")?,
+                phone: text("AddressPhone")?,
+            },
+        )
+    }
+
+    /// Standardizes the parts of an address read from any Kentico shape: the country (errors
+    /// name `{field}.{country_column}`), the state for that country, the postcode. All parts
+    /// empty is `Ok(None)`.
+    pub(crate) fn standardized(
+        field: &str,
+        country_column: &str,
+        raw: RawAddress,
+    ) -> Result<Option<Address>, MappingError> {
+        let country = raw
+            .country
+            .map(|code| standardize_country(&format!("{field}.{country_column}"), &code))
             .transpose()?;
-        let state = text("AddressState")?.map(|raw| match &country {
-            Some(country) => standardize_state(country, &raw),
-            None => raw,
+        let state = raw.state.map(|state| match &country {
+            Some(country) => standardize_state(country, &state),
+            None => state,
         });
         let address = Address {
-            name: text("AddressPersonalName")?,
-            line1: text("AddressLine1")?,
-            line2: text("AddressLine2")?,
-            city: text("AddressCity")?,
-            postal_code: text("AddressZip")?.map(|raw| standardize_postcode(&raw)),
+            name: raw.name,
+            line1: raw.line1,
+            line2: raw.line2,
+            city: raw.city,
+            postal_code: raw.zip.map(|zip| standardize_postcode(&zip)),
             state,
             country,
-            phone: text("AddressPhone")?,
+            phone: raw.phone,
         };
         let empty = Address {
             name: None,

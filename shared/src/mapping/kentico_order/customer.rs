@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::columns::Columns;
+use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 
 const CUSTOMER_COLUMNS: &[&str] = &[

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::columns::Columns;
+use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 
 const ITEM_COLUMNS: &[&str] = &[
@@ -37,16 +37,7 @@ impl OrderItem {
     pub(crate) fn from_kentico(value: &Value, index: usize) -> Result<OrderItem, MappingError> {
         let path = format!("OrderItems[{index}]");
         let columns = Columns::new(value, &path, format!("{path}."), ITEM_COLUMNS)?;
-        let units = match columns.amount("OrderItemUnitCount")? {
-            Some(units) if units > Decimal::ZERO => units,
-            Some(units) => {
-                return Err(MappingError::new(
-                    columns.field("OrderItemUnitCount"),
-                    format!("must be greater than zero, got {units}"),
-                ));
-            }
-            None => return Err(columns.missing("OrderItemUnitCount")),
-        };
+        let units = columns.positive_amount("OrderItemUnitCount")?;
         Ok(OrderItem {
             sku_id: columns.integer("OrderItemSKUID")?,
             name: columns.required_text("OrderItemSKUName")?,

@@ -1,6 +1,5 @@
 //! The Kentico 13 order carried in an `ecommerce.order.*` event's `data.object` (docs/CONTRACTS.md#order-object).
 
-mod columns;
 mod customer;
 mod item;
 #[cfg(test)]
@@ -13,9 +12,9 @@ pub use customer::KenticoCustomer;
 pub use item::OrderItem;
 
 use crate::mapping::address::Address;
+use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 use crate::mapping::money::Currency;
-use columns::Columns;
 
 const ORDER_COLUMNS: &[&str] = &[
     "OrderID",
@@ -92,7 +91,7 @@ impl KenticoOrder {
             status_name: columns.text("OrderStatusName")?,
             is_paid: columns.flag("OrderIsPaid")?,
             last_modified: columns.timestamp("OrderLastModified")?,
-            items: read_items(columns.get("OrderItems"))?,
+            items: read_lines(columns.get("OrderItems"), OrderItem::from_kentico)?,
             billing_address: Address::from_kentico(
                 "OrderBillingAddress",
                 columns.get("OrderBillingAddress"),
@@ -106,9 +105,14 @@ impl KenticoOrder {
                 .map(KenticoCustomer::from_order)
                 .transpose()?,
         };
-        order.check_items_match_total()?;
-        order.check_customer_matches()?;
-        Ok(order)
+        order.checked()
+    }
+
+    /// The checks across columns, whichever Kentico shape the order was read from.
+    pub(crate) fn checked(self) -> Result<KenticoOrder, MappingError> {
+        self.check_items_match_total()?;
+        self.check_customer_matches()?;
+        Ok(self)
     }
 
     /// Kentico's line totals must add up to `OrderTotalPrice`, within a cent per line for
@@ -180,7 +184,11 @@ impl KenticoOrder {
 /// or a forged event, and charging them would put a guess on a customer's card.
 pub const MAX_ORDER_ITEMS: usize = 1000;
 
-fn read_items(value: Option<&Value>) -> Result<Vec<OrderItem>, MappingError> {
+/// Reads the `OrderItems` list with `read_line` (given each line and its index); absent is empty.
+pub(crate) fn read_lines(
+    value: Option<&Value>,
+    read_line: impl Fn(&Value, usize) -> Result<OrderItem, MappingError>,
+) -> Result<Vec<OrderItem>, MappingError> {
     match value {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) if items.len() > MAX_ORDER_ITEMS => Err(MappingError::new(
@@ -193,7 +201,7 @@ fn read_items(value: Option<&Value>) -> Result<Vec<OrderItem>, MappingError> {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(index, item)| OrderItem::from_kentico(item, index))
+            .map(|(index, item)| read_line(item, index))
             .collect(),
         Some(other) => Err(MappingError::new(
             "OrderItems",

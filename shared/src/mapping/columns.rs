@@ -151,6 +151,18 @@ impl<'a> Columns<'a> {
         self.amount(column)?.ok_or_else(|| self.missing(column))
     }
 
+    /// A required amount greater than zero, e.g. a line's quantity.
+    pub(crate) fn positive_amount(&self, column: &str) -> Result<Decimal, MappingError> {
+        match self.amount(column)? {
+            Some(amount) if amount > Decimal::ZERO => Ok(amount),
+            Some(amount) => Err(MappingError::new(
+                self.field(column),
+                format!("must be greater than zero, got {amount}"),
+            )),
+            None => Err(self.missing(column)),
+        }
+    }
+
     /// An ISO 8601 date-time: RFC 3339 (`2026-11-29T12:00:00Z`, an offset, fractions), or
     /// without an offset as the Kentico module's older builds sent it, read as UTC.
     pub(crate) fn timestamp(&self, column: &str) -> Result<Option<OffsetDateTime>, MappingError> {
