@@ -8,7 +8,9 @@ pub mod kentico_order;
 pub mod metadata;
 pub mod money;
 pub mod payment_status;
+pub mod platform;
 mod text;
+mod xbyk_order;
 
 pub use address::{
     Address, CountryCode, standardize_country, standardize_postcode, standardize_state,
@@ -20,3 +22,4 @@ pub use metadata::MetadataBuilder;
 pub use money::{
     Currency, MAX_MINOR_UNITS, from_minor_units, minimum_charge, parse_amount, to_minor_units,
 };
+pub use platform::KenticoPlatform;

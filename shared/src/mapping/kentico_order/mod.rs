@@ -41,6 +41,8 @@ pub struct KenticoOrder {
     pub id: i64,
     /// `OrderGUID`, lower-case without braces: the business key for Stripe's `Idempotency-Key`.
     pub guid: String,
+    /// `OrderNumber` of an Xperience by Kentico order; Kentico 13 orders have none.
+    pub number: Option<String>,
     /// `OrderCustomerID`.
     pub customer_id: Option<i64>,
     /// `OrderCurrencyCode`.
@@ -82,6 +84,7 @@ impl KenticoOrder {
             guid: columns
                 .guid("OrderGUID")?
                 .ok_or_else(|| columns.missing("OrderGUID"))?,
+            number: None,
             customer_id: columns.integer("OrderCustomerID")?,
             currency: Currency::parse("OrderCurrencyCode", &currency_code)?,
             grand_total: columns.required_amount("OrderGrandTotal")?,
