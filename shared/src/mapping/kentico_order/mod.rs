@@ -34,7 +34,8 @@ const ORDER_COLUMNS: &[&str] = &[
     "Customer",
 ];
 
-/// A Kentico order, validated: what the integration charges and reports.
+/// A Kentico order, validated: what the integration charges and reports. Field docs name the
+/// Kentico 13 columns; `xbyk_order` reads Xperience by Kentico orders into the same type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KenticoOrder {
     /// `OrderID`, positive.
@@ -45,7 +46,7 @@ pub struct KenticoOrder {
     pub number: Option<String>,
     /// `OrderCustomerID`.
     pub customer_id: Option<i64>,
-    /// `OrderCurrencyCode`.
+    /// `OrderCurrencyCode`; for an Xperience by Kentico order, the shop's configured currency.
     pub currency: Currency,
     /// `OrderGrandTotal`: the amount to charge.
     pub grand_total: Decimal,
@@ -59,13 +60,13 @@ pub struct KenticoOrder {
     pub status_name: Option<String>,
     /// `OrderIsPaid`; absent is false.
     pub is_paid: bool,
-    /// `OrderLastModified`: orders an update among the others.
+    /// `OrderLastModified` (XbyK: `OrderModifiedWhen`): orders an update among the others.
     pub last_modified: Option<time::OffsetDateTime>,
     /// `OrderItems`; absent is empty.
     pub items: Vec<OrderItem>,
-    /// `OrderBillingAddress`.
+    /// `OrderBillingAddress` (XbyK: the `Billing` entry of `OrderAddresses`).
     pub billing_address: Option<Address>,
-    /// `OrderShippingAddress`.
+    /// `OrderShippingAddress` (XbyK: the `Shipping` entry of `OrderAddresses`).
     pub shipping_address: Option<Address>,
     /// `Customer`.
     pub customer: Option<KenticoCustomer>,
