@@ -88,8 +88,13 @@ impl Ctx {
 
     /// `body`, signed as the sender signs it.
     fn signed(&self, body: impl Into<Vec<u8>>) -> Req {
+        self.signed_at(self.now, body)
+    }
+
+    /// `body`, signed as the sender signs it, with the timestamp `t`.
+    fn signed_at(&self, t: i64, body: impl Into<Vec<u8>>) -> Req {
         let body = body.into();
-        let signature = self.sign(&body);
+        let signature = self.sign_at(t, &body);
         Req::post(body).header(self.endpoint.header(), &signature)
     }
 
@@ -379,51 +384,31 @@ fn catalog() -> Vec<Case> {
             "a replay 330 s old (tolerance 300 s)",
             BOTH,
             Refused(401, "signature_stale"),
-            |c| {
-                let body = c.event(json!({}));
-                let signature = c.sign_at(c.now - 330, body.as_bytes());
-                Req::post(body).header(c.endpoint.header(), &signature)
-            },
+            |c| c.signed_at(c.now - 330, c.event(json!({}))),
         ),
         case(
             "a replay a day old",
             BOTH,
             Refused(401, "signature_stale"),
-            |c| {
-                let body = c.event(json!({}));
-                let signature = c.sign_at(c.now - 86_400, body.as_bytes());
-                Req::post(body).header(c.endpoint.header(), &signature)
-            },
+            |c| c.signed_at(c.now - 86_400, c.event(json!({}))),
         ),
         case(
             "signed at t=0",
             BOTH,
             Refused(401, "signature_stale"),
-            |c| {
-                let body = c.event(json!({}));
-                let signature = c.sign_at(0, body.as_bytes());
-                Req::post(body).header(c.endpoint.header(), &signature)
-            },
+            |c| c.signed_at(0, c.event(json!({}))),
         ),
         case(
             "signed 330 s in the future",
             BOTH,
             Refused(401, "signature_from_future"),
-            |c| {
-                let body = c.event(json!({}));
-                let signature = c.sign_at(c.now + 330, body.as_bytes());
-                Req::post(body).header(c.endpoint.header(), &signature)
-            },
+            |c| c.signed_at(c.now + 330, c.event(json!({}))),
         ),
         case(
             "signed a year in the future",
             BOTH,
             Refused(401, "signature_from_future"),
-            |c| {
-                let body = c.event(json!({}));
-                let signature = c.sign_at(c.now + 31_536_000, body.as_bytes());
-                Req::post(body).header(c.endpoint.header(), &signature)
-            },
+            |c| c.signed_at(c.now + 31_536_000, c.event(json!({}))),
         ),
         // --- Method, size, encoding.
         case("GET", BOTH, Refused(405, "method_not_allowed"), |c| {
