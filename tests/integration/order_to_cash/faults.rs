@@ -14,7 +14,10 @@ use integration_tests::fakes::faults::{FaultKind, FaultPlan};
 use paybridge::webhook::Source;
 use serde_json::{Value, json};
 
-use super::harness::{PAID, PAYMENT_FAILED, System, Tally, Tuning, order};
+use super::harness::{
+    PAID, PAYMENT_FAILED, System, Tally, Tuning, intent_of, intents_by_order, pay_orders,
+    place_orders, status_writes,
+};
 
 fn long() -> bool {
     std::env::var("PAYBRIDGE_LONG_SCENARIOS").is_ok_and(|v| v == "1")
@@ -35,79 +38,6 @@ const HANG: Duration = Duration::from_secs(10);
 
 /// The after-payment status the scenario with refunds adds to the fake Kentico.
 const PARTIALLY_REFUNDED: i64 = 10;
-
-/// Posts `ecommerce.order.created` for each order id; returns how many ingress accepted.
-async fn place_orders(system: &System, ids: &[i64]) -> u64 {
-    let mut accepted = 0;
-    for id in ids {
-        let order = order(*id, "USD", ("10.00", "5.00"), "25.00");
-        let status = system
-            .kentico_order_event("ecommerce.order.created", &order)
-            .await;
-        assert_eq!(status, 202, "order {id}");
-        accepted += 1;
-    }
-    accepted
-}
-
-/// Each order's PaymentIntents at the Stripe fake, by `metadata.kentico_order_id`.
-fn intents_by_order(system: &System) -> BTreeMap<i64, Vec<Value>> {
-    let mut by_order: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
-    for intent in system.created_intents() {
-        let id = intent["metadata"]["kentico_order_id"]
-            .as_str()
-            .and_then(|id| id.parse().ok())
-            .unwrap_or(-1);
-        by_order.entry(id).or_default().push(intent);
-    }
-    by_order
-}
-
-/// The one PaymentIntent of `order_id`'s.
-fn intent_of(system: &System, order_id: i64) -> Value {
-    let by_order = intents_by_order(system);
-    let intents = by_order.get(&order_id).cloned().unwrap_or_default();
-    assert_eq!(intents.len(), 1, "order {order_id}: {intents:?}");
-    intents[0].clone()
-}
-
-/// Marks each order's PaymentIntent succeeded and posts `payment_intent.succeeded`; returns
-/// how many ingress accepted.
-async fn pay_orders(system: &System, ids: &[i64]) -> u64 {
-    let mut accepted = 0;
-    for id in ids {
-        let intent = intent_of(system, *id);
-        let pi = intent["id"].as_str().expect("an id");
-        let amount = intent["amount"].clone();
-        let succeeded = system.intent_with(
-            pi,
-            json!({"status": "succeeded", "amount_received": amount}),
-        );
-        let status = system
-            .stripe_event("payment_intent.succeeded", &succeeded)
-            .await;
-        assert_eq!(status, 202, "order {id}");
-        accepted += 1;
-    }
-    accepted
-}
-
-/// The writes of `OrderStatusID` = `status` that reached the Kentico fake, by order id.
-fn status_writes(system: &System, status: i64) -> BTreeMap<i64, u64> {
-    let mut writes = BTreeMap::new();
-    for request in system.kentico.requests() {
-        let written =
-            (request.body.as_ref()).and_then(|b| b["ecommerce.order"]["OrderStatusID"].as_i64());
-        let id = request.path.strip_prefix("/rest/ecommerce.order/");
-        if let (true, Some(id), Some(written)) = (request.method == "PUT", id, written)
-            && written == status
-            && let Ok(id) = id.parse::<i64>()
-        {
-            *writes.entry(id).or_default() += 1;
-        }
-    }
-    writes
-}
 
 /// What a scenario saw, printed as a table and checked.
 struct Report<'a> {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use paybridge::webhook::Source;
 
-use super::harness::{PAID, System, order};
+use super::harness::{PAID, System, order, pay_orders, place_orders, status_writes};
 use crate::serve_process::paybridge_binary;
 
 fn paybridge(system: &System, args: &[&str]) -> std::process::Output {
@@ -195,43 +195,13 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
     const RECEIVED: i64 = 10;
     let system = System::start(&[("KENTICO_STATUS_MAP", "succeeded=Payment received")]).await;
     let (unknown_status, rejected) = ([6101, 6102, 6103], [6104, 6105, 6106]);
-    for id in unknown_status.iter().chain(&rejected) {
-        let order = order(*id, "EUR", ("10.00", "5.00"), "25.00");
-        assert_eq!(
-            system
-                .kentico_order_event("ecommerce.order.created", &order)
-                .await,
-            202
-        );
-    }
+    let all: Vec<i64> = unknown_status.iter().chain(&rejected).copied().collect();
+    place_orders(&system, &all).await;
     system.drain().await;
-    let intents = system.created_intents();
-    assert_eq!(intents.len(), 6);
-    let intent_of = |order_id: i64| {
-        (intents.iter())
-            .find(|i| {
-                let named = i["metadata"]["kentico_order_id"].as_str();
-                named.and_then(|n| n.parse::<i64>().ok()) == Some(order_id)
-            })
-            .and_then(|i| i["id"].as_str())
-            .expect("one PaymentIntent per order")
-            .to_string()
-    };
-    let pay = |order_id: i64| {
-        let paid = system.intent_with(&intent_of(order_id), json!({"status": "succeeded"}));
-        let system = &system;
-        async move {
-            assert_eq!(
-                system.stripe_event("payment_intent.succeeded", &paid).await,
-                202
-            );
-        }
-    };
+    assert_eq!(system.created_intents().len(), 6);
 
     // The mapped status does not exist in Kentico.
-    for id in unknown_status {
-        pay(id).await;
-    }
+    pay_orders(&system, &unknown_status).await;
     system.drain().await;
     // Kentico refuses the write.
     system.kentico.fail_next(
@@ -239,9 +209,7 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
         400,
         "Column 'OrderStatusID' does not accept the value.",
     );
-    for id in rejected {
-        pay(id).await;
-    }
+    pay_orders(&system, &rejected).await;
     system.drain().await;
 
     let dead = system.dead_letters(Source::Stripe).await;
@@ -263,30 +231,23 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
             .all(|d| d.attributes["failure_reason"].contains("does not accept the value")),
         "the reason quotes Kentico"
     );
-    let status_writes = |order_id: i64| {
-        (system.kentico.requests().iter())
-            .filter(|r| {
-                r.method == "PUT"
-                    && r.path.contains(&order_id.to_string())
-                    && (r.body.as_ref())
-                        .is_some_and(|b| b["ecommerce.order"]["OrderStatusID"] == RECEIVED)
-            })
-            .count()
+    let written = |order_id: i64| {
+        (status_writes(&system, RECEIVED).get(&order_id))
+            .copied()
+            .unwrap_or(0)
     };
-    let all = unknown_status.iter().chain(&rejected).copied();
-    assert!(all.clone().all(|id| status_writes(id) == 0));
+    assert!(all.iter().all(|id| written(*id) == 0));
 
     // The causes are fixed: the status is created, Kentico accepts writes again.
-    let mut statuses: Vec<(i64, &str)> = vec![
+    system.kentico.set_statuses(vec![
         (1, "New"),
         (3, "Pending Payment"),
         (4, "Payment pending"),
         (6, "Paid"),
         (7, "Payment Failed"),
         (8, "Canceled"),
-    ];
-    statuses.push((RECEIVED, "Payment received"));
-    system.kentico.set_statuses(statuses);
+        (RECEIVED, "Payment received"),
+    ]);
     system.kentico.clear_failures();
 
     let redrive = paybridge(&system, &["dlq", "redrive", "--all"]);
@@ -298,13 +259,13 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
     assert!(String::from_utf8_lossy(&redrive.stdout).contains("redrove 6 of 6 event(s)"));
     system.drain().await;
     assert!(system.dead_letters(Source::Stripe).await.is_empty());
-    for id in all.clone() {
+    for &id in &all {
         assert_eq!(
             system.kentico.order(id).unwrap()["OrderStatusID"],
             RECEIVED,
             "order {id}"
         );
-        assert_eq!(status_writes(id), 1, "order {id} written once");
+        assert_eq!(written(id), 1, "order {id} written once");
     }
 
     // A second redrive finds nothing to do, and nothing is written again.
@@ -312,14 +273,14 @@ async fn permanent_failures_wait_in_the_dlq_with_their_reason_and_one_redrive_co
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("redrove 0 of 0 event(s)"));
     system.drain().await;
-    assert!(all.clone().all(|id| status_writes(id) == 1));
+    assert!(all.iter().all(|id| written(*id) == 1));
     assert_eq!(system.created_intents().len(), 6, "nothing charged again");
     eprintln!(
         "| dead-lettered | kentico_status_unknown | kentico_rejected | redriven and done | written once | PaymentIntents |\n\
          | {} | 3 | 3 | {} | {} | {} |",
         dead.len(),
         system.worker_count("payment-worker", "payment_intent.succeeded", "done"),
-        all.filter(|id| status_writes(*id) == 1).count(),
+        all.iter().filter(|id| written(**id) == 1).count(),
         system.created_intents().len(),
     );
 }
