@@ -6,6 +6,7 @@ pub mod kentico;
 pub mod quickbooks;
 pub mod stripe;
 pub mod stripe_params;
+pub mod xbyk;
 
 /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.
 pub fn decode_form(body: &[u8]) -> Vec<(String, String)> {
