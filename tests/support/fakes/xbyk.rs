@@ -913,3 +913,917 @@ fn write(store: &mut Store, raw_guid: &str, body: &[u8]) -> Answer {
     );
     Answer::ok(answer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    const SECRET: &str = "whsec_fake_xbyk_current";
+    const OLD_SECRET: &str = "whsec_fake_xbyk_rotated_out";
+
+    /// The test's own signer, with `hmac` directly (not the fake's helper).
+    fn hmac_hex(secret: &str, t: i64, method: &str, target: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+        let mut message = format!("{t}.{method} {target}\n").into_bytes();
+        message.extend_from_slice(body);
+        mac.update(&message);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn header(secret: &str, t: i64, method: &str, target: &str, body: &str) -> String {
+        format!(
+            "t={t},v1={}",
+            hmac_hex(secret, t, method, target, body.as_bytes())
+        )
+    }
+
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    fn guid(n: u32) -> String {
+        format!("2b4e8d0c-93f1-4c52-8a6e-{n:012x}")
+    }
+
+    fn order(id: i64, guid: &str, modified: &str) -> Value {
+        json!({
+            "OrderID": id,
+            "OrderGUID": guid,
+            "OrderNumber": format!("XB-{id:05}"),
+            "OrderCustomerID": 7,
+            "OrderGrandTotal": "129.90",
+            "OrderTotalPrice": "129.90",
+            "OrderOrderStatusID": 1,
+            "OrderStatusName": "New",
+            "OrderCreatedWhen": "2026-11-01T10:00:00Z",
+            "OrderModifiedWhen": modified,
+            "OrderItems": [{"OrderItemSKU": "MUG-1", "OrderItemName": "Mug",
+                            "OrderItemQuantity": "1", "OrderItemUnitPrice": "129.90",
+                            "OrderItemTotalPrice": "129.90"}],
+            "OrderAddresses": [{"OrderAddressType": "Billing", "OrderAddressFirstName": "Zoë",
+                                "OrderAddressLastName": "Novák", "OrderAddressLine1": "Main 1",
+                                "OrderAddressCity": "Brno", "OrderAddressZip": "60200",
+                                "OrderAddressCountry": "CZ"}],
+            "Customer": {"CustomerID": 7, "CustomerEmail": "zoe@example.com",
+                         "CustomerFirstName": "Zoë", "CustomerLastName": "Novák"},
+        })
+    }
+
+    /// A request with the headers paybridge sends, not yet signed.
+    fn request(
+        fake: &FakeXbyk,
+        method: &str,
+        target: &str,
+        body: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut builder = reqwest::Client::new()
+            .request(method, format!("{}{target}", fake.base_url))
+            .header("accept", "application/json")
+            .header("user-agent", "paybridge/0.1.0");
+        if let Some(body) = body {
+            builder = builder
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        builder
+    }
+
+    async fn send(builder: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = builder.send().await.expect("the fake answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("an answer body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// Signed with [`SECRET`] now, as paybridge sends it.
+    async fn signed(
+        fake: &FakeXbyk,
+        method: &str,
+        target: &str,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let signature = header(SECRET, now(), method, target, body.unwrap_or_default());
+        send(request(fake, method, target, body).header("x-paybridge-signature", signature)).await
+    }
+
+    async fn write(fake: &FakeXbyk, guid: &str, body: &Value) -> (u16, Value) {
+        let target = format!("/paybridge/orders/{guid}/status");
+        signed(fake, "POST", &target, Some(&body.to_string())).await
+    }
+
+    async fn started() -> FakeXbyk {
+        FakeXbyk::start(&[SECRET, OLD_SECRET]).await
+    }
+
+    #[test]
+    fn the_signature_scheme_reproduces_the_contract_test_vector() {
+        let first = "Hq3vX9mL2pR7tY4wZ8nB1cD6fG0jK5sA3eU7iO9yT2rW4qE6";
+        let second = "N2bV6cX8zL1kJ4hG7fD9sA3pO5iU0yT6rE2wQ8mB4nZ1xC3v";
+        let t = 1_764_417_600;
+        let post_target = "/paybridge/orders/2b4e8d0c-93f1-4c52-8a6e-5f0d7c3b1a29/status";
+        let post_body = "{\"event_id\":\"pbw_0f3a9c1d2e4b5a6978800a1b2c3d4e5f\",\"status\":\"Paid\",\
+                         \"paid\":true,\"payment_reference\":\"pi_3QxYzA2eZvKYlo2C1a2b3c4d\",\
+                         \"details\":{\"StripePaymentStatus\":\"succeeded\",\
+                         \"StripeDeclineReason\":\"Zo\u{eb}'s card \u{2014} \u{201c}declined\u{201d}\"}}";
+        assert_eq!(post_body.len(), 230, "the contract's body is 230 bytes");
+        assert_eq!(
+            hex::encode(Sha256::digest(post_body.as_bytes())),
+            "6499d55433d186a2ad6938dc6d014301cd160c293f983b27907a01683df43c6d"
+        );
+        let get_target =
+            "/paybridge/orders?modified_since=2026-11-30T12%3A00%3A00Z&after_id=0&limit=100";
+        let cases = [
+            (
+                "POST",
+                post_target,
+                post_body,
+                first,
+                "bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec",
+            ),
+            (
+                "POST",
+                post_target,
+                post_body,
+                second,
+                "bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe",
+            ),
+            (
+                "GET",
+                get_target,
+                "",
+                first,
+                "793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c",
+            ),
+            (
+                "GET",
+                get_target,
+                "",
+                second,
+                "7794722f3c08645cfbe700644fbf7ce3dc80ee7dbdf4c0d983e9d84f84de839e",
+            ),
+        ];
+        let secrets = vec![first.to_string(), second.to_string()];
+        for (method, target, body, secret, expected) in cases {
+            assert_eq!(
+                sign_v1(secret, t, method, target, body.as_bytes()),
+                expected,
+                "{method}"
+            );
+            assert_eq!(
+                hmac_hex(secret, t, method, target, body.as_bytes()),
+                expected
+            );
+            // The fake accepts exactly this v1 within the tolerance, and only for this request.
+            let header = format!("t={t},v1={expected}");
+            let verify = |method: &str, target: &str, body: &str, now: i64| {
+                verify_signature(
+                    &secrets,
+                    Some(header.as_bytes()),
+                    method,
+                    target,
+                    body.as_bytes(),
+                    now,
+                )
+            };
+            assert_eq!(verify(method, target, body, t), Ok(()));
+            assert_eq!(verify(method, target, body, t + 300), Ok(()));
+            assert_eq!(verify(method, target, body, t - 300), Ok(()));
+            let late = verify(method, target, body, t + 301).expect_err("too late");
+            assert!(late.contains("timestamp outside tolerance"), "{late}");
+            let early = verify(method, target, body, t - 301).expect_err("too early");
+            assert!(early.contains("timestamp outside tolerance"), "{early}");
+            let other_method = if method == "GET" { "POST" } else { "GET" };
+            let tampered = verify(other_method, target, body, t).expect_err("method bound");
+            assert!(tampered.contains("no matching signature"), "{tampered}");
+            let tampered = verify(method, &format!("{target}x"), body, t).expect_err("path bound");
+            assert!(tampered.contains("no matching signature"), "{tampered}");
+            let tampered = verify(method, target, &format!("{body} "), t).expect_err("body bound");
+            assert!(tampered.contains("no matching signature"), "{tampered}");
+            let upper = format!("t={t},v1={}", expected.to_uppercase());
+            let refused = verify_signature(
+                &secrets,
+                Some(upper.as_bytes()),
+                method,
+                target,
+                body.as_bytes(),
+                t,
+            );
+            assert!(refused.is_err(), "v1 is lower-case hex, compared exactly");
+        }
+        let both = signature_header(
+            &[first, second],
+            t,
+            "POST",
+            post_target,
+            post_body.as_bytes(),
+        );
+        assert_eq!(
+            both,
+            "t=1764417600,v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec,\
+             v1=bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe"
+        );
+        // Only the second secret known (the first rotated out): the second v1 still matches.
+        let only_second = vec![second.to_string()];
+        let verified = verify_signature(
+            &only_second,
+            Some(both.as_bytes()),
+            "POST",
+            post_target,
+            post_body.as_bytes(),
+            t,
+        );
+        assert_eq!(verified, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_signed_request_is_served_and_health_lists_the_code_names() {
+        let fake = started().await;
+        let (status, body) = signed(&fake, "GET", "/paybridge/health", None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["package"], "Paybridge.Xperience");
+        assert_eq!(body["version"], "1.0.0");
+        let codes: Vec<&str> = DEFAULT_STATUSES.iter().map(|(_, code, _)| *code).collect();
+        assert_eq!(body["statuses"], json!(codes));
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, "GET");
+        assert_eq!(requests[0].path, "/paybridge/health");
+        assert_eq!(requests[0].status, 200);
+        assert_eq!(requests[0].refused, None);
+        assert!(requests[0].headers.contains_key(SIGNATURE_HEADER));
+        assert_eq!(requests[0].headers["user-agent"], "paybridge/0.1.0");
+        assert_eq!(fake.refused(), 0);
+
+        fake.set_statuses(vec![(1, "Open", "Open"), (2, "Shipped", "Shipped out")]);
+        let (_, body) = signed(&fake, "GET", "/paybridge/health", None).await;
+        assert_eq!(body["statuses"], json!(["Open", "Shipped"]));
+    }
+
+    #[tokio::test]
+    async fn a_missing_malformed_expired_or_unmatched_signature_is_401() {
+        let fake = started().await;
+        let target = "/paybridge/health";
+        let good = hmac_hex(SECRET, now(), "GET", target, b"");
+        let cases: Vec<(Option<String>, &str)> = vec![
+            (None, "missing"),
+            (Some(String::new()), "malformed"),
+            (Some("garbage".into()), "malformed"),
+            (Some(format!("v1={good}")), "no t="),
+            (Some(format!("t={}", now())), "no v1="),
+            (Some(format!("t=soon,v1={good}")), "not Unix seconds"),
+            (Some(format!("t={},t={},v1={good}", now(), now())), "two t"),
+            (
+                Some(header(SECRET, now() - 301, "GET", target, "")),
+                "outside tolerance",
+            ),
+            (
+                Some(header(SECRET, now() + 400, "GET", target, "")),
+                "outside tolerance",
+            ),
+            (
+                Some(header("whsec_someone_else", now(), "GET", target, "")),
+                "no matching signature",
+            ),
+            (
+                Some(format!("t={},v1={}", now(), good.to_uppercase())),
+                "no matching signature",
+            ),
+        ];
+        let count = cases.len();
+        for (signature, expected) in cases {
+            let mut builder = request(&fake, "GET", target, None);
+            if let Some(signature) = &signature {
+                builder = builder.header("x-paybridge-signature", signature);
+            }
+            let (status, body) = send(builder).await;
+            assert_eq!(status, 401, "{signature:?}: {body}");
+            assert_eq!(body["error"], "signature_invalid", "{signature:?}");
+            let message = body["message"].as_str().expect("a message");
+            assert!(message.contains(expected), "{signature:?}: {message}");
+        }
+        assert_eq!(fake.refused(), count);
+        assert!(
+            fake.requests()
+                .iter()
+                .all(|r| r.status == 401 && r.refused.is_some())
+        );
+
+        // The rotated-out secret still signs; one good v1 among bad ones is enough.
+        let old = header(OLD_SECRET, now(), "GET", target, "");
+        let (status, _) =
+            send(request(&fake, "GET", target, None).header("x-paybridge-signature", old)).await;
+        assert_eq!(status, 200);
+        let t = now();
+        let mixed = format!(
+            "t={t},v1={},v1={},v0=ignored",
+            hmac_hex("whsec_wrong", t, "GET", target, b""),
+            hmac_hex(SECRET, t, "GET", target, b"")
+        );
+        let (status, _) =
+            send(request(&fake, "GET", target, None).header("x-paybridge-signature", mixed)).await;
+        assert_eq!(status, 200);
+        assert_eq!(fake.refused(), count);
+    }
+
+    #[tokio::test]
+    async fn a_signature_for_another_method_path_query_or_body_is_401_and_writes_nothing() {
+        let fake = started().await;
+        let (a, b) = (guid(1), guid(2));
+        fake.add_order(order(1, &a, "2026-11-30T10:00:00Z"));
+        fake.add_order(order(2, &b, "2026-11-30T10:00:00Z"));
+        let t = now();
+        let body = json!({"event_id": "pbw_tamper", "status": "Paid"}).to_string();
+        let status_of = |g: &str| format!("/paybridge/orders/{g}/status");
+
+        // Signed for order A, sent to order B.
+        let signature = header(SECRET, t, "POST", &status_of(&a), &body);
+        let sent = request(&fake, "POST", &status_of(&b), Some(&body))
+            .header("x-paybridge-signature", signature);
+        let (status, answer) = send(sent).await;
+        assert_eq!(
+            (status, answer["error"].clone()),
+            (401, json!("signature_invalid"))
+        );
+        // Signed as a GET of the order, sent as the POST.
+        let signature = header(SECRET, t, "GET", &status_of(&a), &body);
+        let sent = request(&fake, "POST", &status_of(&a), Some(&body))
+            .header("x-paybridge-signature", signature);
+        assert_eq!(send(sent).await.0, 401);
+        // Another body under the same signature.
+        let signature = header(SECRET, t, "POST", &status_of(&a), &body);
+        let other = json!({"event_id": "pbw_tamper", "status": "Canceled"}).to_string();
+        let sent = request(&fake, "POST", &status_of(&a), Some(&other))
+            .header("x-paybridge-signature", signature);
+        assert_eq!(send(sent).await.0, 401);
+        // Another query.
+        let signed_target = "/paybridge/orders?modified_since=2026-11-30T00%3A00%3A00Z&limit=10";
+        let sent_target = "/paybridge/orders?modified_since=2026-11-30T00%3A00%3A00Z&limit=100";
+        let signature = header(SECRET, t, "GET", signed_target, "");
+        let sent =
+            request(&fake, "GET", sent_target, None).header("x-paybridge-signature", signature);
+        assert_eq!(send(sent).await.0, 401);
+        // The path as sent on the wire: an upper-case GUID signed, the lower-case one sent.
+        let signature = header(
+            SECRET,
+            t,
+            "GET",
+            &format!("/paybridge/orders/{}", a.to_uppercase()),
+            "",
+        );
+        let sent = request(&fake, "GET", &format!("/paybridge/orders/{a}"), None)
+            .header("x-paybridge-signature", signature);
+        assert_eq!(send(sent).await.0, 401);
+
+        assert_eq!(fake.refused(), 5);
+        assert!(fake.writes().is_empty());
+        assert!(fake.status_changes(&a).is_empty() && fake.status_changes(&b).is_empty());
+        assert_eq!(fake.order(&a).expect("order A")["OrderStatusName"], "New");
+        assert_eq!(fake.order(&b).expect("order B")["OrderStatusName"], "New");
+    }
+
+    #[tokio::test]
+    async fn accept_user_agent_and_content_type_are_checked() {
+        let fake = started().await;
+        let g = guid(1);
+        fake.add_order(order(1, &g, "2026-11-30T10:00:00Z"));
+        let target = format!("/paybridge/orders/{g}");
+        let client = reqwest::Client::new();
+        let url = format!("{}{target}", fake.base_url);
+        let sign =
+            |method: &str, target: &str, body: &str| header(SECRET, now(), method, target, body);
+
+        // No Accept (reqwest then sends */*).
+        let sent = client
+            .get(&url)
+            .header("user-agent", "paybridge/0.1.0")
+            .header("x-paybridge-signature", sign("GET", &target, ""));
+        let (status, body) = send(sent).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "bad_request");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("message")
+                .contains("Accept"),
+            "{body}"
+        );
+        // Another User-Agent.
+        let sent = client
+            .get(&url)
+            .header("accept", "application/json")
+            .header("user-agent", "curl/8.0")
+            .header("x-paybridge-signature", sign("GET", &target, ""));
+        let (status, body) = send(sent).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("message")
+                .contains("User-Agent"),
+            "{body}"
+        );
+        // A POST without Content-Type.
+        let write_target = format!("{target}/status");
+        let payload = json!({"event_id": "pbw_ct", "status": "Paid"}).to_string();
+        let sent = client
+            .post(format!("{}{write_target}", fake.base_url))
+            .header("accept", "application/json")
+            .header("user-agent", "paybridge/0.1.0")
+            .header(
+                "x-paybridge-signature",
+                sign("POST", &write_target, &payload),
+            )
+            .body(payload.clone());
+        let (status, body) = send(sent).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("message")
+                .contains("Content-Type"),
+            "{body}"
+        );
+        assert_eq!(fake.refused(), 3);
+        assert!(fake.writes().is_empty());
+
+        // With a charset parameter and a list in Accept, all is well.
+        let sent = client
+            .post(format!("{}{write_target}", fake.base_url))
+            .header("accept", "application/json, text/plain;q=0.5")
+            .header("user-agent", "paybridge/0.1.0")
+            .header("content-type", "application/json; charset=utf-8")
+            .header(
+                "x-paybridge-signature",
+                sign("POST", &write_target, &payload),
+            )
+            .body(payload);
+        let (status, body) = send(sent).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(fake.writes().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_write_sets_the_status_bumps_the_modified_time_and_merges_paybridge_data() {
+        let fake = started().await;
+        let g = guid(42);
+        let mut placed = order(42, &g, "2026-01-01T00:00:00Z");
+        placed["PaybridgeData"] =
+            json!({"ShopNote": "kept", "StripeCheckoutUrl": "https://checkout.stripe.com/c/x"});
+        fake.add_order(placed);
+        let body = json!({"event_id": "pbw_paid_42", "status": "Paid", "paid": true,
+                          "payment_reference": "pi_42",
+                          "details": {"StripePaymentStatus": "succeeded", "StripePaymentIntent": "pi_42",
+                                      "StripeCheckoutUrl": null},
+                          "unknown_field": "ignored"});
+        let (status, answer) = write(&fake, &g, &body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer,
+            json!({"order_guid": g, "status": "Paid", "status_changed": true, "replayed": false})
+        );
+        let now_order = fake.order(&g.to_uppercase()).expect("the order");
+        assert_eq!(now_order["OrderOrderStatusID"], 5);
+        assert_eq!(now_order["OrderStatusName"], "Paid");
+        let modified = now_order["OrderModifiedWhen"].as_str().expect("a time");
+        assert_ne!(modified, "2026-01-01T00:00:00Z");
+        assert!(
+            parse_utc(modified).is_some() && modified.len() == 20 && modified.ends_with('Z'),
+            "{modified}"
+        );
+        assert_eq!(
+            now_order["PaybridgeData"],
+            json!({"ShopNote": "kept", "paid": true, "payment_reference": "pi_42",
+                   "StripePaymentStatus": "succeeded", "StripePaymentIntent": "pi_42"})
+        );
+        assert_eq!(fake.status_changes(&g), vec!["Paid".to_string()]);
+        assert_eq!(fake.writes(), vec![body]);
+
+        // GET answers the order as it is now.
+        let (status, read) = signed(&fake, "GET", &format!("/paybridge/orders/{g}"), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(read, now_order);
+        assert_eq!(fake.refused(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_replayed_event_id_gets_the_first_answer_and_writes_nothing() {
+        let fake = started().await;
+        let g = guid(7);
+        fake.add_order(order(7, &g, "2026-11-30T10:00:00Z"));
+        let first = json!({"event_id": "pbw_7", "status": "Paid", "paid": true, "payment_reference": "pi_7"});
+        let (_, answer) = write(&fake, &g, &first).await;
+        assert_eq!(answer["status_changed"], true);
+        let after_first = fake.order(&g).expect("order");
+
+        let (status, again) = write(&fake, &g, &first).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            again,
+            json!({"order_guid": g, "status": "Paid", "status_changed": true, "replayed": true})
+        );
+        assert_eq!(fake.writes().len(), 1);
+        assert_eq!(fake.status_changes(&g).len(), 1);
+        assert_eq!(fake.order(&g).expect("order"), after_first);
+        assert!(fake.reused_event_ids().is_empty());
+
+        // The same id with another write: the first answer, nothing written, and flagged.
+        let other = json!({"event_id": "pbw_7", "status": "Canceled"});
+        let (_, again) = write(&fake, &g, &other).await;
+        assert_eq!(again["status"], "Paid");
+        assert_eq!(again["replayed"], true);
+        assert_eq!(fake.order(&g).expect("order"), after_first);
+        assert_eq!(fake.reused_event_ids(), vec!["pbw_7".to_string()]);
+
+        // After a restart the id is forgotten: the write is applied again, but changes nothing.
+        fake.forget_event_ids();
+        let (_, answer) = write(&fake, &g, &first).await;
+        assert_eq!(
+            answer,
+            json!({"order_guid": g, "status": "Paid", "status_changed": false, "replayed": false})
+        );
+        assert_eq!(fake.writes().len(), 2);
+        assert_eq!(fake.status_changes(&g), vec!["Paid".to_string()]);
+        assert_eq!(
+            fake.order(&g).expect("order")["OrderModifiedWhen"],
+            after_first["OrderModifiedWhen"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_status_the_order_has_changes_nothing_and_names_resolve_by_code_or_display_name() {
+        let fake = started().await;
+        fake.set_paybridge_data_field(false);
+        let g = guid(9);
+        let mut paid = order(9, &g, "2026-11-30T10:00:00Z");
+        paid["OrderOrderStatusID"] = json!(5);
+        paid["OrderStatusName"] = json!("Paid");
+        fake.add_order(paid.clone());
+
+        for (n, name) in ["Paid", "paid", "PAID"].iter().enumerate() {
+            let body = json!({"event_id": format!("pbw_same_{n}"), "status": name, "paid": true});
+            let (status, answer) = write(&fake, &g, &body).await;
+            assert_eq!(status, 200, "{answer}");
+            assert_eq!(answer["status"], "Paid");
+            assert_eq!(answer["status_changed"], false, "{name}");
+        }
+        let (_, answer) = write(&fake, &g, &json!({"event_id": "pbw_null", "status": null})).await;
+        assert_eq!(
+            (answer["status"].clone(), answer["status_changed"].clone()),
+            (json!("Paid"), json!(false))
+        );
+        assert!(fake.status_changes(&g).is_empty());
+        assert_eq!(
+            fake.order(&g).expect("order"),
+            paid,
+            "nothing changed, not even OrderModifiedWhen"
+        );
+        assert_eq!(fake.writes().len(), 4);
+
+        // A display name in any case resolves to its code name.
+        let body = json!({"event_id": "pbw_display", "status": "payment AUTHORIZED"});
+        let (_, answer) = write(&fake, &g, &body).await;
+        assert_eq!(answer["status"], "PaymentAuthorized");
+        assert_eq!(answer["status_changed"], true);
+        let now_order = fake.order(&g).expect("order");
+        assert_eq!(now_order["OrderOrderStatusID"], 4);
+        assert!(
+            now_order.get("PaybridgeData").is_none(),
+            "no PaybridgeData field in this shop"
+        );
+        assert_eq!(
+            fake.status_changes(&g),
+            vec!["PaymentAuthorized".to_string()]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_status_is_422_with_the_known_code_names_and_is_not_remembered() {
+        let fake = started().await;
+        let g = guid(3);
+        fake.add_order(order(3, &g, "2026-11-30T10:00:00Z"));
+        let before = fake.order(&g).expect("order");
+        let body = json!({"event_id": "pbw_shipped", "status": "Shipped", "details": {"StripePaymentStatus": "x"}});
+        let (status, answer) = write(&fake, &g, &body).await;
+        assert_eq!(status, 422, "{answer}");
+        let codes: Vec<&str> = DEFAULT_STATUSES.iter().map(|(_, code, _)| *code).collect();
+        assert_eq!(
+            answer,
+            json!({"error": "unknown_status", "status": "Shipped", "known_statuses": codes})
+        );
+        assert_eq!(fake.order(&g).expect("order"), before);
+        assert!(fake.writes().is_empty());
+        assert_eq!(fake.refused(), 0, "a 422 is an answer, not a refusal");
+
+        fake.set_statuses(vec![(1, "New", "New"), (20, "Shipped", "Shipped")]);
+        let (status, answer) = write(&fake, &g, &body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["replayed"], false);
+        assert_eq!(answer["status"], "Shipped");
+        assert_eq!(fake.order(&g).expect("order")["OrderOrderStatusID"], 20);
+    }
+
+    #[tokio::test]
+    async fn bodies_that_break_the_contract_are_400() {
+        let fake = started().await;
+        let g = guid(5);
+        fake.add_order(order(5, &g, "2026-11-30T10:00:00Z"));
+        let target = format!("/paybridge/orders/{g}/status");
+        let huge = json!({"event_id": "pbw_big", "details": {"StripeDeclineReason": "x".repeat(MAX_BODY_BYTES)}});
+        let bodies = vec![
+            ("not json".to_string(), "not JSON"),
+            ("\u{feff}{\"event_id\":\"pbw_bom\"}".to_string(), "not JSON"),
+            ("[]".to_string(), "JSON object"),
+            ("{}".to_string(), "event_id is required"),
+            (json!({"event_id": ""}).to_string(), "1–200"),
+            (json!({"event_id": "e".repeat(201)}).to_string(), "1–200"),
+            (
+                json!({"event_id": 5}).to_string(),
+                "event_id must be a string",
+            ),
+            (
+                json!({"event_id": "pbw_1", "status": 5}).to_string(),
+                "status must be",
+            ),
+            (
+                json!({"event_id": "pbw_1", "paid": "true"}).to_string(),
+                "paid must be",
+            ),
+            (
+                json!({"event_id": "pbw_1", "payment_reference": false}).to_string(),
+                "payment_reference must be",
+            ),
+            (
+                json!({"event_id": "pbw_1", "details": []}).to_string(),
+                "details must be an object",
+            ),
+            (
+                json!({"event_id": "pbw_1", "details": {"StripePaymentStatus": 1}}).to_string(),
+                "details.StripePaymentStatus",
+            ),
+            (huge.to_string(), "at most 65536"),
+        ];
+        let count = bodies.len();
+        for (body, expected) in bodies {
+            let (status, answer) = signed(&fake, "POST", &target, Some(&body)).await;
+            assert_eq!(status, 400, "{body:.80}: {answer}");
+            assert_eq!(answer["error"], "bad_request");
+            let message = answer["message"].as_str().expect("a message");
+            assert!(message.contains(expected), "{body:.80}: {message}");
+        }
+        assert_eq!(fake.refused(), count);
+        assert!(fake.writes().is_empty());
+
+        // The limits themselves are fine: a 200-character id, absent optional fields.
+        let (status, answer) = signed(
+            &fake,
+            "POST",
+            &target,
+            Some(&json!({"event_id": "e".repeat(200)}).to_string()),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["status"], "New");
+    }
+
+    #[tokio::test]
+    async fn unknown_orders_routes_and_guids() {
+        let fake = started().await;
+        let g = guid(11);
+        fake.add_order(order(
+            11,
+            &format!("{{{}}}", g.to_uppercase()),
+            "2026-11-30T10:00:00Z",
+        ));
+        let unknown = guid(12);
+
+        let (status, body) =
+            signed(&fake, "GET", &format!("/paybridge/orders/{unknown}"), None).await;
+        assert_eq!((status, body), (404, json!({"error": "order_not_found"})));
+        let write_body = json!({"event_id": "pbw_404", "status": "Paid"});
+        let (status, body) = write(&fake, &unknown, &write_body).await;
+        assert_eq!((status, body), (404, json!({"error": "order_not_found"})));
+        // Not remembered: once the order exists the same write is applied.
+        fake.add_order(order(12, &unknown, "2026-11-30T10:00:00Z"));
+        let (status, body) = write(&fake, &unknown, &write_body).await;
+        assert_eq!((status, body["replayed"].clone()), (200, json!(false)));
+
+        for target in [
+            "/paybridge/orders/not-a-guid",
+            "/paybridge/orders/2b4e8d0c93f14c528a6e00000000000b",
+        ] {
+            let (status, body) = signed(&fake, "GET", target, None).await;
+            assert_eq!(status, 400, "{target}: {body}");
+            assert_eq!(body["error"], "bad_request");
+        }
+        let (status, _) = write(&fake, "1234", &json!({"event_id": "pbw_x"})).await;
+        assert_eq!(status, 400);
+
+        // Case and braces (percent-encoded on the wire) are tolerated.
+        let braced = format!("/paybridge/orders/%7B{}%7D", g.to_uppercase());
+        let (status, body) = signed(&fake, "GET", &braced, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["OrderID"], 11);
+        let (status, body) = write(
+            &fake,
+            &format!("%7B{g}%7D"),
+            &json!({"event_id": "pbw_braced", "status": "Paid"}),
+        )
+        .await;
+        assert_eq!((status, body["order_guid"].clone()), (200, json!(g)));
+        assert_eq!(fake.status_changes(&g), vec!["Paid".to_string()]);
+
+        for (method, target) in [
+            ("GET", "/paybridge/nope".to_string()),
+            ("GET", "/paybridge".to_string()),
+            ("GET", "/paybridge/health/".to_string()),
+            ("POST", "/paybridge/health".to_string()),
+            ("DELETE", format!("/paybridge/orders/{g}")),
+            ("GET", format!("/paybridge/orders/{g}/status")),
+            ("PUT", format!("/paybridge/orders/{g}/status")),
+        ] {
+            let body = (method != "GET" && method != "DELETE").then_some("{}");
+            let (status, answer) = signed(&fake, method, &target, body).await;
+            assert_eq!(status, 404, "{method} {target}: {answer}");
+            assert_eq!(answer["error"], "not_found", "{method} {target}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_list_filters_by_modified_time_and_pages_by_order_id() {
+        let fake = started().await;
+        // Added out of order; one before the window, one without an offset (UTC), one in +01:00.
+        for (id, modified) in [
+            (5, "2026-12-01T10:00:00+01:00"),
+            (1, "2026-11-30T11:59:59Z"),
+            (3, "2026-12-01T08:00:00"),
+            (2, "2026-11-30T12:00:00Z"),
+            (4, "2026-12-01T09:00:00.123Z"),
+        ] {
+            fake.add_order(order(id, &guid(id as u32), modified));
+        }
+        let page = |query: &str| {
+            let target = format!("/paybridge/orders?{query}");
+            let fake = &fake;
+            async move {
+                let (status, body) = signed(fake, "GET", &target, None).await;
+                assert_eq!(status, 200, "{target}: {body}");
+                let ids: Vec<i64> = (body["orders"].as_array().expect("orders").iter())
+                    .map(|o| o["OrderID"].as_i64().expect("an id"))
+                    .collect();
+                ids
+            }
+        };
+        let since = "modified_since=2026-11-30T12%3A00%3A00Z";
+        assert_eq!(
+            page(&format!("{since}&after_id=0&limit=2")).await,
+            vec![2, 3]
+        );
+        assert_eq!(
+            page(&format!("{since}&after_id=3&limit=2")).await,
+            vec![4, 5]
+        );
+        assert_eq!(
+            page(&format!("{since}&after_id=5&limit=2")).await,
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            page(since).await,
+            vec![2, 3, 4, 5],
+            "after_id 0 and limit 100 by default"
+        );
+        assert_eq!(
+            page("modified_since=2026-12-01T09%3A00%3A00%2B00%3A00&limit=100").await,
+            vec![4, 5]
+        );
+        let (status, body) = signed(
+            &fake,
+            "GET",
+            &format!("/paybridge/orders?{since}&limit=1"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["orders"][0],
+            fake.order(&guid(2)).expect("order 2"),
+            "whole order objects"
+        );
+
+        for query in [
+            "after_id=0&limit=100",
+            "modified_since=yesterday",
+            "modified_since=2026-11-30T12%3A00%3A00%2B01%3A00",
+            &format!("{since}&after_id=-1"),
+            &format!("{since}&after_id=x"),
+            &format!("{since}&limit=0"),
+            &format!("{since}&limit=101"),
+            &format!("{since}&limit=ten"),
+        ] {
+            let (status, body) =
+                signed(&fake, "GET", &format!("/paybridge/orders?{query}"), None).await;
+            assert_eq!(status, 400, "{query}: {body}");
+            assert_eq!(body["error"], "bad_request", "{query}");
+        }
+        assert_eq!(fake.refused(), 8);
+    }
+
+    #[tokio::test]
+    async fn paybridge_data_kept_as_text_when_it_is_text_and_null_removes_a_key() {
+        let fake = started().await;
+        let g = guid(21);
+        let mut placed = order(21, &g, "2026-11-30T10:00:00Z");
+        placed["PaybridgeData"] =
+            json!("{\"ShopNote\":1,\"StripeRetryUrl\":\"https://shop/retry\"}");
+        fake.add_order(placed);
+        let body = json!({"event_id": "pbw_text", "status": null, "paid": false,
+                          "details": {"StripeRetryUrl": null, "StripeDeclineReason": "card_declined"}});
+        let (status, answer) = write(&fake, &g, &body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["status_changed"], false);
+        let now_order = fake.order(&g).expect("order");
+        let text = now_order["PaybridgeData"].as_str().expect("still text");
+        let data: Value = serde_json::from_str(text).expect("JSON text");
+        assert_eq!(
+            data,
+            json!({"ShopNote": 1, "paid": false, "StripeDeclineReason": "card_declined"})
+        );
+        assert_ne!(
+            now_order["OrderModifiedWhen"], "2026-11-30T10:00:00Z",
+            "the data changed"
+        );
+        assert!(fake.status_changes(&g).is_empty());
+    }
+
+    #[tokio::test]
+    async fn fail_next_and_fault_plans_answer_before_any_check() {
+        let fake = started().await;
+        fake.fail_next(2, 503, r#"{"error":"internal","message":"down"}"#);
+        let unsigned = || request(&fake, "GET", "/paybridge/health", None);
+        let (status, body) = send(unsigned()).await;
+        assert_eq!((status, body["error"].clone()), (503, json!("internal")));
+        assert_eq!(send(unsigned()).await.0, 503);
+        assert_eq!(send(unsigned()).await.0, 401, "the failures are used up");
+        let injected: Vec<bool> = fake.requests().iter().map(|r| r.injected).collect();
+        assert_eq!(injected, vec![true, true, false]);
+        assert_eq!(fake.refused(), 1);
+
+        fake.fail_next(5, 500, "plain text");
+        let (status, body) = send(unsigned()).await;
+        assert_eq!((status, body), (500, json!("plain text")));
+        fake.clear_failures();
+        assert_eq!(signed(&fake, "GET", "/paybridge/health", None).await.0, 200);
+
+        use super::super::faults::{FaultKind, FaultPlan};
+        fake.faults
+            .install("xbyk", FaultPlan::always(FaultKind::Status(502)));
+        assert_eq!(signed(&fake, "GET", "/paybridge/health", None).await.0, 502);
+        fake.faults.clear();
+        assert_eq!(signed(&fake, "GET", "/paybridge/health", None).await.0, 200);
+        assert_eq!(fake.faults.total(), 1);
+    }
+
+    #[test]
+    fn every_default_status_name_paybridge_writes_resolves() {
+        use paybridge::mapping::payment_status::{AfterPayment, PaymentState, StatusMapping};
+        let statuses = statuses_of(DEFAULT_STATUSES.to_vec());
+        let mapping = StatusMapping::default();
+        let names = (PaymentState::ALL.iter().map(|s| mapping.name(*s)))
+            .chain(AfterPayment::ALL.iter().map(|s| mapping.after_name(*s)));
+        for name in names {
+            assert!(
+                resolve(&statuses, name).is_some(),
+                "'{name}' is not a status of the fake"
+            );
+        }
+        let mut ids: Vec<i64> = statuses.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), statuses.len(), "unique IDs");
+        assert_eq!(
+            resolve(&statuses, "Pending Payment").map(|s| s.id),
+            Some(13)
+        );
+        assert_eq!(resolve(&statuses, "Payment Failed").map(|s| s.id), Some(6));
+    }
+
+    #[test]
+    fn guids_are_normalized_and_anything_else_refused() {
+        let g = "2b4e8d0c-93f1-4c52-8a6e-5f0d7c3b1a29";
+        assert_eq!(parse_guid(g).as_deref(), Some(g));
+        assert_eq!(parse_guid(&g.to_uppercase()).as_deref(), Some(g));
+        assert_eq!(parse_guid(&format!("{{{g}}}")).as_deref(), Some(g));
+        assert_eq!(parse_guid(&format!("%7b{g}%7D")).as_deref(), Some(g));
+        for bad in [
+            "",
+            "42",
+            "2b4e8d0c93f14c528a6e5f0d7c3b1a29",
+            "2b4e8d0c-93f1-4c52-8a6e-5f0d7c3b1a2g",
+            "{2b4e8d0c-93f1-4c52-8a6e-5f0d7c3b1a29",
+        ] {
+            assert_eq!(parse_guid(bad), None, "{bad}");
+        }
+    }
+}
