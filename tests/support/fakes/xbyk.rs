@@ -522,7 +522,7 @@ fn check_headers(method: &Method, headers: &HeaderMap) -> Result<(), String> {
     }
     if method == Method::POST {
         let content_type = text("content-type");
-        if !content_type.is_some_and(|v| media_type(v) == "application/json") {
+        if content_type.is_none_or(|v| media_type(v) != "application/json") {
             return Err(format!(
                 "Content-Type must be application/json on a POST (got {})",
                 content_type.map_or("none".to_string(), |v| format!("'{v}'"))
