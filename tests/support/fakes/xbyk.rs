@@ -265,6 +265,51 @@ impl Drop for FakeXbyk {
     }
 }
 
+/// A complete XbyK order object (as an event's `data.object` carries it) that paybridge reads:
+/// `OrderGrandTotal` 129.90 (two lines, shipping 10.00), status `New` (ID 1), modified now, a
+/// billing and a shipping address, a customer. Change columns as a test needs.
+pub fn sample_order(id: i64, guid: &str) -> Value {
+    json!({
+        "OrderID": id,
+        "OrderGUID": guid,
+        "OrderNumber": format!("ORD-2026-{id:06}"),
+        "OrderCustomerID": 77,
+        "OrderGrandTotal": "129.90",
+        "OrderTotalPrice": "119.90",
+        "OrderTotalTax": "0.00",
+        "OrderTotalShipping": "10.00",
+        "OrderOrderStatusID": 1,
+        "OrderStatusName": "New",
+        "OrderCreatedWhen": now_stamp(),
+        "OrderModifiedWhen": now_stamp(),
+        "OrderItems": [
+            {"OrderItemSKU": "EG-100", "OrderItemName": "Espresso Grinder",
+             "OrderItemQuantity": "2", "OrderItemUnitPrice": "49.95",
+             "OrderItemTotalPrice": "99.90"},
+            {"OrderItemSKU": "FP-20", "OrderItemName": "Filter Pack",
+             "OrderItemQuantity": "1", "OrderItemUnitPrice": "20.00",
+             "OrderItemTotalPrice": "20.00"}
+        ],
+        "OrderAddresses": [
+            {"OrderAddressType": "Billing", "OrderAddressFirstName": "Ada",
+             "OrderAddressLastName": "Lovelace", "OrderAddressCompany": "",
+             "OrderAddressEmail": "ada@example.com", "OrderAddressLine1": "1 Navy Way",
+             "OrderAddressLine2": "", "OrderAddressCity": "Arlington", "OrderAddressZip": "22202",
+             "OrderAddressState": "VA", "OrderAddressCountry": "US",
+             "OrderAddressPhone": "+1 703 555 0100"},
+            {"OrderAddressType": "Shipping", "OrderAddressFirstName": "Ada",
+             "OrderAddressLastName": "Lovelace", "OrderAddressCompany": "",
+             "OrderAddressEmail": "ada@example.com", "OrderAddressLine1": "1 Navy Way",
+             "OrderAddressLine2": "", "OrderAddressCity": "Arlington", "OrderAddressZip": "22202",
+             "OrderAddressState": "VA", "OrderAddressCountry": "US",
+             "OrderAddressPhone": "+1 703 555 0100"}
+        ],
+        "Customer": {"CustomerID": 77, "CustomerGUID": "0b7f3a52-8f87-4c1e-b0a4-1d5c3e2f9a10",
+                     "CustomerEmail": "ada@example.com", "CustomerFirstName": "Ada",
+                     "CustomerLastName": "Lovelace", "CustomerPhone": "+1 703 555 0100"}
+    })
+}
+
 fn statuses_of(statuses: Vec<(i64, &str, &str)>) -> Vec<XbykStatus> {
     statuses
         .into_iter()
@@ -1807,6 +1852,18 @@ mod tests {
             Some(13)
         );
         assert_eq!(resolve(&statuses, "Payment Failed").map(|s| s.id), Some(6));
+    }
+
+    #[test]
+    fn the_sample_order_is_one_paybridge_reads() {
+        use paybridge::mapping::{Currency, KenticoOrder};
+        let usd = Currency::parse("currency", "USD").expect("USD");
+        let mut sample = sample_order(2051, &guid(2051));
+        let order = KenticoOrder::from_xbyk_event_object(&sample, usd).expect("paybridge reads it");
+        assert_eq!(order.id, 2051);
+        // With PaybridgeData (an extra column) as the package would send it after a write.
+        sample["PaybridgeData"] = json!({"paid": true});
+        KenticoOrder::from_xbyk_event_object(&sample, usd).expect("an extra column is ignored");
     }
 
     #[test]
