@@ -70,7 +70,7 @@ async fn show(args: ShowArgs) -> Result<(), (u8, String)> {
     );
     let sources = Sources {
         stripe: &clients.stripe,
-        kentico: &clients.kentico,
+        kentico: clients.kentico.as_ref().map(|rest| &rest.client),
         customers: &*customers,
         links: &*links,
         journal: &*journal,

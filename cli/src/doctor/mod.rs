@@ -9,6 +9,7 @@ use paybridge::config::aws::VAR_TABLE;
 use paybridge::config::ingress::{IngressVariables, webhooks_configured};
 use paybridge::config::mode::VAR_STRIPE_MODE;
 use paybridge::flows::PaymentState;
+use paybridge::mapping::KenticoPlatform;
 use paybridge::mapping::payment_status::AfterPayment;
 use paybridge::metrics::InMemoryMetrics;
 use paybridge::webhook::Source;
@@ -183,13 +184,20 @@ async fn checks(backend_args: &BackendArgs, alarm_prefix: Option<&str>) -> Vec<C
                 "stripe endpoints",
                 crate::setup::check::stripe_endpoints(&clients.stripe).await,
             );
+            let (access, reached) = match clients.shop.platform() {
+                KenticoPlatform::K13 => ("kentico rest", "reachable and authorized"),
+                KenticoPlatform::Xbyk => (
+                    "kentico package",
+                    "the Xperience by Kentico package answers and accepts paybridge's signature",
+                ),
+            };
             check(
-                "kentico rest",
+                access,
                 clients
-                    .kentico
+                    .shop
                     .check_access()
                     .await
-                    .map(|_| "reachable and authorized".into())
+                    .map(|_| reached.into())
                     .map_err(|e| e.to_string()),
             );
             let mut unknown = Vec::new();
@@ -199,7 +207,7 @@ async fn checks(backend_args: &BackendArgs, alarm_prefix: Option<&str>) -> Vec<C
                 .into_iter())
             .chain(AfterPayment::ALL.map(|state| mapping.after_name(state)));
             for name in names {
-                if let Err(error) = clients.statuses.id_for(name).await {
+                if let Err(error) = clients.shop.check_status(name).await {
                     unknown.push(format!("{name}: {error}"));
                 }
             }

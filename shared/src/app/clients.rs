@@ -8,16 +8,20 @@ use super::backend::Backend;
 use super::secrets::Secrets;
 use crate::clock::Clock;
 use crate::config::ledger::{QuickBooksSettings, RefreshTokenSetting};
-use crate::config::worker::{ConnectorSettings, StripeSettings};
+use crate::config::worker::{ConnectorSettings, KenticoAccess, StripeSettings};
 use crate::config::{ConfigError, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
 };
+use crate::connectors::shop::{KenticoRestOrders, ShopOrders};
 use crate::connectors::stripe::{StripeClient, StripeConfig};
+use crate::connectors::xbyk::{XbykClient, XbykConfig, XbykPackageOrders};
 use crate::ledger::quickbooks::{QuickBooksConfig, QuickBooksSink};
 use crate::ledger::sink::{HttpLedgerSink, LedgerSink};
 use crate::ledger::tokens::InMemoryRefreshTokens;
+use crate::mapping::payment_status::{AfterPayment, PaymentState};
 use crate::metrics::CallLatency;
+use crate::webhook::Source;
 
 use crate::worker::budget::STRIPE_MAX_RETRIES;
 
@@ -26,10 +30,11 @@ use crate::worker::budget::STRIPE_MAX_RETRIES;
 pub struct Clients {
     /// Stripe's API.
     pub stripe: StripeClient,
-    /// Kentico's REST service.
-    pub kentico: KenticoClient,
-    /// Kentico status names → IDs (cached).
-    pub statuses: OrderStatusResolver,
+    /// The shop's orders: Kentico 13's REST service or the Xperience by Kentico package.
+    pub shop: Arc<dyn ShopOrders>,
+    /// Kentico 13's REST service and its status names → IDs (cached); `None` on Xperience by
+    /// Kentico.
+    pub kentico: Option<KenticoRestOrders>,
     /// Where posted ledger entries are delivered (each once), in configuration order.
     pub ledger_sinks: Vec<Arc<dyn LedgerSink>>,
 }
@@ -51,20 +56,54 @@ impl Clients {
             }));
         };
         let stripe = stripe_client(stripe, settings, secrets, latency.clone()).await?;
-        let overrides = match &kentico.order_statuses {
-            Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
-                problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
-            })?,
-            None => HashMap::new(),
+        let (shop, rest): (Arc<dyn ShopOrders>, _) = match &kentico.access {
+            KenticoAccess::Rest {
+                username,
+                password,
+                order_statuses,
+            } => {
+                let overrides = match order_statuses {
+                    Some(raw) => parse_status_overrides(raw).map_err(|problem| ConfigError {
+                        problems: vec![format!("KENTICO_ORDER_STATUSES: {problem}")],
+                    })?,
+                    None => HashMap::new(),
+                };
+                let client = KenticoClient::new(KenticoConfig {
+                    base_url: kentico.base_url.clone(),
+                    username: username.clone(),
+                    password: secrets.value(password).await?,
+                    timeout: settings.budget.kentico,
+                })
+                .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
+                .with_latency(latency.clone());
+                let rest = KenticoRestOrders {
+                    statuses: OrderStatusResolver::new(client.clone(), overrides),
+                    client,
+                };
+                (Arc::new(rest.clone()), Some(rest))
+            }
+            KenticoAccess::Package { secrets: setting } => {
+                let client = XbykClient::new(XbykConfig {
+                    base_url: kentico.base_url.clone(),
+                    secrets: secrets.webhook_secrets(Source::Kentico, setting).await?,
+                    timeout: settings.budget.kentico,
+                })
+                .map_err(|e| StartupError::Secret(format!("Xperience by Kentico client: {e}")))?
+                .with_latency(latency.clone());
+                let flow = &settings.flow;
+                let mapping = &flow.status_mapping;
+                let paid_statuses = std::iter::once(mapping.name(PaymentState::Succeeded))
+                    .chain(
+                        AfterPayment::ALL
+                            .iter()
+                            .map(|state| mapping.after_name(*state)),
+                    )
+                    .map(str::to_owned)
+                    .collect();
+                let orders = XbykPackageOrders::new(client, flow.kentico_currency, paid_statuses);
+                (Arc::new(orders), None)
+            }
         };
-        let kentico = KenticoClient::new(KenticoConfig {
-            base_url: kentico.base_url.clone(),
-            username: kentico.username.clone(),
-            password: secrets.value(&kentico.password).await?,
-            timeout: settings.budget.kentico,
-        })
-        .map_err(|e| StartupError::Secret(format!("Kentico client: {e}")))?
-        .with_latency(latency);
         let mut ledger_sinks: Vec<Arc<dyn LedgerSink>> = Vec::new();
         if let Some(sink) = &settings.ledger_sink {
             let secret = secrets.value(&sink.secret).await?;
@@ -86,9 +125,9 @@ impl Clients {
             ledger_sinks.push(Arc::new(sink));
         }
         Ok(Self {
-            statuses: OrderStatusResolver::new(kentico.clone(), overrides),
             stripe,
-            kentico,
+            shop,
+            kentico: rest,
             ledger_sinks,
         })
     }

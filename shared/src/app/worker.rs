@@ -118,8 +118,8 @@ pub(super) fn flow_context(
 ) -> Arc<FlowContext> {
     Arc::new(FlowContext {
         stripe: clients.stripe.clone(),
+        shop: clients.shop.clone(),
         kentico: clients.kentico.clone(),
-        statuses: clients.statuses.clone(),
         links,
         effects,
         settings: settings.flow.clone(),

@@ -1,5 +1,7 @@
 //! How the flows behave: payment mode, capture, retry links, status names.
 
+use crate::mapping::KenticoPlatform;
+use crate::mapping::money::Currency;
 use crate::mapping::payment_status::StatusMapping;
 
 /// What the order worker gives Kentico's checkout so the customer can pay.
@@ -14,6 +16,11 @@ pub enum PaymentMode {
 /// Flow settings, from the environment (see `config::worker`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowSettings {
+    /// Which Kentico sends the order events and takes the status writes (`KENTICO_PLATFORM`).
+    pub kentico_platform: KenticoPlatform,
+    /// The currency of Xperience by Kentico orders that carry no `OrderCurrencyCode`
+    /// (`KENTICO_CURRENCY`).
+    pub kentico_currency: Option<Currency>,
     /// Payment Element (default) or hosted Checkout.
     pub payment_mode: PaymentMode,
     /// `automatic` (default), `automatic_async` or `manual`.
@@ -44,6 +51,8 @@ pub struct FlowSettings {
 impl Default for FlowSettings {
     fn default() -> Self {
         Self {
+            kentico_platform: KenticoPlatform::K13,
+            kentico_currency: None,
             payment_mode: PaymentMode::PaymentElement,
             capture_method: "automatic".into(),
             automatic_payment_methods: true,

@@ -92,31 +92,7 @@ impl WebhookSettings {
         get: &dyn Fn(&str) -> Option<String>,
         problems: &mut Vec<String>,
     ) -> Self {
-        let vars = IngressVariables::of(source);
-        let webhook_secrets = match (get(vars.secrets), get(vars.secret_arn)) {
-            (Some(plain), _) => match parse_webhook_secrets(source, vars.secrets, &plain) {
-                Ok(secrets) => SecretSetting::Plain(secrets),
-                Err(mut found) => {
-                    problems.append(&mut found);
-                    SecretSetting::Plain(Vec::new())
-                }
-            },
-            (None, Some(arn)) if arn.starts_with("arn:") => SecretSetting::SecretsManager { arn },
-            (None, Some(_)) => {
-                problems.push(format!(
-                    "{} is not an ARN (arn:aws:secretsmanager:…)",
-                    vars.secret_arn
-                ));
-                SecretSetting::Plain(Vec::new())
-            }
-            (None, None) => {
-                problems.push(format!(
-                    "neither {} nor {} is set (the webhook signing secrets)",
-                    vars.secrets, vars.secret_arn
-                ));
-                SecretSetting::Plain(Vec::new())
-            }
-        };
+        let webhook_secrets = webhook_secret_setting(source, get, problems);
         let tolerance_seconds = parse_number(
             get(VAR_TOLERANCE),
             VAR_TOLERANCE,
@@ -175,6 +151,41 @@ impl IngressConfig {
             })
         } else {
             Err(ConfigError { problems })
+        }
+    }
+}
+
+/// Reads `source`'s webhook secrets setting: the plain list (checked) or the Secrets Manager
+/// ARN. Also what the workers read on Xperience by Kentico, whose package verifies paybridge's
+/// requests with the secrets it signs its events with.
+pub(super) fn webhook_secret_setting(
+    source: Source,
+    get: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> SecretSetting {
+    let vars = IngressVariables::of(source);
+    match (get(vars.secrets), get(vars.secret_arn)) {
+        (Some(plain), _) => match parse_webhook_secrets(source, vars.secrets, &plain) {
+            Ok(secrets) => SecretSetting::Plain(secrets),
+            Err(mut found) => {
+                problems.append(&mut found);
+                SecretSetting::Plain(Vec::new())
+            }
+        },
+        (None, Some(arn)) if arn.starts_with("arn:") => SecretSetting::SecretsManager { arn },
+        (None, Some(_)) => {
+            problems.push(format!(
+                "{} is not an ARN (arn:aws:secretsmanager:…)",
+                vars.secret_arn
+            ));
+            SecretSetting::Plain(Vec::new())
+        }
+        (None, None) => {
+            problems.push(format!(
+                "neither {} nor {} is set (the webhook signing secrets)",
+                vars.secrets, vars.secret_arn
+            ));
+            SecretSetting::Plain(Vec::new())
         }
     }
 }

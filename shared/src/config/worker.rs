@@ -6,9 +6,11 @@
 
 use super::aws::{VAR_LEDGER_TABLE, VAR_TABLE, queue_variables};
 use super::mode::StripeMode;
-use super::{ConfigError, Env, Getter, SecretValue, getter};
+use super::{ConfigError, Env, Getter, SecretSetting, SecretValue, getter};
 use crate::config::flow::{FlowSettings, PaymentMode};
 use crate::idempotency::guard::{DEFAULT_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS};
+use crate::mapping::KenticoPlatform;
+use crate::mapping::money::Currency;
 use crate::mapping::payment_status::StatusMapping;
 use crate::queue::MAX_VISIBILITY_SECONDS;
 use crate::secret::SecretString;
@@ -83,14 +85,31 @@ pub struct StripeSettings {
 /// Kentico's connection settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KenticoSettings {
-    /// `KENTICO_BASE_URL`.
+    /// `KENTICO_BASE_URL`: the Kentico 13 admin app root, or the Xperience by Kentico app root.
     pub base_url: String,
-    /// `KENTICO_USERNAME`.
-    pub username: String,
-    /// `KENTICO_PASSWORD` or its secret.
-    pub password: SecretValue,
-    /// `KENTICO_ORDER_STATUSES` (`Name=ID` pairs), raw.
-    pub order_statuses: Option<String>,
+    /// How paybridge reaches the shop, by `KENTICO_PLATFORM`.
+    pub access: KenticoAccess,
+}
+
+/// How paybridge reaches a Kentico shop's orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KenticoAccess {
+    /// Kentico 13's REST service, with Basic auth (`KENTICO_PLATFORM=k13`, the default).
+    Rest {
+        /// `KENTICO_USERNAME`.
+        username: String,
+        /// `KENTICO_PASSWORD` or its secret.
+        password: SecretValue,
+        /// `KENTICO_ORDER_STATUSES` (`Name=ID` pairs), raw.
+        order_statuses: Option<String>,
+    },
+    /// The paybridge package's signed endpoints in an Xperience by Kentico app
+    /// (`KENTICO_PLATFORM=xbyk`): requests are signed with the Kentico webhook secrets
+    /// (`KENTICO_WEBHOOK_SECRETS` or its ARN), which the package also signs its events with.
+    Package {
+        /// The secrets paybridge signs its requests with (one `v1` each).
+        secrets: SecretSetting,
+    },
 }
 
 /// The connectors and what the flows do with them.
@@ -118,9 +137,14 @@ impl ConnectorSettings {
             missing.push("Stripe (set STRIPE_SECRET_KEY)".to_string());
         }
         if self.kentico.is_none() {
-            missing.push(
-                "Kentico (set KENTICO_BASE_URL, KENTICO_USERNAME, KENTICO_PASSWORD)".to_string(),
-            );
+            missing.push(match self.flow.kentico_platform {
+                KenticoPlatform::K13 => {
+                    "Kentico (set KENTICO_BASE_URL, KENTICO_USERNAME, KENTICO_PASSWORD)".to_string()
+                }
+                KenticoPlatform::Xbyk => {
+                    "Kentico (set KENTICO_BASE_URL and KENTICO_WEBHOOK_SECRETS)".to_string()
+                }
+            });
         }
         missing
     }
@@ -277,34 +301,61 @@ fn connector_settings(
                 .unwrap_or_else(|| crate::connectors::stripe::DEFAULT_API_VERSION.to_string()),
         }
     });
-    let kentico_names = [
-        "KENTICO_BASE_URL",
-        "KENTICO_USERNAME",
-        "KENTICO_PASSWORD",
-        "KENTICO_PASSWORD_SECRET_ARN",
-    ];
+    let flow = flow_settings(get, problems);
+    let platform = flow.kentico_platform;
+    let kentico_names: &[&str] = match platform {
+        KenticoPlatform::K13 => &[
+            "KENTICO_BASE_URL",
+            "KENTICO_USERNAME",
+            "KENTICO_PASSWORD",
+            "KENTICO_PASSWORD_SECRET_ARN",
+        ],
+        // The webhook secrets alone say nothing: serve's ingress reads them too.
+        KenticoPlatform::Xbyk => &["KENTICO_BASE_URL"],
+    };
     let kentico_present = kentico_names.iter().any(|name| get(name).is_some());
     let kentico = (required || kentico_present).then(|| {
-        let mut need = |name: &str, what: &str| {
-            get(name).unwrap_or_else(|| {
-                problems.push(format!("{name} is not set ({what})"));
-                String::new()
-            })
-        };
-        let base_url = need(
-            "KENTICO_BASE_URL",
-            "the Kentico admin app root, REST calls go to {KENTICO_BASE_URL}/rest/…",
-        );
-        let username = need("KENTICO_USERNAME", "the Kentico REST service user");
+        let base_url = get("KENTICO_BASE_URL").unwrap_or_else(|| {
+            problems.push(match platform {
+                KenticoPlatform::K13 => "KENTICO_BASE_URL is not set (the Kentico admin app root, \
+                                         REST calls go to {KENTICO_BASE_URL}/rest/…)"
+                    .to_string(),
+                KenticoPlatform::Xbyk => "KENTICO_BASE_URL is not set (the Xperience by Kentico \
+                                          app root, where the paybridge package answers \
+                                          /paybridge/…)"
+                    .to_string(),
+            });
+            String::new()
+        });
         if !base_url.is_empty() {
             check_https("KENTICO_BASE_URL", &base_url, problems);
         }
-        KenticoSettings {
-            base_url,
-            username,
-            password: secret(get, "KENTICO_PASSWORD", problems),
-            order_statuses: get("KENTICO_ORDER_STATUSES"),
-        }
+        let access = match platform {
+            KenticoPlatform::K13 => KenticoAccess::Rest {
+                username: get("KENTICO_USERNAME").unwrap_or_else(|| {
+                    problems.push(
+                        "KENTICO_USERNAME is not set (the Kentico REST service user)".to_string(),
+                    );
+                    String::new()
+                }),
+                password: secret(get, "KENTICO_PASSWORD", problems),
+                order_statuses: get("KENTICO_ORDER_STATUSES"),
+            },
+            KenticoPlatform::Xbyk => {
+                for k13_only in ["KENTICO_USERNAME", "KENTICO_ORDER_STATUSES"] {
+                    if get(k13_only).is_some() {
+                        problems.push(format!(
+                            "{k13_only} is for Kentico 13's REST service; with KENTICO_PLATFORM=xbyk \
+                             the package's endpoints are used (unset it)"
+                        ));
+                    }
+                }
+                KenticoAccess::Package {
+                    secrets: super::ingress::webhook_secret_setting(Source::Kentico, get, problems),
+                }
+            }
+        };
+        KenticoSettings { base_url, access }
     });
     let ledger_sink = get(super::ledger::VAR_LEDGER_WEBHOOK_URL).map(|url| {
         check_https(super::ledger::VAR_LEDGER_WEBHOOK_URL, &url, problems);
@@ -316,7 +367,7 @@ fn connector_settings(
     ConnectorSettings {
         stripe,
         kentico,
-        flow: flow_settings(get, problems),
+        flow,
         ledger_sink,
         quickbooks: quickbooks_settings(get, required, problems),
         budget: time_budget(get, problems),
@@ -352,6 +403,10 @@ fn time_budget(get: &Getter<'_>, problems: &mut Vec<String>) -> TimeBudget {
 pub const VAR_STRIPE_TIMEOUT: &str = "STRIPE_TIMEOUT_SECONDS";
 /// Lowers Kentico's per-request timeout (seconds).
 pub const VAR_KENTICO_TIMEOUT: &str = "KENTICO_TIMEOUT_SECONDS";
+/// Which Kentico the shop runs: `k13` (default) or `xbyk`.
+pub const VAR_KENTICO_PLATFORM: &str = "KENTICO_PLATFORM";
+/// The currency of Xperience by Kentico orders that carry none (ISO 4217).
+pub const VAR_KENTICO_CURRENCY: &str = "KENTICO_CURRENCY";
 
 /// QuickBooks, when `QUICKBOOKS_REALM_ID` is set. A Lambda keeps the rotating refresh token in
 /// Secrets Manager (it has nowhere else to keep it); `serve` may take it plain and keep it.
@@ -481,8 +536,39 @@ fn flow_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> FlowSettings {
     if payment_mode == PaymentMode::Checkout && checkout_success_url.is_none() {
         problems.push("CHECKOUT_SUCCESS_URL is required with PAYMENT_MODE=checkout (where Stripe sends the paying customer)".into());
     }
+    let kentico_platform = match get(VAR_KENTICO_PLATFORM) {
+        None => KenticoPlatform::K13,
+        Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+            "k13" => KenticoPlatform::K13,
+            "xbyk" => KenticoPlatform::Xbyk,
+            _ => {
+                problems.push(format!(
+                    "{VAR_KENTICO_PLATFORM}='{raw}' must be k13 (Kentico Xperience 13) or xbyk \
+                     (Xperience by Kentico)"
+                ));
+                KenticoPlatform::K13
+            }
+        },
+    };
+    let kentico_currency = get(VAR_KENTICO_CURRENCY).and_then(|raw| {
+        match Currency::parse(VAR_KENTICO_CURRENCY, &raw) {
+            Ok(currency) => Some(currency),
+            Err(error) => {
+                problems.push(format!("{VAR_KENTICO_CURRENCY}='{raw}': {error}"));
+                None
+            }
+        }
+    });
+    if kentico_currency.is_some() && kentico_platform == KenticoPlatform::K13 {
+        problems.push(format!(
+            "{VAR_KENTICO_CURRENCY} is for Xperience by Kentico (KENTICO_PLATFORM=xbyk); \
+             Kentico 13 orders carry their currency"
+        ));
+    }
     let defaults = FlowSettings::default();
     FlowSettings {
+        kentico_platform,
+        kentico_currency,
         payment_mode,
         capture_method,
         automatic_payment_methods: get("AUTOMATIC_PAYMENT_METHODS").as_deref() != Some("false"),

@@ -35,8 +35,9 @@ pub enum Lookup {
 pub struct Sources<'a> {
     /// Stripe, read live.
     pub stripe: &'a StripeClient,
-    /// Kentico, read live.
-    pub kentico: &'a KenticoClient,
+    /// Kentico 13's REST service, read live; `None` on Xperience by Kentico, whose package
+    /// has no customer endpoint (the view then shows what paybridge and Stripe hold).
+    pub kentico: Option<&'a KenticoClient>,
     /// Customer links and billing.
     pub customers: &'a dyn CustomerLinkStore,
     /// Order links.
@@ -167,9 +168,11 @@ async fn identities(
                 Ok(customers) => stripe_ids.extend(customers.into_iter().map(|c| c.id)),
                 Err(e) => problems.push(format!("Stripe's customers by e-mail: {e}")),
             }
-            match sources.kentico.customers_by_email(email).await {
-                Ok(customers) => kentico_ids.extend(customers.iter().filter_map(customer_id)),
-                Err(e) => problems.push(format!("Kentico's customers by e-mail: {e}")),
+            if let Some(kentico) = sources.kentico {
+                match kentico.customers_by_email(email).await {
+                    Ok(customers) => kentico_ids.extend(customers.iter().filter_map(customer_id)),
+                    Err(e) => problems.push(format!("Kentico's customers by e-mail: {e}")),
+                }
             }
         }
     }
@@ -198,7 +201,12 @@ async fn identities(
             .and_then(|l| l.stripe_customer_id);
         let known = found.iter().any(|(k, _)| *k == Some(id));
         let exists = stripe.is_some() || matches!(lookup, Lookup::Email(_));
-        if !known && (exists || sources.kentico.get_customer(id).await.is_ok()) {
+        let in_kentico = match sources.kentico {
+            Some(kentico) => kentico.get_customer(id).await.is_ok(),
+            // Nothing to ask: show what paybridge holds for the id.
+            None => true,
+        };
+        if !known && (exists || in_kentico) {
             found.insert((Some(id), stripe));
         }
     }
@@ -223,14 +231,21 @@ async fn view(
     let mut keys = Vec::new();
     if let Some(id) = kentico_id {
         keys.push(format!("customer:{id}"));
-        match sources.kentico.get_customer(id).await {
-            Ok(c) => kentico = Some(c),
-            Err(e) => note(format!("Kentico customer {id}"), &e),
-        }
         link = sources.customers.get(id).await?;
-        match sources.kentico.orders_of_customer(id).await {
-            Ok(found) => orders = found,
-            Err(e) => note(format!("Kentico orders of customer {id}"), &e),
+        if let Some(client) = sources.kentico {
+            match client.get_customer(id).await {
+                Ok(c) => kentico = Some(c),
+                Err(e) => note(format!("Kentico customer {id}"), &e),
+            }
+            match client.orders_of_customer(id).await {
+                Ok(found) => orders = found,
+                Err(e) => note(format!("Kentico orders of customer {id}"), &e),
+            }
+        } else {
+            note(
+                format!("Kentico customer {id}"),
+                &"not read: Xperience by Kentico's package has no customer endpoint",
+            );
         }
     }
     let stripe = match &stripe_id {

@@ -98,6 +98,7 @@ impl EventHandler for CustomerEventHandler {
                 "the event carries no customer object",
             ))
         })?;
+        super::order_events::sent_by(&event.payload, self.ctx.settings.kentico_platform)?;
         let customer = KenticoCustomer::from_event_object(object).map_err(failures::mapping)?;
         let site = event.payload["site"].as_str();
         let version = OrderVersion::new(None, event.payload["created"].as_i64().unwrap_or(0));
@@ -283,6 +284,17 @@ impl StripeCustomerEventHandler {
     pub fn new(ctx: Arc<FlowContext>, customers: Arc<dyn CustomerLinkStore>) -> Self {
         Self { ctx, customers }
     }
+
+    /// Kentico 13's REST service; the handler ignores the event before this is asked for
+    /// on Xperience by Kentico.
+    fn kentico(&self) -> Result<&crate::connectors::shop::KenticoRestOrders, HandlerError> {
+        self.ctx.kentico.as_ref().ok_or_else(|| {
+            HandlerError::permanent(
+                "kentico_rejected",
+                "customer write-back needs Kentico 13's REST service (KENTICO_PLATFORM=k13)",
+            )
+        })
+    }
 }
 
 impl StripeCustomerEventHandler {
@@ -338,7 +350,7 @@ impl StripeCustomerEventHandler {
         if link.written_to_stripe.as_deref() == Some(stripe_fingerprint(owners, &now).as_str()) {
             return Ok(false);
         }
-        let columns = (self.ctx.kentico)
+        let columns = (self.kentico()?.client)
             .get_customer(link.kentico_customer_id)
             .await
             .map_err(failures::kentico)?;
@@ -439,6 +451,12 @@ impl EventHandler for StripeCustomerEventHandler {
                 }
             },
         };
+        if self.ctx.kentico.is_none() {
+            return Ok(Handled::Ignored(format!(
+                "Stripe Customer {id} changed; Xperience by Kentico customers are not written \
+                 back (the package has no customer endpoint)"
+            )));
+        }
         let previous = &event.payload["data"]["previous_attributes"];
         let owners = &self.ctx.settings.customer_field_owners;
         let columns = kentico_write_back(owners, object, previous);
@@ -486,7 +504,7 @@ impl EventHandler for StripeCustomerEventHandler {
                 link.kentico_customer_id
             )));
         }
-        (self.ctx.kentico)
+        (self.kentico()?.client)
             .update_customer(link.kentico_customer_id, &columns)
             .await
             .map_err(failures::kentico)?;

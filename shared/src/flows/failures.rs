@@ -32,7 +32,9 @@ pub fn kentico(error: KenticoError) -> HandlerError {
     }
     let kind = match &error {
         KenticoError::UnknownStatus { .. } => "kentico_status_unknown",
-        KenticoError::Unauthorized { .. } => "kentico_unauthorized",
+        KenticoError::Unauthorized { .. } | KenticoError::SignatureRefused { .. } => {
+            "kentico_unauthorized"
+        }
         _ => "kentico_rejected",
     };
     let mut failure = HandlerError::permanent(kind, format!("Kentico: {error}"));

@@ -17,7 +17,7 @@ pub mod stripe_endpoint;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::connectors::kentico::{KenticoClient, OrderStatusResolver, OrderUpdate};
+use crate::connectors::shop::{KenticoRestOrders, OrderRef, OrderWrite, ShopOrders};
 use crate::connectors::stripe::StripeClient;
 use crate::effects::EffectStore;
 use crate::links::OrderLinkStore;
@@ -26,6 +26,8 @@ use crate::worker::HandlerError;
 
 pub use crate::config::flow::{FlowSettings, PaymentMode};
 pub use crate::mapping::payment_status::{PaymentState, StatusMapping};
+
+use crate::mapping::KenticoPlatform;
 
 /// Every Stripe event type the payment worker routes, sorted and without repeats: exactly what
 /// the Stripe webhook endpoint must subscribe (`paybridge setup stripe`, `paybridge doctor`).
@@ -46,10 +48,12 @@ pub fn stripe_event_types() -> Vec<&'static str> {
 pub struct FlowContext {
     /// Stripe's API.
     pub stripe: StripeClient,
-    /// Kentico's REST service.
-    pub kentico: KenticoClient,
-    /// Kentico status names → IDs.
-    pub statuses: OrderStatusResolver,
+    /// The shop's orders, where statuses are written: Kentico 13's REST service or the
+    /// Xperience by Kentico package (`KENTICO_PLATFORM`).
+    pub shop: Arc<dyn ShopOrders>,
+    /// Kentico 13's REST service, for what only it offers (customer write-back, the
+    /// reconciliation's order reads); `None` on Xperience by Kentico.
+    pub kentico: Option<KenticoRestOrders>,
     /// Order ↔ Stripe links with status ranks.
     pub links: Arc<dyn OrderLinkStore>,
     /// Recorded side effects (business-key guard).
@@ -105,7 +109,8 @@ impl FlowContext {
         self.metrics.increment(metric, &[]);
     }
 
-    /// Writes to the Kentico order: a status by name (resolved to its ID), paid, custom data.
+    /// Writes to the Kentico order: a status by name, paid, custom data. On Xperience by
+    /// Kentico the order is addressed by the GUID its link recorded.
     pub async fn write_order(
         &self,
         order_id: i64,
@@ -113,23 +118,21 @@ impl FlowContext {
         is_paid: Option<bool>,
         custom_data: Vec<(String, String)>,
     ) -> Result<(), HandlerError> {
-        let status_id = match status_name {
-            Some(name) => Some(
-                self.statuses
-                    .id_for(name)
-                    .await
-                    .map_err(failures::kentico)?,
-            ),
-            None => None,
+        let guid = match self.shop.platform() {
+            KenticoPlatform::K13 => None,
+            KenticoPlatform::Xbyk => (self.links.by_order(order_id).await)
+                .map_err(failures::store)?
+                .and_then(|link| link.order_guid),
         };
-        let update = OrderUpdate {
-            status_id,
+        let write = OrderWrite {
+            status_name: status_name.map(str::to_owned),
             is_paid,
             custom_data,
         };
-        self.kentico
-            .update_order(order_id, &update)
-            .await
-            .map_err(failures::kentico)
+        let order = OrderRef {
+            id: order_id,
+            guid: guid.as_deref(),
+        };
+        (self.shop.write_order(order, &write).await).map_err(failures::kentico)
     }
 }

@@ -15,7 +15,7 @@ use crate::connectors::stripe::{
 use crate::customers::CustomerLinkStore;
 use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
 use crate::mapping::{
-    self, Address, KenticoOrder, MetadataBuilder, describe_items, to_minor_units,
+    self, Address, KenticoOrder, KenticoPlatform, MetadataBuilder, describe_items, to_minor_units,
 };
 use crate::webhook::event_types;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
@@ -56,7 +56,11 @@ struct OrderEvent {
     stripe_customer: Option<String>,
 }
 
-fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError> {
+fn read(
+    event: &ReceivedEvent,
+    replay: bool,
+    settings: &super::FlowSettings,
+) -> Result<OrderEvent, HandlerError> {
     let payload = &event.payload;
     let object = payload.pointer("/data/object").ok_or_else(|| {
         failures::mapping(mapping::MappingError::new(
@@ -64,7 +68,13 @@ fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError>
             "the event carries no order object",
         ))
     })?;
-    let order = KenticoOrder::from_event_object(object).map_err(failures::mapping)?;
+    let order = match sent_by(payload, settings.kentico_platform)? {
+        KenticoPlatform::K13 => KenticoOrder::from_event_object(object),
+        KenticoPlatform::Xbyk => {
+            KenticoOrder::from_xbyk_event_object(object, settings.kentico_currency)
+        }
+    }
+    .map_err(failures::mapping)?;
     let created = payload["created"].as_i64().unwrap_or(0);
     Ok(OrderEvent {
         version: OrderVersion::new(order.last_modified, created),
@@ -74,6 +84,33 @@ fn read(event: &ReceivedEvent, replay: bool) -> Result<OrderEvent, HandlerError>
         order,
         stripe_customer: None,
     })
+}
+
+/// The platform an event says it comes from, which must be the configured one: an order of
+/// the other Kentico would be written back to the wrong place.
+pub(crate) fn sent_by(
+    payload: &serde_json::Value,
+    configured: KenticoPlatform,
+) -> Result<KenticoPlatform, HandlerError> {
+    let platform = KenticoPlatform::from_event(payload).map_err(failures::mapping)?;
+    if platform != configured {
+        return Err(failures::mapping(
+            mapping::MappingError::new(
+                "platform",
+                format!(
+                    "the event comes from {} but KENTICO_PLATFORM is {}",
+                    platform.name(),
+                    configured.name()
+                ),
+            )
+            .with_suggestion(format!(
+                "set KENTICO_PLATFORM={} if the shop runs {}",
+                platform.key(),
+                platform.name()
+            )),
+        ));
+    }
+    Ok(platform)
 }
 
 #[async_trait::async_trait]
@@ -99,7 +136,7 @@ impl EventHandler for OrderEventHandler {
                 received.event_type()
             )));
         }
-        let mut event = read(received, delivery.replay)?;
+        let mut event = read(received, delivery.replay, &self.ctx.settings)?;
         let lease = (self.ctx)
             .lease(event.order.id, &event.event_id, delivery.deadline_ms)
             .await?;

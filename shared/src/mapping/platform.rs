@@ -15,6 +15,22 @@ pub enum KenticoPlatform {
 }
 
 impl KenticoPlatform {
+    /// The value of `KENTICO_PLATFORM` and of an event's `platform`.
+    pub fn key(self) -> &'static str {
+        match self {
+            KenticoPlatform::K13 => "k13",
+            KenticoPlatform::Xbyk => "xbyk",
+        }
+    }
+
+    /// The product's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            KenticoPlatform::K13 => "Kentico Xperience 13",
+            KenticoPlatform::Xbyk => "Xperience by Kentico",
+        }
+    }
+
     /// Reads `platform` from an event body: absent or null is [`KenticoPlatform::K13`], `"k13"`
     /// and `"xbyk"` name theirs; anything else is refused rather than read with the wrong
     /// column names.

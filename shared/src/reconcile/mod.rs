@@ -39,20 +39,7 @@ pub struct StripePayment {
     pub also_paid: Vec<String>,
 }
 
-/// A Kentico order as the shop shows it now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KenticoOrderState {
-    /// `OrderID`.
-    pub order_id: i64,
-    /// `OrderIsPaid`.
-    pub is_paid: bool,
-    /// The order status's name.
-    pub status_name: String,
-    /// `OrderGrandTotal` in minor units.
-    pub total: i64,
-    /// Lower-case ISO currency.
-    pub currency: String,
-}
+pub use crate::connectors::shop::KenticoOrderState;
 
 /// A payout as Stripe reports it, beside the sum of the balance transactions it paid out.
 #[derive(Debug, Clone, PartialEq, Eq)]

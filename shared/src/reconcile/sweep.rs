@@ -16,14 +16,14 @@ use time::OffsetDateTime;
 use super::reports::{Checked, Finding, MAX_FINDINGS, Report, ReportStore};
 use super::{Discrepancy, KINDS, KenticoOrderState, PayoutState, StripePayment, discrepancies};
 use crate::clock::rfc3339_millis;
-use crate::connectors::kentico::{KenticoError, as_bool, as_i64};
+use crate::connectors::kentico::KenticoError;
+use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{
     Charge, Dispute, Expandable, PaymentIntent, PaymentIntentStatus, Refund, StripeError,
 };
 use crate::flows::FlowContext;
 use crate::ledger::LedgerStore;
 use crate::links::OrderLink;
-use crate::mapping::money::{Currency, parse_amount, to_minor_units};
 use crate::mapping::payment_status::AfterPayment;
 use crate::queue::{QueueEnvelope, QueueError, QueuePublisher};
 use crate::store::StoreError;
@@ -164,18 +164,11 @@ impl Sweep {
             }
         }
 
-        let mut kentico_rows: BTreeMap<i64, serde_json::Map<String, Value>> = BTreeMap::new();
-        let listed_since =
-            rfc3339_millis(since - time::Duration::seconds(KENTICO_CLOCK_SLACK_SECONDS));
-        for row in (self.ctx.kentico)
-            .orders_modified_since(&listed_since[..19])
-            .await?
-        {
-            let Some(order_id) = row.get("OrderID").and_then(as_i64) else {
-                continue;
-            };
+        let mut shown: BTreeMap<i64, serde_json::Map<String, Value>> = BTreeMap::new();
+        let listed_since = since - time::Duration::seconds(KENTICO_CLOCK_SLACK_SECONDS);
+        for (order_id, order) in self.ctx.shop.orders_modified_since(listed_since).await? {
             if ours.contains_key(&order_id) {
-                kentico_rows.insert(order_id, row);
+                shown.insert(order_id, order);
                 continue;
             }
             let Some(link) = (self.ctx.links).by_order(order_id).await? else {
@@ -188,29 +181,32 @@ impl Sweep {
                     ours.insert(order_id, *found);
                 }
             }
-            kentico_rows.insert(order_id, row);
+            shown.insert(order_id, order);
         }
-        for order_id in ours.keys() {
-            if kentico_rows.contains_key(order_id) {
+        for (order_id, found) in &ours {
+            if shown.contains_key(order_id) {
                 continue;
             }
-            match self.ctx.kentico.get_order(*order_id).await {
-                Ok(row) => {
-                    kentico_rows.insert(*order_id, row);
+            let order = OrderRef {
+                id: *order_id,
+                guid: found.link.order_guid.as_deref(),
+            };
+            match self.ctx.shop.order(order).await? {
+                Some(row) => {
+                    shown.insert(*order_id, row);
                 }
                 // Deleted in Kentico: nothing to compare a payment with; say so, go on.
-                Err(KenticoError::Rejected { status: 404, .. }) => {
+                None => {
                     tracing::warn!(
                         order_id,
                         "a payment's order is gone from Kentico; not compared"
                     );
                 }
-                Err(error) => return Err(error.into()),
             }
         }
-        let mut orders = Vec::new();
-        for row in kentico_rows.values() {
-            orders.push(self.order_state(row).await?);
+        let mut orders: Vec<KenticoOrderState> = Vec::new();
+        for row in shown.values() {
+            orders.push(self.ctx.shop.order_state(row).await?);
         }
 
         // The ledger of the window's days (a day early for charges settled around midnight);
@@ -363,45 +359,6 @@ impl Sweep {
             applied_status: found.link.status_name.clone(),
             order_canceled: found.link.canceled,
             also_paid: Vec::new(),
-        })
-    }
-
-    /// What a Kentico order row shows: paid flag, status name, total in minor units, currency.
-    async fn order_state(
-        &self,
-        row: &serde_json::Map<String, Value>,
-    ) -> Result<KenticoOrderState, SweepError> {
-        let order_id = row.get("OrderID").and_then(as_i64).unwrap_or_default();
-        let status_name = match row.get("OrderStatusID").and_then(as_i64) {
-            Some(id) => self.ctx.statuses.name_for(id).await?,
-            None => None,
-        }
-        .or_else(|| {
-            row.get("OrderStatusName")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-        let code = match row.get("OrderCurrencyCode").and_then(Value::as_str) {
-            Some(code) => code.to_string(),
-            None => match row.get("OrderCurrencyID").and_then(as_i64) {
-                Some(id) => self.ctx.kentico.currency_code(id).await?,
-                None => String::new(),
-            },
-        };
-        let total = Currency::parse("OrderCurrencyCode", &code)
-            .ok()
-            .and_then(|currency| {
-                let amount = parse_amount("OrderGrandTotal", row.get("OrderGrandTotal")).ok()?;
-                to_minor_units("OrderGrandTotal", amount, &currency).ok()
-            })
-            .unwrap_or(0);
-        Ok(KenticoOrderState {
-            order_id,
-            is_paid: row.get("OrderIsPaid").and_then(as_bool).unwrap_or(false),
-            status_name,
-            total,
-            currency: code.trim().to_lowercase(),
         })
     }
 

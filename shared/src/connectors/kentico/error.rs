@@ -25,6 +25,18 @@ pub enum KenticoError {
         /// 401 or 403.
         status: u16,
     },
+    /// The Xperience by Kentico package refused paybridge's request signature (HTTP 401).
+    #[error(
+        "the Xperience by Kentico package refused paybridge's signature (HTTP {status}): {message}; \
+         KENTICO_WEBHOOK_SECRETS must hold a secret of the package's Paybridge:WebhookSecrets, \
+         and both clocks must agree within 300 s"
+    )]
+    SignatureRefused {
+        /// 401 (or 403 from something in front of the app).
+        status: u16,
+        /// The package's message (which check failed).
+        message: String,
+    },
     /// Kentico or the way to it is down, slow or overloaded (5xx, 408, 429, timeout,
     /// connection refused): retry later.
     #[error("Kentico is unavailable: {0}")]
@@ -93,7 +105,7 @@ fn unknown_status_message(name: &str, known: &[String], suggestion: Option<&str>
 
 /// Removes each of `secrets` (as sent, and with its whitespace collapsed as a server may echo
 /// it), collapses whitespace, trims and cuts to [`MAX_MESSAGE_CHARS`].
-fn clip_message(body: &str, secrets: &[&str]) -> String {
+pub(crate) fn clip_message(body: &str, secrets: &[&str]) -> String {
     let collapse = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut text = body.to_string();
     for secret in secrets.iter().filter(|s| !s.trim().is_empty()) {

@@ -18,6 +18,7 @@ const ORDER_COLUMNS: &[&str] = &[
     "OrderID",
     "OrderGUID",
     "OrderNumber",
+    "OrderCurrencyCode",
     "OrderCustomerID",
     "OrderGrandTotal",
     "OrderTotalPrice",
@@ -33,16 +34,29 @@ const ORDER_COLUMNS: &[&str] = &[
 ];
 
 impl KenticoOrder {
-    /// Reads and checks an Xperience by Kentico order. XbyK orders carry no currency, so
-    /// `currency` is the one configured for the shop. `OrderID`, `OrderGUID`, `OrderNumber`,
+    /// Reads and checks an Xperience by Kentico order. XbyK orders carry no currency: the
+    /// package adds `OrderCurrencyCode` when its `Paybridge:Currency` is set, and otherwise
+    /// `default_currency` (`KENTICO_CURRENCY`) is the order's. `OrderID`, `OrderGUID`, `OrderNumber`,
     /// `OrderGrandTotal` and a `Billing` entry in `OrderAddresses` are required. XbyK has no
     /// paid flag (payment is an order status), so `is_paid` is false. The reading rules and
     /// checks are the Kentico 13 ones; every error is permanent.
     pub fn from_xbyk_event_object(
         object: &Value,
-        currency: Currency,
+        default_currency: Option<Currency>,
     ) -> Result<KenticoOrder, MappingError> {
         let columns = Columns::new(object, "data.object", String::new(), ORDER_COLUMNS)?;
+        let currency = match columns.text("OrderCurrencyCode")? {
+            Some(code) => Currency::parse("OrderCurrencyCode", &code)?,
+            None => default_currency.ok_or_else(|| {
+                MappingError::new(
+                    "OrderCurrencyCode",
+                    "an Xperience by Kentico order carries no currency and none is configured",
+                )
+                .with_suggestion(
+                    "set KENTICO_CURRENCY (e.g. EUR), or the package's Paybridge:Currency",
+                )
+            })?,
+        };
         // Checked so a malformed status ID is refused; the status name is what flows use.
         columns.integer("OrderOrderStatusID")?;
         let addresses = addresses::read_addresses(columns.get("OrderAddresses"))?;

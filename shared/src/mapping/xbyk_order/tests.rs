@@ -85,7 +85,7 @@ fn k13_order() -> Value {
 fn xbyk_with(change: impl FnOnce(&mut Map<String, Value>)) -> Result<KenticoOrder, MappingError> {
     let mut object = xbyk_order();
     change(object.as_object_mut().unwrap());
-    KenticoOrder::from_xbyk_event_object(&object, usd())
+    KenticoOrder::from_xbyk_event_object(&object, Some(usd()))
 }
 
 fn error_of(change: impl FnOnce(&mut Map<String, Value>)) -> String {
@@ -94,7 +94,7 @@ fn error_of(change: impl FnOnce(&mut Map<String, Value>)) -> String {
 
 #[test]
 fn a_full_xbyk_order_maps_to_the_kentico_order() {
-    let order = KenticoOrder::from_xbyk_event_object(&xbyk_order(), usd()).unwrap();
+    let order = KenticoOrder::from_xbyk_event_object(&xbyk_order(), Some(usd())).unwrap();
 
     assert_eq!(order.id, 2051);
     assert_eq!(order.guid, "7a2d9c4e-1b3f-4e5a-8c6d-9e0f1a2b3c4d");
@@ -168,7 +168,7 @@ fn the_currency_is_the_configured_one() {
     for code in ["USD", "EUR", "JPY"] {
         let currency = Currency::parse("currency", code).unwrap();
 
-        let order = KenticoOrder::from_xbyk_event_object(&xbyk_order(), currency).unwrap();
+        let order = KenticoOrder::from_xbyk_event_object(&xbyk_order(), Some(currency)).unwrap();
 
         assert_eq!(order.currency.code(), code);
     }
@@ -177,7 +177,7 @@ fn the_currency_is_the_configured_one() {
 #[test]
 fn the_k13_and_xbyk_mappings_agree_on_the_same_order() {
     let k13 = KenticoOrder::from_event_object(&k13_order()).unwrap();
-    let xbyk = KenticoOrder::from_xbyk_event_object(&xbyk_order(), usd()).unwrap();
+    let xbyk = KenticoOrder::from_xbyk_event_object(&xbyk_order(), Some(usd())).unwrap();
 
     assert_eq!(xbyk.number.as_deref(), Some("ORD-2026-000123"));
     assert_eq!(k13.number, None);
@@ -361,4 +361,36 @@ fn a_malformed_status_id_is_refused() {
     });
 
     assert_eq!(error, "OrderOrderStatusID: 'new' is not a whole number");
+}
+
+#[test]
+fn the_packages_currency_wins_over_the_configured_one() {
+    let mut object = xbyk_order();
+    object["OrderCurrencyCode"] = json!("eur");
+
+    let order = KenticoOrder::from_xbyk_event_object(&object, Some(usd())).unwrap();
+    assert_eq!(order.currency.code(), "EUR");
+
+    let order = KenticoOrder::from_xbyk_event_object(&object, None).unwrap();
+    assert_eq!(order.currency.code(), "EUR");
+}
+
+#[test]
+fn an_order_without_a_currency_needs_the_configured_one() {
+    let error = KenticoOrder::from_xbyk_event_object(&xbyk_order(), None).unwrap_err();
+
+    assert_eq!(error.field, "OrderCurrencyCode");
+    assert_eq!(
+        error.suggestion.as_deref(),
+        Some("set KENTICO_CURRENCY (e.g. EUR), or the package's Paybridge:Currency")
+    );
+}
+
+#[test]
+fn a_currency_that_cannot_be_charged_is_refused() {
+    let mut object = xbyk_order();
+    object["OrderCurrencyCode"] = json!("XAU");
+
+    let error = KenticoOrder::from_xbyk_event_object(&object, Some(usd())).unwrap_err();
+    assert_eq!(error.field, "OrderCurrencyCode");
 }
