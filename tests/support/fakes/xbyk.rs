@@ -1859,11 +1859,11 @@ mod tests {
         use paybridge::mapping::{Currency, KenticoOrder};
         let usd = Currency::parse("currency", "USD").expect("USD");
         let mut sample = sample_order(2051, &guid(2051));
-        let order = KenticoOrder::from_xbyk_event_object(&sample, usd).expect("paybridge reads it");
+        let order = KenticoOrder::from_xbyk_event_object(&sample, Some(usd)).expect("paybridge reads it");
         assert_eq!(order.id, 2051);
         // With PaybridgeData (an extra column) as the package would send it after a write.
         sample["PaybridgeData"] = json!({"paid": true});
-        KenticoOrder::from_xbyk_event_object(&sample, usd).expect("an extra column is ignored");
+        KenticoOrder::from_xbyk_event_object(&sample, Some(usd)).expect("an extra column is ignored");
     }
 
     #[test]
