@@ -7,3 +7,4 @@ pub mod harness;
 mod operator;
 mod samples;
 mod trouble;
+mod xbyk;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::fakes::kentico::FakeKentico;
 use integration_tests::fakes::stripe::FakeStripe;
+use integration_tests::fakes::xbyk::FakeXbyk;
 use integration_tests::sqs::ReceivedMessage;
 use integration_tests::{apigw, dynamodb, moto, now_unix, sqs};
 use paybridge::app::LambdaEnv;
@@ -85,6 +86,9 @@ impl Tally {
 pub struct System {
     pub stripe: FakeStripe,
     pub kentico: FakeKentico,
+    /// The Xperience by Kentico package's endpoints, when the system runs with
+    /// `KENTICO_PLATFORM=xbyk` ([`System::start_xbyk`]); the Kentico 13 fake then gets no call.
+    pub xbyk: Option<FakeXbyk>,
     pub metrics: Arc<InMemoryMetrics>,
     sqs: aws_sdk_sqs::Client,
     stripe_queue: String,
@@ -106,7 +110,18 @@ impl System {
         System::start_tuned(extra_env, Tuning::default()).await
     }
 
+    /// The system with `KENTICO_PLATFORM=xbyk`: the workers write through the package fake
+    /// (signing with the Kentico webhook secret), orders carry no currency (`KENTICO_CURRENCY`
+    /// is EUR), and Kentico 13's REST settings are absent.
+    pub async fn start_xbyk(extra_env: &[(&str, &str)]) -> System {
+        System::start_on(extra_env, Tuning::default(), true).await
+    }
+
     pub async fn start_tuned(extra_env: &[(&str, &str)], tuning: Tuning) -> System {
+        System::start_on(extra_env, tuning, false).await
+    }
+
+    async fn start_on(extra_env: &[(&str, &str)], tuning: Tuning, xbyk: bool) -> System {
         let sdk = moto::sdk_config().await;
         let sqs_client = aws_sdk_sqs::Client::new(&sdk);
         let receives = tuning.max_receive_count;
@@ -148,6 +163,18 @@ impl System {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        let xbyk = match xbyk {
+            false => None,
+            true => {
+                let fake = FakeXbyk::start(&[KENTICO_WEBHOOK_SECRET]).await;
+                env.remove("KENTICO_USERNAME");
+                env.remove("KENTICO_PASSWORD");
+                env.insert("KENTICO_PLATFORM".into(), "xbyk".into());
+                env.insert("KENTICO_BASE_URL".into(), fake.base_url.clone());
+                env.insert("KENTICO_CURRENCY".into(), "EUR".into());
+                Some(fake)
+            }
+        };
         for (k, v) in extra_env {
             env.insert(k.to_string(), v.to_string());
         }
@@ -196,6 +223,7 @@ impl System {
             env: settings,
             stripe,
             kentico,
+            xbyk,
             metrics,
             sqs: sqs_client,
             stripe_queue,
@@ -211,6 +239,20 @@ impl System {
     pub async fn kentico_order_event(&self, event_type: &str, order: &Value) -> u16 {
         self.post_kentico(&kentico_event_body(&self.kentico, event_type, order))
             .await
+    }
+
+    /// POSTs a signed Xperience by Kentico event (`"platform": "xbyk"`) for `order`, stored at
+    /// the package fake first as the app holds it; returns the status.
+    pub async fn xbyk_order_event(&self, event_type: &str, order: &Value) -> u16 {
+        self.post_kentico(&xbyk_event_body(self.package(), event_type, order))
+            .await
+    }
+
+    /// The package fake of a system started with [`System::start_xbyk`].
+    pub fn package(&self) -> &FakeXbyk {
+        self.xbyk
+            .as_ref()
+            .expect("the system runs with KENTICO_PLATFORM=xbyk")
     }
 
     /// POSTs a signed Stripe event carrying `intent` (as `data.object`); returns the status.
@@ -402,6 +444,22 @@ pub fn kentico_event_body(kentico: &FakeKentico, event_type: &str, order: &Value
     json!({
         "id": uuid_like(), "type": event_type, "created": now_unix(), "site": "DancingGoat",
         "data": {"object": order}
+    })
+    .to_string()
+}
+
+/// An Xperience by Kentico webhook body for `order`, which is merged into the package fake's
+/// copy first (what paybridge wrote there and `order` does not name stays).
+pub fn xbyk_event_body(package: &FakeXbyk, event_type: &str, order: &Value) -> String {
+    let guid = order["OrderGUID"].as_str().expect("the order has a GUID");
+    let mut current = package.order(guid).unwrap_or_else(|| json!({}));
+    for (k, v) in order.as_object().into_iter().flatten() {
+        current[k] = v.clone();
+    }
+    package.add_order(current);
+    json!({
+        "id": uuid_like(), "type": event_type, "created": now_unix(), "site": "DancingGoat",
+        "platform": "xbyk", "data": {"object": order}
     })
     .to_string()
 }

@@ -247,6 +247,11 @@ impl FakeXbyk {
         self.lock().statuses.clone()
     }
 
+    /// Replaces the secrets the package accepts (`Paybridge:WebhookSecrets` changed).
+    pub fn set_secrets(&self, secrets: &[&str]) {
+        self.lock().secrets = secrets.iter().map(|s| s.to_string()).collect();
+    }
+
     /// Whether the shop added the `PaybridgeData` field to the order class (default true).
     pub fn set_paybridge_data_field(&self, present: bool) {
         self.lock().paybridge_data_field = present;
@@ -1859,11 +1864,13 @@ mod tests {
         use paybridge::mapping::{Currency, KenticoOrder};
         let usd = Currency::parse("currency", "USD").expect("USD");
         let mut sample = sample_order(2051, &guid(2051));
-        let order = KenticoOrder::from_xbyk_event_object(&sample, Some(usd)).expect("paybridge reads it");
+        let order =
+            KenticoOrder::from_xbyk_event_object(&sample, Some(usd)).expect("paybridge reads it");
         assert_eq!(order.id, 2051);
         // With PaybridgeData (an extra column) as the package would send it after a write.
         sample["PaybridgeData"] = json!({"paid": true});
-        KenticoOrder::from_xbyk_event_object(&sample, Some(usd)).expect("an extra column is ignored");
+        KenticoOrder::from_xbyk_event_object(&sample, Some(usd))
+            .expect("an extra column is ignored");
     }
 
     #[test]
