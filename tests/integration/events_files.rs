@@ -86,6 +86,7 @@ async fn valid_sample_events_are_accepted_and_enqueued() {
         "stripe-webhook-valid.json",
         "kentico-webhook-valid.json",
         "kentico-webhook-valid-base64.json",
+        "kentico-webhook-xbyk-valid.json",
     ] {
         assert_eq!(feed_at_signing_time(name).await, (202, None, 1), "{name}");
     }
@@ -153,6 +154,8 @@ fn every_events_file_is_covered_by_a_test() {
             "kentico-webhook-tampered.json",
             "kentico-webhook-valid-base64.json",
             "kentico-webhook-valid.json",
+            "kentico-webhook-xbyk-valid.json",
+            "order-worker-sqs-xbyk.json",
             "order-worker-sqs.json",
             "payment-worker-sqs.json",
             "reconciler-schedule.json",

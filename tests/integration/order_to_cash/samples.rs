@@ -49,3 +49,29 @@ async fn the_sqs_sample_events_run_through_their_workers() {
     assert_eq!(order["OrderStatusID"], PAID);
     assert_eq!(order["OrderIsPaid"], true);
 }
+
+#[tokio::test]
+async fn the_xbyk_sqs_sample_event_runs_through_the_order_worker_on_xbyk() {
+    let system = System::start_xbyk(&[]).await;
+    let guid = "7a2d9c4e-1b3f-4e5a-8c6d-9e0f1a2b3c4d";
+    (system.package()).add_order(integration_tests::fakes::xbyk::sample_order(2051, guid));
+
+    let created = handle(
+        &system.order_processor,
+        sample("order-worker-sqs-xbyk.json"),
+    )
+    .await;
+
+    assert!(created.batch_item_failures.is_empty(), "{created:?}");
+    let intents = system.created_intents();
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["amount"], 12_990);
+    assert_eq!(
+        intents[0]["currency"], "eur",
+        "KENTICO_CURRENCY: the order carries none"
+    );
+    assert_eq!(intents[0]["metadata"]["kentico_order_guid"], guid);
+    let writes = system.package().writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0]["payment_reference"], intents[0]["id"]);
+}
