@@ -59,6 +59,13 @@ namespace Xunit
             Fail("Assert.Equal failed (strings differ at index " + at + ")\n  expected: " + Show(expected) + "\n  actual:   " + Show(actual));
         }
 
+        /// <summary>Equal after rounding both to <paramref name="precision"/> decimal places.</summary>
+        public static void Equal(double expected, double actual, int precision)
+        {
+            if (Math.Round(expected, precision) != Math.Round(actual, precision))
+                Fail("Assert.Equal failed (precision " + precision + ")\n  expected: " + Show(expected) + "\n  actual:   " + Show(actual));
+        }
+
         public static void NotEqual<T>(T expected, T actual)
         {
             if (AreEqual(expected, actual)) Fail("Assert.NotEqual failed: both are " + Show(actual));
