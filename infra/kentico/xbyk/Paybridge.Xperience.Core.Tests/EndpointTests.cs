@@ -314,7 +314,7 @@ namespace Paybridge.Xperience.Tests
             string pad = new string(' ', WriteBackRequest.MaxBodyBytes);
             var a = Write("{\"event_id\":\"pbw_big\"}" + pad);
             Assert.Equal(400, a.StatusCode);
-            Assert.Contains("more than the limit of 65536", a.Body);
+            Assert.Contains("larger than the limit of 65536 bytes", a.Body);
             string fits = "{\"event_id\":\"pbw_fits\"}";
             Assert.Equal(200, Write(fits + new string(' ', WriteBackRequest.MaxBodyBytes - fits.Length)).StatusCode);
         }

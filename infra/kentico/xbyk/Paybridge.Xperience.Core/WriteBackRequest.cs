@@ -43,7 +43,7 @@ namespace Paybridge.Xperience
             }
             if (body.Length > MaxBodyBytes)
             {
-                error = "the body has " + body.Length.ToString(CultureInfo.InvariantCulture) + " bytes, more than the limit of " + MaxBodyBytes;
+                error = "the body is larger than the limit of " + MaxBodyBytes.ToString(CultureInfo.InvariantCulture) + " bytes";
                 return null;
             }
 
