@@ -68,6 +68,20 @@ namespace Paybridge.Xperience.Tests
         }
 
         [Fact]
+        public void TheContractGetVectorIsAcceptedByTheListRoute()
+        {
+            var clock = new PaybridgeEndpoints(store, Secrets, null, null, () => SignatureTests.T + 299);
+            var request = new PaybridgeRequest
+            {
+                Method = "GET",
+                PathAndQuery = SignatureTests.GetTarget,
+                SignatureHeader = "t=1764417600,v1=793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c",
+            };
+            var answer = clock.ListOrdersAsync(request, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal("200 {\"orders\":[]}", answer.ToString()); // the sample order was modified before 2026-11-30T12:00:00Z
+        }
+
+        [Fact]
         public void UnsignedOrStaleRequestsReadAndWriteNothing()
         {
             string body = "{\"event_id\":\"pbw_1\",\"status\":\"Paid\"}";
