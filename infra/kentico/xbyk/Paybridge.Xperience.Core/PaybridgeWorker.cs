@@ -223,7 +223,7 @@ namespace Paybridge.Xperience
                     request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
                     // Signed now, not when built: paybridge refuses timestamps older than 300 s.
                     request.Headers.TryAddWithoutValidation(EventSigner.HeaderName,
-                        EventSigner.BuildHeader(settings.Secrets, new DateTimeOffset(utcNow()).ToUnixTimeSeconds(), entry.Body));
+                        EventSigner.BuildHeader(settings.Secrets, new DateTimeOffset(DateTime.SpecifyKind(utcNow(), DateTimeKind.Utc)).ToUnixTimeSeconds(), entry.Body));
                     using (var response = await http.SendAsync(request, cts.Token).ConfigureAwait(false))
                     {
                         int status = (int)response.StatusCode;
