@@ -63,7 +63,7 @@ namespace Paybridge.Xperience
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>Thrown by <see cref="JsonReader.Parse"/> for text that is not strict JSON.</summary>
+    /// <summary>Thrown by <see cref="JsonReader.Parse(string)"/> for text that is not strict JSON.</summary>
     public sealed class JsonFormatException : FormatException
     {
         public JsonFormatException(string message, int position)
