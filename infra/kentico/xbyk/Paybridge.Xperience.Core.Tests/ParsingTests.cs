@@ -81,6 +81,7 @@ namespace Paybridge.Xperience.Tests
         [InlineData("modified_since=2026-11-30T12:00:00Z&limit=101", "limit must be a whole number from 1 to 100")]
         [InlineData("modified_since=2026-11-30T12:00:00Z&limit=1.5", "limit must be a whole number from 1 to 100")]
         [InlineData("modified_since=2026-11-30T12:00:00Z&limit=10&limit=20", "limit is given more than once")]
+        [InlineData("modified_since=2026-11-30T12:00:00Z&LIMIT=10&limit=20", "limit is given more than once")]
         public void MalformedListQueries(string query, string message)
         {
             string error;
@@ -159,7 +160,7 @@ namespace Paybridge.Xperience.Tests
         [Fact]
         public void MergeIntoAnEmptyField()
         {
-            Assert.Equal("{\"Paid\":true,\"PaymentReference\":\"pi_1\",\"StripePaymentStatus\":\"succeeded\"}",
+            Assert.Equal("{\"paid\":true,\"payment_reference\":\"pi_1\",\"StripePaymentStatus\":\"succeeded\"}",
                 PaybridgeData.Merge(null, true, "pi_1", new[] { D("StripePaymentStatus", "succeeded"), D("StripeRetryUrl", null) }));
             Assert.Equal("{}", PaybridgeData.Merge("  ", null, null, NoDetails));
         }
@@ -170,14 +171,14 @@ namespace Paybridge.Xperience.Tests
             string current = "{\"Loyalty\":{\"points\":12.50},\"STRIPEPAYMENTSTATUS\":\"processing\",\"Paid\":false,\"StripeDeclineReason\":\"card_declined\",\"Note\":\"\\u00e9\"}";
             string merged = PaybridgeData.Merge(current, true, null,
                 new[] { D("StripePaymentStatus", "succeeded"), D("StripeDeclineReason", null), D("StripePaymentIntent", "pi_2") });
-            Assert.Equal("{\"Loyalty\":{\"points\":12.50},\"StripePaymentStatus\":\"succeeded\",\"Paid\":true,\"Note\":\"\u00e9\",\"StripePaymentIntent\":\"pi_2\"}", merged);
+            Assert.Equal("{\"Loyalty\":{\"points\":12.50},\"StripePaymentStatus\":\"succeeded\",\"paid\":true,\"Note\":\"\u00e9\",\"StripePaymentIntent\":\"pi_2\"}", merged);
         }
 
         [Fact]
         public void MergeLeavesPaidAndReferenceAloneWhenNull()
         {
-            Assert.Equal("{\"Paid\":true,\"PaymentReference\":\"pi_1\"}",
-                PaybridgeData.Merge("{\"Paid\":true,\"PaymentReference\":\"pi_1\"}", null, null, NoDetails));
+            Assert.Equal("{\"paid\":true,\"payment_reference\":\"pi_1\"}",
+                PaybridgeData.Merge("{\"paid\":true,\"payment_reference\":\"pi_1\"}", null, null, NoDetails));
         }
 
         [Theory]

@@ -5,7 +5,7 @@ namespace Paybridge.Xperience
 {
     /// <summary>
     /// The order's optional <c>PaybridgeData</c> text field: a JSON object with paybridge's keys
-    /// (<c>Paid</c>, <c>PaymentReference</c>, and the write's <c>details</c>: <c>StripePaymentIntent</c>,
+    /// (<c>paid</c>, <c>payment_reference</c>, and the write's <c>details</c>: <c>StripePaymentIntent</c>,
     /// <c>StripePaymentStatus</c>, <c>StripeCheckoutUrl</c>, <c>StripeDeclineReason</c>,
     /// <c>StripeRetryUrl</c>) next to whatever else the shop keeps there.
     /// </summary>
@@ -13,8 +13,8 @@ namespace Paybridge.Xperience
     {
         /// <summary>Field name on the order class (a text/long text field the shop adds).</summary>
         public const string FieldName = "PaybridgeData";
-        public const string PaidKey = "Paid";
-        public const string PaymentReferenceKey = "PaymentReference";
+        public const string PaidKey = "paid";
+        public const string PaymentReferenceKey = "payment_reference";
 
         /// <summary>
         /// Merges a write into the field's current text. paybridge's keys are replaced in place

@@ -43,12 +43,14 @@ namespace Paybridge.Xperience
         /// <summary>
         /// Parses the query string of the order list (with or without the leading <c>?</c>).
         /// <c>modified_since</c> (RFC 3339) is required; <c>after_id</c> (≥ 0) and <c>limit</c>
-        /// (1–100) are optional; other parameters are ignored; a parameter given twice is refused.
+        /// (1–100) are optional; names are matched without case; other parameters are ignored; a
+        /// parameter given twice is refused.
         /// </summary>
         public static OrderListQuery ParseListQuery(string queryString, out string error)
         {
             error = null;
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Names are matched without case, as paybridge's fake of this package does.
             string q = queryString ?? string.Empty;
             if (q.StartsWith("?", StringComparison.Ordinal)) q = q.Substring(1);
             foreach (string part in q.Split('&'))
@@ -56,6 +58,7 @@ namespace Paybridge.Xperience
                 if (part.Length == 0) continue;
                 int eq = part.IndexOf('=');
                 string name = Decode(eq < 0 ? part : part.Substring(0, eq));
+                if (name != null) name = name.ToLowerInvariant();
                 string value = eq < 0 ? string.Empty : Decode(part.Substring(eq + 1));
                 if (name == null || value == null)
                 {

@@ -87,12 +87,7 @@ namespace Paybridge.Xperience
             r.EventId = eventId;
 
             if (!OptionalString(obj, "status", out value, out error)) return null;
-            r.Status = (string)value;
-            if (r.Status != null && r.Status.Trim().Length == 0)
-            {
-                error = "status must be a status name or null, not an empty string";
-                return null;
-            }
+            r.Status = (string)value; // "" is a name like any other: unknown, so 422
 
             if (obj.TryGetValue("paid", out value) && value != null)
             {
