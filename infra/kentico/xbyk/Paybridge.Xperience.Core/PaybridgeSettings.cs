@@ -89,7 +89,7 @@ namespace Paybridge.Xperience
                 .ToList();
             if (secrets.Count == 0)
             {
-                problems.Add(WebhookSecretsKey + " is missing (paybridge's secret: one of KENTICO_WEBHOOK_SECRETS, and in KENTICO_API_SECRETS; two, comma-separated, while rotating).");
+                problems.Add(WebhookSecretsKey + " is missing (paybridge's KENTICO_WEBHOOK_SECRETS; two, comma-separated, while rotating).");
             }
             else if (secrets.Any(x => x.Length < MinSecretLength))
             {
