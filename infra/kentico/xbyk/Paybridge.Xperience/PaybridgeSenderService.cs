@@ -48,8 +48,12 @@ public sealed class PaybridgeSenderService : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // Build what is pending into files; they are sent after the restart.
-        await worker.RunOnceAsync(true, cancellationToken);
+        // Build what is pending into files; they are sent after the restart. Only once the loop
+        // has ended: the worker is not thread-safe, and a shutdown that timed out leaves it running.
+        if (ExecuteTask == null || ExecuteTask.IsCompleted)
+        {
+            await worker.RunOnceAsync(true, cancellationToken);
+        }
     }
 
     private async Task<BuiltEvent> BuildAsync(DueChange change, CancellationToken cancellationToken)
