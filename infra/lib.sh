@@ -10,6 +10,19 @@ require_pip() { # command package
   hash -r
 }
 
+require_mono() { # the C# compiler and runtime of Debian's mono-devel (the Kentico modules' tests)
+  command -v mcs >/dev/null && command -v mono >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing mono-devel from Debian's packages (for mcs, mono)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mono-devel >/dev/null
+    hash -r
+  else
+    echo "the Kentico modules' C# tests need Mono: apt-get install -y mono-devel (Debian/Ubuntu)," >&2
+    echo "or brew install mono (macOS)" >&2
+    return 1
+  fi
+}
+
 require_stripe_node() {
   [ -d tests/stripe-node/node_modules/stripe ] && return 0
   npm install --prefix tests/stripe-node --no-package-lock --no-audit --no-fund --loglevel=error

@@ -285,6 +285,77 @@ async fn doctor_passes_a_working_setup_and_names_what_to_fix_in_a_broken_one() {
     );
 }
 
+/// On Xperience by Kentico, `doctor` asks the package's health route, signed with the Kentico
+/// webhook secret: the URL, the secret and every mapped status name are checked there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_xbyk_package_and_its_status_names() {
+    let setup = Setup::new().await;
+    let package = integration_tests::fakes::xbyk::FakeXbyk::start(&[KENTICO_WEBHOOK_SECRET]).await;
+    setup.stripe.add_webhook_endpoint(json!({
+        "url": "https://paybridge.example/webhooks/stripe",
+        "enabled_events": paybridge::flows::stripe_event_types(),
+    }));
+    let data_dir = setup.data_dir.to_string_lossy().to_string();
+    let good = [
+        ("STRIPE_WEBHOOK_SECRETS", "whsec_doctor"),
+        ("KENTICO_WEBHOOK_SECRETS", KENTICO_WEBHOOK_SECRET),
+        ("STRIPE_API_BASE", setup.stripe.base_url.as_str()),
+        ("STRIPE_SECRET_KEY", "sk_test_paybridge_serve"),
+        ("KENTICO_PLATFORM", "xbyk"),
+        ("KENTICO_BASE_URL", package.base_url.as_str()),
+        ("KENTICO_CURRENCY", "EUR"),
+    ];
+    let doctor = |env: &[(&str, &str)]| {
+        let args = [
+            "doctor",
+            "--backend",
+            "embedded",
+            "--data-dir",
+            &data_dir,
+            "--json",
+        ];
+        json_lines(&paybridge(&args, env))
+    };
+    let verdict = |checks: &[Value], name: &str| {
+        let check = (checks.iter().find(|c| c["check"] == name))
+            .unwrap_or_else(|| panic!("no {name} check: {checks:?}"));
+        (
+            check["ok"] == true,
+            check["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+
+    let healthy = doctor(&good);
+    assert!(healthy.iter().all(|c| c["ok"] == true), "{healthy:?}");
+    assert!(
+        verdict(&healthy, "kentico package")
+            .1
+            .contains("accepts paybridge's signature")
+    );
+    assert!(
+        package
+            .requests()
+            .iter()
+            .all(|r| r.path == "/paybridge/health")
+    );
+    assert_eq!(package.refused(), 0);
+
+    // A status the map names is missing in the shop.
+    package.set_statuses(vec![(1, "New", "New"), (5, "Paid", "Paid")]);
+    let (ok, detail) = verdict(&doctor(&good), "kentico statuses");
+    assert!(!ok && detail.contains("Payment Failed"), "{detail}");
+
+    // The package holds another secret.
+    package.set_secrets(&["the_package_has_another_secret"]);
+    let (ok, detail) = verdict(&doctor(&good), "kentico package");
+    assert!(!ok, "{detail}");
+    assert!(detail.contains("refused paybridge's signature"), "{detail}");
+    assert!(
+        !detail.contains(KENTICO_WEBHOOK_SECRET),
+        "secret leaked: {detail}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_shows_an_orders_history_and_replay_repairs_without_duplicating() {
     let setup = Setup::new().await;

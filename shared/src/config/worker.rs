@@ -883,3 +883,112 @@ mod tests {
         assert!(err.problems[0].starts_with("CHECKOUT_SUCCESS_URL is required"));
     }
 }
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+    use crate::config::test_env as env;
+
+    #[test]
+    fn kentico_13_is_the_default_and_needs_the_rest_credentials() {
+        let (_, settings) = serve_settings(&env(&[
+            ("KENTICO_BASE_URL", "https://shop.example/admin"),
+            ("KENTICO_USERNAME", "paybridge"),
+            ("KENTICO_PASSWORD", "pw"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.flow.kentico_platform, KenticoPlatform::K13);
+        let kentico = settings.kentico.unwrap();
+        assert!(
+            matches!(kentico.access, KenticoAccess::Rest { ref username, .. } if username == "paybridge")
+        );
+
+        let err = serve_settings(&env(&[("KENTICO_BASE_URL", "https://shop.example/admin")]))
+            .unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p.starts_with("KENTICO_USERNAME is not set")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn xbyk_signs_with_the_webhook_secrets_and_takes_a_currency() {
+        let (_, settings) = serve_settings(&env(&[
+            ("KENTICO_PLATFORM", "xbyk"),
+            ("KENTICO_BASE_URL", "https://shop.example"),
+            ("KENTICO_WEBHOOK_SECRETS", "0123456789abcdef0123"),
+            ("KENTICO_CURRENCY", "eur"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.flow.kentico_platform, KenticoPlatform::Xbyk);
+        assert_eq!(
+            settings.flow.kentico_currency.map(|c| c.code()),
+            Some("EUR")
+        );
+        let kentico = settings.kentico.unwrap();
+        assert!(matches!(
+            kentico.access,
+            KenticoAccess::Package { secrets: SecretSetting::Plain(ref s) } if s.len() == 1
+        ));
+    }
+
+    #[test]
+    fn every_platform_mistake_is_named() {
+        let err = serve_settings(&env(&[
+            ("KENTICO_PLATFORM", "xperience"),
+            ("KENTICO_CURRENCY", "EUR"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p.starts_with("KENTICO_PLATFORM='xperience' must be k13")),
+            "{err:?}"
+        );
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p.starts_with("KENTICO_CURRENCY is for Xperience by Kentico")),
+            "{err:?}"
+        );
+
+        let err = serve_settings(&env(&[
+            ("KENTICO_PLATFORM", "xbyk"),
+            ("KENTICO_BASE_URL", "https://shop.example"),
+            ("KENTICO_USERNAME", "paybridge"),
+            ("KENTICO_ORDER_STATUSES", "Paid=6"),
+            ("KENTICO_CURRENCY", "XAU"),
+        ]))
+        .unwrap_err();
+        let text = err.problems.join("\n");
+        for expected in [
+            "KENTICO_USERNAME is for Kentico 13's REST service",
+            "KENTICO_ORDER_STATUSES is for Kentico 13's REST service",
+            "KENTICO_CURRENCY='XAU'",
+            "neither KENTICO_WEBHOOK_SECRETS nor KENTICO_WEBHOOK_SECRET_ARN is set",
+        ] {
+            assert!(text.contains(expected), "{expected}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_missing_connector_names_the_platforms_settings() {
+        let settings = ConnectorSettings {
+            stripe: None,
+            kentico: None,
+            flow: FlowSettings {
+                kentico_platform: KenticoPlatform::Xbyk,
+                ..FlowSettings::default()
+            },
+            ledger_sink: None,
+            quickbooks: None,
+            budget: TimeBudget::default(),
+        };
+        assert_eq!(
+            settings.missing()[1],
+            "Kentico (set KENTICO_BASE_URL and KENTICO_WEBHOOK_SECRETS)"
+        );
+    }
+}

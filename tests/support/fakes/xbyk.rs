@@ -589,7 +589,9 @@ fn route(store: &mut Store, method: &Method, uri: &Uri, body: &[u8]) -> Answer {
         ("GET", ["paybridge", "health"]) => Answer::ok(json!({
             "package": PACKAGE_NAME,
             "version": PACKAGE_VERSION,
-            "statuses": code_names(&store.statuses),
+            "statuses": store.statuses.iter()
+                .map(|s| json!({"name": s.code_name, "display_name": s.display_name}))
+                .collect::<Vec<_>>(),
         })),
         ("GET", ["paybridge", "orders"]) => list(store, uri.query().unwrap_or_default()),
         ("GET", ["paybridge", "orders", guid]) => match parse_guid(guid) {
@@ -1189,14 +1191,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_signed_request_is_served_and_health_lists_the_code_names() {
+    async fn a_signed_request_is_served_and_health_lists_the_statuses() {
         let fake = started().await;
         let (status, body) = signed(&fake, "GET", "/paybridge/health", None).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["package"], "Paybridge.Xperience");
         assert_eq!(body["version"], "1.0.0");
-        let codes: Vec<&str> = DEFAULT_STATUSES.iter().map(|(_, code, _)| *code).collect();
-        assert_eq!(body["statuses"], json!(codes));
+        let listed: Vec<Value> = (DEFAULT_STATUSES.iter())
+            .map(|(_, code, display)| json!({"name": code, "display_name": display}))
+            .collect();
+        assert_eq!(body["statuses"], json!(listed));
         let requests = fake.requests();
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].method, "GET");
@@ -1209,7 +1213,11 @@ mod tests {
 
         fake.set_statuses(vec![(1, "Open", "Open"), (2, "Shipped", "Shipped out")]);
         let (_, body) = signed(&fake, "GET", "/paybridge/health", None).await;
-        assert_eq!(body["statuses"], json!(["Open", "Shipped"]));
+        assert_eq!(
+            body["statuses"],
+            json!([{"name": "Open", "display_name": "Open"},
+                   {"name": "Shipped", "display_name": "Shipped out"}])
+        );
     }
 
     #[tokio::test]

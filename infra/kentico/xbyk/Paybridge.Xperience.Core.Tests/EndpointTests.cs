@@ -120,10 +120,12 @@ namespace Paybridge.Xperience.Tests
         // ---- health, order, list ----
 
         [Fact]
-        public void HealthListsTheStatusCodeNamesInOrder()
+        public void HealthListsTheStatusesWithTheirDisplayNamesInOrder()
         {
             var a = endpoints.HealthAsync(Signed("GET", "/paybridge/health", ""), CancellationToken.None).GetAwaiter().GetResult();
-            Assert.Equal("200 {\"package\":\"Paybridge.Xperience\",\"version\":\"1.0.0\",\"statuses\":[\"New\",\"PaymentFailed\",\"Paid\",\"Canceled\"]}", a.ToString());
+            Assert.Equal("200 {\"package\":\"Paybridge.Xperience\",\"version\":\"1.0.0\",\"statuses\":["
+                + "{\"name\":\"New\",\"display_name\":\"New order\"},{\"name\":\"PaymentFailed\",\"display_name\":\"Payment failed\"},"
+                + "{\"name\":\"Paid\",\"display_name\":\"Payment received\"},{\"name\":\"Canceled\",\"display_name\":\"Cancelled\"}]}", a.ToString());
         }
 
         [Fact]

@@ -111,7 +111,7 @@ namespace Paybridge.Xperience
         public PaybridgeEndpoints(IOrderStore store, PaybridgeSettings settings)
             : this(store, settings.Secrets, settings.Currency, new IdempotencyMemory(), null) { }
 
-        /// <summary><c>GET /paybridge/health</c>: package, version and the status code names.</summary>
+        /// <summary><c>GET /paybridge/health</c>: package, version and the statuses (code and display names).</summary>
         public Task<PaybridgeAnswer> HealthAsync(PaybridgeRequest request, CancellationToken cancellationToken) =>
             Guarded(request, async () =>
             {
@@ -120,7 +120,11 @@ namespace Paybridge.Xperience
                     .Name("package").Value(PackageName)
                     .Name("version").Value(PackageVersion)
                     .Name("statuses").BeginArray();
-                foreach (var s in statuses) w.Value(s.OrderStatusName);
+                foreach (var s in statuses)
+                {
+                    w.BeginObject().Name("name").Value(s.OrderStatusName)
+                        .Name("display_name").Value(s.OrderStatusDisplayName).EndObject();
+                }
                 return new PaybridgeAnswer(200, w.EndArray().EndObject().ToString());
             });
 

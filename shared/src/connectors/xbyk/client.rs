@@ -34,8 +34,8 @@ pub struct PackageHealth {
     pub package: String,
     /// Its version.
     pub version: String,
-    /// The shop's order status code names.
-    pub statuses: Vec<String>,
+    /// The shop's order statuses: code name and display name (no IDs: paybridge sends names).
+    pub statuses: Vec<OrderStatus>,
 }
 
 /// A client of the package's endpoints. Cheap to clone: clones share one connection pool.
@@ -105,14 +105,17 @@ impl XbykClient {
         let value = decode(&body)?;
         let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default();
         let statuses = match value.get("statuses") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    item.as_str().map(str::to_owned).ok_or_else(|| {
-                        KenticoError::Decode(format!("health: a status is not text: {item}"))
-                    })
+            Some(Value::Array(items)) => (items.iter().enumerate())
+                .map(|(index, item)| {
+                    let name = item.get("name").and_then(Value::as_str).ok_or_else(|| {
+                        KenticoError::Decode(format!("health: a status without a name: {item}"))
+                    })?;
+                    let display = item.get("display_name").and_then(Value::as_str);
+                    let mut status = status_named(index, name);
+                    status.display_name = display.map(str::to_owned);
+                    Ok(status)
                 })
-                .collect::<Result<_, _>>()?,
+                .collect::<Result<_, KenticoError>>()?,
             _ => return Err(KenticoError::Decode("health: no statuses list".into())),
         };
         Ok(PackageHealth {

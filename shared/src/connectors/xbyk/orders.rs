@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::client::XbykClient;
-use crate::connectors::kentico::statuses::{OrderStatus, resolve};
+use crate::connectors::kentico::statuses::resolve;
 use crate::connectors::kentico::{KenticoError, as_bool, as_i64};
 use crate::connectors::shop::{KenticoOrderState, OrderRef, OrderWrite, ShopOrders, total_of};
 use crate::mapping::KenticoPlatform;
@@ -117,17 +117,8 @@ impl ShopOrders for XbykPackageOrders {
     }
 
     async fn check_status(&self, name: &str) -> Result<(), KenticoError> {
-        let health = self.client.health().await?;
-        let known: Vec<OrderStatus> = (health.statuses.iter().enumerate())
-            .map(|(index, code)| OrderStatus {
-                id: i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1),
-                name: code.clone(),
-                display_name: None,
-                site_id: None,
-                enabled: None,
-            })
-            .collect();
-        resolve(name, &known).map(|_| ())
+        // The package's own rule: the code name, then the display name, without case.
+        resolve(name, &self.client.health().await?.statuses).map(|_| ())
     }
 
     async fn check_access(&self) -> Result<(), KenticoError> {
