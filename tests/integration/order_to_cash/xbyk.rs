@@ -291,3 +291,63 @@ async fn an_event_of_the_other_platform_is_refused_by_name() {
         assert!(system.created_intents().is_empty());
     }
 }
+
+/// The reconciliation on Xperience by Kentico: the package's list and order routes are read, a
+/// payment whose webhook was missed is found (the order shows no `paid` in `PaybridgeData`)
+/// and healed through the package; a paid order is not reported.
+#[tokio::test]
+async fn the_reconciliation_reads_the_package_and_heals_a_missed_payment() {
+    let system = System::start_xbyk(&[]).await;
+    let (missed_guid, missed) = placed(&system, 5201).await;
+    let (paid_guid, paid) = placed(&system, 5202).await;
+    for intent in [&missed, &paid] {
+        let id = intent["id"].as_str().unwrap();
+        system.intent_with(
+            id,
+            json!({"status": "succeeded", "amount_received": 12_990}),
+        );
+    }
+    let succeeded = system
+        .stripe
+        .payment_intent(paid["id"].as_str().unwrap())
+        .unwrap();
+    system
+        .stripe_event("payment_intent.succeeded", &succeeded)
+        .await;
+    system.drain().await;
+    assert_eq!(system.package().status_changes(&paid_guid), vec!["Paid"]);
+
+    let env = system.env.clone();
+    let get = move |name: &str| env.get(name).cloned();
+    let lambda = paybridge::app::LambdaEnv {
+        env: &get,
+        sdk: integration_tests::moto::sdk_config().await,
+        metrics: system.metrics.clone(),
+        clock: std::sync::Arc::new(paybridge::clock::SystemClock),
+    };
+    let (sweep, _) = paybridge::app::lambda::reconciler_with(&lambda)
+        .await
+        .expect("the reconciler starts on xbyk");
+    let since = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let paid_not_marked = |report: &paybridge::reconcile::reports::Report| {
+        (report.findings.iter())
+            .filter(|f| f.discrepancy.kind() == "paid_not_marked")
+            .filter_map(|f| f.discrepancy.order_id())
+            .collect::<Vec<_>>()
+    };
+
+    let report = sweep.run(since, true).await.expect("the sweep runs");
+    assert_eq!(paid_not_marked(&report), vec![5201], "{report:?}");
+    assert_eq!(report.checked.orders, 2, "{report:?}");
+    assert!(
+        (system.package().requests().iter())
+            .any(|r| r.path == "/paybridge/orders" && r.query.contains("modified_since=")),
+        "the orders were listed through the package"
+    );
+    system.drain().await;
+    assert_eq!(system.package().status_changes(&missed_guid), vec!["Paid"]);
+
+    let report = sweep.run(since, false).await.expect("the sweep runs again");
+    assert!(paid_not_marked(&report).is_empty(), "{report:?}");
+    only_the_package_was_called(&system);
+}
