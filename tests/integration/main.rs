@@ -30,3 +30,4 @@ mod stripe_library;
 mod support;
 mod token_contract;
 mod worker_sqs;
+mod xbyk_package;

@@ -83,6 +83,32 @@ namespace Paybridge.Xperience.Tests
             Assert.Equal(body.Length + CountNonAscii(body), EventSigner.BodyBytes(body).Length);
         }
 
+        /// <summary>
+        /// The committed test vector, which paybridge's own tests read with its XbyK order mapping
+        /// (tests/integration/xbyk_vector.rs): the package sends exactly what paybridge reads.
+        /// </summary>
+        [Fact]
+        public void TheCommittedTestVectorIsWhatTheBuilderSends()
+        {
+            string expected = System.IO.File.ReadAllText(RepoFile("infra/kentico/xbyk/order-event-test-vector.json"), new System.Text.UTF8Encoding(false));
+            string body = EventPayloadBuilder.BuildOrderEvent(SampleOrder(), EventPayloadBuilder.OrderCreated, EventId, 1764417600, "DancingGoat", "eur");
+            Assert.Equal(expected.TrimEnd('\n'), body);
+        }
+
+        /// <summary>A file of the repository, found from the working or the test assembly's folder upwards.</summary>
+        private static string RepoFile(string relative)
+        {
+            foreach (string start in new[] { System.IO.Directory.GetCurrentDirectory(), AppDomain.CurrentDomain.BaseDirectory })
+            {
+                for (var dir = new System.IO.DirectoryInfo(start); dir != null; dir = dir.Parent)
+                {
+                    string candidate = System.IO.Path.Combine(dir.FullName, relative);
+                    if (System.IO.File.Exists(candidate)) return candidate;
+                }
+            }
+            throw new InvalidOperationException(relative + " not found above " + System.IO.Directory.GetCurrentDirectory());
+        }
+
         [Fact]
         public void OrderObjectIsTheSameAsTheEventsDataObject()
         {
