@@ -6,7 +6,7 @@ Usage: infra/fuzz-seed.py [repository root]
 Reads events/*.json (API Gateway requests: their bodies, base64 ones decoded, and signature
 headers; SQS events: the queue envelopes and the event payloads inside them) and
 tests/fixtures/stripe/*.json (each object also wrapped in an event, as a webhook delivers it),
-and adds a few hand-written inputs per target. Seeds are named seed-<sha1>, so rerunning adds
+the Xperience by Kentico package's order event test vector, and adds a few hand-written inputs per target. Seeds are named seed-<sha1>, so rerunning adds
 nothing twice and keeps whatever the fuzzer found meanwhile.
 """
 
@@ -18,7 +18,7 @@ import sys
 
 ROOT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent)
 CORPUS = ROOT / "fuzz" / "corpus"
-TARGETS = ["signature_header", "stripe_event", "kentico_order_x13", "minor_units", "kentico_response"]
+TARGETS = ["signature_header", "stripe_event", "kentico_order_x13", "kentico_order_xbyk", "minor_units", "kentico_response"]
 seeds = {target: set() for target in TARGETS}
 
 
@@ -43,7 +43,13 @@ def event_body(text):
         return
     kind = str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object")
-    if kind.startswith("ecommerce."):
+    if kind.startswith("ecommerce.") and event.get("platform") == "xbyk":
+        add("kentico_order_xbyk", text)
+        if isinstance(obj, dict):
+            add("kentico_order_xbyk", compact(obj))
+            without = {k: v for k, v in obj.items() if k != "OrderCurrencyCode"}
+            add("kentico_order_xbyk", compact(without))
+    elif kind.startswith("ecommerce."):
         add("kentico_order_x13", text)
         if isinstance(obj, dict):
             add("kentico_order_x13", compact(obj))
@@ -72,6 +78,9 @@ for path in sorted((ROOT / "events").glob("*.json")):
             event_body(compact(envelope["payload"]))
     if "Records" not in sample and "body" not in sample:
         add("stripe_event", compact(sample))
+
+# The Xperience by Kentico package's own order event (its tests assert it byte for byte).
+event_body((ROOT / "infra" / "kentico" / "xbyk" / "order-event-test-vector.json").read_text().rstrip("\n"))
 
 for path in sorted((ROOT / "tests" / "fixtures" / "stripe").glob("*.json")):
     text = path.read_text()

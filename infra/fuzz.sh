@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift || true
-all=(signature_header stripe_event kentico_order_x13 minor_units kentico_response)
+all=(signature_header stripe_event kentico_order_x13 kentico_order_xbyk minor_units kentico_response)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 for target in "${targets[@]}"; do
