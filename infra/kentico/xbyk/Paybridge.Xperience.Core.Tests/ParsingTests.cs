@@ -233,5 +233,22 @@ namespace Paybridge.Xperience.Tests
             Assert.Null(memory.Find("id2"));
             Assert.NotNull(memory.Find("id3"));
         }
+
+        [Theory]
+        [InlineData("/paybridge/orders/x?limit=5", "", "/paybridge/orders/x", "?limit=5", "/paybridge/orders/x?limit=5")]
+        [InlineData("/paybridge/orders/a%2Fb", "", "/paybridge/orders/a/b", "", "/paybridge/orders/a%2Fb")]
+        [InlineData("/shop/paybridge/health", "/shop", "/paybridge/health", "", "/shop/paybridge/health")]
+        [InlineData("/SHOP/paybridge/health", "/shop", "/paybridge/health", "", "/SHOP/paybridge/health")]
+        [InlineData("/shop?x=1", "/shop", "", "?x=1", "/shop?x=1")]
+        [InlineData("/paybridge/health", "/shop", "/paybridge/health", "", "/shop/paybridge/health")]
+        [InlineData("/paybridge/health", "/shop/", "/paybridge/health", "", "/shop/paybridge/health")]
+        [InlineData("/shopx/paybridge/health", "/shop", "/paybridge/health", "", "/shop/shopx/paybridge/health")]
+        [InlineData(null, "/shop", "/paybridge/orders", "?after_id=3", "/shop/paybridge/orders?after_id=3")]
+        [InlineData("", null, "/paybridge/health", null, "/paybridge/health")]
+        [InlineData("https://shop.example.com/paybridge/health", "", "/paybridge/health", "", "/paybridge/health")]
+        public void TheSignedTargetIsTheRawTargetWithTheBasePath(string raw, string pathBase, string path, string query, string expected)
+        {
+            Assert.Equal(expected, RouteParsing.RequestTarget(raw, pathBase, path, query));
+        }
     }
 }

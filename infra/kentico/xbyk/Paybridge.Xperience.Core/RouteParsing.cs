@@ -178,6 +178,38 @@ namespace Paybridge.Xperience
             return true;
         }
 
+        /// <summary>
+        /// The request target paybridge signed (<c>&lt;path-and-query&gt;</c> of the signature):
+        /// the target as received on the wire (<paramref name="rawTarget"/>, e.g. Kestrel's and
+        /// IIS's <c>IHttpRequestFeature.RawTarget</c>, which keeps the path's percent-encoding);
+        /// when the app has a base path (<paramref name="pathBase"/>) that the raw target lacks,
+        /// because a proxy in front removed it and handed it over as <c>X-Forwarded-Prefix</c>,
+        /// the base path is put back in front, since paybridge signed <c>{KENTICO_BASE_URL}/paybridge/…</c>.
+        /// Without a usable raw target (a server that gives none, or an absolute-form target), it
+        /// is rebuilt from the escaped <paramref name="pathBase"/>, <paramref name="path"/> and
+        /// <paramref name="queryString"/> (the latter with its <c>?</c>, or empty).
+        /// </summary>
+        public static string RequestTarget(string rawTarget, string pathBase, string path, string queryString)
+        {
+            pathBase = (pathBase ?? string.Empty).TrimEnd('/');
+            if (!string.IsNullOrEmpty(rawTarget) && rawTarget[0] == '/')
+            {
+                if (pathBase.Length == 0 || StartsWithSegment(rawTarget, pathBase)) return rawTarget;
+                return pathBase + rawTarget;
+            }
+            return pathBase + (path ?? string.Empty) + (queryString ?? string.Empty);
+        }
+
+        // "/shop/x", "/shop?q", "/shop" start with the segment "/shop"; "/shopx" does not. Without
+        // case, as ASP.NET Core matches a base path.
+        private static bool StartsWithSegment(string target, string segment)
+        {
+            if (!target.StartsWith(segment, StringComparison.OrdinalIgnoreCase)) return false;
+            if (target.Length == segment.Length) return true;
+            char next = target[segment.Length];
+            return next == '/' || next == '?';
+        }
+
         private static string Truncate(string s, int max) =>
             s == null ? string.Empty : s.Length <= max ? s : s.Substring(0, max) + "…";
     }

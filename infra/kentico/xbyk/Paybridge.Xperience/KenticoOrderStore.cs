@@ -5,9 +5,10 @@ using System.Threading;
 using System.Threading.Tasks;
 
 using CMS.Commerce;
-using CMS.Core;
 using CMS.DataEngine;
 using CMS.Globalization;
+
+using Microsoft.Extensions.Logging;
 
 namespace Paybridge.Xperience;
 
@@ -16,8 +17,28 @@ namespace Paybridge.Xperience;
 /// own events, notifications and cache invalidation run as for any other change.
 /// </summary>
 /// <remarks>
-/// Compiled in the shop's solution only (see ../README.md). API names follow Kentico's
-/// documentation and public XbyK code; the ones this file is least sure of are marked "VERIFY".
+/// Compiled in the shop's solution only (see ../README.md, section 9). Checked against Kentico's
+/// documentation and Kentico's own XbyK code, not compiled here:
+/// <list type="bullet">
+/// <item><c>IInfoProvider&lt;T&gt;.Get()…WhereEquals/TopN/OrderBy…GetEnumerableTypedResultAsync</c>,
+/// <c>GetAsync(id, token)</c>, <c>SetAsync(info, token)</c>, and setting <c>OrderOrderStatusID</c>
+/// to change an order's status with the usual notifications: docs.kentico.com
+/// "Checkout process" → "Automatically change status of orders".</item>
+/// <item>Tables and columns (<c>Commerce_Order</c>: <c>OrderGUID</c>, <c>OrderNumber</c>,
+/// <c>OrderCreatedWhen</c>, <c>OrderModifiedWhen</c>, <c>OrderOrderStatusID</c>, <c>OrderCustomerID</c>,
+/// <c>OrderTotalPrice/TotalTax/TotalShipping/GrandTotal</c>; <c>Commerce_OrderItem</c>:
+/// <c>OrderItemSKU</c>, <c>OrderItemName</c>, <c>OrderItemQuantity</c> (decimal),
+/// <c>OrderItemUnitPrice</c>, <c>OrderItemTotalPrice</c>; <c>Commerce_OrderStatus</c>:
+/// <c>OrderStatusName</c>, <c>OrderStatusDisplayName</c>, <c>OrderStatusOrder</c>;
+/// <c>Commerce_OrderAddress</c>: <c>OrderAddressType</c>, <c>OrderAddressCountryID</c>,
+/// <c>OrderAddressStateID</c>; <c>Commerce_Customer</c>: <c>CustomerGUID</c>…; <c>CMS_Country.CountryTwoLetterCode</c>,
+/// <c>CMS_State.StateCode</c> in <c>CMS.Globalization</c>): Kentico/xperience-by-kentico-admin-stats
+/// (XbyK 31.9.0), .agent-resources/REPORT-07-COMMERCE-ORDERS.md, seed-commerce-orders.sql and
+/// src/Kentico.Xperience.AdminStats/Reports/Customers/CustomersSql.cs.</item>
+/// <item>Logging through <c>ILogger</c> (the XperienceEventLog provider), not the deprecated
+/// <c>IEventLogService</c>: docs.kentico.com "Logging".</item>
+/// </list>
+/// What remains unconfirmed is marked "VERIFY".
 /// </remarks>
 public sealed class KenticoOrderStore : IOrderStore
 {
@@ -31,7 +52,7 @@ public sealed class KenticoOrderStore : IOrderStore
     private readonly IInfoProvider<CustomerInfo> customers;
     private readonly IInfoProvider<CountryInfo> countries;
     private readonly IInfoProvider<StateInfo> states;
-    private readonly IEventLogService eventLog;
+    private readonly ILogger log;
 
     public KenticoOrderStore(
         IInfoProvider<OrderInfo> orders,
@@ -41,7 +62,7 @@ public sealed class KenticoOrderStore : IOrderStore
         IInfoProvider<CustomerInfo> customers,
         IInfoProvider<CountryInfo> countries,
         IInfoProvider<StateInfo> states,
-        IEventLogService eventLog)
+        ILoggerFactory loggers)
     {
         this.orders = orders;
         this.statuses = statuses;
@@ -50,12 +71,14 @@ public sealed class KenticoOrderStore : IOrderStore
         this.customers = customers;
         this.countries = countries;
         this.states = states;
-        this.eventLog = eventLog;
+        // Category "Paybridge": the Source of the entries in Xperience's event log. Information
+        // entries need "Logging:XperienceEventLog:LogLevel:Paybridge": "Information" (README).
+        log = loggers.CreateLogger(LogSource);
     }
 
     public async Task<IReadOnlyList<OrderStatusData>> GetStatusesAsync(CancellationToken cancellationToken)
     {
-        // The admin's order: OrderStatusOrder (VERIFY: column name of the status's position), then ID.
+        // The admin's order: OrderStatusOrder, then ID (as Kentico's admin-stats reads them).
         var list = await statuses.Get()
             .OrderBy("OrderStatusOrder", nameof(OrderStatusInfo.OrderStatusID))
             .GetEnumerableTypedResultAsync(cancellationToken: cancellationToken);
@@ -87,18 +110,14 @@ public sealed class KenticoOrderStore : IOrderStore
     /// <summary>The customer with this ID, for an event; null when it does not exist.</summary>
     public async Task<CustomerData> LoadCustomerAsync(int customerId, CancellationToken cancellationToken)
     {
-        var found = await customers.Get()
-            .WhereEquals(nameof(CustomerInfo.CustomerID), customerId)
-            .TopN(1)
-            .GetEnumerableTypedResultAsync(cancellationToken: cancellationToken);
-        var customer = found.FirstOrDefault();
+        if (customerId <= 0) return null;
+        var customer = await customers.GetAsync(customerId, cancellationToken);
         return customer == null ? null : ToData(customer);
     }
 
     public async Task<IReadOnlyList<OrderData>> ListOrdersAsync(DateTime modifiedSinceUtc, int afterId, int limit, CancellationToken cancellationToken)
     {
-        // Kentico stores date-times in the server's local time (VERIFY for your XbyK version; see
-        // FromKenticoTime): compare in that time.
+        // Order date-times are stored in the server's local time (see FromKenticoTime): compare in that time.
         var page = await orders.Get()
             .WhereGreaterOrEquals(nameof(OrderInfo.OrderModifiedWhen), ToKenticoTime(modifiedSinceUtc))
             .WhereGreaterThan(nameof(OrderInfo.OrderID), afterId)
@@ -127,33 +146,32 @@ public sealed class KenticoOrderStore : IOrderStore
         {
             order.SetValue(PaybridgeData.FieldName, update.NewPaybridgeData);
         }
-        orders.Set(order); // one save: one update event, one notification
+        // One save: one update event, one notification. Not cancelled once begun (as Kentico's
+        // Dancing Goat does for writes): a client that hangs up must not cut a save short.
+        await orders.SetAsync(order, CancellationToken.None);
     }
 
     public void Log(PaybridgeLogLevel level, string code, string message)
     {
+        var logLevel = level == PaybridgeLogLevel.Error ? LogLevel.Error
+            : level == PaybridgeLogLevel.Warning ? LogLevel.Warning
+            : LogLevel.Information;
         try
         {
-            switch (level)
-            {
-                case PaybridgeLogLevel.Error: eventLog.LogError(LogSource, code, message); break;
-                case PaybridgeLogLevel.Warning: eventLog.LogWarning(LogSource, code, message); break;
-                default: eventLog.LogInformation(LogSource, code, message); break;
-            }
+            // EventId's name is the entry's Event code; the text goes in as an argument, never as
+            // the template, so braces in it (JSON, exception text) are not read as placeholders.
+            log.Log(logLevel, new EventId(0, code), "{PaybridgeMessage}", message);
         }
-        catch
+        catch (Exception)
         {
-            // Logging must never take a request or the sender down.
+            // IPaybridgeLog.Log must never throw (a failing provider must not take a request or
+            // the sender down); there is nowhere left to report it.
         }
     }
 
     private async Task<OrderInfo> GetOrderAsync(int orderId, CancellationToken cancellationToken)
     {
-        var found = await orders.Get()
-            .WhereEquals(nameof(OrderInfo.OrderID), orderId)
-            .TopN(1)
-            .GetEnumerableTypedResultAsync(cancellationToken: cancellationToken);
-        return found.FirstOrDefault();
+        return orderId <= 0 ? null : await orders.GetAsync(orderId, cancellationToken);
     }
 
     private async Task<Dictionary<int, string>> StatusNamesAsync(CancellationToken cancellationToken) =>
@@ -162,6 +180,10 @@ public sealed class KenticoOrderStore : IOrderStore
     private async Task<OrderData> ToDataAsync(OrderInfo order, bool withDetails, Dictionary<int, string> statusNames, CancellationToken cancellationToken)
     {
         statusNames ??= await StatusNamesAsync(cancellationToken);
+        // VERIFY: BaseInfo's data-container members ContainsColumn/GetValue/SetValue (Kentico's
+        // Info API since Kentico 8, also used by Kentico's own wrappers); no XbyK docs page shows
+        // them for a custom field added to a system class (docs "Checkout process": all commerce
+        // objects "can be extended by adding custom fields").
         bool hasField = order.ContainsColumn(PaybridgeData.FieldName);
         var data = new OrderData
         {
@@ -203,9 +225,11 @@ public sealed class KenticoOrderStore : IOrderStore
         {
             data.OrderAddresses.Add(new OrderAddressData
             {
-                // VERIFY: OrderAddressType is a string or an enum/constant class depending on the
-                // version; its text is "Billing"/"Shipping" either way, which is what is sent.
-                OrderAddressType = Convert.ToString(a.OrderAddressType, System.Globalization.CultureInfo.InvariantCulture),
+                // The stored name ("billing"/"shipping": OrderAddressType.Billing.Name / .Shipping.Name
+                // in 31.x, where the property is of the OrderAddressType class; a plain string in
+                // earlier previews), read from the column so it compiles either way. The core
+                // sends it as "Billing"/"Shipping".
+                OrderAddressType = Convert.ToString(a.GetValue(nameof(OrderAddressInfo.OrderAddressType)), System.Globalization.CultureInfo.InvariantCulture),
                 OrderAddressFirstName = a.OrderAddressFirstName,
                 OrderAddressLastName = a.OrderAddressLastName,
                 OrderAddressCompany = a.OrderAddressCompany,
@@ -241,9 +265,7 @@ public sealed class KenticoOrderStore : IOrderStore
     private async Task<string> CountryCodeAsync(int countryId, CancellationToken cancellationToken)
     {
         if (countryId <= 0) return string.Empty;
-        var found = await countries.Get().WhereEquals(nameof(CountryInfo.CountryID), countryId).TopN(1)
-            .GetEnumerableTypedResultAsync(cancellationToken: cancellationToken);
-        var country = found.FirstOrDefault();
+        var country = await countries.GetAsync(countryId, cancellationToken);
         if (country == null) return string.Empty;
         return !string.IsNullOrWhiteSpace(country.CountryTwoLetterCode) ? country.CountryTwoLetterCode.Trim().ToUpperInvariant() : country.CountryDisplayName ?? string.Empty;
     }
@@ -252,17 +274,17 @@ public sealed class KenticoOrderStore : IOrderStore
     private async Task<string> StateCodeAsync(int stateId, CancellationToken cancellationToken)
     {
         if (stateId <= 0) return string.Empty;
-        var found = await states.Get().WhereEquals(nameof(StateInfo.StateID), stateId).TopN(1)
-            .GetEnumerableTypedResultAsync(cancellationToken: cancellationToken);
-        var state = found.FirstOrDefault();
+        var state = await states.GetAsync(stateId, cancellationToken);
         if (state == null) return string.Empty;
         return !string.IsNullOrWhiteSpace(state.StateCode) ? state.StateCode.Trim() : state.StateDisplayName ?? string.Empty;
     }
 
     /// <summary>
-    /// Kentico keeps date-times in the web server's local time (Kind Unspecified); the package
-    /// sends UTC so the value means the same thing everywhere. VERIFY: if your XbyK version stores
-    /// UTC (Kind Utc), the value is passed through unchanged.
+    /// Order date-times are kept in the web server's local time (<c>datetime2</c>, read back with
+    /// Kind Unspecified): Kentico's own XbyK samples write <c>OrderCreatedWhen = DateTime.Now</c>
+    /// and seed with SQL <c>GETDATE()</c>, as Kentico 13 stored all dates in the server's time zone.
+    /// The package sends UTC so the value means the same thing everywhere. VERIFY (no XbyK
+    /// documentation page states it): if a value comes back with Kind Utc it is passed through.
     /// </summary>
     internal static DateTime FromKenticoTime(DateTime value)
     {

@@ -7,9 +7,13 @@ using CMS.DataEngine;
 
 namespace Paybridge.Xperience;
 
-// XbyK's object event handlers with dependency injection (docs: "Handle object events"):
-// IInfoObjectEventHandler<InfoObjectAfterInsertEvent<T>> / <InfoObjectAfterUpdateEvent<T>>,
-// registered with services.AddInfoObjectEventHandler<TEvent, THandler>() in AddPaybridge.
+// XbyK's object event handlers with async support and dependency injection, as documented in
+// https://docs.kentico.com/documentation/developers-and-admins/customization/handle-global-events/handle-object-events
+// (CMS.DataEngine): IInfoObjectEventHandler<InfoObjectAfterInsertEvent<T>> / <InfoObjectAfterUpdateEvent<T>>,
+// each implementing both Handle (raised by Set) and HandleAsync (raised by SetAsync), the object in
+// infoObjectEvent.InfoObject; registered in the app's service collection with
+// services.AddInfoObjectEventHandler<TEvent, THandler>() (AddPaybridge). "After" events run once
+// the object is saved; bulk operations raise none (README, Limits).
 // They only note the change (ChangeQueue.Notify: a dictionary write under a lock), so a save never
 // waits on paybridge; the hosted sender re-reads the object and builds its event later.
 

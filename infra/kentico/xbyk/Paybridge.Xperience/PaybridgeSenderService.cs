@@ -33,14 +33,29 @@ public sealed class PaybridgeSenderService : BackgroundService
         store.Log(PaybridgeLogLevel.Information, "STARTED", "Paybridge package " + PaybridgeEndpoints.PackageVersion + " started: " + settings);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await worker.RunOnceAsync(false, stoppingToken);
             try
             {
+                await worker.RunOnceAsync(false, stoppingToken);
                 await Task.Delay(Tick, stoppingToken);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (Exception ex)
+            {
+                // An exception out of ExecuteAsync would end the sender for good, and with .NET's
+                // default BackgroundServiceExceptionBehavior.StopHost stop the whole shop: log it
+                // and try again on the next tick (nothing is lost: the outbox is on disk).
+                store.Log(PaybridgeLogLevel.Error, "SENDER_FAILED", ex.ToString());
+                try
+                {
+                    await Task.Delay(Tick, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
         }
     }
@@ -52,7 +67,15 @@ public sealed class PaybridgeSenderService : BackgroundService
         // has ended: the worker is not thread-safe, and a shutdown that timed out leaves it running.
         if (ExecuteTask == null || ExecuteTask.IsCompleted)
         {
-            await worker.RunOnceAsync(true, cancellationToken);
+            try
+            {
+                await worker.RunOnceAsync(true, cancellationToken);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                // Shutting down anyway; the changes not built are found by paybridge's reconciliation.
+                store.Log(PaybridgeLogLevel.Error, "SHUTDOWN_FLUSH_FAILED", ex.ToString());
+            }
         }
     }
 

@@ -1,10 +1,11 @@
 using System;
 using System.IO;
+using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 
 using CMS.Commerce;
-using CMS.Core;
+using CMS.Core;       // AddInfoObjectEventHandler: the docs' registration sample imports CMS.Core and CMS.DataEngine
 using CMS.DataEngine;
 
 using Microsoft.AspNetCore.Builder;
@@ -54,11 +55,18 @@ public static class PaybridgeServiceCollectionExtensions
         services.AddSingleton<IOrderStore>(sp => sp.GetRequiredService<KenticoOrderStore>());
         services.AddSingleton(sp => new PaybridgeEndpoints(sp.GetRequiredService<IOrderStore>(), sp.GetRequiredService<PaybridgeSettings>()));
 
-        // Timeouts come from Paybridge:TimeoutSeconds per request, so the client's own is off.
-        services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Timeouts come from Paybridge:TimeoutSeconds per request, so the client's own is off. The
+        // sender keeps its one client for the app's lifetime, so the factory's handler rotation
+        // never happens: connections are recycled by the handler itself instead (DNS changes of
+        // paybridge's endpoint are picked up within PooledConnectionLifetime).
+        services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddHostedService<PaybridgeSenderService>();
 
-        // XbyK object event handlers (CMS.DataEngine; VERIFY the extension's namespace for your version).
+        // XbyK object event handlers, registered in the app's service collection as
+        // docs.kentico.com "Handle object events" requires (its sample does it in a module's
+        // OnPreInit through parameters.Services; AddPaybridge runs on the same collection).
         services.AddInfoObjectEventHandler<InfoObjectAfterInsertEvent<OrderInfo>, OrderEventHandler>();
         services.AddInfoObjectEventHandler<InfoObjectAfterUpdateEvent<OrderInfo>, OrderEventHandler>();
         services.AddInfoObjectEventHandler<InfoObjectAfterInsertEvent<CustomerInfo>, CustomerEventHandler>();
@@ -107,23 +115,25 @@ public static class PaybridgeServiceCollectionExtensions
             Body = await ReadBodyAsync(context.Request, WriteBackRequest.MaxBodyBytes + 1, context.RequestAborted),
         };
         var answer = await route(request);
+        byte[] body = EventSigner.BodyBytes(answer.Body);
         context.Response.StatusCode = answer.StatusCode;
         context.Response.ContentType = PaybridgeAnswer.ContentType;
+        context.Response.ContentLength = body.Length;
         context.Response.Headers.CacheControl = "no-store";
-        await context.Response.Body.WriteAsync(EventSigner.BodyBytes(answer.Body), context.RequestAborted);
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     /// <summary>
-    /// The request target as received on the wire (what paybridge signed): Kestrel's and IIS's
-    /// raw target keeps the path's percent-encoding; rebuilt from PathBase, Path and QueryString
-    /// only when a server does not provide it.
+    /// The request target paybridge signed: the raw target as received on the wire (Kestrel's and
+    /// IIS's keep the path's percent-encoding), with the app's PathBase in front when a proxy
+    /// removed it (X-Forwarded-Prefix), else rebuilt from PathBase, Path and QueryString
+    /// (<see cref="RouteParsing.RequestTarget"/>, tested in the core).
     /// </summary>
     private static string RawTarget(HttpContext context)
     {
-        string raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (!string.IsNullOrEmpty(raw) && raw.StartsWith('/')) return raw;
         var r = context.Request;
-        return r.PathBase.ToUriComponent() + r.Path.ToUriComponent() + r.QueryString.ToUriComponent();
+        return RouteParsing.RequestTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget,
+            r.PathBase.ToUriComponent(), r.Path.ToUriComponent(), r.QueryString.ToUriComponent());
     }
 
     /// <summary>Reads at most <paramref name="max"/> bytes: enough to tell an oversized body without buffering it all.</summary>
