@@ -28,6 +28,13 @@ pub struct KenticoOrderState {
     pub currency: String,
 }
 
+/// Each order row with its `OrderID` (a row without one is left out).
+pub(crate) fn by_order_id(rows: Vec<Map<String, Value>>) -> Vec<(i64, Map<String, Value>)> {
+    (rows.into_iter())
+        .filter_map(|row| Some((row.get("OrderID").and_then(as_i64)?, row)))
+        .collect()
+}
+
 /// `OrderGrandTotal` of `row` in minor units of `code` (0 when either cannot be read).
 pub(crate) fn total_of(row: &Map<String, Value>, code: &str) -> i64 {
     Currency::parse("OrderCurrencyCode", code)
@@ -146,10 +153,7 @@ impl ShopOrders for KenticoRestOrders {
         // The REST service's `where` takes `yyyy-MM-ddTHH:mm:ss`.
         let since = rfc3339_millis(since);
         let rows = self.client.orders_modified_since(&since[..19]).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| Some((row.get("OrderID").and_then(as_i64)?, row)))
-            .collect())
+        Ok(by_order_id(rows))
     }
 
     async fn order(&self, order: OrderRef<'_>) -> Result<Option<Map<String, Value>>, KenticoError> {

@@ -62,21 +62,8 @@ pub struct KenticoClient {
 impl KenticoClient {
     /// Checks the configuration and builds the HTTP client once; `Invalid` lists what is wrong.
     pub fn new(config: KenticoConfig) -> Result<Self, KenticoError> {
-        let base_url = config.base_url.trim().trim_end_matches('/').to_string();
-        let mut problems = Vec::new();
-        match Url::parse(&base_url) {
-            Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
-                problems.push("KENTICO_BASE_URL must be an http(s) URL with a host".to_string())
-            }
-            // Credentials in the URL would end up in every error message and log line.
-            Ok(url) if !url.username().is_empty() || url.password().is_some() => problems
-                .push("KENTICO_BASE_URL must not contain credentials; use KENTICO_USERNAME/KENTICO_PASSWORD".into()),
-            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
-                problems.push("KENTICO_BASE_URL must not have a query or fragment".to_string())
-            }
-            Ok(_) => {}
-            Err(e) => problems.push(format!("KENTICO_BASE_URL is not a URL ({e})")),
-        }
+        let (base_url, mut problems) =
+            checked_base_url(&config.base_url, "use KENTICO_USERNAME/KENTICO_PASSWORD");
         // Basic auth joins user and password with ':', so a ':' in the user name cannot work.
         if config.username.is_empty() || config.username.contains(':') {
             problems.push("KENTICO_USERNAME must be non-empty and contain no ':'".to_string());
@@ -87,17 +74,7 @@ impl KenticoClient {
         if !problems.is_empty() {
             return Err(KenticoError::Invalid(problems.join("; ")));
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            // A redirect means a wrong base URL or a login page; following it would turn a
-            // PUT into a GET of HTML, so we report it instead.
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                KenticoError::Invalid(format!("cannot build the HTTP client: {}", chain(&e)))
-            })?;
+        let http = http_client(config.timeout)?;
         Ok(Self {
             http,
             base_url,
@@ -416,8 +393,43 @@ impl KenticoClient {
     }
 }
 
+/// `KENTICO_BASE_URL` without a trailing slash, and what is wrong with it: an http(s) URL with
+/// a host, no credentials (they would end up in every error message and log line; `hint` says
+/// where they go instead), no query or fragment.
+pub(crate) fn checked_base_url(raw: &str, hint: &str) -> (String, Vec<String>) {
+    let base_url = raw.trim().trim_end_matches('/').to_string();
+    let mut problems = Vec::new();
+    match Url::parse(&base_url) {
+        Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
+            problems.push("KENTICO_BASE_URL must be an http(s) URL with a host".to_string())
+        }
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => problems.push(
+            format!("KENTICO_BASE_URL must not contain credentials; {hint}"),
+        ),
+        Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+            problems.push("KENTICO_BASE_URL must not have a query or fragment".to_string())
+        }
+        Ok(_) => {}
+        Err(e) => problems.push(format!("KENTICO_BASE_URL is not a URL ({e})")),
+    }
+    (base_url, problems)
+}
+
+/// The HTTP client of a Kentico connector: `timeout` per call (connecting at most 5 s), no
+/// redirects (one means a wrong base URL or a login page; following it would turn a PUT into
+/// a GET of HTML, so it is reported instead), paybridge's `User-Agent`.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, KenticoError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(redirect::Policy::none())
+        .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| KenticoError::Invalid(format!("cannot build the HTTP client: {}", chain(&e))))
+}
+
 /// An error and its causes on one line; reqwest's own message omits the cause.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

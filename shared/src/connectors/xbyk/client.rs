@@ -3,10 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, Url, redirect};
+use reqwest::{Method, Url};
 use serde_json::{Map, Value};
 
 use crate::connectors::kentico::KenticoError;
+use crate::connectors::kentico::client::{chain, checked_base_url, http_client};
 use crate::connectors::kentico::error::clip_message;
 use crate::connectors::kentico::statuses::{OrderStatus, resolve};
 use crate::secret::SecretString;
@@ -51,21 +52,10 @@ pub struct XbykClient {
 impl XbykClient {
     /// Checks the configuration and builds the HTTP client once; `Invalid` lists what is wrong.
     pub fn new(config: XbykConfig) -> Result<Self, KenticoError> {
-        let base_url = config.base_url.trim().trim_end_matches('/').to_string();
-        let mut problems = Vec::new();
-        match Url::parse(&base_url) {
-            Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() => {
-                problems.push("KENTICO_BASE_URL must be an http(s) URL with a host".to_string())
-            }
-            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-                problems.push("KENTICO_BASE_URL must not contain credentials".to_string())
-            }
-            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
-                problems.push("KENTICO_BASE_URL must not have a query or fragment".to_string())
-            }
-            Ok(_) => {}
-            Err(e) => problems.push(format!("KENTICO_BASE_URL is not a URL ({e})")),
-        }
+        let (base_url, mut problems) = checked_base_url(
+            &config.base_url,
+            "the package authenticates paybridge by signature",
+        );
         if config.secrets.is_empty() {
             problems.push("no secret to sign the package's requests with".to_string());
         }
@@ -75,14 +65,7 @@ impl XbykClient {
         if !problems.is_empty() {
             return Err(KenticoError::Invalid(problems.join("; ")));
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            // A redirect means a wrong base URL or a login page: reported, not followed.
-            .redirect(redirect::Policy::none())
-            .user_agent(concat!("paybridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| KenticoError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let http = http_client(config.timeout)?;
         Ok(Self {
             http,
             base_url,
@@ -304,13 +287,7 @@ impl XbykClient {
     }
 
     fn transport_error(&self, error: &reqwest::Error, url: &Url) -> KenticoError {
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let text = chain(error);
         if error.is_timeout() {
             KenticoError::Unavailable(format!("no answer from {url} within {:?}", self.timeout))
         } else if error.is_connect() {

@@ -10,7 +10,9 @@ use time::format_description::well_known::Rfc3339;
 use super::client::XbykClient;
 use crate::connectors::kentico::statuses::resolve;
 use crate::connectors::kentico::{KenticoError, as_bool, as_i64};
-use crate::connectors::shop::{KenticoOrderState, OrderRef, OrderWrite, ShopOrders, total_of};
+use crate::connectors::shop::{
+    KenticoOrderState, OrderRef, OrderWrite, ShopOrders, by_order_id, total_of,
+};
 use crate::mapping::KenticoPlatform;
 use crate::mapping::money::Currency;
 
@@ -135,10 +137,7 @@ impl ShopOrders for XbykPackageOrders {
             .format(&Rfc3339)
             .map_err(|e| KenticoError::Invalid(format!("cannot format {since}: {e}")))?;
         let rows = self.client.orders_modified_since(&since).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| Some((row.get("OrderID").and_then(as_i64)?, row)))
-            .collect())
+        Ok(by_order_id(rows))
     }
 
     async fn order(&self, order: OrderRef<'_>) -> Result<Option<Map<String, Value>>, KenticoError> {
