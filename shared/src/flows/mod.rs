@@ -51,8 +51,8 @@ pub struct FlowContext {
     /// The shop's orders, where statuses are written: Kentico 13's REST service or the
     /// Xperience by Kentico package (`KENTICO_PLATFORM`).
     pub shop: Arc<dyn ShopOrders>,
-    /// Kentico 13's REST service, for what only it offers (customer write-back, the
-    /// reconciliation's order reads); `None` on Xperience by Kentico.
+    /// Kentico 13's REST service, for what only it offers (customer write-back); `None` on
+    /// Xperience by Kentico.
     pub kentico: Option<KenticoRestOrders>,
     /// Order ↔ Stripe links with status ranks.
     pub links: Arc<dyn OrderLinkStore>,

@@ -351,3 +351,42 @@ async fn the_reconciliation_reads_the_package_and_heals_a_missed_payment() {
     assert!(paid_not_marked(&report).is_empty(), "{report:?}");
     only_the_package_was_called(&system);
 }
+
+/// XbyK customers reach Stripe as Kentico 13 ones do; a change made at Stripe is not written
+/// back (the package has no customer endpoint): ignored on purpose, not dead-lettered.
+#[tokio::test]
+async fn customers_reach_stripe_and_stripe_changes_are_ignored_on_xbyk() {
+    let system = System::start_xbyk(&[("CUSTOMER_FIELD_OWNERS", "name=stripe")]).await;
+    let created = json!({"id": uuid_like(), "type": "ecommerce.customer.created",
+        "created": integration_tests::now_unix(), "site": "DancingGoat", "platform": "xbyk",
+        "data": {"object": {"CustomerID": 77, "CustomerGUID": "0b7f3a52-8f87-4c1e-b0a4-1d5c3e2f9a10",
+            "CustomerEmail": "ada@example.com", "CustomerFirstName": "Ada",
+            "CustomerLastName": "Lovelace", "CustomerPhone": "+44 20 7946 0000"}}});
+    assert_eq!(system.post_kentico(&created.to_string()).await, 202);
+    system.drain().await;
+    let customers = system.stripe.customers();
+    assert_eq!(customers.len(), 1, "{customers:?}");
+    assert_eq!(customers[0]["email"], "ada@example.com");
+
+    let mut renamed = customers[0].clone();
+    renamed["name"] = json!("Ada King");
+    let id = format!("evt_{}", uuid_like().replace('-', ""));
+    let mut event: Value =
+        serde_json::from_str(&integration_tests::fakes::stripe::FakeStripe::event_body(
+            &id,
+            "customer.updated",
+            &renamed,
+        ))
+        .unwrap();
+    event["data"]["previous_attributes"] = json!({"name": "Ada Lovelace"});
+    assert_eq!(system.post_stripe(&event.to_string()).await, 202);
+    system.drain().await;
+
+    assert_eq!(
+        system.worker_count("payment-worker", "customer.updated", "ignored"),
+        1
+    );
+    assert!(system.dead_letters(Source::Stripe).await.is_empty());
+    assert!(system.dead_letters(Source::Kentico).await.is_empty());
+    only_the_package_was_called(&system);
+}
