@@ -174,6 +174,74 @@ pub async fn wait_for(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// `paybridge serve` with `KENTICO_PLATFORM=xbyk`: an Xperience by Kentico order event in, its
+/// PaymentIntent, the success written through the package's signed endpoint.
+#[tokio::test]
+async fn serve_runs_order_to_cash_on_xperience_by_kentico() {
+    use integration_tests::fakes::xbyk::{FakeXbyk, sample_order};
+    let setup = Setup::new().await;
+    let package = FakeXbyk::start(&[KENTICO_WEBHOOK_SECRET]).await;
+    let guid = "00000000-0000-4000-8000-000000000031";
+    package.add_order(sample_order(31, guid));
+    let serve = setup
+        .serve_with(
+            &[],
+            &[
+                ("KENTICO_PLATFORM", "xbyk"),
+                ("KENTICO_BASE_URL", package.base_url.as_str()),
+                ("KENTICO_USERNAME", ""),
+                ("KENTICO_PASSWORD", ""),
+                ("KENTICO_CURRENCY", "EUR"),
+            ],
+        )
+        .await;
+    let client = reqwest::Client::new();
+    let event = json!({"id": "evt-xbyk-order-31", "type": "ecommerce.order.created",
+        "created": now_unix(), "site": "DancingGoat", "platform": "xbyk",
+        "data": {"object": sample_order(31, guid)}});
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/kentico",
+        "x-kentico-signature",
+        KENTICO_WEBHOOK_SECRET,
+        &event.to_string(),
+    )
+    .await;
+    wait_for("the PaymentIntent", || {
+        setup.stripe.payment_intents().len() == 1
+    })
+    .await;
+    let intent = setup.stripe.payment_intents()[0].clone();
+    assert_eq!(
+        (intent["amount"].as_i64(), intent["currency"].as_str()),
+        (Some(12_990), Some("eur"))
+    );
+
+    let intent = setup
+        .stripe
+        .succeed_payment_intent(intent["id"].as_str().unwrap());
+    let paid = FakeStripe::event_body("evt_serve_xbyk_1", "payment_intent.succeeded", &intent);
+    deliver(
+        &client,
+        &serve.url,
+        "/webhooks/stripe",
+        "stripe-signature",
+        STRIPE_WEBHOOK_SECRET,
+        &paid,
+    )
+    .await;
+    wait_for("the Paid status at the package", || {
+        package.status_changes(guid) == ["Paid"]
+    })
+    .await;
+    assert!(
+        setup.kentico.requests().is_empty(),
+        "Kentico 13's REST service was not called"
+    );
+    assert_eq!(package.refused(), 0, "{:?}", package.requests());
+}
+
 #[tokio::test]
 async fn serve_runs_order_to_cash_end_to_end_and_stops_gracefully() {
     let setup = Setup::new().await;
