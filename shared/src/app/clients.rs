@@ -7,8 +7,11 @@ use std::time::Duration;
 use super::backend::Backend;
 use super::secrets::Secrets;
 use crate::clock::Clock;
+use crate::config::ingress::parse_webhook_secrets;
 use crate::config::ledger::{QuickBooksSettings, RefreshTokenSetting};
-use crate::config::worker::{ConnectorSettings, KenticoAccess, StripeSettings};
+use crate::config::worker::{
+    ConnectorSettings, KenticoAccess, PackageSecrets, StripeSettings, VAR_KENTICO_API_SECRET,
+};
 use crate::config::{ConfigError, StartupError};
 use crate::connectors::kentico::{
     KenticoClient, KenticoConfig, OrderStatusResolver, parse_status_overrides,
@@ -83,9 +86,19 @@ impl Clients {
                 (Arc::new(rest.clone()), Some(rest))
             }
             KenticoAccess::Package { secrets: setting } => {
+                let signing = match setting {
+                    PackageSecrets::Webhook(webhook) => {
+                        secrets.webhook_secrets(Source::Kentico, webhook).await?
+                    }
+                    PackageSecrets::Api(value) => {
+                        let raw = secrets.value(value).await?;
+                        parse_webhook_secrets(Source::Kentico, VAR_KENTICO_API_SECRET, raw.expose())
+                            .map_err(|problems| StartupError::Config(ConfigError { problems }))?
+                    }
+                };
                 let client = XbykClient::new(XbykConfig {
                     base_url: kentico.base_url.clone(),
-                    secrets: secrets.webhook_secrets(Source::Kentico, setting).await?,
+                    secrets: signing,
                     timeout: settings.budget.kentico,
                 })
                 .map_err(|e| StartupError::Secret(format!("Xperience by Kentico client: {e}")))?

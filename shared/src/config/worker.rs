@@ -104,12 +104,22 @@ pub enum KenticoAccess {
         order_statuses: Option<String>,
     },
     /// The paybridge package's signed endpoints in an Xperience by Kentico app
-    /// (`KENTICO_PLATFORM=xbyk`): requests are signed with the Kentico webhook secrets
-    /// (`KENTICO_WEBHOOK_SECRETS` or its ARN), which the package also signs its events with.
+    /// (`KENTICO_PLATFORM=xbyk`).
     Package {
         /// The secrets paybridge signs its requests with (one `v1` each).
-        secrets: SecretSetting,
+        secrets: PackageSecrets,
     },
+}
+
+/// What paybridge signs its requests to the Xperience by Kentico package with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageSecrets {
+    /// `KENTICO_API_SECRET` (or its ARN): a secret of the package's own `Paybridge:ApiSecrets`,
+    /// comma-separated for a rotation.
+    Api(SecretValue),
+    /// Without it, the Kentico webhook secrets (`KENTICO_WEBHOOK_SECRETS` or its ARN), which
+    /// the package also signs its events with.
+    Webhook(SecretSetting),
 }
 
 /// The connectors and what the flows do with them.
@@ -350,9 +360,28 @@ fn connector_settings(
                         ));
                     }
                 }
-                KenticoAccess::Package {
-                    secrets: super::ingress::webhook_secret_setting(Source::Kentico, get, problems),
-                }
+                let api_secret = get(VAR_KENTICO_API_SECRET).is_some()
+                    || get(&format!("{VAR_KENTICO_API_SECRET}_SECRET_ARN")).is_some();
+                let secrets = if api_secret {
+                    let value = secret(get, VAR_KENTICO_API_SECRET, problems);
+                    if let SecretValue::Plain(plain) = &value
+                        && let Err(mut found) = super::ingress::parse_webhook_secrets(
+                            Source::Kentico,
+                            VAR_KENTICO_API_SECRET,
+                            plain.expose(),
+                        )
+                    {
+                        problems.append(&mut found);
+                    }
+                    PackageSecrets::Api(value)
+                } else {
+                    PackageSecrets::Webhook(super::ingress::webhook_secret_setting(
+                        Source::Kentico,
+                        get,
+                        problems,
+                    ))
+                };
+                KenticoAccess::Package { secrets }
             }
         };
         KenticoSettings { base_url, access }
@@ -405,6 +434,9 @@ pub const VAR_STRIPE_TIMEOUT: &str = "STRIPE_TIMEOUT_SECONDS";
 pub const VAR_KENTICO_TIMEOUT: &str = "KENTICO_TIMEOUT_SECONDS";
 /// Which Kentico the shop runs: `k13` (default) or `xbyk`.
 pub const VAR_KENTICO_PLATFORM: &str = "KENTICO_PLATFORM";
+/// The secret(s) paybridge signs its requests to the Xperience by Kentico package with, when not
+/// the Kentico webhook secrets.
+pub const VAR_KENTICO_API_SECRET: &str = "KENTICO_API_SECRET";
 /// The currency of Xperience by Kentico orders that carry none (ISO 4217).
 pub const VAR_KENTICO_CURRENCY: &str = "KENTICO_CURRENCY";
 
@@ -930,8 +962,35 @@ mod platform_tests {
         let kentico = settings.kentico.unwrap();
         assert!(matches!(
             kentico.access,
-            KenticoAccess::Package { secrets: SecretSetting::Plain(ref s) } if s.len() == 1
+            KenticoAccess::Package { secrets: PackageSecrets::Webhook(SecretSetting::Plain(ref s)) } if s.len() == 1
         ));
+
+        // A separate secret for the requests, plain (checked like the webhook secrets) or by ARN.
+        let (_, settings) = serve_settings(&env(&[
+            ("KENTICO_PLATFORM", "xbyk"),
+            ("KENTICO_BASE_URL", "https://shop.example"),
+            (
+                "KENTICO_API_SECRET_SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:api",
+            ),
+            ("KENTICO_CURRENCY", "EUR"),
+        ]))
+        .unwrap();
+        assert!(matches!(
+            settings.kentico.unwrap().access,
+            KenticoAccess::Package { secrets: PackageSecrets::Api(SecretValue::SecretsManager { ref key, .. }) }
+                if key == "KENTICO_API_SECRET"
+        ));
+        let err = serve_settings(&env(&[
+            ("KENTICO_PLATFORM", "xbyk"),
+            ("KENTICO_BASE_URL", "https://shop.example"),
+            ("KENTICO_API_SECRET", "short"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.problems,
+            ["KENTICO_API_SECRET: secret #1 is shorter than 16 characters"]
+        );
     }
 
     #[test]

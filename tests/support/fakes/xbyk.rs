@@ -330,7 +330,7 @@ fn statuses_of(statuses: Vec<(i64, &str, &str)>) -> Vec<XbykStatus> {
 pub fn sign_v1(secret: &str, t: i64, method: &str, target: &str, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(format!("{t}.{method} {target}\n").as_bytes());
+    mac.update(format!("{t}.{method} {target}.").as_bytes());
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -419,7 +419,7 @@ pub fn verify_signature(
     } else {
         Err(format!(
             "no matching signature: none of the {} v1 value(s) is the HMAC of '{t}.{method} \
-             {target}\\n<body>' with any of the {} secret(s)",
+             {target}.<body>' with any of the {} secret(s)",
             signatures.len(),
             secrets.len()
         ))
@@ -977,7 +977,7 @@ mod tests {
     /// The test's own signer, with `hmac` directly (not the fake's helper).
     fn hmac_hex(secret: &str, t: i64, method: &str, target: &str, body: &[u8]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        let mut message = format!("{t}.{method} {target}\n").into_bytes();
+        let mut message = format!("{t}.{method} {target}.").into_bytes();
         message.extend_from_slice(body);
         mac.update(&message);
         hex::encode(mac.finalize().into_bytes())
@@ -1093,28 +1093,28 @@ mod tests {
                 post_target,
                 post_body,
                 first,
-                "bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec",
+                "b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf",
             ),
             (
                 "POST",
                 post_target,
                 post_body,
                 second,
-                "bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe",
+                "bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f",
             ),
             (
                 "GET",
                 get_target,
                 "",
                 first,
-                "793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c",
+                "179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331",
             ),
             (
                 "GET",
                 get_target,
                 "",
                 second,
-                "7794722f3c08645cfbe700644fbf7ce3dc80ee7dbdf4c0d983e9d84f84de839e",
+                "5deaae0f66d79dfaa20868b71d92f09ba241a057ecd3bb09fdfbf4d2fc7b703d",
             ),
         ];
         let secrets = vec![first.to_string(), second.to_string()];
@@ -1174,8 +1174,8 @@ mod tests {
         );
         assert_eq!(
             both,
-            "t=1764417600,v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec,\
-             v1=bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe"
+            "t=1764417600,v1=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf,\
+             v1=bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f"
         );
         // Only the second secret known (the first rotated out): the second v1 still matches.
         let only_second = vec![second.to_string()];

@@ -1,6 +1,6 @@
 //! The signature of paybridge's requests to the Xperience by Kentico package:
 //! `X-Paybridge-Signature: t=<unix>,v1=<hex>[,v1=…]`, each `v1` the HMAC-SHA256 of
-//! `<t>.<METHOD> <path-and-query>\n<body>` with one secret. Binding the method and the request
+//! `<t>.<METHOD> <path-and-query>.<body>` with one secret. Binding the method and the request
 //! target keeps a signature for one order or route from being replayed against another.
 
 use hmac::{Hmac, Mac};
@@ -25,7 +25,7 @@ pub fn request_signature(
     mac.update(method.as_bytes());
     mac.update(b" ");
     mac.update(target.as_bytes());
-    mac.update(b"\n");
+    mac.update(b".");
     mac.update(body);
     mac.finalize().into_bytes().into()
 }
@@ -93,19 +93,19 @@ mod tests {
         let get = |secret| hex::encode(request_signature(secret, T, "GET", GET_TARGET, b""));
         assert_eq!(
             post(FIRST),
-            "bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec"
+            "b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf"
         );
         assert_eq!(
             post(SECOND),
-            "bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe"
+            "bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f"
         );
         assert_eq!(
             get(FIRST),
-            "793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c"
+            "179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331"
         );
         assert_eq!(
             get(SECOND),
-            "7794722f3c08645cfbe700644fbf7ce3dc80ee7dbdf4c0d983e9d84f84de839e"
+            "5deaae0f66d79dfaa20868b71d92f09ba241a057ecd3bb09fdfbf4d2fc7b703d"
         );
     }
 
@@ -114,8 +114,8 @@ mod tests {
         let header = sign_request(&[FIRST, SECOND], T, "GET", GET_TARGET, b"");
         assert_eq!(
             header,
-            "t=1764417600,v1=793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c,\
-             v1=7794722f3c08645cfbe700644fbf7ce3dc80ee7dbdf4c0d983e9d84f84de839e"
+            "t=1764417600,v1=179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331,\
+             v1=5deaae0f66d79dfaa20868b71d92f09ba241a057ecd3bb09fdfbf4d2fc7b703d"
         );
     }
 
