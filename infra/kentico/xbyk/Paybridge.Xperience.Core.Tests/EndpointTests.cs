@@ -61,7 +61,7 @@ namespace Paybridge.Xperience.Tests
                 Method = "POST",
                 PathAndQuery = SignatureTests.PostTarget,
                 Body = EventSigner.BodyBytes(SignatureTests.PostBody),
-                SignatureHeader = "t=1764417600,v1=bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe",
+                SignatureHeader = "t=1764417600,v1=bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f",
             };
             var answer = clock.WriteStatusAsync(request, Guid1, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Equal("200 {\"order_guid\":\"" + Guid1 + "\",\"status\":\"Paid\",\"status_changed\":true,\"replayed\":false}", answer.ToString());
@@ -75,7 +75,7 @@ namespace Paybridge.Xperience.Tests
             {
                 Method = "GET",
                 PathAndQuery = SignatureTests.GetTarget,
-                SignatureHeader = "t=1764417600,v1=793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c",
+                SignatureHeader = "t=1764417600,v1=179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331",
             };
             var answer = clock.ListOrdersAsync(request, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Equal("200 {\"orders\":[]}", answer.ToString()); // the sample order was modified before 2026-11-30T12:00:00Z
