@@ -110,6 +110,57 @@ namespace Paybridge.Xperience.Tests
             Assert.Empty(store.LogLines);
         }
 
+        private PaybridgeEndpoints FromSettings(string apiSecrets)
+        {
+            var values = new Dictionary<string, string>
+            {
+                { PaybridgeSettings.WebhookUrlKey, "https://paybridge.example.com/webhooks/kentico" },
+                { PaybridgeSettings.WebhookSecretsKey, SignatureTests.Secret + "," + SignatureTests.NextSecret },
+            };
+            if (apiSecrets != null) values.Add(PaybridgeSettings.ApiSecretsKey, apiSecrets);
+            var settings = PaybridgeSettings.Load(k => values.TryGetValue(k, out var v) ? v : null, "Shop", "/srv/shop");
+            Assert.True(settings.IsUsable, string.Join(" ", settings.Problems));
+            return new PaybridgeEndpoints(store, settings, new IdempotencyMemory(), () => Now);
+        }
+
+        [Fact]
+        public void WithoutApiSecretsTheWebhookSecretsVerifyRequests()
+        {
+            var routes = FromSettings(null);
+            var a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SignatureTests.Secret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, a.StatusCode);
+            a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SignatureTests.NextSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, a.StatusCode);
+            a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SettingsTests.ApiSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(401, a.StatusCode);
+        }
+
+        [Fact]
+        public void WithApiSecretsOnlyTheyVerifyRequests()
+        {
+            var routes = FromSettings(SettingsTests.ApiSecret + "," + SettingsTests.NextApiSecret);
+            string body = "{\"event_id\":\"pbw_api_1\",\"status\":\"Paid\"}";
+            string target = "/paybridge/orders/" + Guid1 + "/status";
+
+            // Signed with a webhook secret: refused, nothing read or written.
+            foreach (string webhookSecret in new[] { SignatureTests.Secret, SignatureTests.NextSecret })
+            {
+                var a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, webhookSecret), CancellationToken.None).GetAwaiter().GetResult();
+                Assert.Equal(401, a.StatusCode);
+                Assert.Contains("no matching signature", a.Body);
+                a = routes.WriteStatusAsync(Signed("POST", target, body, Now, webhookSecret), Guid1, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.Equal(401, a.StatusCode);
+            }
+            Assert.Empty(store.Updates);
+
+            // Signed with either API secret: accepted.
+            var ok = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SettingsTests.NextApiSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, ok.StatusCode);
+            ok = routes.WriteStatusAsync(Signed("POST", target, body, Now, SettingsTests.ApiSecret), Guid1, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal("200 {\"order_guid\":\"" + Guid1 + "\",\"status\":\"Paid\",\"status_changed\":true,\"replayed\":false}", ok.ToString());
+            Assert.Single(store.Updates);
+        }
+
         [Fact]
         public void SecondSecretVerifiesToo()
         {
