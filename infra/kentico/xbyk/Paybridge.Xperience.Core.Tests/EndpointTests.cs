@@ -61,7 +61,7 @@ namespace Paybridge.Xperience.Tests
                 Method = "POST",
                 PathAndQuery = SignatureTests.PostTarget,
                 Body = EventSigner.BodyBytes(SignatureTests.PostBody),
-                SignatureHeader = "t=1764417600,v1=bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe",
+                SignatureHeader = "t=1764417600,v1=bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f",
             };
             var answer = clock.WriteStatusAsync(request, Guid1, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Equal("200 {\"order_guid\":\"" + Guid1 + "\",\"status\":\"Paid\",\"status_changed\":true,\"replayed\":false}", answer.ToString());
@@ -75,7 +75,7 @@ namespace Paybridge.Xperience.Tests
             {
                 Method = "GET",
                 PathAndQuery = SignatureTests.GetTarget,
-                SignatureHeader = "t=1764417600,v1=793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c",
+                SignatureHeader = "t=1764417600,v1=179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331",
             };
             var answer = clock.ListOrdersAsync(request, CancellationToken.None).GetAwaiter().GetResult();
             Assert.Equal("200 {\"orders\":[]}", answer.ToString()); // the sample order was modified before 2026-11-30T12:00:00Z
@@ -108,6 +108,57 @@ namespace Paybridge.Xperience.Tests
 
             Assert.Empty(store.Updates);
             Assert.Empty(store.LogLines);
+        }
+
+        private PaybridgeEndpoints FromSettings(string apiSecrets)
+        {
+            var values = new Dictionary<string, string>
+            {
+                { PaybridgeSettings.WebhookUrlKey, "https://paybridge.example.com/webhooks/kentico" },
+                { PaybridgeSettings.WebhookSecretsKey, SignatureTests.Secret + "," + SignatureTests.NextSecret },
+            };
+            if (apiSecrets != null) values.Add(PaybridgeSettings.ApiSecretsKey, apiSecrets);
+            var settings = PaybridgeSettings.Load(k => values.TryGetValue(k, out var v) ? v : null, "Shop", "/srv/shop");
+            Assert.True(settings.IsUsable, string.Join(" ", settings.Problems));
+            return new PaybridgeEndpoints(store, settings, new IdempotencyMemory(), () => Now);
+        }
+
+        [Fact]
+        public void WithoutApiSecretsTheWebhookSecretsVerifyRequests()
+        {
+            var routes = FromSettings(null);
+            var a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SignatureTests.Secret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, a.StatusCode);
+            a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SignatureTests.NextSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, a.StatusCode);
+            a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SettingsTests.ApiSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(401, a.StatusCode);
+        }
+
+        [Fact]
+        public void WithApiSecretsOnlyTheyVerifyRequests()
+        {
+            var routes = FromSettings(SettingsTests.ApiSecret + "," + SettingsTests.NextApiSecret);
+            string body = "{\"event_id\":\"pbw_api_1\",\"status\":\"Paid\"}";
+            string target = "/paybridge/orders/" + Guid1 + "/status";
+
+            // Signed with a webhook secret: refused, nothing read or written.
+            foreach (string webhookSecret in new[] { SignatureTests.Secret, SignatureTests.NextSecret })
+            {
+                var a = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, webhookSecret), CancellationToken.None).GetAwaiter().GetResult();
+                Assert.Equal(401, a.StatusCode);
+                Assert.Contains("no matching signature", a.Body);
+                a = routes.WriteStatusAsync(Signed("POST", target, body, Now, webhookSecret), Guid1, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.Equal(401, a.StatusCode);
+            }
+            Assert.Empty(store.Updates);
+
+            // Signed with either API secret: accepted.
+            var ok = routes.HealthAsync(Signed("GET", "/paybridge/health", "", Now, SettingsTests.NextApiSecret), CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal(200, ok.StatusCode);
+            ok = routes.WriteStatusAsync(Signed("POST", target, body, Now, SettingsTests.ApiSecret), Guid1, CancellationToken.None).GetAwaiter().GetResult();
+            Assert.Equal("200 {\"order_guid\":\"" + Guid1 + "\",\"status\":\"Paid\",\"status_changed\":true,\"replayed\":false}", ok.ToString());
+            Assert.Single(store.Updates);
         }
 
         [Fact]

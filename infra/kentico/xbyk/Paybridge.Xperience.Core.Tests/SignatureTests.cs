@@ -28,10 +28,10 @@ namespace Paybridge.Xperience.Tests
             + "\"payment_reference\":\"pi_3QxYzA2eZvKYlo2C1a2b3c4d\",\"details\":{\"StripePaymentStatus\":\"succeeded\","
             + "\"StripeDeclineReason\":\"Zo\u00eb's card \u2014 \u201cdeclined\u201d\"}}";
 
-        private const string PostV1 = "bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec";
-        private const string PostNextV1 = "bba86ed4667c78919ec15e2aa03e9d895f86949119293efeae40a5d7dabbbffe";
-        private const string GetV1 = "793679d16d9cdf370f692b6cea63d5de474372927cadc428af09e1577677408c";
-        private const string GetNextV1 = "7794722f3c08645cfbe700644fbf7ce3dc80ee7dbdf4c0d983e9d84f84de839e";
+        private const string PostV1 = "b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf";
+        private const string PostNextV1 = "bae32d592664ade5f099525ca7df546bb279fe297590a66ffa42f50aa811c42f";
+        private const string GetV1 = "179fc910615b141e7df41d2f4f2e2b68da67b71fcad4b019462285bfb4b3f331";
+        private const string GetNextV1 = "5deaae0f66d79dfaa20868b71d92f09ba241a057ecd3bb09fdfbf4d2fc7b703d";
 
         private static readonly string[] Both = { Secret, NextSecret };
         private static byte[] Body => EventSigner.BodyBytes(PostBody);
@@ -58,6 +58,38 @@ namespace Paybridge.Xperience.Tests
             Assert.Equal(GetV1, RequestSignature.ComputeSignature(Secret, T, "GET", GetTarget, NoBody));
             Assert.Equal(GetNextV1, RequestSignature.ComputeSignature(NextSecret, T, "GET", GetTarget, NoBody));
             Assert.Equal(GetV1, RequestSignature.ComputeSignature(Secret, T, "get", GetTarget, null));
+        }
+
+        [Fact]
+        public void TheMessageIsTimestampDotMethodSpaceTargetDotBody()
+        {
+            // Computed independently of RequestSignature: "<t>.<METHOD> <path-and-query>.<body>".
+            using (var h = new HMACSHA256(EventSigner.BodyBytes(Secret)))
+            {
+                byte[] prefix = EventSigner.BodyBytes("1764417600.POST " + PostTarget + ".");
+                byte[] message = prefix.Concat(Body).ToArray();
+                Assert.Equal(PostV1, BitConverter.ToString(h.ComputeHash(message)).Replace("-", "").ToLowerInvariant());
+            }
+            using (var h = new HMACSHA256(EventSigner.BodyBytes(Secret)))
+            {
+                // A GET's message ends with the dot.
+                string expected = BitConverter.ToString(h.ComputeHash(EventSigner.BodyBytes("1764417600.GET /paybridge/health."))).Replace("-", "").ToLowerInvariant();
+                Assert.Equal(expected, RequestSignature.ComputeSignature(Secret, T, "GET", "/paybridge/health", NoBody));
+            }
+        }
+
+        [Fact]
+        public void TheFormerLineFeedFormatIsRefused()
+        {
+            // Before the contract change the target and the body were joined by "\n", not ".".
+            using (var h = new HMACSHA256(EventSigner.BodyBytes(Secret)))
+            {
+                string old = BitConverter.ToString(h.ComputeHash(EventSigner.BodyBytes("1764417600.GET " + GetTarget + "\n"))).Replace("-", "").ToLowerInvariant();
+                Assert.NotEqual(GetV1, old);
+                var check = Verify("t=1764417600,v1=" + old, "GET", GetTarget, NoBody, T, Secret);
+                Assert.False(check.IsValid);
+                Assert.StartsWith("no matching signature", check.Failure);
+            }
         }
 
         [Fact]
@@ -130,13 +162,13 @@ namespace Paybridge.Xperience.Tests
         [InlineData(null, "header is missing")]
         [InlineData("", "header is missing")]
         [InlineData("   ", "header is missing")]
-        [InlineData("v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec", "malformed: no t")]
+        [InlineData("v1=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf", "malformed: no t")]
         [InlineData("t=1764417600", "malformed: no v1")]
         [InlineData("t=1764417600,v1=abc", "malformed: no v1")]
-        [InlineData("t=1764417600,v0=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec", "malformed: no v1")]
-        [InlineData("t=17644176OO,v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec", "malformed: t is not an integer")]
-        [InlineData("t=-1764417600,v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec", "malformed: t is not an integer")]
-        [InlineData("t=1764417600,t=1764417600,v1=bb03b3f2b815abd9134ce9e14047ee74bf5a11fad33366eea13ec769ffe549ec", "malformed: more than one t")]
+        [InlineData("t=1764417600,v0=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf", "malformed: no v1")]
+        [InlineData("t=17644176OO,v1=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf", "malformed: t is not an integer")]
+        [InlineData("t=-1764417600,v1=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf", "malformed: t is not an integer")]
+        [InlineData("t=1764417600,t=1764417600,v1=b3a928e99d6e1f396c5ccffc12b71adeb8bb84507781af2e37ff336c29c7a6bf", "malformed: more than one t")]
         [InlineData("garbage", "malformed: no t")]
         public void MalformedHeadersAreRefusedWithTheReason(string header, string reason)
         {

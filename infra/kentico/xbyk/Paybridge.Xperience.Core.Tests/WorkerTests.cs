@@ -111,6 +111,27 @@ namespace Paybridge.Xperience.Tests
         }
 
         [Fact]
+        public void EventsAreSignedWithTheWebhookSecretsEvenWhenApiSecretsAreSet()
+        {
+            var values = new Dictionary<string, string>
+            {
+                { PaybridgeSettings.WebhookUrlKey, "https://paybridge.example.com/webhooks/kentico" },
+                { PaybridgeSettings.WebhookSecretsKey, SignatureTests.Secret },
+                { PaybridgeSettings.ApiSecretsKey, SettingsTests.ApiSecret },
+            };
+            var apiSettings = PaybridgeSettings.Load(k => values.TryGetValue(k, out var v) ? v : null, "Shop", root);
+            Assert.True(apiSettings.IsUsable, string.Join(" ", apiSettings.Problems));
+            var apiWorker = new PaybridgeWorker(apiSettings, changes, Build, new HttpClient(handler), new ListLog(log), () => now);
+            changes.Notify(ObjectKind.Order, 1, false, true, now);
+            apiWorker.RunOnceAsync(false, CancellationToken.None).GetAwaiter().GetResult();
+            var request = Assert.Single(handler.Requests);
+            long t = new DateTimeOffset(now).ToUnixTimeSeconds();
+            byte[] body = Encoding.UTF8.GetBytes(request.Body);
+            Assert.Equal(EventSigner.BuildHeader(new[] { SignatureTests.Secret }, t, body), request.Signature);
+            Assert.DoesNotContain(EventSigner.ComputeSignature(SettingsTests.ApiSecret, t, body), request.Signature);
+        }
+
+        [Fact]
         public void FailuresAreRetriedWithBackoffThenDeadLettered()
         {
             handler.Answers.Enqueue(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("busy") });

@@ -94,7 +94,8 @@ namespace Paybridge.Xperience
         private readonly Func<long> unixNow;
         private readonly SemaphoreSlim writeLock = new SemaphoreSlim(1, 1);
 
-        /// <param name="secrets">All of <c>Paybridge:WebhookSecrets</c>: any of them verifies a request.</param>
+        /// <param name="secrets">The secrets that verify a request (any of them): <c>Paybridge:ApiSecrets</c> when set,
+        /// else <c>Paybridge:WebhookSecrets</c> (<see cref="PaybridgeSettings.RequestSecrets"/>).</param>
         /// <param name="currency"><c>Paybridge:Currency</c> or null: orders then carry no <c>OrderCurrencyCode</c>.</param>
         /// <param name="unixNow">The clock (unix seconds); null for the system clock.</param>
         public PaybridgeEndpoints(IOrderStore store, IReadOnlyList<string> secrets, string currency, IdempotencyMemory memory, Func<long> unixNow)
@@ -108,8 +109,22 @@ namespace Paybridge.Xperience
             this.unixNow = unixNow ?? (() => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         }
 
+        /// <summary>
+        /// The routes as configured: requests are verified with <see cref="PaybridgeSettings.RequestSecrets"/>
+        /// (<c>Paybridge:ApiSecrets</c> when set, else <c>Paybridge:WebhookSecrets</c>).
+        /// </summary>
         public PaybridgeEndpoints(IOrderStore store, PaybridgeSettings settings)
-            : this(store, settings.Secrets, settings.Currency, new IdempotencyMemory(), null) { }
+            : this(store, settings, new IdempotencyMemory(), null) { }
+
+        /// <param name="unixNow">The clock (unix seconds); null for the system clock.</param>
+        public PaybridgeEndpoints(IOrderStore store, PaybridgeSettings settings, IdempotencyMemory memory, Func<long> unixNow)
+            : this(store, RequireSettings(settings).RequestSecrets, settings.Currency, memory, unixNow) { }
+
+        private static PaybridgeSettings RequireSettings(PaybridgeSettings settings)
+        {
+            if (settings == null) throw new ArgumentNullException(nameof(settings));
+            return settings;
+        }
 
         /// <summary><c>GET /paybridge/health</c>: package, version and the statuses (code and display names).</summary>
         public Task<PaybridgeAnswer> HealthAsync(PaybridgeRequest request, CancellationToken cancellationToken) =>

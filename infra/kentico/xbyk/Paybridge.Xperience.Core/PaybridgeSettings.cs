@@ -19,6 +19,7 @@ namespace Paybridge.Xperience
     {
         public const string WebhookUrlKey = "Paybridge:WebhookUrl";
         public const string WebhookSecretsKey = "Paybridge:WebhookSecrets";
+        public const string ApiSecretsKey = "Paybridge:ApiSecrets";
         public const string CurrencyKey = "Paybridge:Currency";
         public const string SiteKey = "Paybridge:Site";
         public const string TimeoutSecondsKey = "Paybridge:TimeoutSeconds";
@@ -33,8 +34,21 @@ namespace Paybridge.Xperience
         /// <summary>Where events are POSTed: paybridge's <c>…/webhooks/kentico</c>.</summary>
         public Uri WebhookUrl { get; private set; }
 
-        /// <summary>The first signs events (all sign them, one <c>v1</c> each); all verify paybridge's requests.</summary>
+        /// <summary>
+        /// <c>Paybridge:WebhookSecrets</c>: all sign the events (one <c>v1</c> each); they also verify
+        /// paybridge's requests unless <see cref="ApiSecrets"/> is set.
+        /// </summary>
         public IReadOnlyList<string> Secrets { get; private set; } = new string[0];
+
+        /// <summary>
+        /// <c>Paybridge:ApiSecrets</c>, optional (empty when not set): when set, paybridge's requests to
+        /// the four routes are verified against these only (paybridge's <c>KENTICO_API_SECRET</c>).
+        /// Never used to sign events.
+        /// </summary>
+        public IReadOnlyList<string> ApiSecrets { get; private set; } = new string[0];
+
+        /// <summary>The secrets that verify paybridge's requests: <see cref="ApiSecrets"/> when set, else <see cref="Secrets"/>.</summary>
+        public IReadOnlyList<string> RequestSecrets => ApiSecrets.Count > 0 ? ApiSecrets : Secrets;
 
         /// <summary>ISO 4217, upper-case, or null: when set, orders carry <c>OrderCurrencyCode</c>.</summary>
         public string Currency { get; private set; }
@@ -81,12 +95,7 @@ namespace Paybridge.Xperience
                 s.WebhookUrl = uri;
             }
 
-            var secrets = (read(WebhookSecretsKey) ?? string.Empty)
-                .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
-                .Select(x => x.Trim())
-                .Where(x => x.Length > 0)
-                .Distinct(StringComparer.Ordinal)
-                .ToList();
+            var secrets = SplitSecrets(read(WebhookSecretsKey));
             if (secrets.Count == 0)
             {
                 problems.Add(WebhookSecretsKey + " is missing (paybridge's KENTICO_WEBHOOK_SECRETS; two, comma-separated, while rotating).");
@@ -96,6 +105,23 @@ namespace Paybridge.Xperience
                 problems.Add(WebhookSecretsKey + " has a secret shorter than " + MinSecretLength + " characters.");
             }
             s.Secrets = secrets;
+
+            // Optional: a separate secret for paybridge's requests (its KENTICO_API_SECRET). Blank
+            // means not set; a value that holds no secret (only commas) is a mistake, not "not set".
+            string rawApi = Trimmed(read(ApiSecretsKey));
+            if (rawApi != null)
+            {
+                var apiSecrets = SplitSecrets(rawApi);
+                if (apiSecrets.Count == 0)
+                {
+                    problems.Add(ApiSecretsKey + " holds no secret (leave it unset to verify paybridge's requests with " + WebhookSecretsKey + ").");
+                }
+                else if (apiSecrets.Any(x => x.Length < MinSecretLength))
+                {
+                    problems.Add(ApiSecretsKey + " has a secret shorter than " + MinSecretLength + " characters.");
+                }
+                s.ApiSecrets = apiSecrets;
+            }
 
             string currency = Trimmed(read(CurrencyKey));
             if (currency != null)
@@ -134,7 +160,8 @@ namespace Paybridge.Xperience
 
         /// <summary>A description for the log; never includes secret material.</summary>
         public override string ToString() =>
-            "URL " + WebhookUrl + ", " + Secrets.Count + " secret(s), currency " + (Currency ?? "(none)")
+            "URL " + WebhookUrl + ", " + Secrets.Count + " secret(s), requests verified with "
+            + (ApiSecrets.Count > 0 ? ApiSecrets.Count + " API secret(s)" : "the webhook secret(s)") + ", currency " + (Currency ?? "(none)")
             + ", site " + (Site ?? "(none)") + ", timeout " + Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)
             + " s, max " + MaxAttempts + " attempts, outbox " + OutboxPath;
 
@@ -150,6 +177,14 @@ namespace Paybridge.Xperience
             }
             return value;
         }
+
+        private static List<string> SplitSecrets(string raw) =>
+            (raw ?? string.Empty)
+                .Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries)
+                .Select(x => x.Trim())
+                .Where(x => x.Length > 0)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
 
         private static string Trimmed(string value)
         {

@@ -29,7 +29,9 @@ namespace Paybridge.Xperience
     /// (docs/CONTRACTS.md, "Xperience by Kentico order endpoints", Request signature):
     /// <c>X-Paybridge-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex&gt;[,v1=&lt;hex&gt;…]</c>, where each
     /// <c>v1</c> is the lower-case hex HMAC-SHA256, key = the secret's UTF-8 bytes, of
-    /// <c>&lt;t&gt;.&lt;METHOD&gt; &lt;path-and-query&gt;\n&lt;body&gt;</c>.
+    /// <c>&lt;t&gt;.&lt;METHOD&gt; &lt;path-and-query&gt;.&lt;body&gt;</c>: the ASCII decimal timestamp, a dot,
+    /// the upper-case method, one space, the request target exactly as on the wire, a dot, the raw
+    /// body bytes (empty for a GET, whose message therefore ends with the dot).
     /// </summary>
     /// <remarks>
     /// Binding the method and the request target (path with its percent-encoding, then
@@ -165,7 +167,7 @@ namespace Paybridge.Xperience
             if (method == null) throw new ArgumentNullException(nameof(method));
             if (pathAndQuery == null) throw new ArgumentNullException(nameof(pathAndQuery));
             byte[] prefix = Hmac.Utf8NoBom.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + "."
-                + method.ToUpperInvariant() + " " + pathAndQuery + "\n");
+                + method.ToUpperInvariant() + " " + pathAndQuery + ".");
             return Hmac.Compute(secret, prefix, body ?? new byte[0]);
         }
 

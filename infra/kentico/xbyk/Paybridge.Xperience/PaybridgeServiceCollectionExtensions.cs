@@ -53,6 +53,8 @@ public static class PaybridgeServiceCollectionExtensions
         services.AddSingleton<PaybridgeOrderEvents>();
         services.AddSingleton<KenticoOrderStore>();
         services.AddSingleton<IOrderStore>(sp => sp.GetRequiredService<KenticoOrderStore>());
+        // The routes verify paybridge's requests with settings.RequestSecrets: Paybridge:ApiSecrets
+        // when set, else Paybridge:WebhookSecrets. The sender signs events with Paybridge:WebhookSecrets only.
         services.AddSingleton(sp => new PaybridgeEndpoints(sp.GetRequiredService<IOrderStore>(), sp.GetRequiredService<PaybridgeSettings>()));
 
         // Timeouts come from Paybridge:TimeoutSeconds per request, so the client's own is off. The
@@ -78,7 +80,8 @@ public static class PaybridgeServiceCollectionExtensions
     /// Maps <c>GET /paybridge/health</c>, <c>GET /paybridge/orders/{orderGuid}</c>,
     /// <c>GET /paybridge/orders</c> and <c>POST /paybridge/orders/{orderGuid}/status</c>. They are
     /// anonymous for ASP.NET Core: every request must carry paybridge's <c>X-Paybridge-Signature</c>,
-    /// which <see cref="PaybridgeEndpoints"/> checks before anything is read.
+    /// which <see cref="PaybridgeEndpoints"/> checks before anything is read (against
+    /// <c>Paybridge:ApiSecrets</c> when set, else <c>Paybridge:WebhookSecrets</c>).
     /// </summary>
     public static IEndpointConventionBuilder MapPaybridge(this IEndpointRouteBuilder endpoints)
     {
