@@ -260,6 +260,27 @@ async fn an_unknown_status_and_a_refused_signature_are_dead_lettered_with_their_
 }
 
 #[tokio::test]
+async fn a_separate_api_secret_signs_the_requests_when_the_package_keeps_one() {
+    let api_secret = "the_package_api_secret_for_paybridge";
+    let system = System::start_xbyk(&[("KENTICO_API_SECRET", api_secret)]).await;
+    // Paybridge:ApiSecrets set: the package checks requests against it alone.
+    system.package().set_secrets(&[api_secret]);
+    let (guid, intent) = placed(&system, 5109).await;
+    let pi = intent["id"].as_str().unwrap().to_string();
+    let succeeded = system.intent_with(
+        &pi,
+        json!({"status": "succeeded", "amount_received": 12_990}),
+    );
+    system
+        .stripe_event("payment_intent.succeeded", &succeeded)
+        .await;
+    system.drain().await;
+
+    assert_eq!(system.package().status_changes(&guid), vec!["Paid"]);
+    only_the_package_was_called(&system);
+}
+
+#[tokio::test]
 async fn an_event_of_the_other_platform_is_refused_by_name() {
     // A Kentico 13 order sent to an XbyK deployment, and an XbyK order to a Kentico 13 one.
     let xbyk = System::start_xbyk(&[]).await;
