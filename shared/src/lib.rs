@@ -20,6 +20,7 @@ pub mod journal;
 pub mod ledger;
 pub mod links;
 pub mod mapping;
+pub mod mapping_doc;
 pub mod metrics;
 pub mod queue;
 pub mod reconcile;
