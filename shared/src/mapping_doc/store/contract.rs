@@ -9,7 +9,7 @@ use crate::clock::rfc3339_millis;
 
 /// `2026-12-01T10:<minute>:00.<millis>Z`.
 fn at(minute: i64, millis: i64) -> OffsetDateTime {
-    let nanos = (1_764_583_200 + minute * 60) as i128 * 1_000_000_000 + millis as i128 * 1_000_000;
+    let nanos = (1_796_119_200 + minute * 60) as i128 * 1_000_000_000 + millis as i128 * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
 }
 
@@ -82,6 +82,7 @@ pub async fn run_all(store: &dyn MappingStore) {
 
     // The first publish.
     let v1 = version(1, FIRST, "alice", "the first mapping", at(1, 123));
+    assert_eq!(v1.created_at, "2026-12-01T10:01:00.123Z");
     assert_eq!(
         store
             .publish(FIRST, "alice", "the first mapping", 0, at(1, 123))

@@ -272,7 +272,7 @@ mod tests {
     async fn a_version_outlives_the_connection() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("paybridge.sqlite3");
-        let now = OffsetDateTime::from_unix_timestamp(1_764_583_200).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_796_119_200).unwrap();
         {
             let store = SqliteMappingStore::new(SqliteDatabase::open(&path).unwrap());
             assert_eq!(
