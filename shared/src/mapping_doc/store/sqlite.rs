@@ -268,6 +268,29 @@ mod tests {
         super::super::contract::run_all(&SqliteMappingStore::new(db)).await;
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_connections_on_one_file_cannot_both_publish_on_the_same_version() {
+        // `serve` and an operator's command, each with its own connection.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paybridge.sqlite3");
+        let serve = SqliteMappingStore::new(SqliteDatabase::open(&path).unwrap());
+        let operator = SqliteMappingStore::new(SqliteDatabase::open(&path).unwrap());
+        let now = OffsetDateTime::from_unix_timestamp(1_796_119_200).unwrap();
+        for round in 0..10u32 {
+            let (a, b) = tokio::join!(
+                serve.publish("{\"a\":1}", "serve", "", round, now),
+                operator.publish("{\"b\":1}", "operator", "", round, now),
+            );
+            let won = [a.unwrap(), b.unwrap()]
+                .iter()
+                .filter(|c| **c == MappingChange::Done(round + 1))
+                .count();
+            assert_eq!(won, 1, "round {round}");
+        }
+        assert_eq!(serve.versions(100).await.unwrap().len(), 10);
+        assert_eq!(operator.audit(100).await.unwrap().len(), 10);
+    }
+
     #[tokio::test]
     async fn a_version_outlives_the_connection() {
         let dir = tempfile::tempdir().unwrap();
