@@ -16,6 +16,7 @@ mod kentico_connector;
 mod ledger_contract;
 mod ledger_export;
 mod links_dynamodb;
+mod mapping_store_contract;
 mod money;
 mod no_pii;
 mod operator_cli;

@@ -1,11 +1,12 @@
 //! The mapping document (docs/CONTRACTS.md#mapping-document): every configurable mapping of
 //! the flows as one versioned JSON document — its shape ([`document`]), its checks
-//! ([`validate`]), its rules' evaluation ([`rules`]) and version 0, the environment's settings
-//! ([`defaults`]).
+//! ([`validate`]), its rules' evaluation ([`rules`]), version 0, the environment's settings
+//! ([`defaults`]), and where the published versions live ([`store`]).
 
 pub mod defaults;
 pub mod document;
 pub mod rules;
+pub mod store;
 pub mod validate;
 
 pub use document::{MappingDocument, SCHEMA};
