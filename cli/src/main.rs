@@ -6,6 +6,7 @@ mod dlq;
 mod doctor;
 mod events;
 mod ledger;
+mod mapping;
 mod reconcile;
 mod replay;
 mod serve;
@@ -48,6 +49,9 @@ enum Command {
     /// webhook endpoint with exactly the routed event types and stores its signing secret.
     #[command(subcommand)]
     Setup(setup::SetupCommand),
+    /// The mapping document's versions: validate, publish, show, roll back, history.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
     /// Dead-lettered events: list, show, redrive, purge (exit code 3: an id was not found).
     Dlq {
         #[command(flatten)]
@@ -76,6 +80,7 @@ fn main() -> std::process::ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Customer(command) => customer::run(command),
         Command::Setup(command) => setup::run(command),
+        Command::Mapping(command) => mapping::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

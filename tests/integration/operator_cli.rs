@@ -589,3 +589,139 @@ async fn doctor_on_aws_says_whether_the_alarms_reach_a_person() {
         format!("2 alarm(s) notify {topic} (1 confirmed subscriber(s))")
     );
 }
+
+/// `paybridge mapping` on the embedded store: a document with problems is refused with each
+/// one's path; a good one is published, shown, superseded, rolled back to, and the history
+/// and audit trail say who did what; a stale `--expect` writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapping_documents_are_validated_published_and_rolled_back() {
+    let dir = std::env::temp_dir().join(format!("paybridge-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data_dir = dir.join("store").to_string_lossy().to_string();
+    let file = |name: &str, document: Value| {
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+        path.to_string_lossy().to_string()
+    };
+    let run = |args: &[&str]| {
+        let mut all = vec!["mapping"];
+        all.extend_from_slice(args);
+        if args[0] != "validate" {
+            all.extend_from_slice(&["--backend", "embedded", "--data-dir", &data_dir]);
+        }
+        paybridge(&all, &[])
+    };
+    let text = |output: &Output| String::from_utf8_lossy(&output.stdout).to_string();
+    let errors = |output: &Output| String::from_utf8_lossy(&output.stderr).to_string();
+
+    let bad = file(
+        "bad.json",
+        json!({"schema": 1,
+        "payment_intent": {"metadata": [{"key": "kentico_order_id", "from": ["OrderID"]}]},
+        "aliases": {"countries": {"Neverland": "XX"}}}),
+    );
+    let refused = run(&["validate", &bad]);
+    assert_eq!(refused.status.code(), Some(2), "{}", errors(&refused));
+    assert!(
+        errors(&refused)
+            .contains("payment_intent.metadata[0].key: 'kentico_order_id' is paybridge's own key"),
+        "{}",
+        errors(&refused)
+    );
+    assert!(
+        errors(&refused).contains("aliases.countries.Neverland"),
+        "{}",
+        errors(&refused)
+    );
+    assert_eq!(
+        run(&["publish", &bad, "--author", "ada", "--comment", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // Nothing published yet: version 0, the environment's.
+    let env_version: Value = serde_json::from_str(&text(&run(&["show"]))).unwrap();
+    assert_eq!(env_version["statuses"]["succeeded"], "Paid");
+
+    let first = file(
+        "first.json",
+        json!({"schema": 1, "statuses": {"succeeded": "Completed"},
+        "payment_intent": {"metadata": [{"key": "order_number", "from": ["OrderNumber"]}]}}),
+    );
+    let published = run(&[
+        "publish",
+        &first,
+        "--author",
+        "ada",
+        "--comment",
+        "order numbers to Stripe",
+    ]);
+    assert!(published.status.success(), "{}", errors(&published));
+    assert!(text(&published).contains("published version 1"));
+    let second = file(
+        "second.json",
+        json!({"schema": 1, "statuses": {"succeeded": "Paid in full"}}),
+    );
+    assert!(
+        run(&["publish", &second, "--author", "bob", "--comment", "rename"])
+            .status
+            .success()
+    );
+    let active: Value = serde_json::from_str(&text(&run(&["show"]))).unwrap();
+    assert_eq!(active["statuses"]["succeeded"], "Paid in full");
+
+    // Someone saw version 1 as active: refused, nothing written.
+    let stale = run(&[
+        "publish",
+        &first,
+        "--author",
+        "eve",
+        "--comment",
+        "late",
+        "--expect",
+        "1",
+    ]);
+    assert_eq!(stale.status.code(), Some(4), "{}", errors(&stale));
+
+    let back = run(&[
+        "rollback",
+        "1",
+        "--author",
+        "ada",
+        "--comment",
+        "the rename broke Kentico",
+    ]);
+    assert!(back.status.success(), "{}", errors(&back));
+    let active: Value = serde_json::from_str(&text(&run(&["show"]))).unwrap();
+    assert_eq!(active["statuses"]["succeeded"], "Completed");
+    assert_eq!(
+        run(&["rollback", "9", "--author", "ada", "--comment", "x"])
+            .status
+            .code(),
+        Some(3)
+    );
+
+    let history: Value = serde_json::from_str(&text(&run(&["history", "--json"]))).unwrap();
+    assert_eq!(history["active"], 1);
+    assert_eq!(history["versions"].as_array().unwrap().len(), 2);
+    let audit: Vec<(String, u64, u64)> = (history["audit"].as_array().unwrap().iter())
+        .map(|a| {
+            (
+                a["author"].as_str().unwrap().to_string(),
+                a["previous"].as_u64().unwrap(),
+                a["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("ada".to_string(), 2, 1),
+            ("bob".to_string(), 1, 2),
+            ("ada".to_string(), 0, 1)
+        ],
+        "newest first"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

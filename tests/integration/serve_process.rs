@@ -167,7 +167,12 @@ pub fn order_event(order: &Value) -> String {
 }
 
 pub async fn wait_for(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    wait_for_within(what, Duration::from_secs(120), condition).await
+}
+
+/// [`wait_for`] with its own limit (a long run on a shared machine needs more).
+pub async fn wait_for_within(what: &str, limit: Duration, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;

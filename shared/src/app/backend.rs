@@ -267,6 +267,20 @@ impl Backend {
         }
     }
 
+    /// The mapping document's versions (`paybridge mapping`).
+    pub fn mappings(&self) -> Arc<dyn crate::mapping_doc::store::MappingStore> {
+        match self {
+            Self::Aws(aws) => Arc::new(crate::mapping_doc::store::DynamoDbMappingStore::new(
+                aws.dynamodb(),
+                &aws.settings.table,
+            )),
+            #[cfg(feature = "embedded")]
+            Self::Embedded(embedded) => Arc::new(
+                crate::mapping_doc::store::SqliteMappingStore::new(embedded.db.clone()),
+            ),
+        }
+    }
+
     /// The reconciliation reports (what `reconcile --report last` shows).
     pub fn reports(&self) -> Arc<dyn ReportStore> {
         match self {
