@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use super::{FlowContext, custom_data, failures};
+use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{
     CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
     PaymentIntent, PaymentIntentStatus, StripeError,
@@ -244,33 +245,33 @@ impl FlowContext {
     /// kept in Kentico's database, its exports and its backups.
     pub async fn publish_intent(
         &self,
-        order_id: i64,
+        order: OrderRef<'_>,
         intent: &PaymentIntent,
     ) -> Result<(), HandlerError> {
         let custom = vec![(custom_data::PAYMENT_INTENT.to_string(), intent.id.clone())];
-        self.publish(order_id, &intent.id, custom).await
+        self.publish(order, &intent.id, custom).await
     }
 
     /// Writes the active Checkout Session's URL to the Kentico order.
     pub async fn publish_session(
         &self,
-        order_id: i64,
+        order: OrderRef<'_>,
         session: &CheckoutSession,
     ) -> Result<(), HandlerError> {
         let url = session.url.clone().unwrap_or_default();
         let custom = vec![(custom_data::CHECKOUT_URL.to_string(), url)];
-        self.publish(order_id, &session.id, custom).await
+        self.publish(order, &session.id, custom).await
     }
 
     async fn publish(
         &self,
-        order_id: i64,
+        order: OrderRef<'_>,
         id: &str,
         custom: Vec<(String, String)>,
     ) -> Result<(), HandlerError> {
-        self.write_order(order_id, None, None, custom).await?;
+        self.write_order(order, None, None, custom).await?;
         let published = OrderLink {
-            order_id,
+            order_id: order.id,
             published: Some(id.to_string()),
             ..OrderLink::default()
         };

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::payment_checks::Owner;
 use super::payment_events::PaymentEventHandler;
 use super::{FlowContext, PaymentState, custom_data, failures};
+use crate::connectors::shop::OrderRef;
 use crate::customers::billing::{self, BillingRecord, expandable_id as id_of};
 use crate::customers::{BillingObject, CustomerLinkStore};
 use crate::links::Advance;
@@ -194,7 +195,11 @@ impl BillingEventHandler {
             custom.push((custom_data::RETRY_URL.to_string(), url));
         }
         tracing::warn!(order_id, invoice = %invoice_id, "invoice payment failed");
-        ctx.write_order(order_id, Some(&status_name), None, custom)
+        let order = OrderRef {
+            id: order_id,
+            guid: None,
+        };
+        ctx.write_order(order, Some(&status_name), None, custom)
             .await?;
         Ok(Handled::Done(format!(
             "{status_name} (invoice {invoice_id})"

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::{FlowContext, PaymentState, failures, money_metrics};
+use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{BalanceTransaction, Charge, Expandable};
 use crate::effects::{self, EffectError, EffectKey};
 use crate::ledger::sink::{LedgerSink, SinkError};
@@ -296,8 +297,15 @@ impl LedgerEventHandler {
         if shown == Some((rank, Some(name.as_str()))) {
             return Ok(());
         }
+        let order = match &current {
+            Some(link) => super::order_of(link),
+            None => OrderRef {
+                id: order_id,
+                guid: None,
+            },
+        };
         self.ctx
-            .write_order(order_id, Some(&name), None, Vec::new())
+            .write_order(order, Some(&name), None, Vec::new())
             .await?;
         (self.ctx.links)
             .after_payment(order_id, payer, rank, &name)

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::connectors::shop::{KenticoRestOrders, OrderRef, OrderWrite, ShopOrders};
 use crate::connectors::stripe::StripeClient;
 use crate::effects::EffectStore;
-use crate::links::OrderLinkStore;
+use crate::links::{OrderLink, OrderLinkStore};
 use crate::metrics::Metrics;
 use crate::worker::HandlerError;
 
@@ -42,6 +42,14 @@ pub fn stripe_event_types() -> Vec<&'static str> {
     types.sort_unstable();
     types.dedup();
     types
+}
+
+/// The order `link` is for, as the shop's connectors address it.
+pub(crate) fn order_of(link: &OrderLink) -> OrderRef<'_> {
+    OrderRef {
+        id: link.order_id,
+        guid: link.order_guid.as_deref(),
+    }
 }
 
 /// What both workers' handlers work with.
@@ -109,20 +117,21 @@ impl FlowContext {
         self.metrics.increment(metric, &[]);
     }
 
-    /// Writes to the Kentico order: a status by name, paid, custom data. On Xperience by
-    /// Kentico the order is addressed by the GUID its link recorded.
+    /// Writes to the Kentico order: a status by name, paid, custom data. Xperience by Kentico
+    /// addresses the order by its GUID: callers pass the one they hold (from the order or its
+    /// link); without one, the GUID the order's link recorded is read.
     pub async fn write_order(
         &self,
-        order_id: i64,
+        order: OrderRef<'_>,
         status_name: Option<&str>,
         is_paid: Option<bool>,
         custom_data: Vec<(String, String)>,
     ) -> Result<(), HandlerError> {
-        let guid = match self.shop.platform() {
-            KenticoPlatform::K13 => None,
-            KenticoPlatform::Xbyk => (self.links.by_order(order_id).await)
+        let looked_up = match (self.shop.platform(), order.guid) {
+            (KenticoPlatform::Xbyk, None) => (self.links.by_order(order.id).await)
                 .map_err(failures::store)?
                 .and_then(|link| link.order_guid),
+            _ => None,
         };
         let write = OrderWrite {
             status_name: status_name.map(str::to_owned),
@@ -130,8 +139,8 @@ impl FlowContext {
             custom_data,
         };
         let order = OrderRef {
-            id: order_id,
-            guid: guid.as_deref(),
+            guid: order.guid.or(looked_up.as_deref()),
+            ..order
         };
         (self.shop.write_order(order, &write).await).map_err(failures::kentico)
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::customer_events::stripe_customer_of;
 use super::{FlowContext, PaymentMode, failures, money_metrics};
+use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{
     AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
     CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData,
@@ -388,9 +389,13 @@ impl OrderEventHandler {
             return self.refused(order_id, &attempt).await;
         }
         if event.replay || link.published.as_deref() != Some(attempt.id()) {
+            let order = OrderRef {
+                id: order_id,
+                guid: Some(&event.order.guid),
+            };
             match &made {
-                Made::Intent(intent) => self.ctx.publish_intent(order_id, intent).await?,
-                Made::Session(session) => self.ctx.publish_session(order_id, session).await?,
+                Made::Intent(intent) => self.ctx.publish_intent(order, intent).await?,
+                Made::Session(session) => self.ctx.publish_session(order, session).await?,
             }
         }
         Ok(Handled::Done(format!("{}{note}", attempt.id())))

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::payment_checks::{Owner, claimed_order};
 use super::{FlowContext, PaymentMode, PaymentState, custom_data, failures, money_metrics};
+use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{CheckoutSessionStatus, PaymentIntent};
 use crate::links::{Advance, FINAL_RANK, OrderLink, PaymentClaim};
 use crate::webhook::event_types;
@@ -148,7 +149,7 @@ impl PaymentEventHandler {
                 custom.push((custom_data::RETRY_URL.to_string(), url));
             }
         }
-        ctx.write_order(order_id, Some(&status_name), None, custom)
+        ctx.write_order(super::order_of(link), Some(&status_name), None, custom)
             .await?;
         self.repair_if_overtaken(order_id, state).await?;
         Ok(Handled::Done(status_name))
@@ -197,7 +198,7 @@ impl PaymentEventHandler {
                 state.key().to_string(),
             ),
         ];
-        ctx.write_order(order_id, status, Some(true), custom)
+        ctx.write_order(super::order_of(link), status, Some(true), custom)
             .await?;
         let mut keep = vec![paid.id.as_str()];
         if link.payment_intent_id.as_deref() == Some(paid.id.as_str()) {
@@ -254,7 +255,15 @@ impl PaymentEventHandler {
         let paid = (link.status_rank == PaymentState::Succeeded.rank()).then_some(true);
         tracing::info!(order_id, status = %name, "a higher payment state overtook this one; writing it again");
         self.ctx
-            .write_order(order_id, Some(&name), paid, Vec::new())
+            .write_order(
+                OrderRef {
+                    id: order_id,
+                    guid: link.order_guid.as_deref(),
+                },
+                Some(&name),
+                paid,
+                Vec::new(),
+            )
             .await
     }
 }
