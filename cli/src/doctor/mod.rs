@@ -200,17 +200,16 @@ async fn checks(backend_args: &BackendArgs, alarm_prefix: Option<&str>) -> Vec<C
                     .map(|_| reached.into())
                     .map_err(|e| e.to_string()),
             );
-            let mut unknown = Vec::new();
             let mapping = &connectors.flow.status_mapping;
-            let names = (PaymentState::ALL
+            let names: Vec<&str> = (PaymentState::ALL
                 .map(|state| mapping.name(state))
                 .into_iter())
-            .chain(AfterPayment::ALL.map(|state| mapping.after_name(state)));
-            for name in names {
-                if let Err(error) = clients.shop.check_status(name).await {
-                    unknown.push(format!("{name}: {error}"));
-                }
-            }
+            .chain(AfterPayment::ALL.map(|state| mapping.after_name(state)))
+            .collect();
+            let unknown: Vec<String> = (clients.shop.unresolved_statuses(&names).await)
+                .into_iter()
+                .map(|(name, error)| format!("{name}: {error}"))
+                .collect();
             check(
                 "kentico statuses",
                 if unknown.is_empty() {

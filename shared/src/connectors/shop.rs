@@ -82,8 +82,8 @@ pub trait ShopOrders: Send + Sync {
         write: &OrderWrite,
     ) -> Result<(), KenticoError>;
 
-    /// Whether the shop knows the status `name` (`paybridge doctor`).
-    async fn check_status(&self, name: &str) -> Result<(), KenticoError>;
+    /// The names among `names` the shop does not resolve, each with why (`paybridge doctor`).
+    async fn unresolved_statuses(&self, names: &[&str]) -> Vec<(String, KenticoError)>;
 
     /// Whether paybridge can reach the shop with its credentials (`paybridge doctor`).
     async fn check_access(&self) -> Result<(), KenticoError>;
@@ -138,8 +138,15 @@ impl ShopOrders for KenticoRestOrders {
         self.client.update_order(order.id, &update).await
     }
 
-    async fn check_status(&self, name: &str) -> Result<(), KenticoError> {
-        self.statuses.id_for(name).await.map(|_| ())
+    async fn unresolved_statuses(&self, names: &[&str]) -> Vec<(String, KenticoError)> {
+        // The resolver reads the status list once and caches it.
+        let mut unresolved = Vec::new();
+        for name in names {
+            if let Err(error) = self.statuses.id_for(name).await {
+                unresolved.push((name.to_string(), error));
+            }
+        }
+        unresolved
     }
 
     async fn check_access(&self) -> Result<(), KenticoError> {

@@ -118,9 +118,20 @@ impl ShopOrders for XbykPackageOrders {
         Ok(())
     }
 
-    async fn check_status(&self, name: &str) -> Result<(), KenticoError> {
-        // The package's own rule: the code name, then the display name, without case.
-        resolve(name, &self.client.health().await?.statuses).map(|_| ())
+    async fn unresolved_statuses(&self, names: &[&str]) -> Vec<(String, KenticoError)> {
+        // One health read for every name; the package's own rule: the code name, then the
+        // display name, without case.
+        let statuses = match self.client.health().await {
+            Ok(health) => health.statuses,
+            Err(error) => {
+                return (names.iter())
+                    .map(|name| (name.to_string(), error.clone()))
+                    .collect();
+            }
+        };
+        (names.iter())
+            .filter_map(|name| Some((name.to_string(), resolve(name, &statuses).err()?)))
+            .collect()
     }
 
     async fn check_access(&self) -> Result<(), KenticoError> {
