@@ -164,7 +164,7 @@ pub struct DescriptionRule {
     pub separator: String,
 }
 
-/// Spellings of countries and states, beside the built-in ISO names and aliases.
+/// Spellings of countries, states and currencies, beside the built-in ISO names and aliases.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Aliases {
@@ -174,4 +174,7 @@ pub struct Aliases {
     /// Country code → spelling → state code (`"US": {"Calif.": "CA"}`).
     #[serde(default)]
     pub states: BTreeMap<String, BTreeMap<String, String>>,
+    /// Spelling → ISO 4217 code (`"US Dollar": "USD"`), for the order's currency.
+    #[serde(default)]
+    pub currencies: BTreeMap<String, String>,
 }

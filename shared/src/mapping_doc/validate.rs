@@ -138,6 +138,15 @@ impl MappingDocument {
                 }
             }
         }
+        for (spelling, code) in &self.aliases.currencies {
+            let path = format!("aliases.currencies.{spelling}");
+            if spelling.trim().is_empty() {
+                out.add(&path, "an empty spelling");
+            }
+            if let Err(error) = crate::mapping::money::Currency::parse(&path, code) {
+                out.add(&path, error.problem);
+            }
+        }
         for (role, account) in &self.ledger_accounts {
             let path = format!("ledger_accounts.{role}");
             if !LEDGER_ROLES.contains(&role.as_str()) {
@@ -328,7 +337,7 @@ mod tests {
                 "description": {"template": "Order {order_number}: {items}", "item": "{quantity}× {name}", "separator": ", "},
                 "statement_descriptor_suffix": {"from": ["OrderID"], "transform": [{"op": "template", "template": "ORDER {0}"}]}
             },
-            "aliases": {"countries": {"Great Britain": "GB"}, "states": {"US": {"Calif.": "CA"}}},
+            "aliases": {"countries": {"Great Britain": "GB"}, "states": {"US": {"Calif.": "CA"}}, "currencies": {"US Dollar": "usd"}},
             "ledger_accounts": {"revenue": "4000"},
             "customer_field_owners": {"name": "stripe"}
         });
@@ -355,7 +364,7 @@ mod tests {
                 ],
                 "description": {"template": "{total}", "item": "{name}", "separator": ", "}
             },
-            "aliases": {"countries": {"Neverland": "NL1"}, "states": {"XX": {"Calif.": "CA"}}},
+            "aliases": {"countries": {"Neverland": "NL1"}, "states": {"XX": {"Calif.": "CA"}}, "currencies": {"Gold": "XAU", "Bitcoin": "BTC"}},
             "ledger_accounts": {"cash": "1000", "fees": ""},
             "customer_field_owners": {"email": "erp", "address": "kentico"}
         }));
@@ -374,6 +383,8 @@ mod tests {
             "payment_intent.description.template: unknown placeholder {total}",
             "aliases.countries.Neverland: 'NL1' is not an ISO 3166 alpha-2 code",
             "aliases.states.XX: not an ISO 3166 alpha-2 code",
+            "aliases.currencies.Bitcoin: currency 'BTC' is not an ISO 4217 code",
+            "aliases.currencies.Gold: currency 'XAU' is an ISO 4217 special code (Gold), not money a shop can charge",
             "ledger_accounts.cash: unknown role",
             "ledger_accounts.fees: an empty account",
             "customer_field_owners.address: unknown field",
