@@ -1,15 +1,21 @@
 //! `paybridge mapping`: the mapping document's versions (docs/CONTRACTS.md#mapping-document) —
-//! check a document, publish it as the next version, show one, roll back to an earlier one,
-//! list the versions and the audit trail. Exit codes: 2 a document with problems, 3 an unknown
-//! version, 4 someone else changed the active version meanwhile (nothing was written).
+//! check a document, preview the request it makes for an order event, publish it as the next
+//! version (after replaying it on sample events), show one, roll back to an earlier one, list the
+//! versions and the audit trail. Exit codes: 2 a document with problems (or one that breaks a
+//! sample order), 3 an unknown version, 4 someone else changed the active version meanwhile
+//! (nothing was written).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use paybridge::config::flow::FlowSettings;
 use paybridge::config::worker::serve_settings;
-use paybridge::mapping_doc::MappingDocument;
+use paybridge::flows::preview::{Preview, PreviewError, events_in, preview_order, replay_samples};
+use paybridge::mapping_doc::active::applied;
 use paybridge::mapping_doc::store::{MappingChange, MappingStore};
+use paybridge::mapping_doc::{AppliedMapping, MappingDocument};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::backend::{BackendArgs, env};
@@ -24,6 +30,9 @@ pub enum MappingCommand {
     },
     /// Print the active document, or --version N (0: the one the environment amounts to).
     Show(ShowArgs),
+    /// The Stripe request a Kentico order event makes under a document (default: the active
+    /// version): the exact form body, its fields, the aliases applied.
+    Preview(PreviewArgs),
     /// Publish a document file as the next version and make it active.
     Publish(PublishArgs),
     /// Make an earlier version active again (0: back to the environment's settings).
@@ -42,6 +51,22 @@ pub struct ShowArgs {
     version: Option<u32>,
 }
 
+/// Arguments of `mapping preview`.
+#[derive(Args, Debug)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// A file holding Kentico order events (bare, API Gateway or SQS, as in `events/`).
+    #[arg(long)]
+    event: PathBuf,
+    /// The document to preview instead of the active version.
+    #[arg(long)]
+    document: Option<PathBuf>,
+    /// As JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Arguments of `mapping publish`.
 #[derive(Args, Debug)]
 pub struct PublishArgs {
@@ -49,6 +74,10 @@ pub struct PublishArgs {
     backend: BackendArgs,
     /// The document (JSON).
     file: PathBuf,
+    /// The sample events it is replayed on first (every `*.json` in the directory); default
+    /// `events/` when there is one.
+    #[arg(long)]
+    samples: Option<PathBuf>,
     /// Who publishes (kept in the version and the audit trail).
     #[arg(long)]
     author: String,
@@ -101,6 +130,7 @@ pub fn run(command: MappingCommand) -> Result<(), (u8, String)> {
                 println!("{}: no problem", file.display());
             }),
             MappingCommand::Show(args) => show(args).await,
+            MappingCommand::Preview(args) => preview(args).await,
             MappingCommand::Publish(args) => publish(args).await,
             MappingCommand::Rollback(args) => rollback(args).await,
             MappingCommand::History(args) => history(args).await,
@@ -154,10 +184,134 @@ async fn show(args: ShowArgs) -> Result<(), (u8, String)> {
     Ok(())
 }
 
+/// The environment's flow settings (what version 0 is, and what a document applies over).
+fn base_settings() -> Result<FlowSettings, (u8, String)> {
+    let (_, connectors) = serve_settings(&env).map_err(fail)?;
+    Ok(connectors.flow)
+}
+
+/// The active version, applied over the environment's settings.
+async fn active(store: &dyn MappingStore) -> Result<AppliedMapping, (u8, String)> {
+    let (version, stored) = store.active().await.map_err(fail)?;
+    applied(&base_settings()?, version, stored.as_ref()).map_err(fail)
+}
+
+/// Every event in `file`, named after it.
+fn events_of(file: &Path) -> Result<Vec<(String, Value)>, (u8, String)> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| (1, format!("cannot read {}: {e}", file.display())))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| (2, format!("{} is not JSON: {e}", file.display())))?;
+    let name = file.display().to_string();
+    Ok(events_in(&value)
+        .into_iter()
+        .map(|e| (name.clone(), e))
+        .collect())
+}
+
+async fn preview(args: PreviewArgs) -> Result<(), (u8, String)> {
+    let mapping = match &args.document {
+        Some(file) => AppliedMapping::new(u32::MAX, &read(file)?, &base_settings()?),
+        None => active(&*store(&args.backend).await?).await?,
+    };
+    let events = events_of(&args.event)?;
+    if events.is_empty() {
+        return Err((2, format!("{} holds no event", args.event.display())));
+    }
+    let previews: Vec<_> = (events.iter())
+        .map(|(_, event)| preview_order(&mapping, event))
+        .collect();
+    if args.json {
+        let value = serde_json::to_value(&previews).map_err(fail)?;
+        println!("{}", serde_json::to_string_pretty(&value).map_err(fail)?);
+    } else {
+        for preview in &previews {
+            print_preview(preview);
+        }
+    }
+    match previews.iter().all(Result::is_ok) {
+        true => Ok(()),
+        false => Err((2, "an event has no request under this mapping".into())),
+    }
+}
+
+fn print_preview(preview: &Result<Preview, PreviewError>) {
+    match preview {
+        Err(error) => println!("no request: {error}\n"),
+        Ok(preview) => {
+            let version = match preview.version {
+                u32::MAX => "the document".to_string(),
+                version => format!("version {version}"),
+            };
+            println!("{} (under {version})", preview.request);
+            for (field, value) in &preview.fields {
+                println!("  {field} = {value}");
+            }
+            for (field, spelling, code) in &preview.aliases {
+                println!("  alias: {field} '{spelling}' → {code}");
+            }
+            for note in &preview.notes {
+                println!("  note: {note}");
+            }
+            println!("body: {}\n", preview.body);
+        }
+    }
+}
+
+/// The sample events a publish replays: every `*.json` in `dir`, sorted.
+fn samples(dir: Option<&Path>) -> Result<Vec<(String, Value)>, (u8, String)> {
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None if Path::new("events").is_dir() => PathBuf::from("events"),
+        None => return Ok(Vec::new()),
+    };
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| (1, format!("cannot read {}: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = (entries.filter_map(Result::ok))
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut events = Vec::new();
+    for file in files {
+        // A file that is not JSON is no sample (and no reason to refuse a publish).
+        events.extend(events_of(&file).unwrap_or_default());
+    }
+    Ok(events)
+}
+
 async fn publish(args: PublishArgs) -> Result<(), (u8, String)> {
     let document = read(&args.file)?;
     let text = serde_json::to_string_pretty(&document).map_err(fail)?;
     let store = store(&args.backend).await?;
+    let samples = samples(args.samples.as_deref())?;
+    if !samples.is_empty() {
+        let active = active(&*store).await?;
+        let candidate = AppliedMapping::new(active.version + 1, &document, &base_settings()?);
+        let outcomes = replay_samples(&active, &candidate, &samples);
+        let broken: Vec<String> = (outcomes.iter())
+            .filter(|o| o.regression)
+            .map(|o| match &o.outcome {
+                Err(error) => format!("{}: {error}", o.name),
+                Ok(_) => o.name.clone(),
+            })
+            .collect();
+        if !broken.is_empty() {
+            return Err((
+                2,
+                format!(
+                    "not published: orders the active version {} maps would no longer map:\n{}",
+                    active.version,
+                    broken.join("\n")
+                ),
+            ));
+        }
+        let mapped = outcomes.iter().filter(|o| o.outcome.is_ok()).count();
+        println!(
+            "replayed on {} sample order event(s): {mapped} map, none breaks",
+            outcomes.len()
+        );
+    }
     let expected = match args.expect {
         Some(version) => version,
         None => store.active().await.map_err(fail)?.0,

@@ -725,3 +725,107 @@ async fn mapping_documents_are_validated_published_and_rolled_back() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `paybridge mapping preview` prints the request an order event makes under a document or the
+/// active version; `publish` replays the document on sample events first and refuses one that
+/// breaks an order the active version maps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapping_documents_are_previewed_and_replayed_on_samples_before_publishing() {
+    let dir = std::env::temp_dir().join(format!("paybridge-preview-{}", std::process::id()));
+    let samples = dir.join("samples");
+    std::fs::create_dir_all(&samples).unwrap();
+    let data_dir = dir.join("store").to_string_lossy().to_string();
+    let write = |path: std::path::PathBuf, value: Value| {
+        std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+        path.to_string_lossy().to_string()
+    };
+    let order_event = |currency: &str| {
+        json!({"id": "evt-1", "type": "ecommerce.order.created", "created": 1764417600,
+            "data": {"object": {"OrderID": 1042, "OrderGUID": "6f1c2a1e-5d1b-4a53-9a0e-2f7c1d9b8e41",
+                "OrderCurrencyCode": currency, "OrderGrandTotal": "129.90",
+                "OrderItems": [{"OrderItemSKUName": "Espresso Grinder", "OrderItemUnitCount": 2}]}}})
+    };
+    let usd = write(samples.join("usd.json"), order_event("USD"));
+    // An API Gateway request, as in events/: the preview reads the event inside.
+    let spelled = write(
+        samples.join("spelled.json"),
+        json!({"body": order_event("US Dollar").to_string(), "isBase64Encoded": false}),
+    );
+    let with_alias = write(
+        dir.join("alias.json"),
+        json!({"schema": 1, "aliases": {"currencies": {"US Dollar": "USD"}},
+            "payment_intent": {"metadata": [{"key": "grinder", "from": ["OrderItems[0].OrderItemSKUName"], "transform": [{"op": "upper"}]}]}}),
+    );
+    let without = write(dir.join("without.json"), json!({"schema": 1}));
+    let samples = samples.to_string_lossy().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["mapping"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--backend", "embedded", "--data-dir", &data_dir]);
+        paybridge(&all, &[])
+    };
+    let text = |output: &Output| String::from_utf8_lossy(&output.stdout).to_string();
+    let errors = |output: &Output| String::from_utf8_lossy(&output.stderr).to_string();
+
+    let refused = run(&["preview", "--event", &spelled]);
+    assert_eq!(refused.status.code(), Some(2), "{}", errors(&refused));
+    assert!(
+        text(&refused).contains("no request: mapping_mismatch: OrderCurrencyCode"),
+        "{}",
+        text(&refused)
+    );
+    let previewed = run(&["preview", "--event", &spelled, "--document", &with_alias]);
+    assert!(previewed.status.success(), "{}", errors(&previewed));
+    let printed = text(&previewed);
+    for line in [
+        "POST /v1/payment_intents (under the document)",
+        "currency = usd",
+        "amount = 12990",
+        "metadata[grinder] = ESPRESSO GRINDER",
+        "alias: OrderCurrencyCode 'US Dollar' → USD",
+        "body: amount=12990&currency=usd",
+    ] {
+        assert!(printed.contains(line), "{line}\n{printed}");
+    }
+
+    let published = run(&[
+        "publish",
+        &with_alias,
+        "--author",
+        "ada",
+        "--comment",
+        "aliases",
+        "--samples",
+        &samples,
+    ]);
+    assert!(published.status.success(), "{}", errors(&published));
+    assert!(
+        text(&published).contains("replayed on 2 sample order event(s): 2 map, none breaks"),
+        "{}",
+        text(&published)
+    );
+    let active = run(&["preview", "--event", &usd, "--json"]);
+    let previews: Value = serde_json::from_str(&text(&active)).unwrap();
+    assert_eq!(previews[0]["Ok"]["version"], 1, "{previews}");
+
+    let broken = run(&[
+        "publish",
+        &without,
+        "--author",
+        "bob",
+        "--comment",
+        "cleanup",
+        "--samples",
+        &samples,
+    ]);
+    assert_eq!(broken.status.code(), Some(2), "{}", errors(&broken));
+    assert!(
+        errors(&broken).contains("orders the active version 1 maps would no longer map")
+            && errors(&broken).contains("spelled.json: mapping_mismatch: OrderCurrencyCode"),
+        "{}",
+        errors(&broken)
+    );
+    let history = run(&["history", "--json"]);
+    let history: Value = serde_json::from_str(&text(&history)).unwrap();
+    assert_eq!(history["active"], 1, "nothing was published");
+}

@@ -4,6 +4,7 @@
 mod faults;
 mod flow;
 pub mod harness;
+mod mapping;
 mod operator;
 mod samples;
 mod trouble;

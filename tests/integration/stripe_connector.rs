@@ -315,7 +315,7 @@ async fn a_checkout_session_is_created_with_indexed_line_items() {
         metadata: metadata.clone(),
         payment_intent_data: Some(PaymentIntentData {
             metadata,
-            description: None,
+            ..PaymentIntentData::default()
         }),
         ..CreateCheckoutSession::default()
     };

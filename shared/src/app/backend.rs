@@ -54,6 +54,8 @@ pub struct Stores {
     pub journal: Arc<dyn EventJournal>,
     /// Posted ledger entries (the payment worker posts them; the order worker has none).
     pub ledger: Option<Arc<dyn LedgerStore>>,
+    /// The mapping document's versions: the workers read the active one.
+    pub mappings: Arc<dyn crate::mapping_doc::store::MappingStore>,
 }
 
 /// One queue's depth: (name, visible, in flight).
@@ -207,6 +209,9 @@ impl Backend {
                         embedded.sealer.clone(),
                     )),
                     ledger: Some(Arc::new(crate::ledger::SqliteLedgerStore::new(db.clone()))),
+                    mappings: Arc::new(crate::mapping_doc::store::SqliteMappingStore::new(
+                        db.clone(),
+                    )),
                 }
             }
         }
@@ -553,6 +558,10 @@ pub(super) fn aws_stores(
             )),
             sealer,
         ),
+        mappings: Arc::new(crate::mapping_doc::store::DynamoDbMappingStore::new(
+            dynamodb.clone(),
+            table,
+        )),
         ledger: ledger_table.map(|ledger| {
             Arc::new(DynamoDbLedgerStore::new(dynamodb, ledger)) as Arc<dyn LedgerStore>
         }),

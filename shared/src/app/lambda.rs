@@ -161,6 +161,7 @@ pub async fn reconciler_with(lambda: &LambdaEnv<'_>) -> Result<(Sweep, u64), Sta
             &config.queue_url,
         )),
         reports: aws_reports(&lambda.sdk, &config.table),
+        mappings: stores.mappings,
     };
     let sweep = super::reconcile::sweep(
         clients,

@@ -10,6 +10,8 @@ use crate::config::worker::{ConnectorSettings, WorkerKind};
 use crate::effects::EffectStore;
 use crate::ledger::LedgerStore;
 use crate::links::OrderLinkStore;
+use crate::mapping_doc::ActiveMapping;
+use crate::mapping_doc::store::MappingStore;
 use crate::metrics::Metrics;
 use crate::queue::QueuePublisher;
 use crate::reconcile::reports::ReportStore;
@@ -28,6 +30,8 @@ pub struct SweepStores {
     pub stripe_queue: Arc<dyn QueuePublisher>,
     /// Where each run's report is kept.
     pub reports: Arc<dyn ReportStore>,
+    /// The mapping document's versions (the active one names the statuses).
+    pub mappings: Arc<dyn MappingStore>,
 }
 
 impl Backend {
@@ -44,6 +48,7 @@ impl Backend {
             ledger: self.ledger(),
             stripe_queue: self.publisher(Source::Reconciler),
             reports: self.reports(),
+            mappings: stores.mappings,
         }
     }
 }
@@ -56,9 +61,15 @@ pub fn sweep(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> Sweep {
+    // Read at the start of each run.
+    let mapping = Arc::new(ActiveMapping::stored(
+        settings.flow.clone(),
+        stores.mappings,
+        std::time::Duration::ZERO,
+    ));
     let ctx = super::worker::flow_context(
         &clients,
-        settings,
+        mapping,
         stores.links,
         stores.effects,
         metrics,

@@ -1,6 +1,7 @@
 //! A worker's batch processor: its routes over the clients, guarded by the backend's stores.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::backend::Stores;
 use super::clients::Clients;
@@ -10,11 +11,13 @@ use crate::effects::EffectStore;
 use crate::flows::FlowContext;
 use crate::flows::billing_events::{self, BillingEventHandler};
 use crate::flows::customer_events::{self, CustomerEventHandler, StripeCustomerEventHandler};
+use crate::flows::gate::FlowGate;
 use crate::flows::ledger_events::{self, LedgerEventHandler};
 use crate::flows::order_events::{self, OrderEventHandler};
 use crate::flows::payment_events::{self, PaymentEventHandler};
 use crate::idempotency::{Idempotency, IdempotencyConfig};
 use crate::links::OrderLinkStore;
+use crate::mapping_doc::{ActiveMapping, Flow};
 use crate::metrics::Metrics;
 use crate::worker::{BatchProcessor, EventHandler, ProcessorConfig, Router};
 
@@ -28,55 +31,64 @@ pub fn processor(
     metrics: Arc<dyn Metrics>,
     clock: Arc<dyn Clock>,
 ) -> BatchProcessor {
+    let mapping = active_mapping(settings, &stores, runtime);
     let ctx = flow_context(
         &clients,
-        settings,
+        mapping,
         stores.links,
         stores.effects,
         metrics.clone(),
         clock.clone(),
     );
     let ledger_sinks = clients.ledger_sinks;
+    // Each route behind the switches of the flows it serves (the mapping document's `flows`).
+    let gated = |flows: &'static [Flow], handler: Arc<dyn EventHandler>| -> Arc<dyn EventHandler> {
+        Arc::new(FlowGate::new(ctx.clone(), flows, handler))
+    };
     let router = match kind {
-        WorkerKind::Order => routes(
-            routes(
+        WorkerKind::Order => {
+            let orders = OrderEventHandler::new(ctx.clone(), stores.customers.clone());
+            let customers = CustomerEventHandler::new(ctx.clone(), stores.customers.clone());
+            let router = routes(
                 Router::new(),
                 &order_events::EVENT_TYPES,
-                Arc::new(OrderEventHandler::new(
-                    ctx.clone(),
-                    stores.customers.clone(),
-                )),
-            ),
-            &customer_events::EVENT_TYPES,
-            Arc::new(CustomerEventHandler::new(ctx, stores.customers.clone())),
-        ),
+                gated(&[Flow::OrderToCash], Arc::new(orders)),
+            );
+            routes(
+                router,
+                &customer_events::EVENT_TYPES,
+                gated(&[Flow::Customers], Arc::new(customers)),
+            )
+        }
         WorkerKind::Payment => {
+            let payments = PaymentEventHandler::new(ctx.clone());
+            let billing = BillingEventHandler::new(ctx.clone(), stores.customers.clone());
+            let customers = StripeCustomerEventHandler::new(ctx.clone(), stores.customers.clone());
             let router = routes(
                 Router::new(),
                 &payment_events::EVENT_TYPES,
-                Arc::new(PaymentEventHandler::new(ctx.clone())),
+                gated(&[Flow::OrderToCash], Arc::new(payments)),
             );
             let router = routes(
                 router,
                 &billing_events::EVENT_TYPES,
-                Arc::new(BillingEventHandler::new(
-                    ctx.clone(),
-                    stores.customers.clone(),
-                )),
+                gated(&[Flow::OrderToCash], Arc::new(billing)),
             );
             let router = routes(
                 router,
                 &customer_events::STRIPE_EVENT_TYPES,
-                Arc::new(StripeCustomerEventHandler::new(
-                    ctx.clone(),
-                    stores.customers.clone(),
-                )),
+                gated(&[Flow::Customers], Arc::new(customers)),
             );
             match stores.ledger {
+                // Refunds and disputes post entries (ledger) and set the order's status
+                // (after_payment): the handler skips the part whose flow is off.
                 Some(ledger) => routes(
                     router,
                     &ledger_events::EVENT_TYPES,
-                    Arc::new(LedgerEventHandler::new(ctx, ledger, ledger_sinks)),
+                    gated(
+                        &[Flow::Ledger, Flow::AfterPayment],
+                        Arc::new(LedgerEventHandler::new(ctx.clone(), ledger, ledger_sinks)),
+                    ),
                 ),
                 None => router,
             }
@@ -107,10 +119,24 @@ pub fn processor(
     .with_journal(stores.journal)
 }
 
+/// The environment's flow settings under the stored active mapping version, read again every
+/// `MAPPING_REFRESH_SECONDS`.
+pub(super) fn active_mapping(
+    settings: &ConnectorSettings,
+    stores: &Stores,
+    runtime: &RuntimeSettings,
+) -> Arc<ActiveMapping> {
+    Arc::new(ActiveMapping::stored(
+        settings.flow.clone(),
+        stores.mappings.clone(),
+        Duration::from_secs(runtime.mapping_refresh_seconds),
+    ))
+}
+
 /// What the flows share: the clients, the links and effects, the flow settings.
 pub(super) fn flow_context(
     clients: &Clients,
-    settings: &ConnectorSettings,
+    mapping: Arc<ActiveMapping>,
     links: Arc<dyn OrderLinkStore>,
     effects: Arc<dyn EffectStore>,
     metrics: Arc<dyn Metrics>,
@@ -122,7 +148,7 @@ pub(super) fn flow_context(
         kentico: clients.kentico.clone(),
         links,
         effects,
-        settings: settings.flow.clone(),
+        mapping,
         metrics,
         clock,
     })

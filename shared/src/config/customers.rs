@@ -25,6 +25,19 @@ pub struct FieldOwners {
 }
 
 impl FieldOwners {
+    /// Makes `owner` the owner of `field`; `false` when `field` is not in [`FIELDS`].
+    pub fn set(&mut self, field: &str, owner: Owner) -> bool {
+        let Some(field) = FIELDS.iter().find(|f| **f == field) else {
+            return false;
+        };
+        match owner {
+            Owner::Stripe => self.stripe_owned.insert(field, owner),
+            // Kentico owns what is not listed: one value, one representation.
+            Owner::Kentico => self.stripe_owned.remove(field),
+        };
+        true
+    }
+
     /// The owner of `field` (a name in [`FIELDS`]).
     pub fn owner(&self, field: &str) -> Owner {
         self.stripe_owned
@@ -63,7 +76,7 @@ pub fn parse_field_owners(raw: &str) -> Result<FieldOwners, Vec<String>> {
                 continue;
             }
         };
-        owners.stripe_owned.insert(field, owner);
+        owners.set(field, owner);
     }
     if problems.is_empty() {
         Ok(owners)

@@ -64,7 +64,14 @@ pub struct RuntimeSettings {
     pub idempotency_expiry_seconds: u64,
     /// How long the event journal keeps what it saw (`JOURNAL_RETENTION_DAYS`).
     pub journal_retention_days: u32,
+    /// How long a worker uses the mapping version it read before reading the active one again
+    /// (`MAPPING_REFRESH_SECONDS`).
+    pub mapping_refresh_seconds: u64,
 }
+
+/// How often a worker reads the active mapping version unless `MAPPING_REFRESH_SECONDS` says
+/// otherwise: a publish or a rollback is in force everywhere within this.
+pub const DEFAULT_MAPPING_REFRESH_SECONDS: u64 = 15;
 
 /// The journal's retention unless `JOURNAL_RETENTION_DAYS` says otherwise.
 pub const DEFAULT_JOURNAL_RETENTION_DAYS: u32 = 30;
@@ -281,6 +288,12 @@ fn runtime_settings(get: &Getter<'_>, problems: &mut Vec<String>) -> RuntimeSett
             DEFAULT_EXPIRY_SECONDS,
             MIN_EXPIRY_SECONDS,
             365 * 86_400,
+        ),
+        mapping_refresh_seconds: number(
+            "MAPPING_REFRESH_SECONDS",
+            DEFAULT_MAPPING_REFRESH_SECONDS,
+            0,
+            3_600,
         ),
     }
 }

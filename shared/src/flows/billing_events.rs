@@ -169,7 +169,7 @@ impl BillingEventHandler {
             )));
         }
         let state = PaymentState::PaymentFailed;
-        let status_name = ctx.settings.status_mapping.name(state).to_string();
+        let status_name = ctx.settings().status_mapping.name(state).to_string();
         if let Advance::Refused { current_status, .. } = ctx
             .links
             .advance(order_id, invoice_id, state.rank(), &status_name)

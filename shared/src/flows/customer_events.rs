@@ -98,11 +98,12 @@ impl EventHandler for CustomerEventHandler {
                 "the event carries no customer object",
             ))
         })?;
-        super::order_events::sent_by(&event.payload, self.ctx.settings.kentico_platform)?;
+        super::order_events::sent_by(&event.payload, self.ctx.settings().kentico_platform)?;
         let customer = KenticoCustomer::from_event_object(object).map_err(failures::mapping)?;
         let site = event.payload["site"].as_str();
         let version = OrderVersion::new(None, event.payload["created"].as_i64().unwrap_or(0));
-        let owners = &self.ctx.settings.customer_field_owners;
+        let settings = self.ctx.settings();
+        let owners = &settings.customer_field_owners;
         let params = customer_params(&customer, site, owners);
         let written = fingerprint(&params);
         let link = (self.customers)
@@ -186,7 +187,7 @@ async fn create_linked(
     site: Option<&str>,
     link: Option<&crate::customers::CustomerLink>,
 ) -> Result<(String, String), HandlerError> {
-    let params = customer_params(customer, site, &ctx.settings.customer_field_owners);
+    let params = customer_params(customer, site, &ctx.settings().customer_field_owners);
     let mut business_key = (customer.guid.clone()).unwrap_or_else(|| format!("id-{}", customer.id));
     if let Some(deleted) = link
         .filter(|l| l.unlinked)
@@ -340,7 +341,8 @@ impl StripeCustomerEventHandler {
         stripe_id: &str,
         event_id: &str,
     ) -> Result<bool, HandlerError> {
-        let owners = &self.ctx.settings.customer_field_owners;
+        let settings = self.ctx.settings();
+        let owners = &settings.customer_field_owners;
         let now = (self.ctx.stripe)
             .retrieve_customer(stripe_id)
             .await
@@ -458,7 +460,8 @@ impl EventHandler for StripeCustomerEventHandler {
             )));
         }
         let previous = &event.payload["data"]["previous_attributes"];
-        let owners = &self.ctx.settings.customer_field_owners;
+        let settings = self.ctx.settings();
+        let owners = &settings.customer_field_owners;
         let columns = kentico_write_back(owners, object, previous);
         let overruled: Vec<&str> = (crate::config::customers::FIELDS.iter().copied())
             .filter(|f| previous.get(*f).is_some() && owners.owner(f) == Owner::Kentico)

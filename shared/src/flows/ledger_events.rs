@@ -14,6 +14,7 @@ use crate::ledger::sink::{LedgerSink, SinkError};
 use crate::ledger::{EntryKind, LedgerEntry, LedgerStore, Posted, References, entry_for};
 use crate::links::{FINAL_RANK, OrderLink};
 use crate::mapping::payment_status::AfterPayment;
+use crate::mapping_doc::Flow;
 use crate::webhook::event_types::stripe_ledger as events;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
@@ -241,6 +242,10 @@ impl LedgerEventHandler {
         dispute_status: Option<&str>,
         (event_id, delivery): (&str, &Delivery),
     ) -> Result<(), HandlerError> {
+        if let Some(off) = self.ctx.settings().switched_off(Flow::AfterPayment) {
+            tracing::info!(order_id = link.order_id, %off, "the order's status is left as it is");
+            return Ok(());
+        }
         match link.paid_by.as_deref() {
             Some(paid_by) if paid_by == payer => {}
             None if dispute_status.is_none() => {
@@ -278,7 +283,8 @@ impl LedgerEventHandler {
             // Its dispute's events decide what the order shows.
             return Ok(());
         }
-        let mapping = &self.ctx.settings.status_mapping;
+        let settings = self.ctx.settings();
+        let mapping = &settings.status_mapping;
         let (rank, name) =
             match AfterPayment::of(charge.amount, charge.amount_refunded, dispute_status) {
                 Some(state) => (state.rank(), mapping.after_name(state).to_string()),
@@ -424,7 +430,11 @@ impl LedgerEventHandler {
     /// Posts one entry per movement (each once), all or nothing about what can be posted: a
     /// movement that cannot become an entry fails the event before anything is posted.
     async fn post(&self, movements: &[Movement<'_>]) -> Result<Handled, HandlerError> {
-        let accounts = &self.ctx.settings.ledger_accounts;
+        let settings = self.ctx.settings();
+        if let Some(off) = settings.switched_off(Flow::Ledger) {
+            return Ok(Handled::Ignored(off));
+        }
+        let accounts = &settings.ledger_accounts;
         let mut entries: Vec<LedgerEntry> = Vec::new();
         for (txn, references, presentment) in movements {
             let Some(kind) = EntryKind::of_reporting_category(&txn.reporting_category) else {

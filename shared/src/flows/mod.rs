@@ -8,10 +8,13 @@ pub mod attempts;
 pub mod billing_events;
 pub mod customer_events;
 pub mod failures;
+pub mod gate;
 pub mod ledger_events;
 pub mod order_events;
+pub mod order_requests;
 pub mod payment_checks;
 pub mod payment_events;
+pub mod preview;
 pub mod stripe_endpoint;
 
 use std::sync::Arc;
@@ -28,6 +31,7 @@ pub use crate::config::flow::{FlowSettings, PaymentMode};
 pub use crate::mapping::payment_status::{PaymentState, StatusMapping};
 
 use crate::mapping::KenticoPlatform;
+use crate::mapping_doc::{ActiveMapping, AppliedMapping};
 
 /// Every Stripe event type the payment worker routes, sorted and without repeats: exactly what
 /// the Stripe webhook endpoint must subscribe (`paybridge setup stripe`, `paybridge doctor`).
@@ -66,8 +70,9 @@ pub struct FlowContext {
     pub links: Arc<dyn OrderLinkStore>,
     /// Recorded side effects (business-key guard).
     pub effects: Arc<dyn EffectStore>,
-    /// Behaviour.
-    pub settings: FlowSettings,
+    /// Behaviour: the environment's settings under the active mapping version, refreshed at
+    /// each event ([`FlowContext::settings`]).
+    pub mapping: Arc<ActiveMapping>,
     /// Where the money metrics go.
     pub metrics: Arc<dyn Metrics>,
     /// Time, for order leases.
@@ -112,6 +117,12 @@ pub mod money_metrics {
 }
 
 impl FlowContext {
+    /// The settings of the mapping version last read (each event reads the active one first:
+    /// [`gate::FlowGate`]).
+    pub fn settings(&self) -> Arc<AppliedMapping> {
+        self.mapping.current()
+    }
+
     /// Counts one of the [`money_metrics`].
     pub fn count(&self, metric: &'static str) {
         self.metrics.increment(metric, &[]);

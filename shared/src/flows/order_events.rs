@@ -2,22 +2,20 @@
 //! Session); its updates follow the order's total and currency in version order; its
 //! cancellation closes every payable object it has.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::customer_events::stripe_customer_of;
+use super::order_requests::{self, OrderInput};
 use super::{FlowContext, PaymentMode, failures, money_metrics};
 use crate::connectors::shop::OrderRef;
 use crate::connectors::stripe::{
-    AutomaticPaymentMethods, CheckoutLineItem, CheckoutSession, CheckoutSessionStatus,
-    CreateCheckoutSession, CreatePaymentIntent, PaymentIntent, PaymentIntentData,
-    PaymentIntentStatus, PriceData, ProductData, Shipping, StripeAddress, UpdatePaymentIntent,
+    CheckoutSession, CheckoutSessionStatus, CreateCheckoutSession, CreatePaymentIntent,
+    PaymentIntent, PaymentIntentStatus,
 };
 use crate::customers::CustomerLinkStore;
 use crate::links::{Attempt, OrderLink, OrderTerms, OrderVersion, TermsApplied};
-use crate::mapping::{
-    self, Address, KenticoOrder, KenticoPlatform, MetadataBuilder, describe_items, to_minor_units,
-};
+use crate::mapping::{self, KenticoOrder, KenticoPlatform, to_minor_units};
+use crate::mapping_doc::AppliedMapping;
 use crate::webhook::event_types;
 use crate::worker::{Delivery, EventHandler, Handled, HandlerError, ReceivedEvent};
 
@@ -48,6 +46,8 @@ enum Made {
 /// One order event, read.
 struct OrderEvent {
     order: KenticoOrder,
+    /// The event's `data.object` with the mapping's aliases applied: what its rules read.
+    object: serde_json::Value,
     site: Option<String>,
     version: OrderVersion,
     event_id: String,
@@ -60,21 +60,29 @@ struct OrderEvent {
 fn read(
     event: &ReceivedEvent,
     replay: bool,
-    settings: &super::FlowSettings,
+    mapping: &AppliedMapping,
 ) -> Result<OrderEvent, HandlerError> {
     let payload = &event.payload;
-    let object = payload.pointer("/data/object").ok_or_else(|| {
+    let mut object = payload.pointer("/data/object").cloned().ok_or_else(|| {
         failures::mapping(mapping::MappingError::new(
             "data.object",
             "the event carries no order object",
         ))
     })?;
-    let order = match sent_by(payload, settings.kentico_platform)? {
-        KenticoPlatform::K13 => KenticoOrder::from_event_object(object),
-        KenticoPlatform::Xbyk => {
-            KenticoOrder::from_xbyk_event_object(object, settings.kentico_currency)
-        }
+    for (field, spelling, code) in mapping.aliases.apply_to_order(&mut object) {
+        tracing::info!(
+            field,
+            spelling,
+            code,
+            version = mapping.version,
+            "alias applied"
+        );
     }
+    let order = read_order(
+        &object,
+        sent_by(payload, mapping.kentico_platform)?,
+        mapping,
+    )
     .map_err(failures::mapping)?;
     let created = payload["created"].as_i64().unwrap_or(0);
     Ok(OrderEvent {
@@ -83,8 +91,23 @@ fn read(
         event_id: event.event_id().to_string(),
         replay,
         order,
+        object,
         stripe_customer: None,
     })
+}
+
+/// The order in `object`, as `platform` sends it.
+pub(crate) fn read_order(
+    object: &serde_json::Value,
+    platform: KenticoPlatform,
+    settings: &super::FlowSettings,
+) -> Result<KenticoOrder, mapping::MappingError> {
+    match platform {
+        KenticoPlatform::K13 => KenticoOrder::from_event_object(object),
+        KenticoPlatform::Xbyk => {
+            KenticoOrder::from_xbyk_event_object(object, settings.kentico_currency)
+        }
+    }
 }
 
 /// The platform an event says it comes from, which must be the configured one: an order of
@@ -137,7 +160,7 @@ impl EventHandler for OrderEventHandler {
                 received.event_type()
             )));
         }
-        let mut event = read(received, delivery.replay, &self.ctx.settings)?;
+        let mut event = read(received, delivery.replay, &self.ctx.settings())?;
         let lease = (self.ctx)
             .lease(event.order.id, &event.event_id, delivery.deadline_ms)
             .await?;
@@ -189,7 +212,10 @@ impl OrderEventHandler {
             })
             .await
             .map_err(failures::store)?;
-        if ctx.settings.is_cancel_status(order.status_name.as_deref()) {
+        if ctx
+            .settings()
+            .is_cancel_status(order.status_name.as_deref())
+        {
             return self.cancel(event, &link).await;
         }
         if link.canceled {
@@ -234,7 +260,7 @@ impl OrderEventHandler {
         }
         // Only an order that gets a payable object links its customer.
         event.stripe_customer = self.customer_of(event).await?;
-        match ctx.settings.payment_mode {
+        match ctx.settings().payment_mode {
             PaymentMode::PaymentElement => self.sync_intent(event, &link, &terms).await,
             PaymentMode::Checkout => self.sync_session(event, &link, &terms).await,
         }
@@ -257,7 +283,7 @@ impl OrderEventHandler {
     ) -> Result<Handled, HandlerError> {
         let ctx = &self.ctx;
         let order = &event.order;
-        let params = self.intent_params(event, terms);
+        let params = self.intent_params(event, terms)?;
         let mut intent = match &link.payment_intent_id {
             Some(active) => ctx.retrieve_intent(active).await?,
             None => ctx.intent_once(&order.guid, &params).await?,
@@ -306,11 +332,9 @@ impl OrderEventHandler {
         intent: &PaymentIntent,
         terms: &OrderTerms,
     ) -> Result<PaymentIntent, HandlerError> {
-        let update = UpdatePaymentIntent {
-            amount: Some(terms.amount),
-            description: Some(describe_items(&event.order.items)).filter(|d| !d.is_empty()),
-            metadata: order_metadata(&event.order, event.site.as_deref()),
-        };
+        let update =
+            order_requests::update_params(&self.ctx.settings(), &input(event), terms.amount)
+                .map_err(failures::mapping)?;
         // One key per applied version: 100 → 120 → 100 → 120 are four different updates.
         let key = format!(
             "paybridge-amount-{}-{}",
@@ -343,7 +367,7 @@ impl OrderEventHandler {
     ) -> Result<Handled, HandlerError> {
         let ctx = &self.ctx;
         let order = &event.order;
-        let params = self.session_params(event, terms);
+        let params = self.session_params(event, terms)?;
         let (session, note) = match &link.checkout_session_id {
             None => (ctx.session_once(&order.guid, &params).await?, String::new()),
             Some(active) => {
@@ -491,58 +515,36 @@ impl OrderEventHandler {
         )))
     }
 
-    fn intent_params(&self, event: &OrderEvent, terms: &OrderTerms) -> CreatePaymentIntent {
-        let settings = &self.ctx.settings;
-        let order = &event.order;
-        CreatePaymentIntent {
-            amount: terms.amount,
-            currency: terms.currency.clone(),
-            automatic_payment_methods: settings
-                .automatic_payment_methods
-                .then_some(AutomaticPaymentMethods { enabled: true }),
-            capture_method: Some(settings.capture_method.clone()),
-            description: Some(describe_items(&order.items)).filter(|d| !d.is_empty()),
-            metadata: order_metadata(order, event.site.as_deref()),
-            shipping: shipping(order),
-            receipt_email: order.customer.as_ref().and_then(|c| c.email.clone()),
-            customer: event.stripe_customer.clone(),
-        }
+    /// `POST /v1/payment_intents` under the mapping version in use.
+    fn intent_params(
+        &self,
+        event: &OrderEvent,
+        terms: &OrderTerms,
+    ) -> Result<CreatePaymentIntent, HandlerError> {
+        let mapping = self.ctx.settings();
+        order_requests::intent_params(&mapping, &input(event), terms.amount, &terms.currency)
+            .map_err(failures::mapping)
     }
 
-    fn session_params(&self, event: &OrderEvent, terms: &OrderTerms) -> CreateCheckoutSession {
-        let settings = &self.ctx.settings;
-        let order = &event.order;
-        let metadata = order_metadata(order, event.site.as_deref());
-        let description = Some(describe_items(&order.items)).filter(|d| !d.is_empty());
-        CreateCheckoutSession {
-            mode: "payment".into(),
-            line_items: vec![CheckoutLineItem {
-                quantity: 1,
-                price_data: PriceData {
-                    currency: terms.currency.clone(),
-                    unit_amount: terms.amount,
-                    product_data: ProductData {
-                        name: description
-                            .clone()
-                            .unwrap_or_else(|| format!("Order {}", order.id)),
-                    },
-                },
-            }],
-            success_url: settings.checkout_success_url.clone().unwrap_or_default(),
-            cancel_url: settings.checkout_cancel_url.clone(),
-            client_reference_id: Some(order.id.to_string()),
-            // Stripe takes one of the two: the Customer carries its e-mail.
-            customer_email: match &event.stripe_customer {
-                Some(_) => None,
-                None => order.customer.as_ref().and_then(|c| c.email.clone()),
-            },
-            customer: event.stripe_customer.clone(),
-            metadata: metadata.clone(),
-            payment_intent_data: Some(PaymentIntentData {
-                metadata,
-                description,
-            }),
-        }
+    /// `POST /v1/checkout/sessions` under the mapping version in use.
+    fn session_params(
+        &self,
+        event: &OrderEvent,
+        terms: &OrderTerms,
+    ) -> Result<CreateCheckoutSession, HandlerError> {
+        let mapping = self.ctx.settings();
+        order_requests::session_params(&mapping, &input(event), terms.amount, &terms.currency)
+            .map_err(failures::mapping)
+    }
+}
+
+/// What the requests read of the event.
+fn input(event: &OrderEvent) -> OrderInput<'_> {
+    OrderInput {
+        order: &event.order,
+        object: &event.object,
+        site: event.site.as_deref(),
+        stripe_customer: event.stripe_customer.as_deref(),
     }
 }
 
@@ -563,54 +565,4 @@ fn payment_under_way(id: &str, status: &str, what: &str) -> HandlerError {
         ),
     )
     .with_detail("payment", id.to_string())
-}
-
-/// The PaymentIntent metadata that ties it to the Kentico order (within Stripe's limits).
-fn order_metadata(order: &KenticoOrder, site: Option<&str>) -> BTreeMap<String, String> {
-    let skus: Vec<String> = order
-        .items
-        .iter()
-        .filter_map(|i| {
-            i.sku_number
-                .clone()
-                .or_else(|| i.sku_id.map(|id| id.to_string()))
-        })
-        .collect();
-    let mut metadata = MetadataBuilder::new();
-    metadata.insert("kentico_order_id", order.id.to_string());
-    metadata.insert("kentico_order_guid", order.guid.clone());
-    if let Some(customer) = order.customer_id.or(order.customer.as_ref().map(|c| c.id)) {
-        metadata.insert("kentico_customer_id", customer.to_string());
-    }
-    if let Some(site) = site {
-        metadata.insert("kentico_site", site);
-    }
-    if !skus.is_empty() {
-        metadata.insert("kentico_skus", skus.join(","));
-    }
-    metadata.build()
-}
-
-/// Stripe's `shipping` from the order's shipping address, when it has a name and a first line.
-fn shipping(order: &KenticoOrder) -> Option<Shipping> {
-    let address: &Address = order.shipping_address.as_ref()?;
-    let name = (address.name.clone()).or_else(|| {
-        order
-            .customer
-            .as_ref()
-            .and_then(mapping::KenticoCustomer::full_name)
-    })?;
-    address.line1.as_ref()?;
-    Some(Shipping {
-        name,
-        phone: address.phone.clone(),
-        address: StripeAddress {
-            line1: address.line1.clone(),
-            line2: address.line2.clone(),
-            city: address.city.clone(),
-            state: address.state.clone(),
-            postal_code: address.postal_code.clone(),
-            country: address.country.as_ref().map(|c| c.to_string()),
-        },
-    })
 }

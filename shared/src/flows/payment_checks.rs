@@ -228,7 +228,7 @@ impl FlowContext {
             intent.currency
         );
         let mut refund_id = None;
-        if self.settings.refund_double_payments {
+        if self.settings().refund_double_payments {
             let params = CreateRefund {
                 payment_intent: intent.id.clone(),
                 reason: Some("duplicate".into()),

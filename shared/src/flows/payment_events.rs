@@ -121,7 +121,7 @@ impl PaymentEventHandler {
     ) -> Result<Handled, HandlerError> {
         let ctx = &self.ctx;
         let order_id = link.order_id;
-        let status_name = ctx.settings.status_mapping.name(state).to_string();
+        let status_name = ctx.settings().status_mapping.name(state).to_string();
         if let Advance::Refused { current_status, .. } = ctx
             .links
             .advance(order_id, &intent.id, state.rank(), &status_name)
@@ -179,7 +179,7 @@ impl PaymentEventHandler {
             PaymentClaim::Canceled => return Err(ctx.paid_after_cancel(order_id, &paid)),
         }
         let state = PaymentState::Succeeded;
-        let status_name = ctx.settings.status_mapping.name(state).to_string();
+        let status_name = ctx.settings().status_mapping.name(state).to_string();
         let advanced = ctx
             .links
             .advance(order_id, &paid.id, state.rank(), &status_name)
@@ -216,7 +216,7 @@ impl PaymentEventHandler {
     /// Never a new payable object: one per order at a time.
     async fn retry_link(&self, link: &OrderLink) -> Result<Option<String>, HandlerError> {
         let ctx = &self.ctx;
-        match (&ctx.settings.payment_mode, &link.checkout_session_id) {
+        match (&ctx.settings().payment_mode, &link.checkout_session_id) {
             (PaymentMode::Checkout, Some(session_id)) => {
                 let session = ctx.retrieve_session(session_id).await?;
                 Ok(session
@@ -225,7 +225,7 @@ impl PaymentEventHandler {
             }
             (PaymentMode::Checkout, None) => Ok(None),
             (PaymentMode::PaymentElement, _) => Ok(ctx
-                .settings
+                .settings()
                 .retry_url(link.order_id, link.order_guid.as_deref())),
         }
     }

@@ -162,6 +162,22 @@ impl Accounts {
         ]
     }
 
+    /// Sets the account of `role` (as [`Accounts::by_role`] names them); `false` when there is
+    /// no such role.
+    pub fn set(&mut self, role: &str, account: &str) -> bool {
+        let slot = match role {
+            "clearing" => &mut self.clearing,
+            "revenue" => &mut self.revenue,
+            "fees" => &mut self.fees,
+            "refunds" => &mut self.refunds,
+            "disputes" => &mut self.disputes,
+            "bank" => &mut self.bank,
+            _ => return false,
+        };
+        *slot = account.to_string();
+        true
+    }
+
     /// The account the gross amount of `kind` posts against, opposite the clearing account.
     pub fn counterpart(&self, kind: EntryKind) -> &str {
         match kind {

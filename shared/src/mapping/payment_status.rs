@@ -223,6 +223,19 @@ impl StatusMapping {
         }
     }
 
+    /// Sets the name of the state keyed `key` (a [`PaymentState::key`] or
+    /// [`AfterPayment::key`]); `false` when no state has that key.
+    pub fn set(&mut self, key: &str, name: &str) -> bool {
+        if let Some(state) = PaymentState::ALL.iter().find(|s| s.key() == key) {
+            self.names.insert(*state, name.to_string());
+        } else if let Some(state) = AfterPayment::ALL.iter().find(|s| s.key() == key) {
+            self.after.insert(*state, name.to_string());
+        } else {
+            return false;
+        }
+        true
+    }
+
     /// The Kentico status name for `state`.
     pub fn name(&self, state: PaymentState) -> &str {
         self.names

@@ -384,7 +384,7 @@ mod tests {
             "aliases.countries.Neverland: 'NL1' is not an ISO 3166 alpha-2 code",
             "aliases.states.XX: not an ISO 3166 alpha-2 code",
             "aliases.currencies.Bitcoin: currency 'BTC' is not an ISO 4217 code",
-            "aliases.currencies.Gold: currency 'XAU' is an ISO 4217 special code (Gold), not money a shop can charge",
+            "aliases.currencies.Gold: currency 'XAU' is an ISO 4217 special code (Gold (one troy ounce)), not money a shop can charge",
             "ledger_accounts.cash: unknown role",
             "ledger_accounts.fees: an empty account",
             "customer_field_owners.address: unknown field",

@@ -59,6 +59,9 @@ pub enum SweepError {
     /// A Stripe object was not what the API documents.
     #[error("unexpected Stripe object: {0}")]
     Decode(String),
+    /// The active mapping version (the status names to compare) could not be read.
+    #[error("{0}")]
+    Mapping(#[from] crate::mapping_doc::MappingLoadError),
 }
 
 /// The sweep over the same flow context the payment worker uses.
@@ -117,6 +120,8 @@ impl Sweep {
 
     /// Compares everything changed since `since`; with `heal`, enqueues the healing events.
     pub async fn run(&self, since: OffsetDateTime, heal: bool) -> Result<Report, SweepError> {
+        // The status names the orders should show are the active mapping version's.
+        self.ctx.mapping.refresh().await?;
         let started = self.ctx.clock.now();
         let run_id = format!(
             "rc_{}",
@@ -338,7 +343,8 @@ impl Sweep {
                     .max_by_key(|d| d.created)
                     .map(|d| d.status);
             }
-            let mapping = &self.ctx.settings.status_mapping;
+            let settings = self.ctx.settings();
+            let mapping = &settings.status_mapping;
             after_payment =
                 AfterPayment::of(charge.amount, charge.amount_refunded, dispute.as_deref())
                     .map(|state| mapping.after_name(state).to_string());

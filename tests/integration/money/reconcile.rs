@@ -197,7 +197,10 @@ async fn the_scheduled_event_sweeps_the_default_window_and_heals() {
     let moto = super::Moto::start(&[]).await;
     let bridge: &dyn Bridge = &moto;
     let intent = ordered(bridge, 501).await;
-    paid(bridge, 501, &intent, false).await;
+    let mut charge = paid(bridge, 501, &intent, false).await;
+    // Charged an hour ago, so inside the default window whatever the day the test runs.
+    charge["created"] = json!(time::OffsetDateTime::now_utc().unix_timestamp() - 3_600);
+    bridge.stripe().add_charge(charge);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let event: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("events/reconciler-schedule.json")).unwrap(),

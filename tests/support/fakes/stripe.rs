@@ -679,6 +679,7 @@ fn create_payment_intent(state: &mut State, request: &RecordedRequest, now: i64)
         "shipping": request.sent("shipping[").then(|| nested(request, "shipping")),
         "latest_charge": null, "last_payment_error": null, "customer": form("customer"),
         "cancellation_reason": null, "created": now, "livemode": false,
+        "statement_descriptor_suffix": form("statement_descriptor_suffix"),
     });
     if request.sent("automatic_payment_methods[") {
         let enabled = form("automatic_payment_methods[enabled]") == Some("true");

@@ -24,6 +24,7 @@ pub use charges::{
 };
 pub use client::StripeClient;
 pub use error::StripeError;
+pub(crate) use params::encode_form;
 pub use params::{
     AutomaticPaymentMethods, CheckoutLineItem, CreateCheckoutSession, CreatePaymentIntent,
     CreateRefund, CustomerParams, PaymentIntentData, PriceData, ProductData, Shipping,

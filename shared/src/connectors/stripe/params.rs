@@ -34,6 +34,9 @@ pub struct CreatePaymentIntent {
     /// The Stripe Customer of the order's customer (`cus_…`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
+    /// Appended to the account's statement descriptor on card statements (≤ 22 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_descriptor_suffix: Option<String>,
 }
 
 /// `POST /v1/customers` and `POST /v1/customers/{id}`: the fields paybridge keeps in step with
@@ -180,6 +183,9 @@ pub struct PaymentIntentData {
     /// Description on the PaymentIntent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The PaymentIntent's statement descriptor suffix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_descriptor_suffix: Option<String>,
 }
 
 /// `POST /v1/refunds`.
@@ -254,6 +260,7 @@ mod tests {
             }),
             receipt_email: Some("zoe+shop@example.com".into()),
             customer: None,
+            statement_descriptor_suffix: None,
         };
 
         assert_eq!(
@@ -327,6 +334,7 @@ mod tests {
             payment_intent_data: Some(PaymentIntentData {
                 metadata: metadata(&[("kentico_order_id", "1042")]),
                 description: None,
+                statement_descriptor_suffix: None,
             }),
         };
 
