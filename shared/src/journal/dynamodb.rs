@@ -466,7 +466,7 @@ impl EventJournal for DynamoDbEventJournal {
                 None => break,
             }
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
     }
 }

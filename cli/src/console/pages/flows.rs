@@ -1,0 +1,515 @@
+//! Flows (`/console/`): the pipeline as a graph with live numbers (queue and DLQ depths from
+//! the backend, the last hour's outcomes per source from the journal), the same numbers as
+//! JSON (`/console/api/flows`, which console.js polls), and the mapping document's flow
+//! switches, each change published as a new mapping version after a confirmation.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use paybridge::app::QueueDepth;
+use paybridge::mapping_doc::document::Flows;
+use serde::{Deserialize, Serialize};
+
+use super::super::layout::{self, csrf_field};
+use super::super::{ConsoleState, Who};
+use super::{active, change_answer, unavailable};
+
+/// The journal window the outcomes are counted over.
+pub const WINDOW_SECONDS: i64 = 3_600;
+/// The most journal entries one count reads.
+const MAX_ENTRIES: usize = 20_000;
+
+/// The flows of a mapping document, with what switching each off means.
+pub const FLOWS: [(&str, &str); 4] = [
+    (
+        "order_to_cash",
+        "Kentico orders no longer become PaymentIntents, and Stripe payments no longer set \
+         Kentico order statuses.",
+    ),
+    (
+        "after_payment",
+        "refunds and disputes at Stripe no longer change Kentico order statuses.",
+    ),
+    (
+        "customers",
+        "customers are no longer kept in step between Kentico and Stripe.",
+    ),
+    (
+        "ledger",
+        "no ledger entries are posted for the ERP any more.",
+    ),
+];
+
+/// One source's outcomes in the window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Outcomes {
+    /// Done (or already done: a duplicate).
+    pub processed: u64,
+    /// Ignored on purpose (not ours, a type without a route).
+    pub ignored: u64,
+    /// Moved to the dead-letter queue.
+    pub dead_lettered: u64,
+    /// Failed and retried (or failed to dead-letter).
+    pub failed: u64,
+}
+
+impl Outcomes {
+    fn count(&mut self, outcome: &str) {
+        match outcome {
+            "done" | "duplicate" => self.processed += 1,
+            "ignored" => self.ignored += 1,
+            "dead_lettered" => self.dead_lettered += 1,
+            _ => self.failed += 1,
+        }
+    }
+
+    /// Every outcome.
+    pub fn total(&self) -> u64 {
+        self.processed + self.ignored + self.dead_lettered + self.failed
+    }
+
+    /// Dead-lettered and failed, in percent of all (0 with none).
+    pub fn error_rate(&self) -> f64 {
+        match self.total() {
+            0 => 0.0,
+            total => (self.dead_lettered + self.failed) as f64 * 100.0 / total as f64,
+        }
+    }
+}
+
+/// Everything the Flows page and its JSON show.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowNumbers {
+    /// Each queue's depth (`stripe-events`, `stripe-events-dlq`, …).
+    pub queues: BTreeMap<String, Depth>,
+    /// Outcomes per source (`stripe`, `kentico`, …) over [`WINDOW_SECONDS`].
+    pub outcomes: BTreeMap<String, Outcomes>,
+    /// The window, in seconds.
+    pub window_seconds: i64,
+    /// Why the outcomes could not be counted, if so.
+    pub journal_error: Option<String>,
+    /// The numbers by the `data-number` names of the page's elements, as text.
+    pub numbers: BTreeMap<String, String>,
+}
+
+/// A queue's depth.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Depth {
+    /// Waiting.
+    pub visible: u64,
+    /// Received, not yet settled.
+    pub in_flight: u64,
+}
+
+/// Counts `outcomes` per source.
+pub fn count_outcomes<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, Outcomes> {
+    let mut counts: BTreeMap<String, Outcomes> = BTreeMap::new();
+    for (source, outcome) in entries {
+        counts.entry(source.to_string()).or_default().count(outcome);
+    }
+    counts
+}
+
+/// Reads the numbers from the backend (each part on its own: a journal that does not answer
+/// leaves the depths).
+pub async fn numbers(state: &ConsoleState) -> FlowNumbers {
+    let queues: BTreeMap<String, Depth> = (state.backend.depths().await.into_iter())
+        .map(
+            |QueueDepth {
+                 queue,
+                 visible,
+                 in_flight,
+             }| (queue, Depth { visible, in_flight }),
+        )
+        .collect();
+    let since =
+        paybridge::clock::unix_millis(time::OffsetDateTime::now_utc()) - WINDOW_SECONDS * 1_000;
+    let (outcomes, journal_error) = match state.backend.journal().recent(since, MAX_ENTRIES).await {
+        Ok(recent) => (
+            count_outcomes(
+                recent
+                    .iter()
+                    .map(|r| (r.entry.source.as_str(), r.entry.outcome.as_str())),
+            ),
+            None,
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "console: the journal did not answer");
+            (BTreeMap::new(), Some(error.to_string()))
+        }
+    };
+    let mut numbers = BTreeMap::new();
+    for source in ["kentico", "stripe"] {
+        let depth = queues
+            .get(&format!("{source}-events"))
+            .copied()
+            .unwrap_or_default();
+        let dead = queues
+            .get(&format!("{source}-events-dlq"))
+            .copied()
+            .unwrap_or_default();
+        numbers.insert(format!("{source}.queue"), depth.visible.to_string());
+        numbers.insert(format!("{source}.in_flight"), depth.in_flight.to_string());
+        numbers.insert(format!("{source}.dlq"), dead.visible.to_string());
+        let outcome = outcomes.get(source).cloned().unwrap_or_default();
+        numbers.insert(format!("{source}.processed"), outcome.processed.to_string());
+        numbers.insert(format!("{source}.ignored"), outcome.ignored.to_string());
+        numbers.insert(
+            format!("{source}.dead_lettered"),
+            outcome.dead_lettered.to_string(),
+        );
+        numbers.insert(format!("{source}.failed"), outcome.failed.to_string());
+        numbers.insert(
+            format!("{source}.error_rate"),
+            format!("{:.1}%", outcome.error_rate()),
+        );
+    }
+    FlowNumbers {
+        queues,
+        outcomes,
+        window_seconds: WINDOW_SECONDS,
+        journal_error,
+        numbers,
+    }
+}
+
+/// `GET /console/api/flows`.
+pub async fn api(State(state): State<ConsoleState>) -> Response {
+    let numbers = numbers(&state).await;
+    let flows = active(&state)
+        .await
+        .ok()
+        .map(|a| (a.version, a.document.flows));
+    let body = serde_json::json!({
+        "queues": numbers.queues,
+        "outcomes": numbers.outcomes.iter().map(|(source, o)| (source.clone(), serde_json::json!({
+            "processed": o.processed, "ignored": o.ignored, "dead_lettered": o.dead_lettered,
+            "failed": o.failed, "total": o.total(), "error_rate_percent": o.error_rate(),
+        }))).collect::<serde_json::Map<_, _>>(),
+        "window_seconds": numbers.window_seconds,
+        "journal_error": numbers.journal_error,
+        "numbers": numbers.numbers,
+        "mapping": flows.map(|(version, flows)| serde_json::json!({"active_version": version, "flows": flows})),
+    });
+    axum::Json(body).into_response()
+}
+
+/// A number the script refreshes.
+fn live(numbers: &FlowNumbers, name: &str) -> Markup {
+    let value = numbers.numbers.get(name).map(String::as_str).unwrap_or("?");
+    html! { tspan data-number=(name) { (value) } }
+}
+
+/// One box of the graph.
+fn node(x: u32, y: u32, class: &str, title: &str, lines: &[Markup]) -> Markup {
+    html! {
+        g class={"node " (class)} transform={"translate(" (x) "," (y) ")"} {
+            rect width="160" height="64" rx="6" {}
+            text.title x="10" y="18" { (title) }
+            @for (i, line) in lines.iter().enumerate() {
+                text x="10" y=(36 + 16 * i as u32) { (line) }
+            }
+        }
+    }
+}
+
+fn edge(x1: u32, y1: u32, x2: u32, y2: u32) -> Markup {
+    html! { line x1=(x1) y1=(y1) x2=(x2) y2=(y2) marker-end="url(#arrow)" {} }
+}
+
+/// The pipeline as an SVG graph.
+fn graph(n: &FlowNumbers) -> Markup {
+    let worker = |source: &str| {
+        vec![
+            html! { "ok " (live(n, &format!("{source}.processed"))) " · ign " (live(n, &format!("{source}.ignored"))) },
+            html! { "dead " (live(n, &format!("{source}.dead_lettered"))) " · fail " (live(n, &format!("{source}.failed"))) " · err " (live(n, &format!("{source}.error_rate"))) },
+        ]
+    };
+    let queue = |source: &str| {
+        vec![
+            html! { "waiting " (live(n, &format!("{source}.queue"))) " · held " (live(n, &format!("{source}.in_flight"))) },
+            html! { "DLQ " (live(n, &format!("{source}.dlq"))) },
+        ]
+    };
+    html! {
+        svg.flows viewBox="0 0 1000 250" role="img" aria-label="The pipeline: Kentico to Stripe, Stripe to Kentico and the ledger" {
+            defs {
+                marker #arrow viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
+                    path d="M 0 0 L 10 5 L 0 10 z" {}
+                }
+            }
+            (node(10, 20, "system", "Kentico", &[html! { "orders" }]))
+            (node(210, 20, "ingress", "Kentico webhook", &[html! { "POST /webhooks/kentico" }]))
+            (node(410, 20, "queue", "kentico-events", &queue("kentico")))
+            (node(610, 20, "worker", "order worker", &worker("kentico")))
+            (node(820, 20, "system", "Stripe", &[html! { "PaymentIntents" }]))
+            (edge(170, 52, 210, 52)) (edge(370, 52, 410, 52)) (edge(570, 52, 610, 52)) (edge(770, 52, 820, 52))
+            (node(10, 150, "system", "Stripe", &[html! { "payments, refunds" }]))
+            (node(210, 150, "ingress", "Stripe webhook", &[html! { "POST /webhooks/stripe" }]))
+            (node(410, 150, "queue", "stripe-events", &queue("stripe")))
+            (node(610, 150, "worker", "payment worker", &worker("stripe")))
+            (node(820, 120, "system", "Kentico", &[html! { "order statuses" }]))
+            (node(820, 186, "system", "Ledger", &[html! { "entries for the ERP" }]))
+            (edge(170, 182, 210, 182)) (edge(370, 182, 410, 182)) (edge(570, 182, 610, 182))
+            (edge(770, 170, 820, 152)) (edge(770, 194, 820, 218))
+        }
+    }
+}
+
+/// `GET /console/`.
+pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
+    let operator = &who.0;
+    let n = numbers(&state).await;
+    let active = active(&state).await;
+    let body = html! {
+        h1 { "Flows" }
+        p.muted { "Queue depths now; outcomes from the event journal over the last hour. The numbers refresh every 2 seconds with JavaScript, and on every reload without." }
+        (graph(&n))
+        @if let Some(error) = &n.journal_error {
+            p.bad { "The journal did not answer: " (error) }
+        }
+        table {
+            thead { tr { th { "source" } th { "waiting" } th { "held" } th { "DLQ" } th { "processed" } th { "ignored" } th { "dead-lettered" } th { "failed" } th { "error rate" } } }
+            tbody {
+                @for source in ["kentico", "stripe"] {
+                    tr {
+                        td { (source) }
+                        @for part in ["queue", "in_flight", "dlq", "processed", "ignored", "dead_lettered", "failed", "error_rate"] {
+                            td.num { (live(&n, &format!("{source}.{part}"))) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Flow switches" }
+        @match &active {
+            Err(error) => p.bad { "The active mapping document could not be read: " (error) },
+            Ok(active) => {
+                p { "Active mapping version " strong { (active.version) } @if active.version == 0 { " (the environment's settings)" } ". "
+                    span.muted { "The workers do not read the mapping document yet (see the Mapping page): a switch records the setting as a new version." } }
+                table {
+                    thead { tr { th { "flow" } th { "state" } th { "" } } }
+                    tbody {
+                        @for (name, _) in FLOWS {
+                            @let on = flag(&active.document.flows, name);
+                            tr {
+                                td { code { (name) } }
+                                td { span class={"switch " (if on { "on" } else { "off" })} { (if on { "on" } else { "off" }) } }
+                                td {
+                                    form.inline method="post" action="/console/flows/switch" {
+                                        (csrf_field(operator))
+                                        input type="hidden" name="flow" value=(name);
+                                        input type="hidden" name="on" value=(!on);
+                                        button type="submit" { (if on { "Switch off…" } else { "Switch on…" }) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(metrics) = &state.metrics {
+            details {
+                summary { "This process's counters (Prometheus)" }
+                pre { (metrics.prometheus_text()) }
+            }
+        }
+    };
+    layout::respond(
+        StatusCode::OK,
+        layout::page("Flows", "/console/", Some(operator), body),
+    )
+}
+
+/// A flow's flag.
+fn flag(flows: &Flows, name: &str) -> bool {
+    match name {
+        "order_to_cash" => flows.order_to_cash,
+        "after_payment" => flows.after_payment,
+        "customers" => flows.customers,
+        _ => flows.ledger,
+    }
+}
+
+/// `flows` with `name` set to `on`; `None` for a name that is not a flow.
+pub fn switched(flows: Flows, name: &str, on: bool) -> Option<Flows> {
+    let mut flows = flows;
+    match name {
+        "order_to_cash" => flows.order_to_cash = on,
+        "after_payment" => flows.after_payment = on,
+        "customers" => flows.customers = on,
+        "ledger" => flows.ledger = on,
+        _ => return None,
+    }
+    Some(flows)
+}
+
+/// The switch form.
+#[derive(Deserialize)]
+pub struct Switch {
+    flow: String,
+    on: bool,
+    /// The active version the confirmation was shown for.
+    #[serde(default)]
+    expected: Option<u32>,
+}
+
+/// `POST /console/flows/switch`: what switching means, and a confirm button.
+pub async fn switch(
+    State(state): State<ConsoleState>,
+    who: Who,
+    Form(form): Form<Switch>,
+) -> Response {
+    let operator = &who.0;
+    let Some((_, meaning)) = FLOWS.iter().find(|(name, _)| *name == form.flow) else {
+        return layout::message(
+            StatusCode::BAD_REQUEST,
+            "No such flow",
+            Some(operator),
+            "Pick a flow on the Flows page.",
+            ("/console/", "Flows"),
+        );
+    };
+    let active = match active(&state).await {
+        Ok(active) => active,
+        Err(error) => {
+            return unavailable(Some(operator), "/console/", "the active mapping", &error);
+        }
+    };
+    let explanation = html! {
+        @if form.on {
+            p { "Switching " code { (form.flow) } " on: it runs again as it did before it was switched off." }
+        } @else {
+            p { "Switching " code { (form.flow) } " off means " (meaning) }
+        }
+        p { "This publishes version " (active.version.saturating_add(1)) " of the mapping document (now active: " (active.version) ") with only this flag changed; you can roll back on the Mapping page." }
+        p.muted { "The workers do not read the mapping document yet: the environment's settings are what they use today." }
+    };
+    let state_word = if form.on { "on" } else { "off" };
+    layout::confirm(
+        operator,
+        "/console/",
+        &format!("Switch {} {state_word}?", form.flow),
+        explanation,
+        "/console/flows/switch/confirm",
+        &[
+            ("flow", form.flow.clone()),
+            ("on", form.on.to_string()),
+            ("expected", active.version.to_string()),
+        ],
+        &format!("Switch {} {state_word}", form.flow),
+    )
+}
+
+/// `POST /console/flows/switch/confirm`: publishes the active document with the flag changed.
+pub async fn switch_confirmed(
+    State(state): State<ConsoleState>,
+    who: Who,
+    Form(form): Form<Switch>,
+) -> Response {
+    let operator = &who.0;
+    let active = match active(&state).await {
+        Ok(active) => active,
+        Err(error) => {
+            return unavailable(Some(operator), "/console/", "the active mapping", &error);
+        }
+    };
+    let expected = form.expected.unwrap_or(active.version);
+    let mut document = active.document;
+    let Some(flows) = switched(document.flows, &form.flow, form.on) else {
+        return layout::message(
+            StatusCode::BAD_REQUEST,
+            "No such flow",
+            Some(operator),
+            "Pick a flow on the Flows page.",
+            ("/console/", "Flows"),
+        );
+    };
+    document.flows = flows;
+    let text = match serde_json::to_string_pretty(&document) {
+        Ok(text) => text,
+        Err(error) => {
+            return unavailable(
+                Some(operator),
+                "/console/",
+                "the document",
+                &error.to_string(),
+            );
+        }
+    };
+    let comment = format!(
+        "flows.{} switched {} in the console",
+        form.flow,
+        if form.on { "on" } else { "off" }
+    );
+    let change = state
+        .backend
+        .mappings()
+        .publish(
+            &text,
+            &operator.label,
+            &comment,
+            expected,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await;
+    match change {
+        Ok(change) => change_answer(operator, change, "/console/"),
+        Err(error) => unavailable(
+            Some(operator),
+            "/console/",
+            "publishing",
+            &error.to_string(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_counted_per_source_with_their_error_rate() {
+        let counts = count_outcomes([
+            ("stripe", "done"),
+            ("stripe", "duplicate"),
+            ("stripe", "ignored"),
+            ("stripe", "dead_lettered"),
+            ("kentico", "retried"),
+            ("kentico", "done"),
+        ]);
+        let stripe = &counts["stripe"];
+        assert_eq!(
+            (
+                stripe.processed,
+                stripe.ignored,
+                stripe.dead_lettered,
+                stripe.failed
+            ),
+            (2, 1, 1, 0)
+        );
+        assert_eq!(stripe.error_rate(), 25.0);
+        assert_eq!(counts["kentico"].failed, 1);
+        assert_eq!(Outcomes::default().error_rate(), 0.0);
+    }
+
+    #[test]
+    fn switching_changes_only_the_named_flow() {
+        let all_on = Flows {
+            order_to_cash: true,
+            after_payment: true,
+            customers: true,
+            ledger: true,
+        };
+        let off = switched(all_on, "ledger", false).unwrap();
+        assert!(!off.ledger && off.order_to_cash && off.after_payment && off.customers);
+        assert!(switched(all_on, "everything", false).is_none());
+    }
+}
