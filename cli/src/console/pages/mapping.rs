@@ -62,7 +62,7 @@ pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
     };
     let body = html! {
         h1 { "Mapping" }
-        p { "Active: version " strong { (active.version) } @if active.version == 0 { " — the environment's settings (" code { "KENTICO_STATUS_MAP" } ", " code { "LEDGER_ACCOUNTS" } ", …)" } "." }
+        p { "Active: version " strong { (active.version) } @if active.version == 0 { " — the environment's settings (status map, canceled statuses, ledger accounts, customer field owners)" } "." }
         p.muted { "The workers do not read the mapping document yet: the environment variables are what they use today. Versions are checked, stored, audited and can be rolled back." }
         pre { (active.text) }
         h2 { "Versions" }
