@@ -101,3 +101,29 @@ async fn paybridge_console_serves_its_pages_and_the_flows_json_on_loopback() {
     assert_eq!(refused.status(), 403);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paybridge_serve_mounts_the_console_at_slash_console() {
+    let setup = crate::serve_process::Setup::new().await;
+    let serve = setup.serve().await;
+    let client = reqwest::Client::new();
+
+    let page = client
+        .get(format!("{}/console/", serve.url))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("stripe-events"), "{html}");
+    // serve's counters are on the page, since the console runs inside it.
+    assert!(html.contains("This process's counters"), "{html}");
+    let health = client
+        .get(format!("{}/healthz", serve.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}

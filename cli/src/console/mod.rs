@@ -137,8 +137,9 @@ async fn checked(state: &ConsoleState, request: Request, next: Next, path: &str)
                 "Not this machine's name",
                 None,
                 "This console is bound to loopback and answers only to localhost, 127.0.0.1 or \
-                 [::1] (a page from another site may not reach it through a DNS name).",
-                ("http://127.0.0.1/console/", "the console on loopback"),
+                 [::1] in the address bar (a page from another site may not reach it through a \
+                 DNS name that points here).",
+                ("/console/", "Try again"),
             );
         }
         Decision::Login if is_login => None,
