@@ -5,6 +5,7 @@ pub mod dlq;
 pub mod events;
 pub mod flows;
 pub mod mapping;
+pub mod numbers;
 
 use axum::http::StatusCode;
 use axum::response::Response;
