@@ -46,7 +46,7 @@ async fn checked(state: &ConsoleState, request: Request, next: Next, path: &str)
             );
         }
         Decision::Login if is_login => None,
-        Decision::Login => return login_needed(request.method()),
+        Decision::Login => return login_needed(request.method(), path),
         Decision::Allow(operator) => Some(operator),
     };
     let expected = match &operator {
@@ -123,8 +123,13 @@ fn no_token() -> Response {
     )
 }
 
-fn login_needed(method: &Method) -> Response {
-    if method == Method::GET || method == Method::HEAD {
+/// A page asked for without a session: the login page for a browser's GET, 401 for the JSON
+/// (a script cannot log in) and for anything else.
+fn login_needed(method: &Method, path: &str) -> Response {
+    if path.starts_with("/console/api/") {
+        let body = serde_json::json!({"error": {"code": "console_login_needed", "message": "log in at /console/login"}});
+        (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    } else if method == Method::GET || method == Method::HEAD {
         Redirect::to("/console/login").into_response()
     } else {
         layout::message(

@@ -113,7 +113,7 @@ pub fn pretty(text: &str) -> String {
         .unwrap_or_else(|_| text.to_string())
 }
 
-/// A raw non-breaking space, for empty cells.
+/// An en dash, for empty cells.
 pub fn dash() -> Markup {
     PreEscaped("&#8211;".to_string())
 }

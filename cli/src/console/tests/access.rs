@@ -45,7 +45,7 @@ async fn beyond_loopback_every_page_needs_a_login_with_the_right_token() {
     let (status, _) = get(&app, "/console/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = get(&app, "/console/api/flows").await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = post(
         &app,
         "/console/flows/switch",
