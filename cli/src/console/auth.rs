@@ -16,6 +16,19 @@ pub const COOKIE: &str = "paybridge_console";
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// Sessions kept at most (the oldest go first): a flood of logins cannot grow memory unbounded.
 const MAX_SESSIONS: usize = 1_000;
+/// Failed logins (from anyone) a minute before every login is refused for the rest of it: a
+/// guessed token is tried at most this often.
+const MAX_FAILURES_PER_MINUTE: usize = 10;
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Why a login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Not the token (or no login on this console).
+    WrongToken,
+    /// Too many failed logins in the last minute.
+    TooManyFailures,
+}
 
 /// How the console is reached, decided once at start.
 #[derive(Debug)]
@@ -65,6 +78,7 @@ pub struct Access {
     gate: Gate,
     process_csrf: String,
     sessions: Mutex<HashMap<String, Session>>,
+    failures: Mutex<Vec<Instant>>,
 }
 
 /// What the gate decides for one request.
@@ -103,6 +117,7 @@ impl Access {
             gate,
             process_csrf: random_token()?,
             sessions: Mutex::new(HashMap::new()),
+            failures: Mutex::new(Vec::new()),
         })
     }
 
@@ -153,15 +168,26 @@ impl Access {
     }
 
     /// Checks `token` (in constant time) and opens a session: its cookie value, or `None`.
-    pub fn login(&self, token: &str, label: &str, now: Instant) -> Option<String> {
+    pub fn login(&self, token: &str, label: &str, now: Instant) -> Result<String, Refused> {
         let Gate::Token(expected) = &self.gate else {
-            return None;
+            return Err(Refused::WrongToken);
         };
-        if !expected.matches(token.trim()) {
-            return None;
+        {
+            let mut failures = self
+                .failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            failures.retain(|at| now.saturating_duration_since(*at) < MINUTE);
+            if failures.len() >= MAX_FAILURES_PER_MINUTE {
+                return Err(Refused::TooManyFailures);
+            }
+            if !expected.matches(token.trim()) {
+                failures.push(now);
+                return Err(Refused::WrongToken);
+            }
         }
-        let id = random_token().ok()?;
-        let csrf = random_token().ok()?;
+        let id = random_token().map_err(|_| Refused::WrongToken)?;
+        let csrf = random_token().map_err(|_| Refused::WrongToken)?;
         let label = match label.trim() {
             "" => "console".to_string(),
             label => format!("console:{}", label.chars().take(40).collect::<String>()),
@@ -186,7 +212,7 @@ impl Access {
                 expires: now + SESSION_LIFETIME,
             },
         );
-        Some(id)
+        Ok(id)
     }
 
     /// Ends the session of these headers.
@@ -344,8 +370,8 @@ mod tests {
             access.decide(&HeaderMap::new(), now),
             Decision::Login
         ));
-        assert!(access.login("wrong", "", now).is_none());
-        assert!(access.login("s3cre", "", now).is_none());
+        assert_eq!(access.login("wrong", "", now), Err(Refused::WrongToken));
+        assert_eq!(access.login("s3cre", "", now), Err(Refused::WrongToken));
 
         let id = access.login("s3cret", "ada", now).unwrap();
         let with_cookie = headers(&[("cookie", &format!("other=1; {COOKIE}={id}"))]);
@@ -366,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn after_ten_failed_logins_in_a_minute_even_the_right_token_waits() {
+        let access = Access::new(Gate::Token(SecretString::new("s3cret"))).unwrap();
+        let now = Instant::now();
+        for _ in 0..MAX_FAILURES_PER_MINUTE {
+            assert_eq!(access.login("guess", "", now), Err(Refused::WrongToken));
+        }
+        assert_eq!(
+            access.login("s3cret", "", now),
+            Err(Refused::TooManyFailures)
+        );
+        assert!(access.login("s3cret", "", now + MINUTE).is_ok());
+    }
+
+    #[test]
     fn logging_out_ends_the_session() {
         let access = Access::new(Gate::Token(SecretString::new("s3cret"))).unwrap();
         let now = Instant::now();
@@ -382,7 +422,7 @@ mod tests {
             access.decide(&HeaderMap::new(), Instant::now()),
             Decision::NoToken
         ));
-        assert!(access.login("", "", Instant::now()).is_none());
+        assert!(access.login("", "", Instant::now()).is_err());
     }
 
     #[test]

@@ -177,7 +177,7 @@ pub async fn login(
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     match state.access.login(&form.token, &form.label, Instant::now()) {
-        Some(session) => {
+        Ok(session) => {
             tracing::info!(label = %form.label, "console login");
             let mut response = Redirect::to("/console/").into_response();
             if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&session)) {
@@ -185,12 +185,20 @@ pub async fn login(
             }
             response
         }
-        None => {
+        Err(auth::Refused::WrongToken) => {
             tracing::warn!("console login refused: wrong token");
             login_form(
                 &state,
                 StatusCode::UNAUTHORIZED,
                 Some("That is not the token."),
+            )
+        }
+        Err(auth::Refused::TooManyFailures) => {
+            tracing::warn!("console login refused: too many failed logins in the last minute");
+            login_form(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("Too many failed logins in the last minute: wait a minute and try again."),
             )
         }
     }

@@ -65,6 +65,8 @@ pub struct ConsoleState {
     pub access: Arc<Access>,
     /// `serve`'s counters, when the console runs inside it.
     pub metrics: Option<Arc<dyn LiveMetrics>>,
+    /// The Flows page's journal counts, reused for a few seconds.
+    pub outcomes: Arc<pages::numbers::OutcomeCache>,
 }
 
 /// The console's routes, all under `/console`, behind the gate and with the security headers.
@@ -150,6 +152,7 @@ pub fn state(
         settings: Arc::new(ConsoleSettings::from_environment()),
         access: Arc::new(access),
         metrics,
+        outcomes: Arc::default(),
     })
 }
 

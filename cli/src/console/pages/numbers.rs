@@ -3,6 +3,7 @@
 //! (`/console/api/flows`, which console.js polls every 2 s).
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +17,34 @@ use super::active;
 pub const WINDOW_SECONDS: i64 = 3_600;
 /// The most journal entries one count reads.
 const MAX_ENTRIES: usize = 20_000;
+
+/// How long counted outcomes are reused: console.js asks every 2 s from every open page, and on
+/// DynamoDB each count is a scan of the table.
+pub const OUTCOMES_FRESH_FOR: Duration = Duration::from_secs(10);
+
+/// The outcomes last counted, shared by every request; one count runs at a time and the others
+/// wait for it.
+#[derive(Debug, Default)]
+pub struct OutcomeCache(tokio::sync::Mutex<Option<(Instant, BTreeMap<String, Outcomes>)>>);
+
+impl OutcomeCache {
+    /// The outcomes counted less than [`OUTCOMES_FRESH_FOR`] ago, or counted now by `count`
+    /// (a failure is not kept).
+    async fn get<F, E>(&self, count: F) -> Result<BTreeMap<String, Outcomes>, E>
+    where
+        F: std::future::Future<Output = Result<BTreeMap<String, Outcomes>, E>>,
+    {
+        let mut last = self.0.lock().await;
+        if let Some((at, outcomes)) = last.as_ref()
+            && at.elapsed() < OUTCOMES_FRESH_FOR
+        {
+            return Ok(outcomes.clone());
+        }
+        let outcomes = count.await?;
+        *last = Some((Instant::now(), outcomes.clone()));
+        Ok(outcomes)
+    }
+}
 
 /// One source's outcomes in the window.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -103,15 +132,16 @@ pub async fn numbers(state: &ConsoleState) -> FlowNumbers {
         .collect();
     let since =
         paybridge::clock::unix_millis(time::OffsetDateTime::now_utc()) - WINDOW_SECONDS * 1_000;
-    let (outcomes, journal_error) = match state.backend.journal().recent(since, MAX_ENTRIES).await {
-        Ok(recent) => (
-            count_outcomes(
-                recent
-                    .iter()
-                    .map(|r| (r.entry.source.as_str(), r.entry.outcome.as_str())),
-            ),
-            None,
-        ),
+    let counted = state.outcomes.get(async {
+        let recent = state.backend.journal().recent(since, MAX_ENTRIES).await?;
+        Ok::<_, paybridge::store::StoreError>(count_outcomes(
+            recent
+                .iter()
+                .map(|r| (r.entry.source.as_str(), r.entry.outcome.as_str())),
+        ))
+    });
+    let (outcomes, journal_error) = match counted.await {
+        Ok(outcomes) => (outcomes, None),
         Err(error) => {
             tracing::warn!(%error, "console: the journal did not answer");
             (BTreeMap::new(), Some(error.to_string()))
@@ -176,6 +206,36 @@ pub async fn api(State(state): State<ConsoleState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn outcomes_are_counted_again_only_once_they_are_stale() {
+        let cache = OutcomeCache::default();
+        let counts = |n: u64| {
+            BTreeMap::from([(
+                "stripe".to_string(),
+                Outcomes {
+                    processed: n,
+                    ..Outcomes::default()
+                },
+            )])
+        };
+        let first = cache.get(async { Ok::<_, ()>(counts(1)) }).await.unwrap();
+        let second = cache.get(async { Ok::<_, ()>(counts(2)) }).await.unwrap();
+        assert_eq!(
+            (first["stripe"].processed, second["stripe"].processed),
+            (1, 1)
+        );
+
+        *cache.0.lock().await = None;
+        assert!(
+            cache
+                .get(async { Err::<BTreeMap<_, _>, _>(()) })
+                .await
+                .is_err()
+        );
+        let third = cache.get(async { Ok::<_, ()>(counts(3)) }).await.unwrap();
+        assert_eq!(third["stripe"].processed, 3);
+    }
 
     #[test]
     fn outcomes_are_counted_per_source_with_their_error_rate() {

@@ -46,6 +46,7 @@ pub(super) fn console(gate: Gate) -> (Router, ConsoleState) {
         }),
         access: Arc::new(Access::new(gate).unwrap()),
         metrics: None,
+        outcomes: Arc::default(),
     };
     (router(state.clone()), state)
 }
@@ -225,12 +226,35 @@ async fn a_hostile_dead_letter_is_shown_escaped_and_masked() {
 async fn the_flows_api_and_page_show_the_queue_and_dlq_depths() {
     let (app, state) = console(Gate::Open);
     dead_letter(&state, "x").await;
+    let journal = state.backend.journal();
+    for (event_id, outcome) in [
+        ("evt_1", "done"),
+        ("evt_2", "ignored"),
+        ("evt_3", "retried"),
+    ] {
+        let entry = paybridge::journal::JournalEntry {
+            at: "2026-12-02T12:00:00.000Z".into(),
+            source: "stripe".into(),
+            event_id: event_id.into(),
+            event_type: "payment_intent.succeeded".into(),
+            worker: "payment-worker".into(),
+            outcome: outcome.into(),
+            detail: String::new(),
+            receive_count: 1,
+        };
+        journal.record("order:1", &entry, "{}").await.unwrap();
+    }
 
     let (status, text) = get(&app, "/console/api/flows").await;
     assert_eq!(status, StatusCode::OK);
     let flows: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(flows["numbers"]["kentico.dlq"], "1");
     assert_eq!(flows["numbers"]["stripe.dlq"], "0");
+    assert_eq!(flows["numbers"]["stripe.processed"], "1");
+    assert_eq!(flows["numbers"]["stripe.ignored"], "1");
+    assert_eq!(flows["numbers"]["stripe.failed"], "1");
+    assert_eq!(flows["numbers"]["stripe.error_rate"], "33.3%");
+    assert_eq!(flows["outcomes"]["stripe"]["total"], 3);
     assert_eq!(flows["queues"]["kentico-events-dlq"]["visible"], 1);
     assert_eq!(flows["window_seconds"], 3600);
     assert_eq!(flows["mapping"]["flows"]["order_to_cash"], true);
