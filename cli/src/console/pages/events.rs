@@ -23,6 +23,8 @@ const HERE: &str = "/console/events";
 const SEARCH_DAYS: i64 = 7;
 /// The most journal entries an event-id search reads.
 const SEARCH_ENTRIES: usize = 50_000;
+/// The latest entries shown before any search.
+const LATEST: usize = 50;
 
 /// `?q=`.
 #[derive(Deserialize)]
@@ -128,6 +130,18 @@ pub async fn search(
             Err(error) => return unavailable(Some(operator), HERE, "the search", &error),
         },
     };
+    let latest = match found {
+        Some(_) => Ok(Vec::new()),
+        None => {
+            let since = paybridge::clock::unix_millis(time::OffsetDateTime::now_utc()) - 3_600_000;
+            state
+                .backend
+                .journal()
+                .recent(since, LATEST)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
     let body = html! {
         h1 { "Events" }
         form.filters method="get" action=(HERE) {
@@ -136,11 +150,16 @@ pub async fn search(
             button.primary type="submit" { "Search" }
         }
         p.muted { "An event id is looked for among the last " (SEARCH_DAYS) " days of the journal." }
-        @if let Some(entries) = &found {
-            @if entries.is_empty() {
-                p { "Nothing recorded for " code { (q) } "." }
-            } @else {
-                (entry_table(entries))
+        @match &found {
+            Some(entries) if entries.is_empty() => p { "Nothing recorded for " code { (q) } "." },
+            Some(entries) => (entry_table(entries)),
+            None => {
+                h2 { "Latest" }
+                @match &latest {
+                    Ok(entries) if entries.is_empty() => p.muted { "Nothing recorded in the last hour." },
+                    Ok(entries) => (entry_table(entries)),
+                    Err(error) => p.bad { "The journal did not answer: " (error) },
+                }
             }
         }
     };

@@ -318,3 +318,41 @@ async fn dead_letters_are_purged_only_after_the_confirmation() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_events_page_lists_the_latest_and_finds_an_event_by_its_id() {
+    let (app, state) = console(Gate::Open);
+    let entry = paybridge::journal::JournalEntry {
+        at: "2026-12-02T12:00:00.000Z".into(),
+        source: "stripe".into(),
+        event_id: "evt_findme".into(),
+        event_type: "payment_intent.succeeded".into(),
+        worker: "payment-worker".into(),
+        outcome: "ignored".into(),
+        detail: "not ours: ada@example.com".into(),
+        receive_count: 1,
+    };
+    state
+        .backend
+        .journal()
+        .record("order:1042", &entry, "{}")
+        .await
+        .unwrap();
+
+    let (_, latest) = get(&app, "/console/events").await;
+    assert!(latest.contains("evt_findme"), "{latest}");
+    let (status, found) = get(&app, "/console/events?q=evt_findme").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        found.contains(r#"href="/console/orders/1042""#) && found.contains("a***@example.com"),
+        "{found}"
+    );
+    assert!(!found.contains("ada@example.com"), "{found}");
+    let (_, nothing) = get(&app, "/console/events?q=evt_unknown").await;
+    assert!(nothing.contains("Nothing recorded for"), "{nothing}");
+    let (_, order) = get(&app, "/console/orders/1042").await;
+    assert!(
+        order.contains("evt_findme") && order.contains("payment-worker"),
+        "{order}"
+    );
+}
