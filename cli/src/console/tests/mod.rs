@@ -356,3 +356,43 @@ async fn the_events_page_lists_the_latest_and_finds_an_event_by_its_id() {
         "{order}"
     );
 }
+
+#[tokio::test]
+async fn a_dead_letter_is_redriven_onto_its_queue_after_the_confirmation() {
+    let (app, state) = console(Gate::Open);
+    let id = dead_letter(&state, "x").await;
+    let csrf = state.access.process_csrf().to_string();
+    let (_, stripe_only) = get(&app, "/console/dlq?source=stripe").await;
+    assert!(!stripe_only.contains(&id), "{stripe_only}");
+    let (_, kentico_only) = get(&app, "/console/dlq?source=kentico&reason=mapping_mismatch").await;
+    assert!(kentico_only.contains(&id), "{kentico_only}");
+
+    let (status, confirm) = post(
+        &app,
+        "/console/dlq/action",
+        &[("csrf", &csrf), ("action", "redrive"), ("ids", &id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains("back on their queue"), "{confirm}");
+    let (status, _) = post(
+        &app,
+        "/console/dlq/action/confirm",
+        &[("csrf", &csrf), ("action", "redrive"), ("ids", &id)],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        state
+            .backend
+            .dead_letters()
+            .list(None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let depths = state.backend.depths().await;
+    let kentico = depths.iter().find(|d| d.queue == "kentico-events").unwrap();
+    assert_eq!(kentico.visible, 1);
+}
