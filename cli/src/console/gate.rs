@@ -14,6 +14,10 @@ use paybridge::config::cli::{VAR_CONSOLE_TOKEN, VAR_HOST};
 use super::auth::{self, Decision};
 use super::{BODY_LIMIT, ConsoleState, layout};
 
+/// How long a form's body may take to arrive: a sender that never finishes cannot hold a
+/// connection for ever.
+const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The gate in front of every route: assets are public; the login page needs no session;
 /// everything else an operator; every POST the CSRF token and a same-site origin. Adds the
 /// security headers to every answer.
@@ -55,9 +59,19 @@ async fn checked(state: &ConsoleState, request: Request, next: Next, path: &str)
     };
     let (parts, body) = request.into_parts();
     let mut request = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-            Ok(bytes) => bytes,
+        let read = tokio::time::timeout(BODY_TIME, axum::body::to_bytes(body, BODY_LIMIT));
+        let bytes = match read.await {
+            Ok(Ok(bytes)) => bytes,
             Err(_) => {
+                return layout::message(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Too slow",
+                    operator.as_ref(),
+                    "The form took too long to arrive.",
+                    ("/console/", "Flows"),
+                );
+            }
+            Ok(Err(_)) => {
                 return layout::message(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "Too large",
