@@ -1,6 +1,7 @@
 //! `paybridge`: run the whole integration on one machine (`serve`) and operate it.
 
 mod backend;
+mod console;
 mod customer;
 mod dlq;
 mod doctor;
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Serve the webhooks and run the workers on this machine (embedded store, or AWS).
     Serve(serve::ServeArgs),
+    /// The operator console in a browser: flows, mapping, events, dead letters (loopback: no
+    /// login; beyond it: --token). `serve` also mounts it at /console.
+    Console(console::ConsoleArgs),
     /// Work with sample events (events/*.json).
     #[command(subcommand)]
     Events(events::EventsCommand),
@@ -71,6 +75,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).map_err(|e| (1, e)),
+        Command::Console(args) => console::run(args),
         Command::Events(command) => events::run(command).map_err(|e| (1, e)),
         Command::Dlq { backend, command } => dlq::run(backend, command),
         Command::Doctor(args) => doctor::run(args).map_err(|e| (1, e)),

@@ -156,6 +156,13 @@ fn read(file: &PathBuf) -> Result<MappingDocument, (u8, String)> {
     })
 }
 
+/// Version 0: the document the environment's settings amount to (what is active while no
+/// version is, or after a rollback to 0).
+pub fn environment_document() -> Result<MappingDocument, String> {
+    let (_, connectors) = serve_settings(&env).map_err(|e| e.to_string())?;
+    Ok(MappingDocument::from_settings(&connectors.flow))
+}
+
 async fn store(backend: &BackendArgs) -> Result<Arc<dyn MappingStore>, (u8, String)> {
     Ok(backend.open().await?.mappings())
 }
@@ -171,9 +178,7 @@ async fn show(args: ShowArgs) -> Result<(), (u8, String)> {
         None => store.active().await.map_err(fail)?.0,
     };
     let text = if version == 0 {
-        let (_, connectors) = serve_settings(&env).map_err(fail)?;
-        serde_json::to_string_pretty(&MappingDocument::from_settings(&connectors.flow))
-            .map_err(fail)?
+        serde_json::to_string_pretty(&environment_document().map_err(fail)?).map_err(fail)?
     } else {
         match store.get(version).await.map_err(fail)? {
             Some(stored) => stored.document,

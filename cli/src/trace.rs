@@ -2,6 +2,9 @@
 //! each delivery's outcome and time, and anything in a dead-letter queue.
 
 use clap::Args;
+use paybridge::app::Backend;
+use paybridge::dead_letters::DeadLetterEntry;
+use paybridge::journal::JournalEntry;
 use paybridge::links::OrderLink;
 use serde_json::{Value, json};
 
@@ -75,9 +78,47 @@ pub fn run(args: TraceArgs) -> Result<(), (u8, String)> {
     runtime.block_on(trace(args))
 }
 
+/// Everything known about one order (what `trace` prints and the console's order page shows).
+#[derive(Debug, Clone)]
+pub struct OrderTrace {
+    /// Its Stripe side.
+    pub link: Option<OrderLink>,
+    /// Every delivery's outcome, oldest first.
+    pub events: Vec<JournalEntry>,
+    /// Its events in a dead-letter queue.
+    pub dead_letters: Vec<DeadLetterEntry>,
+}
+
+impl OrderTrace {
+    /// Whether nothing at all is known.
+    pub fn is_empty(&self) -> bool {
+        self.link.is_none() && self.events.is_empty() && self.dead_letters.is_empty()
+    }
+}
+
+/// Gathers what the backend knows of `order_id`: its link, its journal, its dead letters.
+pub async fn gather(backend: &Backend, order_id: i64) -> Result<OrderTrace, String> {
+    let link = (backend.links().by_order(order_id).await).map_err(|e| e.to_string())?;
+    let events = (backend
+        .journal()
+        .entries(&format!("order:{order_id}"))
+        .await)
+        .map_err(|e| e.to_string())?;
+    let dead_letters = (backend.dead_letters().list(None, usize::MAX).await)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|e| concerns(&e.body, order_id))
+        .collect();
+    Ok(OrderTrace {
+        link,
+        events,
+        dead_letters,
+    })
+}
+
 /// Whether a queue envelope concerns `order_id` (a Kentico order event or a Stripe event whose
 /// object carries the order's metadata).
-fn concerns(body: &str, order_id: i64) -> bool {
+pub fn concerns(body: &str, order_id: i64) -> bool {
     let Ok(envelope) = serde_json::from_str::<Value>(body) else {
         return false;
     };
@@ -90,30 +131,18 @@ fn concerns(body: &str, order_id: i64) -> bool {
 async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
     let backend = args.backend.open().await?;
     let fail = |e: String| (1, e);
-    let link = backend
-        .links()
-        .by_order(args.order_id)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let events = backend
-        .journal()
-        .entries(&format!("order:{}", args.order_id))
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let dead: Vec<_> = backend
-        .dead_letters()
-        .list(None, usize::MAX)
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .into_iter()
-        .filter(|e| concerns(&e.body, args.order_id))
-        .collect();
-    if link.is_none() && events.is_empty() && dead.is_empty() {
+    let trace = gather(&backend, args.order_id).await.map_err(fail)?;
+    if trace.is_empty() {
         return Err((
             EXIT_NOT_FOUND,
             format!("nothing is known about order {}", args.order_id),
         ));
     }
+    let OrderTrace {
+        link,
+        events,
+        dead_letters: dead,
+    } = trace;
     if args.json {
         let link = link.map(|l| {
             json!({"order_guid": l.order_guid, "site": l.site, "payment_intent": l.payment_intent_id,

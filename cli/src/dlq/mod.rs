@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
-use paybridge::dead_letters::DeadLetterEntry;
+use paybridge::dead_letters::{DeadLetterEntry, DeadLetters};
 use paybridge::webhook::Source;
 
 pub use crate::backend::BackendArgs;
@@ -121,17 +121,13 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             } else {
                 ids
             };
-            let mut moved = 0;
-            for (done, chunk) in ids.chunks(10).enumerate() {
-                moved += dlq.redrive(chunk).await.map_err(failed)?;
-                if ids.len() > 10 {
-                    eprintln!(
-                        "redriving: {}/{}",
-                        ((done + 1) * 10).min(ids.len()),
-                        ids.len()
-                    );
+            let moved = redrive(dlq.as_ref(), &ids, |done| {
+                if ids.len() > REDRIVE_CHUNK {
+                    eprintln!("redriving: {done}/{}", ids.len());
                 }
-            }
+            })
+            .await
+            .map_err(failed)?;
             println!("redrove {moved} of {} event(s)", ids.len());
             if moved < ids.len() {
                 Err((
@@ -170,6 +166,24 @@ async fn execute(args: BackendArgs, command: DlqCommand) -> Result<(), (u8, Stri
             }
         }
     }
+}
+
+/// How many ids one redrive call takes (SQS moves at most 10 messages per batch).
+const REDRIVE_CHUNK: usize = 10;
+
+/// Redrives `ids` in batches the queue takes, calling `progress` with how many were tried so
+/// far; how many were put back.
+pub async fn redrive(
+    dlq: &dyn DeadLetters,
+    ids: &[String],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, paybridge::queue::QueueError> {
+    let mut moved = 0;
+    for (done, chunk) in ids.chunks(REDRIVE_CHUNK).enumerate() {
+        moved += dlq.redrive(chunk).await?;
+        progress(((done + 1) * REDRIVE_CHUNK).min(ids.len()));
+    }
+    Ok(moved)
 }
 
 fn print_table(entries: &[DeadLetterEntry]) {

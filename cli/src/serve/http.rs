@@ -1,4 +1,5 @@
-//! The HTTP side of `serve`: the Lambdas' ingress handler behind axum, `/healthz`, `/metrics`.
+//! The HTTP side of `serve`: the Lambdas' ingress handler behind axum, `/healthz`, `/metrics`
+//! (`serve` merges the console's routes, under `/console`, beside these).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,10 +55,14 @@ pub struct AppState {
     pub workers: WorkerStatus,
     /// Who may read `/metrics`.
     pub metrics_access: MetricsAccess,
+    /// The operator console, mounted at `/console`.
+    pub console: crate::console::ConsoleState,
 }
 
-/// The routes, with the body limit and the request timeout in one place.
+/// The routes, with the body limit and the request timeout in one place, and the console's
+/// (under `/console`, behind its own gate and limits).
 pub fn router(state: AppState) -> Router {
+    let console = crate::console::router(state.console.clone());
     Router::new()
         .route("/webhooks/{source}", any(webhook))
         .route("/healthz", get(healthz))
@@ -65,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(REQUEST_TIMEOUT, time_limit))
         .with_state(state)
+        .merge(console)
 }
 
 /// Answers 503 `request_timeout` when a request takes longer than `limit` ([`REQUEST_TIMEOUT`]).

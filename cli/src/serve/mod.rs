@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use paybridge::config::cli::{
-    VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT, VAR_VISIBILITY_TIMEOUT,
+    VAR_CONSOLE_TOKEN, VAR_HOST, VAR_LOG_FORMAT, VAR_METRICS_TOKEN, VAR_PORT,
+    VAR_VISIBILITY_TIMEOUT,
 };
 use paybridge::secret::SecretString;
 use prometheus::PrometheusMetrics;
@@ -40,6 +41,11 @@ pub struct ServeArgs {
     /// `/metrics` answers only on loopback.
     #[arg(long, env = VAR_METRICS_TOKEN, hide_env_values = true)]
     metrics_token: Option<String>,
+    /// The token operators log in to the console (`/console`) with when bound to a
+    /// non-loopback address; without it, such a console refuses every page. On loopback the
+    /// console needs no login.
+    #[arg(long, env = VAR_CONSOLE_TOKEN, hide_env_values = true)]
+    console_token: Option<String>,
     /// `json` (one object per line, with the span's fields) or `text`; default: JSON unless
     /// stdout is a terminal. Text has colours only on a terminal.
     #[arg(long, env = VAR_LOG_FORMAT, value_enum)]
@@ -122,14 +128,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             http::MetricsAccess::Refused
         }
     };
+    let console = crate::console::state(
+        parts.backend.clone(),
+        crate::console::Gate::for_bind(args.host, args.console_token.as_deref()),
+        Some(metrics.clone() as Arc<dyn crate::console::LiveMetrics>),
+    )?;
     let state = http::AppState {
         ingress: Arc::new(parts.ingress),
         backend: parts.backend,
         metrics,
         workers: workers.status.clone(),
         metrics_access,
+        console,
     };
-    tracing::info!(%address, backend = backend_name, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics");
+    tracing::info!(%address, backend = backend_name, "paybridge serve listening: POST /webhooks/stripe, POST /webhooks/kentico, GET /healthz, GET /metrics, GET /console/");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

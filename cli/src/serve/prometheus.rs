@@ -84,6 +84,12 @@ impl Metrics for PrometheusMetrics {
     }
 }
 
+impl crate::console::LiveMetrics for PrometheusMetrics {
+    fn prometheus_text(&self) -> String {
+        self.render()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -11,6 +11,7 @@ pub async fn run_all(journal: &dyn EventJournal) {
     the_first_envelope_of_an_event_is_kept(journal).await;
     entries_of_one_business_key_never_show_under_another(journal).await;
     a_900_kb_envelope_comes_back_whole(journal).await;
+    recent_entries_are_those_recorded_since_a_time(journal).await;
 }
 
 /// An order with a long history (a thousand deliveries, recorded by several workers at once):
@@ -179,4 +180,37 @@ async fn a_thousand_deliveries_under_one_key_all_come_back(journal: &dyn EventJo
     );
     counts.sort_unstable();
     assert_eq!(counts, (1..=1_000).collect::<Vec<u32>>());
+}
+
+async fn recent_entries_are_those_recorded_since_a_time(journal: &dyn EventJournal) {
+    let now = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
+    let first = entry("stripe", "evt_contract_recent_1", "done", 1);
+    let second = entry("kentico", "evt_contract_recent_2", "dead_lettered", 1);
+    journal
+        .record("contract:order:recent", &first, "{}")
+        .await
+        .unwrap();
+    journal
+        .record("contract:customer:recent", &second, "{}")
+        .await
+        .unwrap();
+
+    let recent = journal.recent(now - 60_000, 10_000).await.unwrap();
+    let ours: Vec<(&str, &str)> = (recent.iter())
+        .filter(|r| r.entry.event_id.starts_with("evt_contract_recent_"))
+        .map(|r| (r.business_key.as_str(), r.entry.event_id.as_str()))
+        .collect();
+    assert!(
+        ours.contains(&("contract:order:recent", "evt_contract_recent_1"))
+            && ours.contains(&("contract:customer:recent", "evt_contract_recent_2")),
+        "{ours:?}"
+    );
+    let later = journal.recent(now + 3_600_000, 10_000).await.unwrap();
+    assert!(
+        !later
+            .iter()
+            .any(|r| r.entry.event_id.starts_with("evt_contract_recent_")),
+        "{later:?}"
+    );
+    assert!(journal.recent(now - 60_000, 1).await.unwrap().len() <= 1);
 }

@@ -1,7 +1,9 @@
 //! The journal in the state table, one item per thing so no item nears DynamoDB's 400 KB:
 //!
 //! - `journal#key#<business key>`: the counter `seq` of that key's entries;
-//! - `journal#entry#<business key>#<seq>`: one entry (one outcome of one delivery);
+//! - `journal#entry#<business key>#<seq>`: one entry (one outcome of one delivery), with
+//!   `recorded_at` (unix ms) for [`EventJournal::recent`] (entries written before it have none
+//!   and are not among the recent ones);
 //! - `journal#event#<source>#<event id>`: the first envelope of an event, inline when it fits
 //!   in [`PART_BYTES`], else the number of its `parts` and their `digest`;
 //! - `journal#part#<source>#<event id>#<digest>#<n>`: the parts of a larger envelope.
@@ -17,7 +19,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use sha2::{Digest, Sha256};
 
-use super::{EventJournal, JournalEntry};
+use super::{EventJournal, JournalEntry, RecentEntry};
 use crate::store::StoreError;
 
 /// The largest envelope (or part of one) in one item, in bytes: DynamoDB items stop at 400 KB.
@@ -25,6 +27,10 @@ pub const PART_BYTES: usize = 350_000;
 
 /// The most entries `entries` returns: the latest, for a key with a longer history.
 pub const MAX_ENTRIES: u64 = 5_000;
+
+/// The most scan pages [`EventJournal::recent`] reads (1 MB each): the console's counts stay a
+/// bounded read on a large table.
+pub const MAX_RECENT_SCAN_PAGES: usize = 20;
 
 /// `BatchGetItem` takes at most this many keys.
 const BATCH_KEYS: usize = 100;
@@ -324,6 +330,7 @@ impl EventJournal for DynamoDbEventJournal {
         let json =
             serde_json::to_string(entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
         let expiration = self.expiration();
+        let recorded_at = crate::clock::unix_millis(time::OffsetDateTime::now_utc());
         // A number is never given twice, but an entry is not overwritten on that promise alone
         // (a counter recreated while expired entries linger, an emulator's race): a taken number
         // is passed over.
@@ -337,6 +344,7 @@ impl EventJournal for DynamoDbEventJournal {
                 .table_name(&self.table)
                 .item("pk", AttributeValue::S(entry_pk(business_key, seq)))
                 .item("entry", AttributeValue::S(json.clone()))
+                .item("recorded_at", AttributeValue::N(recorded_at.to_string()))
                 .item("expiration", expiration.clone())
                 .condition_expression("attribute_not_exists(pk) OR expiration < :now")
                 .expression_attribute_values(":now", AttributeValue::N(now().to_string()))
@@ -412,6 +420,54 @@ impl EventJournal for DynamoDbEventJournal {
         }
         let skip = entries.len().saturating_sub(MAX_ENTRIES as usize);
         Ok(entries.into_iter().skip(skip).collect())
+    }
+
+    async fn recent(&self, since_ms: i64, limit: usize) -> Result<Vec<RecentEntry>, StoreError> {
+        let mut found: Vec<(i64, RecentEntry)> = Vec::new();
+        let mut start: Option<Item> = None;
+        let now = now();
+        for _ in 0..MAX_RECENT_SCAN_PAGES {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :prefix) AND recorded_at >= :since")
+                .expression_attribute_values(":prefix", AttributeValue::S("journal#entry#".into()))
+                .expression_attribute_values(":since", AttributeValue::N(since_ms.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb(&e))?;
+            for item in page.items() {
+                if !is_live(item, now) {
+                    continue;
+                }
+                let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                // `journal#entry#<business key>#<seq>`: the key may itself hold `#`.
+                let business_key = (pk.and_then(|pk| pk.strip_prefix("journal#entry#")))
+                    .and_then(|rest| rest.rsplit_once('#'))
+                    .map(|(key, _)| key.to_string());
+                let entry = (item.get("entry").and_then(|v| v.as_s().ok()))
+                    .and_then(|s| serde_json::from_str::<JournalEntry>(s).ok());
+                let recorded_at = number(item, "recorded_at").unwrap_or(0);
+                if let (Some(business_key), Some(entry)) = (business_key, entry) {
+                    let recorded_at = i64::try_from(recorded_at).unwrap_or(i64::MAX);
+                    found.push((
+                        recorded_at,
+                        RecentEntry {
+                            business_key,
+                            entry,
+                        },
+                    ));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        Ok(found.into_iter().take(limit).map(|(_, e)| e).collect())
     }
 }
 

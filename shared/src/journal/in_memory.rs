@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{EventJournal, JournalEntry};
+use super::{EventJournal, JournalEntry, RecentEntry};
 use crate::store::StoreError;
 
 /// The journal in memory, for tests.
@@ -11,6 +11,8 @@ use crate::store::StoreError;
 pub struct InMemoryEventJournal {
     entries: Mutex<HashMap<String, Vec<JournalEntry>>>,
     envelopes: Mutex<HashMap<(String, String), String>>,
+    /// Every entry with its key and the time it was recorded (unix ms), in recording order.
+    log: Mutex<Vec<(i64, RecentEntry)>>,
 }
 
 #[async_trait::async_trait]
@@ -27,6 +29,16 @@ impl EventJournal for InMemoryEventJournal {
             .entry(business_key.to_string())
             .or_default()
             .push(entry.clone());
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((
+                crate::clock::unix_millis(time::OffsetDateTime::now_utc()),
+                RecentEntry {
+                    business_key: business_key.to_string(),
+                    entry: entry.clone(),
+                },
+            ));
         self.envelopes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -51,6 +63,18 @@ impl EventJournal for InMemoryEventJournal {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(entries.get(business_key).cloned().unwrap_or_default())
+    }
+
+    async fn recent(&self, since_ms: i64, limit: usize) -> Result<Vec<RecentEntry>, StoreError> {
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok((log.iter().rev())
+            .take_while(|(at, _)| *at >= since_ms)
+            .take(limit)
+            .map(|(_, entry)| entry.clone())
+            .collect())
     }
 }
 

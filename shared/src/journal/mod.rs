@@ -57,4 +57,18 @@ pub trait EventJournal: Send + Sync {
     async fn envelope(&self, source: &str, event_id: &str) -> Result<Option<String>, StoreError>;
     /// Everything recorded under a business key, oldest first.
     async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError>;
+    /// Entries recorded at or after `since_ms` (unix ms) under any key, with their business
+    /// keys, newest first, at most `limit` — what the console counts per source and searches by
+    /// event id. On DynamoDB this is a filtered scan of the table: for an operator's page, not a
+    /// hot path.
+    async fn recent(&self, since_ms: i64, limit: usize) -> Result<Vec<RecentEntry>, StoreError>;
+}
+
+/// One entry of [`EventJournal::recent`] and the business key it was recorded under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecentEntry {
+    /// `order:1042`, `customer:7`, …
+    pub business_key: String,
+    /// The entry.
+    pub entry: JournalEntry,
 }

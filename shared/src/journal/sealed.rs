@@ -150,6 +150,15 @@ impl EventJournal for SealedEventJournal {
     async fn entries(&self, business_key: &str) -> Result<Vec<JournalEntry>, StoreError> {
         self.inner.entries(business_key).await
     }
+
+    // Entries are not sealed (only envelopes are).
+    async fn recent(
+        &self,
+        since_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<super::RecentEntry>, StoreError> {
+        self.inner.recent(since_ms, limit).await
+    }
 }
 
 #[cfg(test)]

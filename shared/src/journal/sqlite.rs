@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{EventJournal, JournalEntry};
+use super::{EventJournal, JournalEntry, RecentEntry};
 use crate::embedded::SqliteDatabase;
 use crate::store::StoreError;
 
@@ -83,6 +83,33 @@ impl EventJournal for SqliteEventJournal {
         Ok(rows
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())
+            .collect())
+    }
+
+    async fn recent(&self, since_ms: i64, limit: usize) -> Result<Vec<RecentEntry>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<(String, String)> = self
+            .db
+            .read(move |c| {
+                let mut statement = c.prepare(
+                    "SELECT business_key, entry FROM journal_entries
+                     WHERE recorded_at_ms >= ?1 ORDER BY seq DESC LIMIT ?2",
+                )?;
+                let rows = statement.query_map(params![since_ms, limit], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?;
+                rows.collect()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(business_key, entry)| {
+                let entry = serde_json::from_str(&entry).ok()?;
+                Some(RecentEntry {
+                    business_key,
+                    entry,
+                })
+            })
             .collect())
     }
 }
