@@ -1,12 +1,14 @@
 //! The mapping document (docs/CONTRACTS.md#mapping-document): every configurable mapping of
 //! the flows as one versioned JSON document — its shape ([`document`]), its checks
 //! ([`validate`]), its rules' evaluation ([`rules`]), version 0, the environment's settings
-//! ([`defaults`]), and where the published versions live ([`store`]).
+//! ([`defaults`]), where the published versions live ([`store`]), and the suggestions that help
+//! write one ([`suggest`]).
 
 pub mod defaults;
 pub mod document;
 pub mod rules;
 pub mod store;
+pub mod suggest;
 pub mod validate;
 
 pub use document::{MappingDocument, SCHEMA};
