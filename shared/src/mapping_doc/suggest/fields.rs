@@ -102,6 +102,7 @@ pub fn suggest_fields(
         let earlier = acceptances(&field, accepted);
         let mut targets: Vec<Target> = Vec::new();
         if metadata_room {
+            let derived = derive_key(&field.name, field.parent.as_deref(), &taken);
             for accepted in &earlier {
                 if let Target::Metadata { key } = &accepted.target {
                     if usable(key, &taken) {
@@ -110,7 +111,8 @@ pub fn suggest_fields(
                     }
                 }
             }
-            if let Some(key) = derive_key(&field.name, field.parent.as_deref(), &taken) {
+            // The derived key once more, unless an acceptance proposed it already.
+            if let Some(key) = derived.filter(|key| !taken.contains(key)) {
                 taken.insert(key.clone());
                 targets.push(Target::Metadata { key });
             }

@@ -185,6 +185,27 @@ fn an_earlier_acceptance_outranks_a_derived_key() {
 }
 
 #[test]
+fn an_accepted_key_that_is_the_derived_one_is_suggested_once() {
+    let samples = [json!({"OrderGiftNote": "Happy birthday"})];
+    let accepted = [AcceptedMapping {
+        path: "OrderGiftNote".into(),
+        target: Target::Metadata {
+            key: "order_gift_note".into(),
+        },
+        version: 4,
+    }];
+    let found = suggest_fields(&empty_document(), &samples, &accepted);
+    assert_eq!(
+        ranked(&found),
+        [(
+            "OrderGiftNote".into(),
+            "metadata.order_gift_note".into(),
+            95
+        )]
+    );
+}
+
+#[test]
 fn an_acceptance_of_a_field_of_the_same_name_elsewhere_counts_less() {
     let samples = [json!({"Loyalty": {"CustomerLoyaltyTier": "gold"}})];
     let accepted = [AcceptedMapping {
