@@ -1,6 +1,7 @@
 //! The one integration-test binary: handlers in-process, real aws-sdk clients against moto.
 
 mod architecture;
+mod browser_harness;
 mod console_process;
 mod crash_recovery;
 mod customers_contract;

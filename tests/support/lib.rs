@@ -1,6 +1,8 @@
-//! Test support: moto server, AWS clients pointed at it, API Gateway requests, sample events.
+//! Test support: moto server, AWS clients pointed at it, API Gateway requests, sample events,
+//! a headless Chromium for the console's browser tests.
 
 pub mod apigw;
+pub mod browser;
 pub mod dynamodb;
 pub mod fakes;
 pub mod kms;

@@ -7,9 +7,10 @@ pub mod error;
 pub mod kentico_order;
 pub mod metadata;
 pub mod money;
+mod order_fields;
 pub mod payment_status;
 pub mod platform;
-mod text;
+pub(crate) mod text;
 mod xbyk_order;
 
 pub use address::{
@@ -22,4 +23,5 @@ pub use metadata::MetadataBuilder;
 pub use money::{
     Currency, MAX_MINOR_UNITS, from_minor_units, minimum_charge, parse_amount, to_minor_units,
 };
+pub(crate) use order_fields::built_in_order_fields;
 pub use platform::KenticoPlatform;

@@ -3,7 +3,7 @@
 //! ([`validate`]), its rules' evaluation ([`rules`]), version 0, the environment's settings
 //! ([`defaults`]), where the published versions live ([`store`]), a version applied over the
 //! environment's settings ([`applied`]) and the one a worker runs with, refreshed
-//! ([`active`]).
+//! ([`active`]), and the suggestions that help write one ([`suggest`]).
 
 pub mod active;
 pub mod aliases;
@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod document;
 pub mod rules;
 pub mod store;
+pub mod suggest;
 pub mod validate;
 
 pub use active::{ActiveMapping, MappingLoadError};

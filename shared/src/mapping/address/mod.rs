@@ -6,10 +6,23 @@ mod state;
 use serde_json::{Map, Value};
 
 pub use country::{CountryCode, standardize_country};
+pub(crate) use state::known_states;
 pub use state::standardize_state;
 
 use crate::mapping::error::MappingError;
 use crate::mapping::text::json_kind;
+
+/// The columns of a Kentico 13 address object that [`Address::from_kentico`] reads.
+pub(crate) const ADDRESS_COLUMNS: &[&str] = &[
+    "AddressPersonalName",
+    "AddressLine1",
+    "AddressLine2",
+    "AddressCity",
+    "AddressZip",
+    "AddressState",
+    "AddressCountry",
+    "AddressPhone",
+];
 
 /// Trims a postcode, collapses inner whitespace runs to one space and upper-cases it
 /// (`"sw1y  4jh "` → `"SW1Y 4JH"`).

@@ -32,15 +32,24 @@ const CA_PROVINCES: &[(&str, &str)] = &[
     ("Yukon Territory", "YT"),
 ];
 
+/// The state names paybridge knows for `country` (name, code), when it knows any.
+pub(crate) fn known_states(
+    country: &CountryCode,
+) -> Option<&'static [(&'static str, &'static str)]> {
+    match country.as_str() {
+        "US" => Some(US_STATES),
+        "CA" => Some(CA_PROVINCES),
+        _ => None,
+    }
+}
+
 /// Standardizes a state or province for `country`: for the US (states, DC and territories) and
 /// Canada, full names become their two-letter codes and codes are upper-cased; anything else
 /// — other countries, or a name not in the table — is returned trimmed as given.
 pub fn standardize_state(country: &CountryCode, raw: &str) -> String {
     let trimmed = raw.trim();
-    let table = match country.as_str() {
-        "US" => US_STATES,
-        "CA" => CA_PROVINCES,
-        _ => return trimmed.to_string(),
+    let Some(table) = known_states(country) else {
+        return trimmed.to_string();
     };
     let key = lookup_key(trimmed);
     if let Some((_, code)) = table

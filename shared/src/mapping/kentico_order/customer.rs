@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 
-const CUSTOMER_COLUMNS: &[&str] = &[
+pub(crate) const CUSTOMER_COLUMNS: &[&str] = &[
     "CustomerID",
     "CustomerGUID",
     "CustomerEmail",

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 
-const ITEM_COLUMNS: &[&str] = &[
+pub(crate) const ITEM_COLUMNS: &[&str] = &[
     "OrderItemSKUID",
     "OrderItemSKUName",
     "SKUNumber",

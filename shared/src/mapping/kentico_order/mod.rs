@@ -8,7 +8,9 @@ mod tests;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+pub(crate) use customer::CUSTOMER_COLUMNS;
 pub use customer::KenticoCustomer;
+pub(crate) use item::ITEM_COLUMNS;
 pub use item::OrderItem;
 
 use crate::mapping::address::Address;
@@ -16,7 +18,7 @@ use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 use crate::mapping::money::Currency;
 
-const ORDER_COLUMNS: &[&str] = &[
+pub(crate) const ORDER_COLUMNS: &[&str] = &[
     "OrderID",
     "OrderGUID",
     "OrderCustomerID",

@@ -110,20 +110,69 @@ const NAME_ALIASES: &[(&str, &str)] = &[
 ];
 
 fn suggest(raw: &str) -> Option<&'static str> {
+    recognise(raw).map(|(code, _)| code)
+}
+
+/// How a text that is not an ISO 4217 code was read as one (the "did you mean" of
+/// [`Currency::parse`], and the reason a suggested alias gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recognised {
+    /// A currency sign (`€`, `US$`).
+    Symbol,
+    /// ISO's English name or a common one (`US Dollar`, `Pound Sterling`), singular or plural.
+    Name,
+    /// The letters of the text are a code, or one letter from one (`UDS`, `usd.`).
+    NearCode,
+    /// A code among other words (`USD - US Dollar`, `EUR (€)`), the only one there.
+    CodeInText,
+    /// Within two typos of a name (`Candian dollar`).
+    NearName,
+}
+
+impl Recognised {
+    /// Whether the text is the currency's sign or name, not a near miss.
+    pub(crate) fn is_exact(self) -> bool {
+        matches!(self, Recognised::Symbol | Recognised::Name)
+    }
+}
+
+/// The chargeable ISO 4217 code `raw` most likely stands for, and how it was recognised.
+pub(crate) fn recognise(raw: &str) -> Option<(&'static str, Recognised)> {
+    let raw = raw.trim();
     if let Some((_, code)) = SYMBOLS.iter().find(|(symbol, _)| *symbol == raw) {
-        return Some(code);
+        return Some((code, Recognised::Symbol));
     }
     let key = singular(&lookup_key(raw));
     if let Some(code) = by_name(&key) {
-        return Some(code);
+        return Some((code, Recognised::Name));
     }
     let letters: String = raw.chars().filter(char::is_ascii_alphabetic).collect();
     if (2..=4).contains(&letters.len()) {
         if let Some(code) = near_code(&letters.to_ascii_uppercase()) {
-            return Some(code);
+            return Some((code, Recognised::NearCode));
         }
     }
-    near_name(&key)
+    if let Some(code) = code_in_text(raw) {
+        return Some((code, Recognised::CodeInText));
+    }
+    near_name(&key).map(|code| (code, Recognised::NearName))
+}
+
+/// The one chargeable code written as a word of `raw`, in capitals (`USD - US Dollar`).
+fn code_in_text(raw: &str) -> Option<&'static str> {
+    let mut codes: Vec<&'static str> = raw
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| word.len() == 3 && word.chars().all(|c| c.is_ascii_uppercase()))
+        .filter_map(iso_currency::Currency::from_code)
+        .filter(|iso| !iso.is_special())
+        .map(|iso| iso.code())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    match codes.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
 }
 
 fn singular(key: &str) -> String {
@@ -233,6 +282,16 @@ mod tests {
     fn a_misspelt_name_is_refused_with_the_closest_currency() {
         assert_eq!(suggestion_for("Swedish kronor").as_deref(), Some("SEK"));
         assert_eq!(suggestion_for("Candian dollar").as_deref(), Some("CAD"));
+    }
+
+    #[test]
+    fn a_code_among_other_words_is_suggested_when_it_is_the_only_one() {
+        assert_eq!(suggestion_for("USD - US Dollar").as_deref(), Some("USD"));
+        assert_eq!(
+            recognise("EUR (Euro zone)"),
+            Some(("EUR", Recognised::CodeInText))
+        );
+        assert_eq!(suggestion_for("USD or EUR"), None);
     }
 
     #[test]

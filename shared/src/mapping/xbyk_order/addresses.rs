@@ -8,7 +8,7 @@ use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 use crate::mapping::text::json_kind;
 
-const ADDRESS_COLUMNS: &[&str] = &[
+pub(crate) const ADDRESS_COLUMNS: &[&str] = &[
     "OrderAddressID",
     "OrderAddressGUID",
     "OrderAddressType",

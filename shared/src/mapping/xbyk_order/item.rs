@@ -6,7 +6,7 @@ use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 use crate::mapping::kentico_order::OrderItem;
 
-const ITEM_COLUMNS: &[&str] = &[
+pub(crate) const ITEM_COLUMNS: &[&str] = &[
     "OrderItemID",
     "OrderItemGUID",
     "OrderItemSKU",

@@ -9,12 +9,15 @@ mod tests;
 
 use serde_json::Value;
 
+pub(crate) use addresses::ADDRESS_COLUMNS;
+pub(crate) use item::ITEM_COLUMNS;
+
 use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
 use crate::mapping::kentico_order::{KenticoCustomer, KenticoOrder, read_lines};
 use crate::mapping::money::Currency;
 
-const ORDER_COLUMNS: &[&str] = &[
+pub(crate) const ORDER_COLUMNS: &[&str] = &[
     "OrderID",
     "OrderGUID",
     "OrderNumber",
