@@ -218,7 +218,7 @@ fn country(value: &str) -> Option<Guess> {
     if standardize_country("value", value).is_ok() {
         return None;
     }
-    let read = |text: &str| standardize_country("value", text).ok().map(|c| c.as_str());
+    let code_of = |text: &str| standardize_country("value", text).ok().map(|c| c.as_str());
     let guess = |code: &'static str, confidence: i32, explanation: String| Guess {
         change: CorrectionChange::CountryAlias {
             spelling: value.to_string(),
@@ -231,8 +231,8 @@ fn country(value: &str) -> Option<Guess> {
     let bracketed_code = inside.filter(|code| {
         (2..=3).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphabetic())
     });
-    if let Some(code) = bracketed_code.as_deref().and_then(read) {
-        let outside_code = read(&outside);
+    if let Some(code) = bracketed_code.as_deref().and_then(code_of) {
+        let outside_code = code_of(&outside);
         if outside_code.is_none_or(|other| other == code) {
             return Some(guess(
                 code,
@@ -248,7 +248,7 @@ fn country(value: &str) -> Option<Guess> {
     let mut codes: Vec<(&'static str, String)> = spans(value)
         .into_iter()
         .filter(|span| span.chars().filter(|c| c.is_alphabetic()).count() >= 4)
-        .filter_map(|span| read(&span).map(|code| (code, span)))
+        .filter_map(|span| code_of(&span).map(|code| (code, span)))
         .collect();
     codes.sort();
     codes.dedup_by(|a, b| a.0 == b.0);

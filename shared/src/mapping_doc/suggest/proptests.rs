@@ -89,9 +89,9 @@ proptest! {
         let first = suggest_fields(&document, &samples, &accepted);
         prop_assert_eq!(&first, &suggest_fields(&document, &samples, &accepted));
         for pair in first.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
             prop_assert!(
-                (pair[1].confidence, &pair[0].path) <= (pair[0].confidence, &pair[1].path)
-                    || pair[0].confidence > pair[1].confidence,
+                a.confidence > b.confidence || (a.confidence == b.confidence && a.path <= b.path),
                 "ranked by confidence, then path"
             );
         }

@@ -248,3 +248,14 @@ fn fields_that_no_alias_fixes_get_no_correction() {
     assert_eq!(correction("status 'Paid'", order.clone(), None), None);
     assert_eq!(correction("OrderCurrencyCode", order, None), None, "absent");
 }
+
+#[test]
+fn a_correction_serializes_for_a_console_to_show_and_apply() {
+    let found = correction("OrderCurrencyCode", json!({"OrderCurrencyCode": "€"}), None).unwrap();
+    assert_eq!(
+        serde_json::to_value(&found).unwrap(),
+        json!({"field": "OrderCurrencyCode", "value": "€", "confidence": 90,
+            "explanation": "'€' is the sign of EUR (Euro)",
+            "change": {"alias": "currency_alias", "spelling": "€", "code": "EUR"}})
+    );
+}

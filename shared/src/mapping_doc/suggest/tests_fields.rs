@@ -345,3 +345,15 @@ fn every_suggestion_applies_to_a_document_that_stays_valid() {
         assert_eq!(document.problems(), [], "{suggestion:?}");
     }
 }
+
+#[test]
+fn a_suggestion_serializes_for_a_console_to_show_and_apply() {
+    let found = suggest_fields(&empty_document(), &[json!({"OrderGiftNote": "Hi"})], &[]);
+    assert_eq!(
+        serde_json::to_value(&found[0]).unwrap(),
+        json!({"path": "OrderGiftNote", "confidence": 50,
+            "reasons": ["metadata keeps any value beside the payment, searchable in Stripe",
+                        "name matches 'note'"],
+            "rule": {"metadata": {"key": "order_gift_note", "from": ["OrderGiftNote"], "transform": []}}})
+    );
+}
