@@ -1,5 +1,21 @@
 //! Text normalisation for lookups that accept what people type (countries, states, currency names).
 
+/// Whether `text` has the shape of an e-mail address: one `@`, something before it, a dotted
+/// domain after it, no whitespace (what Stripe would take; not whether it is deliverable).
+pub(crate) fn looks_like_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
 /// A comparison key: lower-case, common Latin diacritics folded, dots and apostrophes dropped,
 /// `&` read as "and", other punctuation as a space, a leading "the" dropped and whitespace
 /// collapsed — so "U.S.A." and "usa", "Côte d'Ivoire" and "cote divoire" compare equal.

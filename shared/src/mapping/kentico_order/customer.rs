@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::mapping::columns::Columns;
 use crate::mapping::error::MappingError;
+use crate::mapping::text::looks_like_email;
 
 pub(crate) const CUSTOMER_COLUMNS: &[&str] = &[
     "CustomerID",
@@ -79,20 +80,6 @@ impl KenticoCustomer {
             phone: columns.text("CustomerPhone")?,
             company: columns.text("CustomerCompany")?,
         })
-    }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::mapping::money::{Currency, recognise_currency};
 use crate::mapping::standardize_country;
+use crate::mapping::text::looks_like_email;
 
 /// The kind of value a field holds, judged from one value's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -66,7 +67,7 @@ pub fn shape_of(raw: &str) -> Option<Shape> {
     let tests: [(Shape, Test); 11] = [
         (Shape::Boolean, is_boolean),
         (Shape::Uuid, is_uuid),
-        (Shape::Email, is_email),
+        (Shape::Email, looks_like_email),
         (Shape::Date, is_date),
         (Shape::Amount, is_amount),
         (Shape::Integer, is_integer),
@@ -100,20 +101,6 @@ fn is_uuid(value: &str) -> bool {
         && groups
             .iter()
             .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-fn is_email(value: &str) -> bool {
-    match value.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !value.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 fn digits(value: &str) -> usize {
