@@ -4,6 +4,7 @@
 
 mod access;
 mod changes;
+mod suggestions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -124,6 +125,7 @@ async fn every_page_renders_with_the_security_headers() {
         "/console/events?q=1042",
         "/console/orders/1042",
         "/console/dlq",
+        "/console/suggestions",
         "/console/mapping/diff?version=0",
     ] {
         let response = app
