@@ -1,5 +1,5 @@
 //! The operator console of this integration: server-rendered pages (Flows, Mapping, Events,
-//! Dead letters) over the same [`Backend`] the operator commands use, served alone by
+//! Dead letters, Suggestions) over the same [`Backend`] the operator commands use, served alone by
 //! `paybridge console` or at `/console` by `paybridge serve`. Every page works without
 //! JavaScript; everything shown is escaped (maud) and personal data in payloads is masked.
 
@@ -100,6 +100,24 @@ pub fn router(state: ConsoleState) -> Router {
         .route(
             "/console/dlq/action/confirm",
             post(pages::dlq::action_confirmed),
+        )
+        .route("/console/suggestions", get(pages::suggestions::page))
+        .route("/console/api/suggestions", get(pages::suggestions::api))
+        .route(
+            "/console/suggestions/correct",
+            post(pages::suggestions::correct),
+        )
+        .route(
+            "/console/suggestions/correct/confirm",
+            post(pages::suggestions::correct_confirmed),
+        )
+        .route(
+            "/console/suggestions/field",
+            post(pages::suggestions::field),
+        )
+        .route(
+            "/console/suggestions/field/confirm",
+            post(pages::suggestions::field_confirmed),
         )
         .route("/console/login", get(gate::login_page).post(gate::login))
         .route("/console/logout", post(gate::logout))

@@ -23,7 +23,7 @@ const LISTED: usize = 50;
 const HERE: &str = "/console/mapping";
 
 /// A diff as lines marked added and removed.
-fn diff_view(old: &str, new: &str) -> Markup {
+pub fn diff_view(old: &str, new: &str) -> Markup {
     let lines = diff::diff(old, new);
     html! {
         @if !diff::changed(&lines) {

@@ -6,6 +6,7 @@ pub mod events;
 pub mod flows;
 pub mod mapping;
 pub mod numbers;
+pub mod suggestions;
 
 use axum::http::StatusCode;
 use axum::response::Response;

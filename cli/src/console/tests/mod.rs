@@ -4,6 +4,7 @@
 
 mod access;
 mod changes;
+mod suggestions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -124,6 +125,7 @@ async fn every_page_renders_with_the_security_headers() {
         "/console/events?q=1042",
         "/console/orders/1042",
         "/console/dlq",
+        "/console/suggestions",
         "/console/mapping/diff?version=0",
     ] {
         let response = app
@@ -149,7 +151,7 @@ async fn every_page_renders_with_the_security_headers() {
             Some("default-src 'self'")
         );
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         let text = body_text(response).await;
         assert!(text.contains("Dead letters") && text.contains("/console/assets/console.css"));
