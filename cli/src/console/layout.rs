@@ -8,9 +8,10 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::auth::Operator;
 
 /// The sections of the nav, in order: (path, label).
-pub const NAV: [(&str, &str); 4] = [
+pub const NAV: [(&str, &str); 5] = [
     ("/console/", "Flows"),
     ("/console/mapping", "Mapping"),
+    ("/console/mapping/designer", "Designer"),
     ("/console/events", "Events"),
     ("/console/dlq", "Dead letters"),
 ];

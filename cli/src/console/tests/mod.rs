@@ -4,6 +4,7 @@
 
 mod access;
 mod changes;
+mod designer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub(super) fn console(gate: Gate) -> (Router, ConsoleState) {
         backend,
         settings: Arc::new(ConsoleSettings {
             environment_document: Ok(environment_document()),
+            base_settings: Ok(paybridge::config::flow::FlowSettings::default()),
         }),
         access: Arc::new(Access::new(gate).unwrap()),
         metrics: None,
