@@ -74,14 +74,14 @@ pub fn page(
                     h2 { "Stripe PaymentIntent" }
                     p.muted { "In Checkout mode the same rules fill the Checkout Session's payment_intent_data[…]." }
                     @if let Some(document) = parts.document {
-                        @for (index, rule) in document.payment_intent.metadata.iter().enumerate() {
-                            (row(&format!("metadata:{index}"), &format!("payment_intent.metadata[{index}]"),
-                                &format!("metadata[{}]", rule.key), &rule.from, &rule.transform, problems))
-                        }
                         div.target-row.new data-path="payment_intent.metadata" {
                             button.target type="button" data-target="metadata:new" aria-label="new metadata key: drop or place a source here" { "+ new metadata key" }
                             label { " key " input #designer-key type="text" name="key" maxlength="40" placeholder="buyer_email" aria-label="the new metadata key's name"; }
                             (row_problems("payment_intent.metadata", problems, true))
+                        }
+                        @for (index, rule) in document.payment_intent.metadata.iter().enumerate() {
+                            (row(&format!("metadata:{index}"), &format!("payment_intent.metadata[{index}]"),
+                                &format!("metadata[{}]", rule.key), &rule.from, &rule.transform, problems))
                         }
                         @match &document.payment_intent.statement_descriptor_suffix {
                             Some(rule) => (row("statement_descriptor_suffix", "payment_intent.statement_descriptor_suffix", "statement_descriptor_suffix", &rule.from, &rule.transform, problems)),
