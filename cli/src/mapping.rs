@@ -191,7 +191,12 @@ async fn show(args: ShowArgs) -> Result<(), (u8, String)> {
 
 /// The environment's flow settings (what version 0 is, and what a document applies over).
 fn base_settings() -> Result<FlowSettings, (u8, String)> {
-    let (_, connectors) = serve_settings(&env).map_err(fail)?;
+    environment_settings().map_err(fail)
+}
+
+/// The environment's flow settings, or why they could not be read.
+pub fn environment_settings() -> Result<FlowSettings, String> {
+    let (_, connectors) = serve_settings(&env).map_err(|e| e.to_string())?;
     Ok(connectors.flow)
 }
 

@@ -278,7 +278,11 @@ pub fn check_post(
     if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
         return Err(Forbidden::CrossSite);
     }
-    if let Some(origin) = header("origin") {
+    // With `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with the console's own
+    // form POSTs; its `Sec-Fetch-Site` (which no page can set) says where they come from.
+    let same_origin =
+        header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("same-origin"));
+    if let Some(origin) = header("origin").filter(|_| !same_origin) {
         let origin_host = origin
             .split_once("://")
             .map(|(_, rest)| rest.trim_end_matches('/'));
@@ -452,6 +456,17 @@ mod tests {
         assert_eq!(
             check_post(&post, &null, Some("t0k"), "t0k"),
             Err(Forbidden::CrossSite)
+        );
+        // Chromium's own form POST under `Referrer-Policy: no-referrer`.
+        let own_form = headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert_eq!(check_post(&post, &own_form, Some("t0k"), "t0k"), Ok(()));
+        assert_eq!(
+            check_post(&post, &own_form, Some("t0"), "t0k"),
+            Err(Forbidden::Csrf)
         );
         let fetch = headers(&[("sec-fetch-site", "cross-site")]);
         assert_eq!(

@@ -81,7 +81,12 @@ async fn checked(state: &ConsoleState, request: Request, next: Next, path: &str)
                 );
             }
         };
-        let sent = csrf_of(&bytes);
+        let sent = csrf_of(&bytes).or_else(|| {
+            // The script's JSON POSTs carry the page's token in a header.
+            (parts.headers.get(CSRF_HEADER))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
         if let Err(why) =
             auth::check_post(&parts.method, &parts.headers, sent.as_deref(), &expected)
         {
@@ -112,6 +117,9 @@ async fn checked(state: &ConsoleState, request: Request, next: Next, path: &str)
     }
     next.run(request).await
 }
+
+/// The header a script's POST carries the CSRF token in.
+const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The `csrf` field of a urlencoded form.
 fn csrf_of(body: &Bytes) -> Option<String> {

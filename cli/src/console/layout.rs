@@ -11,6 +11,7 @@ use super::auth::Operator;
 pub const NAV: [(&str, &str); 5] = [
     ("/console/", "Flows"),
     ("/console/mapping", "Mapping"),
+    ("/console/mapping/designer", "Designer"),
     ("/console/events", "Events"),
     ("/console/dlq", "Dead letters"),
     ("/console/suggestions", "Suggestions"),

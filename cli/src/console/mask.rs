@@ -43,7 +43,7 @@ pub fn mask_text(text: &str) -> String {
 }
 
 /// The masked value of the string field `key`.
-fn mask_field(key: &str, text: &str) -> String {
+pub fn mask_field(key: &str, text: &str) -> String {
     let key = key.to_ascii_lowercase();
     if key.contains("email") || looks_like_email(text) {
         mask_email(text)

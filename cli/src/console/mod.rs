@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use paybridge::app::Backend;
 use paybridge::config::cli::VAR_CONSOLE_TOKEN;
+use paybridge::config::flow::FlowSettings;
 use paybridge::mapping_doc::MappingDocument;
 
 use auth::Operator;
@@ -43,6 +44,9 @@ pub struct ConsoleSettings {
     /// Version 0: the mapping document the environment's settings amount to, or why it could
     /// not be built.
     pub environment_document: Result<MappingDocument, String>,
+    /// The environment's flow settings, which a document applies over (the designer's
+    /// preview), or why they could not be read.
+    pub base_settings: Result<FlowSettings, String>,
 }
 
 impl ConsoleSettings {
@@ -50,6 +54,7 @@ impl ConsoleSettings {
     pub fn from_environment() -> Self {
         Self {
             environment_document: crate::mapping::environment_document(),
+            base_settings: crate::mapping::environment_settings(),
         }
     }
 }
@@ -81,6 +86,11 @@ pub fn router(state: ConsoleState) -> Router {
             post(pages::flows::switch_confirmed),
         )
         .route("/console/mapping", get(pages::mapping::page))
+        .route(
+            "/console/mapping/designer",
+            get(pages::designer::page).post(pages::designer::act),
+        )
+        .route("/console/api/preview", post(pages::designer::check::api))
         .route("/console/mapping/diff", get(pages::mapping::diff))
         .route("/console/mapping/activate", post(pages::mapping::activate))
         .route(

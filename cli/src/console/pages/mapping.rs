@@ -65,6 +65,7 @@ pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
         p { "Active: version " strong { (active.version) } @if active.version == 0 { " — the environment's settings (status map, canceled statuses, ledger accounts, customer field owners)" } "." }
         p.muted { "The workers read the active version within MAPPING_REFRESH_SECONDS (15 s by default), over the environment's settings: what a version does not name stays as the environment says. Versions are checked, stored, audited and can be rolled back." }
         pre { (active.text) }
+        p { a href="/console/mapping/designer" { "Open the mapping designer" } " — drag the order's fields onto the PaymentIntent and see the exact Stripe request." }
         h2 { "Versions" }
         table {
             thead { tr { th { "version" } th { "author" } th { "created" } th { "comment" } th { "" } } }

@@ -1,6 +1,7 @@
 //! The console's pages, one file per nav section, and what they share: the active mapping
 //! document, and the answer to a store failure.
 
+pub mod designer;
 pub mod dlq;
 pub mod events;
 pub mod flows;

@@ -4,6 +4,7 @@
 
 mod access;
 mod changes;
+mod designer;
 mod suggestions;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,7 @@ pub(super) fn console(gate: Gate) -> (Router, ConsoleState) {
         backend,
         settings: Arc::new(ConsoleSettings {
             environment_document: Ok(environment_document()),
+            base_settings: Ok(paybridge::config::flow::FlowSettings::default()),
         }),
         access: Arc::new(Access::new(gate).unwrap()),
         metrics: None,

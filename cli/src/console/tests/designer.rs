@@ -1,0 +1,279 @@
+//! The mapping designer: its form actions (map, transform, remove, sample) answer the page with
+//! the updated working document, the preview API answers problems with their paths or the
+//! exact request, the CSRF token is required, and a hostile pasted sample is shown escaped.
+
+use super::*;
+
+const DESIGNER: &str = "/console/mapping/designer";
+
+fn empty_document() -> String {
+    serde_json::to_string_pretty(&environment_document()).unwrap()
+}
+
+/// The working document the page holds in its hidden field.
+fn working_document(page: &str) -> MappingDocument {
+    let start = page.find(r#"id="designer-document""#).unwrap();
+    let value = &page[start..];
+    let value = &value[value.find("value=\"").unwrap() + 7..];
+    let value = &value[..value.find('"').unwrap()];
+    let text = value
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    MappingDocument::parse(&text).unwrap()
+}
+
+async fn post_json(
+    app: &Router,
+    body: &serde_json::Value,
+    csrf: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request =
+        Request::post("/console/api/preview").header(header::CONTENT_TYPE, "application/json");
+    if let Some(csrf) = csrf {
+        request = request.header("x-csrf-token", csrf);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = body_text(response).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn the_designer_shows_the_built_in_samples_fields_masked_and_its_request() {
+    let (app, _) = console(Gate::Open);
+    let (status, page) = get(&app, DESIGNER).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"data-source="Customer.CustomerEmail""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"data-source="OrderItems[0].SKUNumber""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-target="metadata:new""#), "{page}");
+    assert!(page.contains("POST /v1/payment_intents"), "{page}");
+    assert!(!page.contains("ada@example.com"), "masked: {page}");
+    let (_, mapping) = get(&app, "/console/mapping").await;
+    assert!(mapping.contains(r#"href="/console/mapping/designer""#));
+}
+
+#[tokio::test]
+async fn mapping_a_source_onto_a_new_key_then_removing_it_updates_the_working_document() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = empty_document();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &document),
+            ("sample", "builtin"),
+            ("action", "map"),
+            ("source", "Customer.CustomerEmail"),
+            ("target", "metadata:new"),
+            ("key", "buyer_email"),
+            ("transform", "lower"),
+            ("argument", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mapped = working_document(&page);
+    assert_eq!(mapped.payment_intent.metadata[0].key, "buyer_email");
+    assert!(page.contains("metadata[buyer_email]"), "{page}");
+    assert!(
+        page.contains("Customer.CustomerEmail mapped to metadata[buyer_email]"),
+        "{page}"
+    );
+
+    let text = serde_json::to_string_pretty(&mapped).unwrap();
+    let (_, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &text),
+            ("action", "transform@metadata:0"),
+            ("transform.metadata:0", "truncate"),
+            ("argument.metadata:0", "12"),
+        ],
+    )
+    .await;
+    let truncated = working_document(&page);
+    assert_eq!(
+        truncated.payment_intent.metadata[0].transform,
+        vec![paybridge::mapping_doc::document::Transform::Truncate { length: 12 }]
+    );
+
+    let text = serde_json::to_string_pretty(&truncated).unwrap();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &text),
+            ("action", "remove@metadata:0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(working_document(&page).payment_intent.metadata.is_empty());
+}
+
+#[tokio::test]
+async fn a_map_without_a_key_says_why_and_keeps_the_document() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = empty_document();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &document),
+            ("action", "map"),
+            ("source", "OrderID"),
+            ("target", "metadata:new"),
+            ("key", " "),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("name the new metadata key"), "{page}");
+    assert!(working_document(&page).payment_intent.metadata.is_empty());
+}
+
+#[tokio::test]
+async fn a_hostile_pasted_sample_is_shown_escaped_and_masked() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let event = serde_json::json!({
+        "type": "ecommerce.order.created", "id": "evt_x",
+        "data": {"object": {"OrderID": 5, "Note": HOSTILE, "Customer": {"CustomerEmail": "grace@example.com"}}}
+    })
+    .to_string();
+    let document = empty_document();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &document),
+            ("action", "sample"),
+            ("sample", "pasted"),
+            ("pasted", &event),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("&lt;script&gt;"), "{page}");
+    assert!(
+        page.contains(r#"data-source="Customer.CustomerEmail""#),
+        "{page}"
+    );
+    assert!(page.contains("g***@example.com"), "{page}");
+}
+
+#[tokio::test]
+async fn the_preview_api_answers_the_request_with_the_new_key() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = serde_json::json!({"schema": 1, "payment_intent": {"metadata": [
+        {"key": "buyer_email", "from": ["Customer.CustomerEmail"]}
+    ]}});
+    let (status, answer) = post_json(
+        &app,
+        &serde_json::json!({"document": document, "sample": "builtin"}),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let preview = &answer["preview"];
+    assert_eq!(preview["request"], "POST /v1/payment_intents");
+    assert_eq!(preview["version"], 1);
+    let fields = preview["fields"].as_array().unwrap();
+    let email = fields
+        .iter()
+        .find(|f| f[0] == "metadata[buyer_email]")
+        .unwrap();
+    assert_eq!(email[1], "a***@example.com", "masked");
+    assert!(!answer.to_string().contains("ada@example.com"));
+}
+
+#[tokio::test]
+async fn the_preview_api_answers_an_invalid_documents_problems_with_their_paths() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = serde_json::json!({"schema": 1, "payment_intent": {"metadata": [
+        {"key": "ok", "from": ["OrderID"]},
+        {"key": "a_key_that_is_far_too_long_for_stripe_metadata", "from": ["OrderID"]}
+    ]}});
+    let (status, answer) = post_json(
+        &app,
+        &serde_json::json!({"document": document}),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        answer["problems"][0]["path"], "payment_intent.metadata[1].key",
+        "{answer}"
+    );
+    assert!(answer.get("preview").is_none());
+}
+
+#[tokio::test]
+async fn the_preview_api_answers_a_mismatch_at_the_rule_it_names() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = serde_json::json!({"schema": 1, "payment_intent": {"statement_descriptor_suffix": {"from": ["OrderID"]}}});
+    let (status, answer) = post_json(
+        &app,
+        &serde_json::json!({"document": document, "sample": "builtin"}),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("mapping_mismatch"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["problems"][0]["path"], "payment_intent.statement_descriptor_suffix",
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn the_preview_api_refuses_a_post_without_the_csrf_token() {
+    let (app, _) = console(Gate::Open);
+    let body = serde_json::json!({"document": {"schema": 1}, "sample": "builtin"});
+    let (status, _) = post_json(&app, &body, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_json(&app, &body, Some("not-the-token")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_review_and_publish_form_posts_the_working_document_to_the_publish_flow() {
+    let (app, _) = console(Gate::Open);
+    let (_, page) = get(&app, DESIGNER).await;
+    let publish = &page[page.find(r#"action="/console/mapping/publish""#).unwrap()..];
+    assert!(publish.contains(r#"name="document""#), "{publish}");
+    assert!(publish.contains("Review and publish"));
+}
