@@ -2,7 +2,6 @@
 
 mod architecture;
 mod browser_harness;
-#[allow(dead_code, reason = "the browser tests are being written: remove when they use it")]
 mod console_browser;
 mod console_process;
 mod crash_recovery;

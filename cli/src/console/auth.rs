@@ -299,7 +299,7 @@ pub fn check_post(
 }
 
 /// The headers every console answer carries: no framing, no inline code, no sniffing, no
-/// referrer, and (for pages and JSON) no caching.
+/// referrer to other sites, and (for pages and JSON) no caching.
 pub fn security_headers(headers: &mut HeaderMap, cacheable: bool) {
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
@@ -310,7 +310,9 @@ pub fn security_headers(headers: &mut HeaderMap, cacheable: bool) {
         "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     );
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
+    // the console's own form POSTs (Fetch's origin serialization), which `check_post` refuses.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     if !cacheable {
         set(headers, header::CACHE_CONTROL, "no-store");

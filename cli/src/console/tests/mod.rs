@@ -149,7 +149,7 @@ async fn every_page_renders_with_the_security_headers() {
             Some("default-src 'self'")
         );
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         let text = body_text(response).await;
         assert!(text.contains("Dead letters") && text.contains("/console/assets/console.css"));
