@@ -248,12 +248,18 @@ impl Drop for Pending {
 }
 
 /// Ends chromedriver's process group (it and the Chromium it started), then reaps the driver.
+/// `killpg`, not `kill -KILL -<pgid>`: procps' `kill` reads that as "every process" and ends the
+/// whole machine's session.
 fn end(driver: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", &format!("-{}", driver.id())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    if let Ok(group) = libc::pid_t::try_from(driver.id())
+        && group > 1
+    {
+        // SAFETY: killpg only sends a signal, to the driver's own group (started with
+        // `process_group(0)`, so its id is the driver's pid): never 0 (ours) nor 1 (everyone).
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+    }
     let _ = driver.kill();
     let _ = driver.wait();
 }

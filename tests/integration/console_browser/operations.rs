@@ -33,7 +33,8 @@ async fn send_order(console: &Console, order: &Value) {
 
 /// The PaymentIntent the Stripe fake holds for Kentico order `id`, waiting for it.
 async fn payment_intent_of(console: &Console, id: i64) -> Value {
-    let of_order = |intent: &Value| intent["metadata"]["kentico_order_id"] == id.to_string();
+    let wanted = id.to_string();
+    let of_order = |intent: &Value| intent["metadata"]["kentico_order_id"] == wanted.as_str();
     wait_for(&format!("the PaymentIntent of order {id}"), || {
         console.setup.stripe.payment_intents().iter().any(of_order)
     })
@@ -228,6 +229,14 @@ async fn rolling_back_on_the_mapping_page_puts_the_workers_back_on_the_earlier_v
         ],
         "the audit trail, newest first"
     );
+    // The versions (version 1 marked active) and the audit trail, rather than the JSON above.
+    (browser.client())
+        .execute(
+            "document.querySelector('main h2').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scrolled to the versions");
     browser.screenshot("mapping").await;
 
     let order = kentico_order(4201);
