@@ -278,8 +278,9 @@ pub fn check_post(
     if header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site")) {
         return Err(Forbidden::CrossSite);
     }
-    // With `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with the console's own
-    // form POSTs; its `Sec-Fetch-Site` (which no page can set) says where they come from.
+    // A browser may send `Origin: null` with the console's own form POSTs (Chromium does under a
+    // `no-referrer` policy, which a proxy in front may set); its `Sec-Fetch-Site` (which no page
+    // can set) says where they come from.
     let same_origin =
         header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("same-origin"));
     if let Some(origin) = header("origin").filter(|_| !same_origin) {

@@ -8,13 +8,13 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::auth::Operator;
 
 /// The sections of the nav, in order: (path, label).
-pub const NAV: [(&str, &str); 5] = [
+pub const NAV: [(&str, &str); 6] = [
     ("/console/", "Flows"),
     ("/console/mapping", "Mapping"),
     ("/console/mapping/designer", "Designer"),
+    ("/console/suggestions", "Suggestions"),
     ("/console/events", "Events"),
     ("/console/dlq", "Dead letters"),
-    ("/console/suggestions", "Suggestions"),
 ];
 
 /// A page in the layout: `active` is the nav path it belongs to.
