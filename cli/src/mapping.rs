@@ -39,6 +39,20 @@ pub enum MappingCommand {
     Rollback(RollbackArgs),
     /// The stored versions, newest first, and the audit trail.
     History(HistoryArgs),
+    /// Suggestions against the active version, as the console's Suggestions page shows them:
+    /// the alias each group of dead-lettered mapping mismatches needs, and the PaymentIntent
+    /// fields unmapped order fields could fill, each with its confidence and reasons.
+    Suggest(SuggestArgs),
+}
+
+/// Arguments of `mapping suggest`.
+#[derive(Args, Debug)]
+pub struct SuggestArgs {
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// As JSON (the shapes of the console's `/console/api/suggestions`).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `mapping show`.
@@ -134,6 +148,7 @@ pub fn run(command: MappingCommand) -> Result<(), (u8, String)> {
             MappingCommand::Publish(args) => publish(args).await,
             MappingCommand::Rollback(args) => rollback(args).await,
             MappingCommand::History(args) => history(args).await,
+            MappingCommand::Suggest(args) => suggest(args).await,
         }
     })
 }
@@ -406,4 +421,74 @@ async fn history(args: HistoryArgs) -> Result<(), (u8, String)> {
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+async fn suggest(args: SuggestArgs) -> Result<(), (u8, String)> {
+    let backend = args.backend.open().await?;
+    let settings = crate::console::ConsoleSettings::from_environment();
+    let g = (crate::console::suggestions(&backend, &settings).await).map_err(fail)?;
+    if args.json {
+        let value = serde_json::json!({
+            "active_version": g.active.version,
+            "corrections": g.corrections,
+            "uncorrected": g.uncorrected,
+            "fields": g.fields.iter().flat_map(|f| f.suggestions.iter()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value).map_err(fail)?);
+        return Ok(());
+    }
+    print!("{}", suggestions_text(&g));
+    Ok(())
+}
+
+/// What `mapping suggest` prints: the corrections with the dead letters each lets through,
+/// the mismatches without one, the unmapped fields with their ranked targets.
+pub fn suggestions_text(g: &crate::console::Gathered) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "suggestions against the active version {}",
+        g.active.version
+    );
+    let _ = writeln!(out, "\ncorrections for dead-lettered mapping mismatches:");
+    if g.corrections.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for group in &g.corrections {
+        let c = &group.correction;
+        let _ = writeln!(out, "  [{:>3}] {}", c.confidence, group.description);
+        let _ = writeln!(out, "        why: {}", c.explanation);
+        let ids: Vec<String> = (group.dead_letters.iter())
+            .map(|d| match &d.order_id {
+                Some(order) => format!("{} (order {order})", d.id),
+                None => d.id.clone(),
+            })
+            .collect();
+        let _ = writeln!(out, "        lets through: {}", ids.join(", "));
+    }
+    if !g.uncorrected.is_empty() {
+        let _ = writeln!(out, "\nmismatches without a correction:");
+        for u in &g.uncorrected {
+            let _ = writeln!(out, "  {} {}: {}", u.dead_letter.id, u.field, u.why);
+        }
+    }
+    let _ = writeln!(out, "\nunmapped order fields:");
+    if g.fields.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for field in &g.fields {
+        let _ = writeln!(out, "  {}", field.path);
+        for s in &field.suggestions {
+            let reasons = s.reasons.join("; ");
+            let _ = writeln!(out, "    [{:>3}] → {}: {reasons}", s.confidence, s.target());
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nAccept one in the console's Suggestions page (it publishes the next version and \
+         redrives exactly the dead letters it lets through), or add it to a document with \
+         `paybridge mapping publish` and redrive with `paybridge dlq redrive ID…`."
+    );
+    out
 }

@@ -27,6 +27,7 @@ use paybridge::mapping_doc::MappingDocument;
 use auth::Operator;
 pub use auth::{Access, Gate};
 pub use command::{ConsoleArgs, run};
+pub(crate) use pages::suggestions::gather::{Gathered, gather as suggestions};
 
 /// The most a console form carries (a mapping document with its author and comment).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;

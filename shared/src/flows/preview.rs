@@ -32,6 +32,41 @@ pub struct Preview {
     pub notes: Vec<String>,
 }
 
+impl Preview {
+    /// The preview with each field's value replaced by `mask(name, value)` (what an operator's
+    /// screen shows of personal data): the body stays byte for byte as sent except where a
+    /// value changed, and a changed value is encoded as the body encodes every value.
+    pub fn masked(mut self, mask: impl Fn(&str, &str) -> String) -> Preview {
+        let pairs: Vec<&str> = self.body.split('&').filter(|p| !p.is_empty()).collect();
+        let mut body = Vec::with_capacity(pairs.len());
+        for (index, pair) in pairs.iter().enumerate() {
+            let Some((name, value)) = self.fields.get_mut(index) else {
+                body.push((*pair).to_string());
+                continue;
+            };
+            let hidden = mask(name, value);
+            if hidden == *value {
+                body.push((*pair).to_string());
+                continue;
+            }
+            let raw_key = pair.split_once('=').map_or(*pair, |(key, _)| key);
+            body.push(format!("{raw_key}={}", encode_value(&hidden)));
+            *value = hidden;
+        }
+        self.body = body.join("&");
+        self
+    }
+}
+
+/// One value encoded as a Stripe form body encodes it.
+fn encode_value(value: &str) -> String {
+    let one = std::collections::BTreeMap::from([("v", value)]);
+    match encode_form(&one) {
+        Ok(pair) => pair.strip_prefix("v=").unwrap_or(&pair).to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Why an event has no preview.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 pub enum PreviewError {

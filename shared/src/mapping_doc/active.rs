@@ -89,6 +89,21 @@ impl ActiveMapping {
         if read_at.is_some_and(|at| at.elapsed() < self.refresh_every) {
             return Ok(self.current());
         }
+        if read_at.is_some() {
+            // Held a version already: the pointer alone says whether it is still the one.
+            let held = self.current();
+            match store.active_version().await {
+                Ok(version) if version == held.version => {
+                    *read_at = Some(Instant::now());
+                    return Ok(held);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, version = held.version, "keeping the mapping version held");
+                    return Ok(held);
+                }
+            }
+        }
         match self.read(&**store).await {
             Ok(applied) => {
                 let held = self.current();
@@ -219,6 +234,79 @@ mod tests {
         assert_eq!(active.refresh().await.unwrap().version, 1);
         publish(&store, r#"{"schema": 9}"#, 1).await;
         assert_eq!(active.refresh().await.unwrap().version, 1, "kept");
+    }
+
+    /// Counts the reads of whole versions: what the pointer check saves.
+    struct Counting {
+        inner: InMemoryMappingStore,
+        whole_reads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl MappingStore for Counting {
+        async fn publish(
+            &self,
+            document: &str,
+            author: &str,
+            comment: &str,
+            expected: u32,
+            now: OffsetDateTime,
+        ) -> Result<MappingChange, StoreError> {
+            (self.inner)
+                .publish(document, author, comment, expected, now)
+                .await
+        }
+        async fn activate(
+            &self,
+            version: u32,
+            author: &str,
+            comment: &str,
+            expected: u32,
+            now: OffsetDateTime,
+        ) -> Result<MappingChange, StoreError> {
+            (self.inner)
+                .activate(version, author, comment, expected, now)
+                .await
+        }
+        async fn active(&self) -> Result<(u32, Option<MappingVersion>), StoreError> {
+            (self.whole_reads).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.active().await
+        }
+        async fn active_version(&self) -> Result<u32, StoreError> {
+            Ok(self.inner.active().await?.0)
+        }
+        async fn get(&self, version: u32) -> Result<Option<MappingVersion>, StoreError> {
+            self.inner.get(version).await
+        }
+        async fn versions(&self, limit: usize) -> Result<Vec<MappingVersion>, StoreError> {
+            self.inner.versions(limit).await
+        }
+        async fn audit(
+            &self,
+            limit: usize,
+        ) -> Result<Vec<crate::mapping_doc::store::MappingAudit>, StoreError> {
+            self.inner.audit(limit).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_version_held_is_read_again_only_when_the_pointer_moves() {
+        let store = Arc::new(Counting {
+            inner: InMemoryMappingStore::default(),
+            whole_reads: Default::default(),
+        });
+        publish(&store.inner, COMPLETED, 0).await;
+        let active = ActiveMapping::stored(FlowSettings::default(), store.clone(), Duration::ZERO);
+        let reads = || store.whole_reads.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(active.refresh().await.unwrap().version, 1);
+        assert_eq!(reads(), 1, "the first read is whole");
+        for _ in 0..3 {
+            assert_eq!(active.refresh().await.unwrap().version, 1);
+        }
+        assert_eq!(reads(), 1, "the pointer did not move: no version read");
+        publish(&store.inner, r#"{"schema": 1}"#, 1).await;
+        assert_eq!(active.refresh().await.unwrap().version, 2, "moved");
+        assert_eq!(reads(), 2);
     }
 
     #[tokio::test]

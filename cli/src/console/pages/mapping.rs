@@ -1,7 +1,8 @@
 //! Mapping (`/console/mapping`): the active version and its JSON, the history and the audit
 //! trail, a diff of any version against the active one, activating (rolling back to) any
 //! version after a confirmation, and publishing a new document: checked first (every problem
-//! with its JSON path), then shown as a diff to confirm.
+//! with its JSON path), replayed on the sample order events (a version that breaks an order the
+//! active one maps is refused), then shown as a diff to confirm.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -15,6 +16,7 @@ use super::super::auth::Operator;
 use super::super::diff::{self, Line};
 use super::super::layout::{self, csrf_field};
 use super::super::{ConsoleState, Who};
+use super::replay::{self, Replayed};
 use super::{active, change_answer, unavailable, version_text};
 
 /// How many versions and audit lines the page lists.
@@ -150,6 +152,34 @@ fn publish_form(
     }
 }
 
+/// The active version and version `version`'s text, or the page saying why not (404 for a
+/// version that is not stored, 503 for a store that did not answer).
+async fn active_and(
+    state: &ConsoleState,
+    operator: &Operator,
+    version: u32,
+) -> Result<(super::Active, String), Box<Response>> {
+    let active = match active(state).await {
+        Ok(active) => active,
+        Err(error) => {
+            let page = unavailable(Some(operator), HERE, "the active mapping", &error);
+            return Err(Box::new(page));
+        }
+    };
+    let page = match version_text(state, version).await {
+        Ok(Some(text)) => return Ok((active, text)),
+        Ok(None) => layout::message(
+            StatusCode::NOT_FOUND,
+            "No such version",
+            Some(operator),
+            &format!("There is no version {version}."),
+            (HERE, "Mapping"),
+        ),
+        Err(error) => unavailable(Some(operator), HERE, "the version", &error),
+    };
+    Err(Box::new(page))
+}
+
 /// `?version=N`.
 #[derive(Deserialize)]
 pub struct VersionQuery {
@@ -163,22 +193,9 @@ pub async fn diff(
     Query(query): Query<VersionQuery>,
 ) -> Response {
     let operator = &who.0;
-    let active = match active(&state).await {
-        Ok(active) => active,
-        Err(error) => return unavailable(Some(operator), HERE, "the active mapping", &error),
-    };
-    let text = match version_text(&state, query.version).await {
-        Ok(Some(text)) => text,
-        Ok(None) => {
-            return layout::message(
-                StatusCode::NOT_FOUND,
-                "No such version",
-                Some(operator),
-                &format!("There is no version {}.", query.version),
-                (HERE, "Mapping"),
-            );
-        }
-        Err(error) => return unavailable(Some(operator), HERE, "the version", &error),
+    let (active, text) = match active_and(&state, operator, query.version).await {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let body = html! {
         h1 { "Version " (query.version) " against the active version " (active.version) }
@@ -211,22 +228,9 @@ pub async fn activate(
     Form(form): Form<Activate>,
 ) -> Response {
     let operator = &who.0;
-    let active = match active(&state).await {
-        Ok(active) => active,
-        Err(error) => return unavailable(Some(operator), HERE, "the active mapping", &error),
-    };
-    let text = match version_text(&state, form.version).await {
-        Ok(Some(text)) => text,
-        Ok(None) => {
-            return layout::message(
-                StatusCode::NOT_FOUND,
-                "No such version",
-                Some(operator),
-                &format!("There is no version {}.", form.version),
-                (HERE, "Mapping"),
-            );
-        }
-        Err(error) => return unavailable(Some(operator), HERE, "the version", &error),
+    let (active, text) = match active_and(&state, operator, form.version).await {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let explanation = html! {
         p { "Version " (form.version) " becomes the active mapping instead of version " (active.version) "."
@@ -307,10 +311,10 @@ impl Publish {
 }
 
 /// Checks a document: its problems on the page (422), or the document pretty-printed.
-fn check(operator: &Operator, form: &Publish) -> Result<String, Box<Response>> {
+fn check(operator: &Operator, form: &Publish) -> Result<(MappingDocument, String), Box<Response>> {
     let problems = match MappingDocument::parse(&form.document) {
         Ok(document) => match serde_json::to_string_pretty(&document) {
-            Ok(text) => return Ok(text),
+            Ok(text) => return Ok((document, text)),
             Err(error) => vec![paybridge::mapping_doc::validate::Problem {
                 path: String::new(),
                 message: error.to_string(),
@@ -328,6 +332,42 @@ fn check(operator: &Operator, form: &Publish) -> Result<String, Box<Response>> {
     )))
 }
 
+/// Replays `document` on the sample order events against `active`: what it found, or the page
+/// refusing a version that breaks an order the active version maps (422, nothing stored).
+async fn replayed(
+    state: &ConsoleState,
+    operator: &Operator,
+    form: &Publish,
+    active: &super::Active,
+    document: &MappingDocument,
+) -> Result<Replayed, Box<Response>> {
+    let replayed = match replay::replay(state, active, document).await {
+        Ok(replayed) => replayed,
+        Err(error) => {
+            let page = unavailable(Some(operator), HERE, "the environment's settings", &error);
+            return Err(Box::new(page));
+        }
+    };
+    if replayed.regressions().is_empty() {
+        return Ok(replayed);
+    }
+    tracing::info!(
+        author = %operator.label,
+        broken = replayed.regressions().len(),
+        "console publish refused: the document breaks sample orders"
+    );
+    let body = html! {
+        h1 { "This version would break orders" }
+        p.bad { "Nothing was stored: sample orders that the active version " (active.version) " maps would no longer map." }
+        (replay::view(&replayed))
+        (publish_form(operator, &form.document, &form.author, &form.comment, &[]))
+    };
+    Err(Box::new(layout::respond(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        layout::page("Mapping", HERE, Some(operator), body),
+    )))
+}
+
 /// `POST /console/mapping/publish`: the problems, or the diff against the active version and
 /// a confirm button.
 pub async fn publish(
@@ -336,13 +376,17 @@ pub async fn publish(
     Form(form): Form<Publish>,
 ) -> Response {
     let operator = &who.0;
-    let text = match check(operator, &form) {
-        Ok(text) => text,
+    let (document, text) = match check(operator, &form) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let active = match active(&state).await {
         Ok(active) => active,
         Err(error) => return unavailable(Some(operator), HERE, "the active mapping", &error),
+    };
+    let replayed = match replayed(&state, operator, &form, &active, &document).await {
+        Ok(replayed) => replayed,
+        Err(page) => return *page,
     };
     let comment = match form.comment.trim() {
         "" => "published in the console".to_string(),
@@ -351,6 +395,7 @@ pub async fn publish(
     let explanation = html! {
         p { "No problem found. Publishing makes this the next version and the active one, instead of version " (active.version) "." }
         p { "Author: " strong { (form.author(operator)) } " · comment: " (comment) }
+        (replay::view(&replayed))
         (diff_view(&active.text, &text))
     };
     layout::confirm(
@@ -377,8 +422,8 @@ pub async fn publish_confirmed(
     Form(form): Form<Publish>,
 ) -> Response {
     let operator = &who.0;
-    let text = match check(operator, &form) {
-        Ok(text) => text,
+    let (document, text) = match check(operator, &form) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let Some(expected) = form.expected else {
@@ -390,6 +435,15 @@ pub async fn publish_confirmed(
             (HERE, "Mapping"),
         );
     };
+    // Replayed again: the journal may hold new orders since the diff, and the store refuses
+    // the publish anyway when another version became active meanwhile.
+    let active = match active(&state).await {
+        Ok(active) => active,
+        Err(error) => return unavailable(Some(operator), HERE, "the active mapping", &error),
+    };
+    if let Err(page) = replayed(&state, operator, &form, &active, &document).await {
+        return *page;
+    }
     let change = state
         .backend
         .mappings()

@@ -7,6 +7,7 @@ pub mod events;
 pub mod flows;
 pub mod mapping;
 pub mod numbers;
+pub mod replay;
 pub mod suggestions;
 
 use axum::http::StatusCode;
@@ -14,9 +15,11 @@ use axum::response::Response;
 use paybridge::mapping_doc::MappingDocument;
 use paybridge::mapping_doc::store::MappingChange;
 
-use super::ConsoleState;
+use paybridge::app::Backend;
+
 use super::auth::Operator;
 use super::layout;
+use super::{ConsoleSettings, ConsoleState};
 
 /// The active mapping version: its number, its document, and its pretty JSON.
 pub struct Active {
@@ -30,7 +33,12 @@ pub struct Active {
 
 /// The active version (version 0 is built from the environment when no other is active).
 pub async fn active(state: &ConsoleState) -> Result<Active, String> {
-    let (version, stored) = (state.backend.mappings().active().await).map_err(|e| e.to_string())?;
+    active_in(&state.backend, &state.settings).await
+}
+
+/// The active version of `backend`'s mapping store, version 0 as `settings` have it.
+pub async fn active_in(backend: &Backend, settings: &ConsoleSettings) -> Result<Active, String> {
+    let (version, stored) = (backend.mappings().active().await).map_err(|e| e.to_string())?;
     let document = match stored {
         Some(stored) => MappingDocument::parse(&stored.document).map_err(|problems| {
             format!(
@@ -41,7 +49,7 @@ pub async fn active(state: &ConsoleState) -> Result<Active, String> {
                     .unwrap_or_default()
             )
         })?,
-        None => state.settings.environment_document.clone()?,
+        None => settings.environment_document.clone()?,
     };
     let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
     Ok(Active {

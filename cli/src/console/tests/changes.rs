@@ -196,6 +196,10 @@ async fn publishing_a_valid_document_shows_the_diff_then_publishes_on_confirmati
         "{page}"
     );
     assert!(
+        page.contains("sample order event(s): 2 map, none breaks."),
+        "the built-in samples replayed: {page}"
+    );
+    assert!(
         state
             .backend
             .mappings()
@@ -220,4 +224,54 @@ async fn publishing_a_valid_document_shows_the_diff_then_publishes_on_confirmati
     assert_eq!(status, StatusCode::SEE_OTHER);
     let versions = state.backend.mappings().versions(10).await.unwrap();
     assert_eq!((versions.len(), versions[0].author.as_str()), (1, "ada"));
+}
+
+#[tokio::test]
+async fn a_document_that_breaks_the_sample_orders_is_refused_with_each_of_them() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    // Every built-in sample maps under version 0; an order id is no statement descriptor
+    // suffix (Stripe needs a letter), so none maps under this one.
+    let document = r#"{"schema": 1, "payment_intent": {"statement_descriptor_suffix": {"from": ["OrderID"]}}}"#;
+
+    for path in [
+        "/console/mapping/publish",
+        "/console/mapping/publish/confirm",
+    ] {
+        let (status, page) = post(
+            &app,
+            path,
+            &[
+                ("csrf", &csrf),
+                ("document", document),
+                ("comment", "suffix"),
+                ("expected", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {page}");
+        assert!(page.contains("This version would break orders"), "{page}");
+        assert!(
+            page.contains("2 that the active version maps would no longer map"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<code>events/order-worker-sqs.json</code>: breaks: mapping_mismatch: payment_intent.statement_descriptor_suffix"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<textarea"),
+            "the document is back in the form to mend: {page}"
+        );
+    }
+    assert!(
+        state
+            .backend
+            .mappings()
+            .versions(10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
 }

@@ -249,3 +249,33 @@ async fn accepting_a_suggestion_without_the_csrf_token_is_refused() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_cli_prints_the_same_suggestions_with_their_dead_letters() {
+    let (_, state) = console(Gate::Open);
+    let empty = crate::mapping::suggestions_text(
+        &crate::console::suggestions(&state.backend, &state.settings)
+            .await
+            .unwrap(),
+    );
+    assert!(
+        empty.contains("mismatches:\n  none\n"),
+        "nothing dead-lettered: {empty}"
+    );
+    let id = mismatch(&state, 1042, "US Dollar").await;
+    mismatch(&state, 1043, "US Dollar").await;
+
+    let g = crate::console::suggestions(&state.backend, &state.settings)
+        .await
+        .unwrap();
+    let text = crate::mapping::suggestions_text(&g);
+
+    assert!(
+        text.contains("add aliases.currencies[\"US Dollar\"] = \"USD\""),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{id} (order 1042)")), "{text}");
+    assert!(text.contains("(order 1043)"), "one alias for both: {text}");
+    assert!(text.contains("OrderGiftNote"), "an unmapped field: {text}");
+    assert!(!text.contains("mismatches:\n  none"), "{text}");
+}

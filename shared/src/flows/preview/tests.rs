@@ -236,3 +236,34 @@ fn sample_files_yield_their_events_whatever_wraps_them() {
         assert!(events.iter().all(|e| *e == bare));
     }
 }
+
+#[test]
+fn a_masked_preview_keeps_the_body_byte_for_byte_but_for_the_masked_values() {
+    let mapping = AppliedMapping::environment(FlowSettings::default());
+    let preview = preview_order(&mapping, &event(order("USD"))).unwrap();
+    let exact = preview.body.clone();
+    let masked = preview.clone().masked(|name, value| match name {
+        "receipt_email" | "shipping[name]" => "A… L…".to_string(),
+        _ => value.to_string(),
+    });
+
+    assert_eq!(field(&masked, "shipping[name]"), Some("A… L…"));
+    assert!(!masked.body.contains("Lovelace"), "{}", masked.body);
+    assert!(
+        masked.body.contains("shipping[name]=A%E2%80%A6+L%E2%80%A6"),
+        "encoded as the body encodes: {}",
+        masked.body
+    );
+    let unchanged = |body: &str| -> Vec<String> {
+        (body.split('&'))
+            .filter(|p| !p.starts_with("shipping[name]=") && !p.starts_with("receipt_email="))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(unchanged(&masked.body), unchanged(&exact));
+    assert_eq!(
+        preview.masked(|_, value| value.to_string()).body,
+        exact,
+        "nothing masked: the exact body"
+    );
+}

@@ -71,6 +71,7 @@ fn document_of(bytes: usize) -> String {
 pub async fn run_all(store: &dyn MappingStore) {
     // Nothing stored: the environment's mapping (version 0) is active.
     assert_eq!(store.active().await.unwrap(), (0, None), "empty store");
+    assert_eq!(store.active_version().await.unwrap(), 0);
     assert_eq!(
         store.get(0).await.unwrap(),
         None,
@@ -153,6 +154,7 @@ pub async fn run_all(store: &dyn MappingStore) {
         MappingChange::Done(0)
     );
     assert_eq!(store.active().await.unwrap(), (0, None));
+    assert_eq!(store.active_version().await.unwrap(), 0, "rolled back to 0");
     assert_eq!(
         store.get(1).await.unwrap(),
         Some(v1.clone()),
@@ -169,6 +171,11 @@ pub async fn run_all(store: &dyn MappingStore) {
         MappingChange::Done(3)
     );
     assert_eq!(store.active().await.unwrap(), (3, Some(v3.clone())));
+    assert_eq!(
+        store.active_version().await.unwrap(),
+        3,
+        "the pointer alone"
+    );
 
     // Versions, newest first, bounded.
     assert_eq!(

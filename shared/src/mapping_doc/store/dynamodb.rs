@@ -436,6 +436,10 @@ impl MappingStore for DynamoDbMappingStore {
         }
     }
 
+    async fn active_version(&self) -> Result<u32, StoreError> {
+        Ok(self.pointer().await?.active)
+    }
+
     async fn get(&self, version: u32) -> Result<Option<MappingVersion>, StoreError> {
         if version == 0 {
             return Ok(None);

@@ -145,6 +145,12 @@ pub trait MappingStore: Send + Sync {
 
     /// The active version's number (0 when none is stored or 0 was activated) and document.
     async fn active(&self) -> Result<(u32, Option<MappingVersion>), StoreError>;
+    /// The active version's number alone (one read where `active` takes two): what a worker
+    /// checks before reading a version it may already hold. Versions never change once
+    /// written, so the same number is the same document.
+    async fn active_version(&self) -> Result<u32, StoreError> {
+        Ok(self.active().await?.0)
+    }
 
     /// Version `version`, if it is stored (0 never is).
     async fn get(&self, version: u32) -> Result<Option<MappingVersion>, StoreError>;

@@ -74,21 +74,17 @@ pub fn check(
     }
 }
 
-/// The preview with personal data masked: each field by its innermost name
-/// (`shipping[address][line1]` as `line1`), and the body made again of the masked fields.
-fn masked(mut preview: Preview) -> Preview {
-    for (name, value) in &mut preview.fields {
+/// The preview with personal data masked, each field by its innermost name
+/// (`shipping[address][line1]` as `line1`): the body is the exact one but for the masked values.
+fn masked(preview: Preview) -> Preview {
+    preview.masked(|name, value| {
         let key = name
             .rsplit('[')
             .next()
             .unwrap_or(name)
             .trim_end_matches(']');
-        *value = mask_field(key, value);
-    }
-    if let Ok(body) = serde_urlencoded::to_string(&preview.fields) {
-        preview.body = body;
-    }
-    preview
+        mask_field(key, value)
+    })
 }
 
 /// The rule a mismatch names (`payment_intent.metadata[2] (key): …` → its path).

@@ -7,7 +7,7 @@
 
 pub mod check;
 mod edit;
-mod sources;
+pub mod sources;
 mod view;
 
 use axum::Form;

@@ -10,8 +10,10 @@ use paybridge::webhook::Source;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::super::ConsoleState;
-use super::super::{Active, active};
+use paybridge::app::Backend;
+
+use super::super::super::ConsoleSettings;
+use super::super::{Active, active_in};
 
 /// The most dead letters read.
 const DEAD_LETTERS: usize = 500;
@@ -111,9 +113,9 @@ fn attribute(entry: &DeadLetterEntry, name: &str) -> Option<String> {
 
 /// The Kentico dead letters: bodies (samples) and the mapping mismatches' corrections.
 async fn dead_letters(
-    state: &ConsoleState,
+    backend: &Backend,
 ) -> Result<(Vec<Value>, Vec<CorrectionGroup>, Vec<Uncorrected>), String> {
-    let entries = (state.backend.dead_letters())
+    let entries = (backend.dead_letters())
         .list(Some(Source::Kentico), DEAD_LETTERS)
         .await
         .map_err(|e| e.to_string())?;
@@ -169,10 +171,10 @@ async fn dead_letters(
 }
 
 /// The envelopes of recent Kentico order events in the journal.
-async fn journal_samples(state: &ConsoleState) -> Result<Vec<Value>, String> {
+async fn journal_samples(backend: &Backend) -> Result<Vec<Value>, String> {
     let since =
         paybridge::clock::unix_millis(time::OffsetDateTime::now_utc()) - SAMPLE_DAYS * 86_400_000;
-    let journal = state.backend.journal();
+    let journal = backend.journal();
     let recent = (journal.recent(since, JOURNAL_ENTRIES).await).map_err(|e| e.to_string())?;
     let mut seen = std::collections::BTreeSet::new();
     let mut samples = Vec::new();
@@ -197,9 +199,8 @@ async fn journal_samples(state: &ConsoleState) -> Result<Vec<Value>, String> {
 }
 
 /// The rules of every stored version, as acceptances.
-async fn accepted(state: &ConsoleState) -> Result<Vec<AcceptedMapping>, String> {
-    let versions =
-        (state.backend.mappings().versions(VERSIONS).await).map_err(|e| e.to_string())?;
+async fn accepted(backend: &Backend) -> Result<Vec<AcceptedMapping>, String> {
+    let versions = (backend.mappings().versions(VERSIONS).await).map_err(|e| e.to_string())?;
     Ok(versions
         .iter()
         .filter_map(|v| {
@@ -211,15 +212,16 @@ async fn accepted(state: &ConsoleState) -> Result<Vec<AcceptedMapping>, String> 
         .collect())
 }
 
-/// The active version and every suggestion against it.
-pub async fn gather(state: &ConsoleState) -> Result<Gathered, String> {
-    let active = active(state).await?;
-    let (mut samples, corrections, uncorrected) = dead_letters(state).await?;
-    let mut journal = journal_samples(state).await?;
+/// The active version of `backend` (version 0 as `settings` have it) and every suggestion
+/// against it: what the page shows, and what `paybridge mapping suggest` prints.
+pub async fn gather(backend: &Backend, settings: &ConsoleSettings) -> Result<Gathered, String> {
+    let active = active_in(backend, settings).await?;
+    let (mut samples, corrections, uncorrected) = dead_letters(backend).await?;
+    let mut journal = journal_samples(backend).await?;
     journal.truncate(SAMPLES.saturating_sub(samples.len().min(SAMPLES / 2)));
     samples.truncate(SAMPLES / 2);
     samples.append(&mut journal);
-    let accepted = accepted(state).await?;
+    let accepted = accepted(backend).await?;
     let suggestions = suggest_fields(&active.document, &samples, &accepted);
     let mut fields: Vec<FieldGroup> = Vec::new();
     for suggestion in suggestions {

@@ -4,7 +4,7 @@
 //! confirmation showing the diff: a new mapping version, and for an alias a redrive of exactly
 //! the dead letters it names. JSON at `/console/api/suggestions`.
 
-mod gather;
+pub mod gather;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,7 +18,7 @@ use super::super::layout::{self, csrf_field};
 use super::super::mask::mask_text;
 use super::super::{ConsoleState, Who};
 use super::mapping::diff_view;
-use super::{Active, change_answer, unavailable};
+use super::{Active, change_answer, replay, unavailable};
 use gather::{CorrectionGroup, FieldGroup, Gathered, gather};
 
 const HERE: &str = "/console/suggestions";
@@ -26,7 +26,7 @@ const HERE: &str = "/console/suggestions";
 /// `GET /console/suggestions`.
 pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
     let operator = &who.0;
-    let gathered = match gather(&state).await {
+    let gathered = match gather(&state.backend, &state.settings).await {
         Ok(gathered) => gathered,
         Err(error) => return unavailable(Some(operator), HERE, "the suggestions", &error),
     };
@@ -127,7 +127,7 @@ fn field_view(operator: &Operator, field: &FieldGroup) -> Markup {
 
 /// `GET /console/api/suggestions`: both lists, in the library's JSON shapes.
 pub async fn api(State(state): State<ConsoleState>) -> Response {
-    match gather(&state).await {
+    match gather(&state.backend, &state.settings).await {
         Ok(g) => axum::Json(serde_json::json!({
             "active_version": g.active.version,
             "corrections": g.corrections,
@@ -204,6 +204,21 @@ fn changed(active: &Active, apply: impl FnOnce(&mut MappingDocument)) -> Result<
     Ok(text)
 }
 
+/// The correction `accept` names and the active document with it applied, or the page saying
+/// why not (no longer suggested; a document that would not validate).
+fn correction<'g>(
+    operator: &Operator,
+    g: &'g Gathered,
+    accept: &Accept,
+) -> Result<(&'g CorrectionGroup, String), Response> {
+    let Some(group) = g.corrections.iter().find(|c| c.key() == accept.key) else {
+        return Err(gone(operator, "This alias"));
+    };
+    let text = changed(&g.active, |d| group.correction.apply(d))
+        .map_err(|error| unavailable(Some(operator), HERE, "the changed document", &error))?;
+    Ok((group, text))
+}
+
 /// `POST /console/suggestions/correct`: the diff and the dead letters to redrive.
 pub async fn correct(
     State(state): State<ConsoleState>,
@@ -212,16 +227,13 @@ pub async fn correct(
 ) -> Response {
     let operator = &who.0;
     let accept = Accept::parse(&body);
-    let g = match gather(&state).await {
+    let g = match gather(&state.backend, &state.settings).await {
         Ok(g) => g,
         Err(error) => return unavailable(Some(operator), HERE, "the suggestions", &error),
     };
-    let Some(group) = g.corrections.iter().find(|c| c.key() == accept.key) else {
-        return gone(operator, "This alias");
-    };
-    let text = match changed(&g.active, |d| group.correction.apply(d)) {
-        Ok(text) => text,
-        Err(error) => return unavailable(Some(operator), HERE, "the changed document", &error),
+    let (group, text) = match correction(operator, &g, &accept) {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let explanation = html! {
         p { strong { (group.description) } }
@@ -248,14 +260,37 @@ pub async fn correct(
     )
 }
 
-/// Publishes `text` against `expected`: the change, or the page saying why not.
+/// Publishes `text` over `active`, after replaying it on the sample order events: the new
+/// version, or the page saying why not (a sample order it breaks, a conflict, a store error).
 async fn publish(
     state: &ConsoleState,
     operator: &Operator,
     text: &str,
     comment: &str,
-    expected: u32,
+    active: &Active,
 ) -> Result<u32, Response> {
+    let document = MappingDocument::parse(text).map_err(|problems| {
+        let first = problems.first().map(ToString::to_string);
+        unavailable(
+            Some(operator),
+            HERE,
+            "the changed document",
+            &first.unwrap_or_default(),
+        )
+    })?;
+    let replayed = (replay::replay(state, active, &document).await)
+        .map_err(|error| unavailable(Some(operator), HERE, "the environment's settings", &error))?;
+    if !replayed.regressions().is_empty() {
+        let body = html! {
+            h1 { "This change would break orders" }
+            p.bad { "Nothing was stored: sample orders that the active version " (active.version) " maps would no longer map." }
+            (replay::view(&replayed))
+        };
+        return Err(layout::respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            layout::page("Suggestions", HERE, Some(operator), body),
+        ));
+    }
     let change = state
         .backend
         .mappings()
@@ -263,7 +298,7 @@ async fn publish(
             text,
             &operator.label,
             comment,
-            expected,
+            active.version,
             time::OffsetDateTime::now_utc(),
         )
         .await;
@@ -297,7 +332,7 @@ async fn still_active(
             (HERE, "Suggestions"),
         ));
     };
-    let g = (gather(state).await)
+    let g = (gather(&state.backend, &state.settings).await)
         .map_err(|error| unavailable(Some(operator), HERE, "the suggestions", &error))?;
     if g.active.version != expected {
         return Err(change_answer(
@@ -324,19 +359,16 @@ pub async fn correct_confirmed(
         Ok(g) => g,
         Err(page) => return page,
     };
-    let Some(group) = g.corrections.iter().find(|c| c.key() == accept.key) else {
-        return gone(operator, "This alias");
-    };
-    let text = match changed(&g.active, |d| group.correction.apply(d)) {
-        Ok(text) => text,
-        Err(error) => return unavailable(Some(operator), HERE, "the changed document", &error),
+    let (group, text) = match correction(operator, &g, &accept) {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let comment = format!(
         "suggestion accepted in the console: {} (for {} dead letter(s))",
         group.description,
         accept.ids.len()
     );
-    let version = match publish(&state, operator, &text, &comment, g.active.version).await {
+    let version = match publish(&state, operator, &text, &comment, &g.active).await {
         Ok(version) => version,
         Err(page) => return page,
     };
@@ -372,7 +404,7 @@ pub async fn field(
 ) -> Response {
     let operator = &who.0;
     let accept = Accept::parse(&body);
-    let g = match gather(&state).await {
+    let g = match gather(&state.backend, &state.settings).await {
         Ok(g) => g,
         Err(error) => return unavailable(Some(operator), HERE, "the suggestions", &error),
     };
@@ -417,7 +449,7 @@ async fn field_step(
             suggestion.path,
             suggestion.target()
         );
-        return match publish(state, operator, &text, &comment, g.active.version).await {
+        return match publish(state, operator, &text, &comment, &g.active).await {
             Ok(version) => layout::message(
                 StatusCode::OK,
                 "Published",
