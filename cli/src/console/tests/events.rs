@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 
 use super::*;
-use crate::console::pages::events::order::ledger_window;
+use crate::trace::ledger_window;
 
 const RUN: &str = "rc_20261202T120000Z";
 

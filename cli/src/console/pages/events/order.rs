@@ -10,11 +10,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use paybridge::app::Backend;
-use paybridge::journal::JournalEntry;
 use paybridge::ledger::LedgerEntry;
 use paybridge::links::OrderLink;
 use paybridge::reconcile::reports::Finding;
-use time::{Date, Duration, OffsetDateTime};
 
 use super::super::super::layout::{self, dash};
 use super::super::super::mask::mask_text;
@@ -22,12 +20,7 @@ use super::super::super::{ConsoleState, Who};
 use super::super::unavailable;
 use super::HERE;
 use super::reports::action;
-use crate::trace::{OrderTrace, gather};
-
-/// How far back the ledger is read for an order without journal entries.
-const LEDGER_DAYS_DEFAULT: i64 = 90;
-/// The longest ledger window read for one order.
-const LEDGER_DAYS_MAX: i64 = 400;
+use crate::trace::{OrderTrace, gather, ledger_entries, payment_intents};
 
 /// What the last reconciliation said about one order.
 pub struct Reconciled {
@@ -52,15 +45,7 @@ pub struct OrderView {
 /// not a failure of the page.
 pub async fn gather_order(backend: &Backend, order_id: i64) -> Result<OrderView, String> {
     let trace = gather(backend, order_id).await?;
-    let today = OffsetDateTime::now_utc().date();
-    let (from, to) = ledger_window(&trace.events, today);
-    let ledger = match backend.ledger().between(&day(from), &day(to)).await {
-        Ok(entries) => Ok(entries
-            .into_iter()
-            .filter(|entry| concerns(entry, order_id, trace.link.as_ref()))
-            .collect()),
-        Err(error) => Err(error.to_string()),
-    };
+    let ledger = ledger_entries(backend, order_id, &trace).await;
     let reconciled = match backend.reports().last().await {
         Ok(report) => Ok(report.map(|report| Reconciled {
             findings: (report.findings.into_iter())
@@ -77,55 +62,6 @@ pub async fn gather_order(backend: &Backend, order_id: i64) -> Result<OrderView,
     })
 }
 
-/// The ledger days to read for an order (`to` exclusive): from the day of its first journal
-/// entry (90 days back without one) to tomorrow, at most 400 days.
-pub fn ledger_window(events: &[JournalEntry], today: Date) -> (Date, Date) {
-    let to = today.next_day().unwrap_or(today);
-    let first = events
-        .iter()
-        .filter_map(|e| {
-            let at = e.at.get(..10)?;
-            Date::parse(
-                at,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        })
-        .min()
-        .unwrap_or(today - Duration::days(LEDGER_DAYS_DEFAULT));
-    let from = first.clamp(to - Duration::days(LEDGER_DAYS_MAX), today);
-    (from, to)
-}
-
-fn day(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
-/// Whether a ledger entry belongs to the order: it names the order, or one of its
-/// PaymentIntents.
-pub fn concerns(entry: &LedgerEntry, order_id: i64, link: Option<&OrderLink>) -> bool {
-    let references = &entry.references;
-    references.kentico_order_id.as_deref() == Some(order_id.to_string().as_str())
-        || references
-            .stripe_payment_intent
-            .as_ref()
-            .is_some_and(|pi| link.is_some_and(|l| intents(l).contains(pi)))
-}
-
-/// Every PaymentIntent of a link, the active one and the one that paid included.
-fn intents(link: &OrderLink) -> BTreeSet<String> {
-    (link.payment_intents.iter())
-        .chain(&link.payment_intent_id)
-        .chain(&link.paid_by)
-        .cloned()
-        .collect()
-}
-
 /// One kind of Stripe object and its ids.
 struct Objects {
     /// What they are.
@@ -139,7 +75,7 @@ struct Objects {
 /// The Stripe objects of an order: its link's payable objects, and those its ledger entries
 /// name.
 fn stripe_objects(link: Option<&OrderLink>, ledger: &[LedgerEntry]) -> Vec<Objects> {
-    let mut payment_intents = link.map(intents).unwrap_or_default();
+    let mut payment_intents = link.map(payment_intents).unwrap_or_default();
     let mut sessions: BTreeSet<String> = link
         .map(|l| {
             (l.checkout_sessions.iter())
