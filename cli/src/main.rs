@@ -36,7 +36,7 @@ enum Command {
     Events(events::EventsCommand),
     /// Re-enqueue stored events (`--event-id` or `--order-id`); side effects stay exactly once.
     Replay(replay::ReplayArgs),
-    /// What happened to one order: its PaymentIntent, every event and outcome, dead letters.
+    /// What happened to one order: its PaymentIntent, every event and outcome, dead letters, ledger entries.
     Trace(trace::TraceArgs),
     /// Check configuration and reachability (Stripe, Kentico, queues, table) and say what to fix.
     Doctor(doctor::DoctorArgs),

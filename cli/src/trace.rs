@@ -1,12 +1,16 @@
 //! `paybridge trace --order-id`: what happened to one order — its Stripe side, every event with
-//! each delivery's outcome and time, and anything in a dead-letter queue.
+//! each delivery's outcome and time, anything in a dead-letter queue, and its ledger entries.
+
+use std::collections::BTreeSet;
 
 use clap::Args;
 use paybridge::app::Backend;
 use paybridge::dead_letters::DeadLetterEntry;
 use paybridge::journal::JournalEntry;
+use paybridge::ledger::LedgerEntry;
 use paybridge::links::OrderLink;
 use serde_json::{Value, json};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::dlq::{BackendArgs, EXIT_NOT_FOUND};
 
@@ -116,6 +120,76 @@ pub async fn gather(backend: &Backend, order_id: i64) -> Result<OrderTrace, Stri
     })
 }
 
+/// How far back the ledger is read for an order without journal entries.
+const LEDGER_DAYS_DEFAULT: i64 = 90;
+/// The longest ledger window read for one order.
+const LEDGER_DAYS_MAX: i64 = 400;
+
+/// The ledger entries of `order_id`, oldest first: those of the days [`ledger_window`] gives
+/// that name the order or one of its PaymentIntents.
+pub async fn ledger_entries(
+    backend: &Backend,
+    order_id: i64,
+    trace: &OrderTrace,
+) -> Result<Vec<LedgerEntry>, String> {
+    let (from, to) = ledger_window(&trace.events, OffsetDateTime::now_utc().date());
+    let entries =
+        (backend.ledger().between(&day(from), &day(to)).await).map_err(|e| e.to_string())?;
+    Ok(entries
+        .into_iter()
+        .filter(|entry| ledger_concerns(entry, order_id, trace.link.as_ref()))
+        .collect())
+}
+
+/// The ledger days to read for an order (`to` exclusive): from the day of its first journal
+/// entry (90 days back without one) to tomorrow, at most 400 days.
+pub fn ledger_window(events: &[JournalEntry], today: Date) -> (Date, Date) {
+    let to = today.next_day().unwrap_or(today);
+    let first = events
+        .iter()
+        .filter_map(|e| {
+            let at = e.at.get(..10)?;
+            Date::parse(
+                at,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .ok()
+        })
+        .min()
+        .unwrap_or(today - Duration::days(LEDGER_DAYS_DEFAULT));
+    let from = first.clamp(to - Duration::days(LEDGER_DAYS_MAX), today);
+    (from, to)
+}
+
+fn day(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Whether a ledger entry belongs to the order: it names the order, or one of its
+/// PaymentIntents.
+pub fn ledger_concerns(entry: &LedgerEntry, order_id: i64, link: Option<&OrderLink>) -> bool {
+    let references = &entry.references;
+    references.kentico_order_id.as_deref() == Some(order_id.to_string().as_str())
+        || references
+            .stripe_payment_intent
+            .as_ref()
+            .is_some_and(|pi| link.is_some_and(|l| payment_intents(l).contains(pi)))
+}
+
+/// Every PaymentIntent of a link, the active one and the one that paid included.
+pub fn payment_intents(link: &OrderLink) -> BTreeSet<String> {
+    (link.payment_intents.iter())
+        .chain(&link.payment_intent_id)
+        .chain(&link.paid_by)
+        .cloned()
+        .collect()
+}
+
 /// Whether a queue envelope concerns `order_id` (a Kentico order event or a Stripe event whose
 /// object carries the order's metadata).
 pub fn concerns(body: &str, order_id: i64) -> bool {
@@ -138,6 +212,14 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
             format!("nothing is known about order {}", args.order_id),
         ));
     }
+    // The ledger is read on the side: a ledger that does not answer leaves the rest of the trace.
+    let ledger = match ledger_entries(&backend, args.order_id, &trace).await {
+        Ok(entries) => entries,
+        Err(error) => {
+            eprintln!("the ledger did not answer: {error}");
+            Vec::new()
+        }
+    };
     let OrderTrace {
         link,
         events,
@@ -153,7 +235,7 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
                 "status": l.status_name, "status_rank": l.status_rank,
                 "status_payment_intent": l.status_payment_intent})
         });
-        let output = json!({"order_id": args.order_id, "link": link, "events": events, "dead_letters": dead});
+        let output = json!({"order_id": args.order_id, "link": link, "events": events, "dead_letters": dead, "ledger_entries": ledger});
         println!(
             "{}",
             serde_json::to_string_pretty(&output).map_err(|e| fail(e.to_string()))?
@@ -180,6 +262,12 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
             e.detail
         );
     }
+    if !ledger.is_empty() {
+        println!("\nledger entries:");
+        for line in ledger_lines(&ledger) {
+            println!("{line}");
+        }
+    }
     if !dead.is_empty() {
         println!("\nin a dead-letter queue:");
         for d in &dead {
@@ -198,4 +286,84 @@ async fn trace(args: TraceArgs) -> Result<(), (u8, String)> {
         }
     }
     Ok(())
+}
+
+/// The text lines of `paybridge trace` for ledger entries: each entry, then its lines.
+fn ledger_lines(entries: &[LedgerEntry]) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in entries {
+        out.push(format!(
+            "  {}  {}  {}  {}",
+            entry.occurred_at,
+            entry.kind.as_str(),
+            entry.id,
+            entry.currency
+        ));
+        for line in &entry.lines {
+            out.push(format!(
+                "    {:<30} debit {:>12}  credit {:>12}",
+                line.account, line.debit, line.credit
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_entries_print_with_their_lines() {
+        let entry: LedgerEntry = serde_json::from_value(json!({
+            "id": "le_payment_txn_1", "kind": "payment", "occurred_at": "2026-12-02T12:00:00Z",
+            "currency": "EUR",
+            "lines": [{"account": "Assets:Stripe:Clearing", "debit": "12.50", "credit": "0", "memo": ""},
+                      {"account": "Income:Sales", "debit": "0", "credit": "12.50", "memo": ""}],
+            "references": {"stripe_balance_transaction": "txn_1"}
+        }))
+        .unwrap();
+        let lines = ledger_lines(&[entry]);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            "  2026-12-02T12:00:00Z  payment  le_payment_txn_1  EUR"
+        );
+        assert!(
+            lines[1].contains("Assets:Stripe:Clearing") && lines[1].contains("debit        12.50"),
+            "{lines:?}"
+        );
+        assert!(lines[2].contains("credit        12.50"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_ledger_entry_is_the_order_s_when_it_names_the_order_or_one_of_its_payment_intents() {
+        let entry = |references: Value| -> LedgerEntry {
+            serde_json::from_value(json!({
+                "id": "le", "kind": "refund", "occurred_at": "2026-12-02T12:00:00Z",
+                "currency": "EUR", "lines": [], "references": references
+            }))
+            .unwrap()
+        };
+        let link = OrderLink {
+            order_id: 7,
+            payment_intents: ["pi_old".to_string()].into(),
+            paid_by: Some("pi_paid".into()),
+            ..OrderLink::default()
+        };
+        let named = entry(json!({"kentico_order_id": "7", "stripe_balance_transaction": "t"}));
+        assert!(ledger_concerns(&named, 7, None));
+        assert!(!ledger_concerns(&named, 8, Some(&link)));
+        for pi in ["pi_old", "pi_paid"] {
+            let by_intent =
+                entry(json!({"stripe_payment_intent": pi, "stripe_balance_transaction": "t"}));
+            assert!(ledger_concerns(&by_intent, 7, Some(&link)), "{pi}");
+            assert!(!ledger_concerns(&by_intent, 7, None), "{pi}");
+        }
+        let other = entry(
+            json!({"kentico_order_id": "70", "stripe_payment_intent": "pi_other",
+            "stripe_balance_transaction": "t"}),
+        );
+        assert!(!ledger_concerns(&other, 7, Some(&link)));
+    }
 }

@@ -104,7 +104,8 @@ pub fn router(state: ConsoleState) -> Router {
             post(pages::mapping::publish_confirmed),
         )
         .route("/console/events", get(pages::events::search))
-        .route("/console/orders/{id}", get(pages::events::order))
+        .route("/console/orders/{id}", get(pages::events::order::order))
+        .route("/console/reconciliation", get(pages::events::reports::page))
         .route("/console/dlq", get(pages::dlq::list))
         .route("/console/dlq/message", get(pages::dlq::show))
         .route("/console/dlq/action", post(pages::dlq::action))

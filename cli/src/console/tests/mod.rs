@@ -5,6 +5,7 @@
 mod access;
 mod changes;
 mod designer;
+mod events;
 mod suggestions;
 
 use std::collections::BTreeMap;
@@ -126,6 +127,7 @@ async fn every_page_renders_with_the_security_headers() {
         "/console/events",
         "/console/events?q=1042",
         "/console/orders/1042",
+        "/console/reconciliation",
         "/console/dlq",
         "/console/suggestions",
         "/console/mapping/diff?version=0",

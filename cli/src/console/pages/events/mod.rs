@@ -1,22 +1,24 @@
 //! Events (`/console/events?q=…`): search the journal by order id, event id, PaymentIntent or
-//! Checkout Session id, or customer id; and one order's timeline (`/console/orders/{id}`) — its
-//! link, every delivery and outcome in time order, its dead letters (payloads masked). The
-//! order's data comes from `trace::gather`, as for `paybridge trace`.
+//! Checkout Session id, or customer id, and the last reconciliation report ([`reports`]); one
+//! order's timeline (`/console/orders/{id}`) is in [`order`].
 
-use axum::extract::{Path, Query, State};
+pub mod order;
+pub mod reports;
+
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use paybridge::journal::RecentEntry;
 use serde::Deserialize;
 
-use super::super::layout::{self, dash};
+use super::super::layout;
 use super::super::mask::mask_text;
 use super::super::{ConsoleState, Who};
 use super::unavailable;
 use crate::trace::gather;
 
-const HERE: &str = "/console/events";
+pub const HERE: &str = "/console/events";
 
 /// How far back an event id is searched for in the journal (its retention is longer; this
 /// bounds the read).
@@ -130,6 +132,10 @@ pub async fn search(
             Err(error) => return unavailable(Some(operator), HERE, "the search", &error),
         },
     };
+    let reconciled = match found {
+        Some(_) => Ok(None),
+        None => reports::last(&state.backend).await,
+    };
     let latest = match found {
         Some(_) => Ok(Vec::new()),
         None => {
@@ -154,6 +160,8 @@ pub async fn search(
             Some(entries) if entries.is_empty() => p { "Nothing recorded for " code { (q) } "." },
             Some(entries) => (entry_table(entries)),
             None => {
+                h2 { "Last reconciliation" }
+                (reports::section(&reconciled, Some(reports::SUMMARY_FINDINGS)))
                 h2 { "Latest" }
                 @match &latest {
                     Ok(entries) if entries.is_empty() => p.muted { "Nothing recorded in the last hour." },
@@ -185,66 +193,4 @@ fn entry_table(entries: &[RecentEntry]) -> Markup {
             }
         }
     }
-}
-
-/// `GET /console/orders/{id}`: the order's timeline.
-pub async fn order(State(state): State<ConsoleState>, who: Who, Path(id): Path<i64>) -> Response {
-    let operator = &who.0;
-    let trace = match gather(&state.backend, id).await {
-        Ok(trace) => trace,
-        Err(error) => return unavailable(Some(operator), HERE, "the order", &error),
-    };
-    let mut events = trace.events.clone();
-    events.sort_by(|a, b| a.at.cmp(&b.at));
-    let body = html! {
-        h1 { "Order " (id) }
-        @if trace.is_empty() {
-            p { "Nothing is known about order " (id) "." }
-        }
-        @if let Some(link) = &trace.link {
-            table {
-                tbody {
-                    tr { th { "PaymentIntent" } td { @if let Some(pi) = &link.payment_intent_id { code { (pi) } } @else { (dash()) } } }
-                    tr { th { "all PaymentIntents" } td { (link.payment_intents.iter().cloned().collect::<Vec<_>>().join(", ")) } }
-                    tr { th { "Checkout Sessions" } td { (link.checkout_sessions.iter().cloned().collect::<Vec<_>>().join(", ")) } }
-                    tr { th { "owes" } td { (link.amount.map(|a| a.to_string()).unwrap_or_default()) " " (link.currency.as_deref().unwrap_or("")) } }
-                    tr { th { "status" } td { (link.status_name.as_deref().unwrap_or("none yet")) " (rank " (link.status_rank) ")"
-                        @if let Some(paid_by) = &link.paid_by { " · paid by " code { (paid_by) } }
-                        @if link.canceled { " · canceled in Kentico" } } }
-                }
-            }
-        } @else if !trace.is_empty() {
-            p.muted { "Nothing recorded at Stripe's side." }
-        }
-        @if !events.is_empty() {
-            h2 { "Deliveries and outcomes" }
-            table {
-                thead { tr { th { "at" } th { "source" } th { "event" } th { "worker" } th { "outcome (delivery)" } th { "detail" } } }
-                tbody {
-                    @for e in &events {
-                        tr {
-                            td { (e.at) } td { (e.source) }
-                            td { (e.event_type) br; code { (e.event_id) } }
-                            td { (e.worker) }
-                            td class=[(e.outcome == "dead_lettered").then_some("bad")] { (e.outcome) " (#" (e.receive_count) ")" }
-                            td { (mask_text(&e.detail)) }
-                        }
-                    }
-                }
-            }
-        }
-        @if !trace.dead_letters.is_empty() {
-            h2 { "In a dead-letter queue" }
-            @for d in &trace.dead_letters {
-                details {
-                    summary { a href=(super::dlq::message_href(&d.id)) { code { (d.id) } } " " (d.attribute("failure_kind")) ": " (mask_text(d.attribute("failure_reason"))) }
-                    pre { (mask_text(&d.body)) }
-                }
-            }
-        }
-    };
-    layout::respond(
-        StatusCode::OK,
-        layout::page(&format!("Order {id}"), HERE, Some(operator), body),
-    )
 }
