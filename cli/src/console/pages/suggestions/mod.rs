@@ -210,12 +210,18 @@ fn correction<'g>(
     operator: &Operator,
     g: &'g Gathered,
     accept: &Accept,
-) -> Result<(&'g CorrectionGroup, String), Response> {
+) -> Result<(&'g CorrectionGroup, String), Box<Response>> {
     let Some(group) = g.corrections.iter().find(|c| c.key() == accept.key) else {
-        return Err(gone(operator, "This alias"));
+        return Err(Box::new(gone(operator, "This alias")));
     };
-    let text = changed(&g.active, |d| group.correction.apply(d))
-        .map_err(|error| unavailable(Some(operator), HERE, "the changed document", &error))?;
+    let text = changed(&g.active, |d| group.correction.apply(d)).map_err(|error| {
+        Box::new(unavailable(
+            Some(operator),
+            HERE,
+            "the changed document",
+            &error,
+        ))
+    })?;
     Ok((group, text))
 }
 
@@ -233,7 +239,7 @@ pub async fn correct(
     };
     let (group, text) = match correction(operator, &g, &accept) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let explanation = html! {
         p { strong { (group.description) } }
@@ -361,7 +367,7 @@ pub async fn correct_confirmed(
     };
     let (group, text) = match correction(operator, &g, &accept) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let comment = format!(
         "suggestion accepted in the console: {} (for {} dead letter(s))",
