@@ -209,6 +209,12 @@ fn base_settings() -> Result<FlowSettings, (u8, String)> {
     environment_settings().map_err(fail)
 }
 
+/// The environment's Stripe mode (`STRIPE_MODE`, or the plain key's), when it says one.
+pub fn environment_stripe_mode() -> Option<paybridge::config::mode::StripeMode> {
+    let (_, connectors) = serve_settings(&env).ok()?;
+    connectors.stripe.and_then(|stripe| stripe.mode)
+}
+
 /// The environment's flow settings, or why they could not be read.
 pub fn environment_settings() -> Result<FlowSettings, String> {
     let (_, connectors) = serve_settings(&env).map_err(|e| e.to_string())?;

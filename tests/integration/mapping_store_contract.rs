@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{dynamodb, moto};
-use paybridge::mapping_doc::store::{DynamoDbMappingStore, MappingChange, MappingStore};
+use paybridge::mapping_doc::store::{DynamoDbMappingStore, MappingChange, MappingStore, contract};
 use paybridge::store::StoreError;
 use time::OffsetDateTime;
 
@@ -41,8 +41,10 @@ fn n(value: &AttributeValue) -> &str {
 async fn the_dynamodb_mapping_store_keeps_the_mapping_store_contract() {
     let (client, table) = table().await;
 
-    paybridge::mapping_doc::store::contract::run_all(&DynamoDbMappingStore::new(client, table))
-        .await;
+    // moto does not isolate concurrent transactions (see `Race::Sequential`): the race is run one
+    // publish after the other, and the second must be refused by the conditions.
+    let store = DynamoDbMappingStore::new(client, table);
+    contract::run_all_with(&store, contract::Race::Sequential).await;
 }
 
 #[tokio::test]

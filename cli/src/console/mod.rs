@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use paybridge::app::Backend;
 use paybridge::config::cli::VAR_CONSOLE_TOKEN;
 use paybridge::config::flow::FlowSettings;
+use paybridge::config::mode::StripeMode;
 use paybridge::mapping_doc::MappingDocument;
 
 use auth::Operator;
@@ -48,6 +49,9 @@ pub struct ConsoleSettings {
     /// The environment's flow settings, which a document applies over (the designer's
     /// preview), or why they could not be read.
     pub base_settings: Result<FlowSettings, String>,
+    /// The deployment's Stripe mode (`STRIPE_MODE`, or the key's), when known: which Stripe
+    /// Dashboard the order page links to.
+    pub stripe_mode: Option<StripeMode>,
 }
 
 impl ConsoleSettings {
@@ -56,6 +60,7 @@ impl ConsoleSettings {
         Self {
             environment_document: crate::mapping::environment_document(),
             base_settings: crate::mapping::environment_settings(),
+            stripe_mode: crate::mapping::environment_stripe_mode(),
         }
     }
 }

@@ -47,6 +47,7 @@ pub(super) fn console(gate: Gate) -> (Router, ConsoleState) {
         settings: Arc::new(ConsoleSettings {
             environment_document: Ok(environment_document()),
             base_settings: Ok(paybridge::config::flow::FlowSettings::default()),
+            stripe_mode: None,
         }),
         access: Arc::new(Access::new(gate).unwrap()),
         metrics: None,

@@ -67,8 +67,25 @@ fn document_of(bytes: usize) -> String {
     text
 }
 
+/// How two publishes on the same expectation meet in [`run_all_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Race {
+    /// At once: for a store whose transactions are isolated (SQLite, in memory, DynamoDB).
+    Concurrent,
+    /// One after the other: for moto's DynamoDB, whose threaded server checks a transaction's
+    /// conditions and writes its items without isolating it from another one in flight, so two
+    /// concurrent transactions can both pass (real DynamoDB serializes them). The second must
+    /// still be refused.
+    Sequential,
+}
+
 /// Runs every check against `store`, which must be empty.
 pub async fn run_all(store: &dyn MappingStore) {
+    run_all_with(store, Race::Concurrent).await;
+}
+
+/// [`run_all`], with the publish race run as `race` says.
+pub async fn run_all_with(store: &dyn MappingStore, race: Race) {
     // Nothing stored: the environment's mapping (version 0) is active.
     assert_eq!(store.active().await.unwrap(), (0, None), "empty store");
     assert_eq!(store.active_version().await.unwrap(), 0);
@@ -222,10 +239,16 @@ pub async fn run_all(store: &dyn MappingStore) {
     assert!(store.audit(0).await.unwrap().is_empty());
 
     // Two authors publish at once on the same expectation: exactly one wins.
-    let (a, b) = tokio::join!(
-        store.publish(FIRST, "erin", "race a", 3, at(8, 0)),
-        store.publish(THIRD, "frank", "race b", 3, at(8, 0)),
-    );
+    let (a, b) = match race {
+        Race::Concurrent => tokio::join!(
+            store.publish(FIRST, "erin", "race a", 3, at(8, 0)),
+            store.publish(THIRD, "frank", "race b", 3, at(8, 0)),
+        ),
+        Race::Sequential => (
+            store.publish(FIRST, "erin", "race a", 3, at(8, 0)).await,
+            store.publish(THIRD, "frank", "race b", 3, at(8, 0)).await,
+        ),
+    };
     let (a, b) = (a.unwrap(), b.unwrap());
     let winner = match (a, b) {
         (MappingChange::Done(4), MappingChange::Conflict { active: 4 }) => FIRST,

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use paybridge::app::Backend;
+use paybridge::config::mode::StripeMode;
 use paybridge::ledger::LedgerEntry;
 use paybridge::links::OrderLink;
 use paybridge::reconcile::reports::Finding;
@@ -133,11 +134,20 @@ fn stripe_objects(link: Option<&OrderLink>, ledger: &[LedgerEntry]) -> Vec<Objec
 }
 
 /// The Stripe Dashboard page of an object under `path`.
-pub fn dashboard_href(path: &str, id: &str) -> String {
-    format!("https://dashboard.stripe.com/{path}/{id}")
+/// The Stripe Dashboard page of an object under `path`, in test mode's Dashboard for a
+/// test-mode deployment (live's when the mode is not known).
+pub fn dashboard_href(mode: Option<StripeMode>, path: &str, id: &str) -> String {
+    match mode {
+        Some(StripeMode::Test) => format!("https://dashboard.stripe.com/test/{path}/{id}"),
+        _ => format!("https://dashboard.stripe.com/{path}/{id}"),
+    }
 }
 
-fn objects_section(link: Option<&OrderLink>, ledger: &[LedgerEntry]) -> Markup {
+fn objects_section(
+    mode: Option<StripeMode>,
+    link: Option<&OrderLink>,
+    ledger: &[LedgerEntry],
+) -> Markup {
     let objects = stripe_objects(link, ledger);
     let current = link.and_then(OrderLink::active);
     let is_current = |id: &str| {
@@ -157,7 +167,7 @@ fn objects_section(link: Option<&OrderLink>, ledger: &[LedgerEntry]) -> Markup {
                                 @for (i, id) in o.ids.iter().enumerate() {
                                     @if i > 0 { ", " }
                                     @match o.dashboard {
-                                        Some(path) => a href=(dashboard_href(path, id)) rel="noopener noreferrer" target="_blank" { code { (id) } },
+                                        Some(path) => a href=(dashboard_href(mode, path, id)) rel="noopener noreferrer" target="_blank" { code { (id) } },
                                         None => code { (id) },
                                     }
                                     @if is_current(id) { " (current)" }
@@ -260,7 +270,7 @@ pub async fn order(State(state): State<ConsoleState>, who: Who, Path(id): Path<i
             p.muted { "No order link recorded at Stripe's side." }
         }
         (reconciliation_line(&view.reconciled))
-        (objects_section(trace.link.as_ref(), ledger))
+        (objects_section(state.settings.stripe_mode, trace.link.as_ref(), ledger))
         @if !events.is_empty() {
             h2 { "Deliveries and outcomes" }
             table {
@@ -293,4 +303,23 @@ pub async fn order(State(state): State<ConsoleState>, who: Who, Path(id): Path<i
         StatusCode::OK,
         layout::page(&format!("Order {id}"), HERE, Some(operator), body),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_mode_deployment_links_to_the_test_dashboard() {
+        assert_eq!(
+            dashboard_href(Some(StripeMode::Test), "payments", "pi_1"),
+            "https://dashboard.stripe.com/test/payments/pi_1"
+        );
+        for mode in [Some(StripeMode::Live), None] {
+            assert_eq!(
+                dashboard_href(mode, "refunds", "re_1"),
+                "https://dashboard.stripe.com/refunds/re_1"
+            );
+        }
+    }
 }
