@@ -27,13 +27,29 @@ pub struct TraceArgs {
     json: bool,
 }
 
+/// What a link says the order owes, in major units (`129.90 USD`, `1500 JPY`): the link keeps
+/// Stripe's minor units. A currency that does not parse shows the minor units as they are.
+pub fn owes(amount: Option<i64>, currency: Option<&str>) -> String {
+    let Some(amount) = amount else {
+        return "-".into();
+    };
+    match currency.map(|c| paybridge::mapping::Currency::parse("currency", c)) {
+        Some(Ok(currency)) => format!(
+            "{} {}",
+            paybridge::mapping::from_minor_units(amount, &currency),
+            currency.code()
+        ),
+        Some(Err(_)) => format!("{amount} minor units of {}", currency.unwrap_or_default()),
+        None => format!("{amount} minor units"),
+    }
+}
+
 /// The order's Stripe side, a few lines.
 fn print_link(l: &OrderLink) {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     println!(
-        "  owes {} {} (version {})",
-        or_dash(l.amount.map(|a| a.to_string())),
-        l.currency.as_deref().unwrap_or(""),
+        "  owes {} (version {})",
+        owes(l.amount, l.currency.as_deref()),
         or_dash(l.version.as_ref().map(ToString::to_string))
     );
     let active = l.active();
@@ -312,6 +328,16 @@ fn ledger_lines(entries: &[LedgerEntry]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_an_order_owes_is_shown_in_major_units_of_its_currency() {
+        assert_eq!(owes(Some(12_990), Some("usd")), "129.90 USD");
+        assert_eq!(owes(Some(1_500), Some("jpy")), "1500 JPY");
+        assert_eq!(owes(Some(12_340), Some("kwd")), "12.340 KWD");
+        assert_eq!(owes(Some(42), Some("xx")), "42 minor units of xx");
+        assert_eq!(owes(Some(42), None), "42 minor units");
+        assert_eq!(owes(None, Some("usd")), "-");
+    }
 
     #[test]
     fn ledger_entries_print_with_their_lines() {

@@ -260,7 +260,7 @@ pub async fn order(State(state): State<ConsoleState>, who: Who, Path(id): Path<i
             table {
                 tbody {
                     tr { th { "PaymentIntent" } td { @if let Some(pi) = &link.payment_intent_id { code { (pi) } } @else { (dash()) } } }
-                    tr { th { "owes" } td { (link.amount.map(|a| a.to_string()).unwrap_or_default()) " " (link.currency.as_deref().unwrap_or("")) } }
+                    tr { th { "owes" } td { (crate::trace::owes(link.amount, link.currency.as_deref())) } }
                     tr { th { "status" } td { (link.status_name.as_deref().unwrap_or("none yet")) " (rank " (link.status_rank) ")"
                         @if let Some(paid_by) = &link.paid_by { " · paid by " code { (paid_by) } }
                         @if link.canceled { " · canceled in Kentico" } } }
