@@ -5,6 +5,11 @@ use paybridge::mapping_doc::MappingDocument;
 
 use super::*;
 
+/// How many mapping versions are stored.
+async fn stored_versions(state: &ConsoleState) -> usize {
+    state.backend.mappings().versions(100).await.unwrap().len()
+}
+
 #[tokio::test]
 async fn switching_a_flow_off_publishes_version_1_with_only_that_flag_changed() {
     let (app, state) = console(Gate::Open);
@@ -66,10 +71,7 @@ async fn switching_a_flow_off_publishes_version_1_with_only_that_flag_changed() 
         conflict.contains("Version 1 became active meanwhile"),
         "{conflict}"
     );
-    assert_eq!(
-        state.backend.mappings().versions(10).await.unwrap().len(),
-        1
-    );
+    assert_eq!(stored_versions(&state).await, 1);
 }
 
 #[tokio::test]
@@ -145,15 +147,7 @@ async fn publishing_an_invalid_document_shows_each_problem_with_its_path_and_sto
         page.contains("<code>customer_field_owners.email</code>"),
         "{page}"
     );
-    assert!(
-        state
-            .backend
-            .mappings()
-            .versions(10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(stored_versions(&state).await, 0, "nothing stored");
     // Confirming it anyway is refused the same way.
     let (status, _) = post(
         &app,
@@ -162,15 +156,7 @@ async fn publishing_an_invalid_document_shows_each_problem_with_its_path_and_sto
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        state
-            .backend
-            .mappings()
-            .versions(10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(stored_versions(&state).await, 0, "nothing stored");
 }
 
 #[tokio::test]
@@ -199,15 +185,7 @@ async fn publishing_a_valid_document_shows_the_diff_then_publishes_on_confirmati
         page.contains("sample order event(s): 2 map, none breaks."),
         "the built-in samples replayed: {page}"
     );
-    assert!(
-        state
-            .backend
-            .mappings()
-            .versions(10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(stored_versions(&state).await, 0, "nothing stored");
 
     let (status, _) = post(
         &app,
@@ -264,14 +242,5 @@ async fn a_document_that_breaks_the_sample_orders_is_refused_with_each_of_them()
             "the document is back in the form to mend: {page}"
         );
     }
-    assert!(
-        state
-            .backend
-            .mappings()
-            .versions(10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing stored"
-    );
+    assert_eq!(stored_versions(&state).await, 0, "nothing stored");
 }
