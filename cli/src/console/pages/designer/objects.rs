@@ -245,7 +245,7 @@ pub fn statuses_editor(
                         }
                         td {
                             input id={ "status-" (row.key) } type="text" name={ "status." (row.key) }
-                                value=(named(row.key)) placeholder=(row.environment) maxlength="400";
+                                value=(named(row.key)) placeholder=(row.environment) maxlength="200";
                             (problems_at(&format!("statuses.{}", row.key), problems))
                         }
                     }
