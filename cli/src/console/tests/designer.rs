@@ -305,6 +305,7 @@ async fn the_checkout_session_object_previews_the_session_with_the_mapped_metada
         "{page}"
     );
     assert!(page.contains("shared with the PaymentIntent"), "{page}");
+    assert!(page.contains("runs in Payment Element mode"), "{page}");
     assert!(
         page.contains(r#"<option value="checkout_session" selected>"#),
         "{page}"
@@ -356,6 +357,7 @@ async fn the_checkout_session_object_previews_the_session_with_the_mapped_metada
         assert!(page.contains("POST /v1/payment_intents"), "{page}");
         assert!(!page.contains("/v1/checkout/sessions"), "{page}");
         assert!(!page.contains("shared with the PaymentIntent"), "{page}");
+        assert!(!page.contains(r#"id="designer-mode""#), "{page}");
     }
 }
 
@@ -549,4 +551,53 @@ async fn a_customer_field_owner_change_lands_in_the_working_document() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_object_picker_switches_objects_and_keeps_the_working_document() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let (_, page) = get(&app, DESIGNER).await;
+    let pick = &page[page.find(r#"id="designer-pick""#).unwrap()..];
+    let pick = &pick[..pick.find("</form>").unwrap()];
+    assert!(pick.contains(r#"name="document""#), "{pick}");
+    assert!(page.contains(r#"<select id="designer-object" form="designer-pick" name="object">"#));
+    assert!(page.contains(r#"<label for="designer-object">"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="payment_intent" selected>"#),
+        "{page}"
+    );
+
+    let document = r#"{"schema": 1, "statuses": {"succeeded": "Settled"}}"#;
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", document),
+            ("sample", "builtin"),
+            ("pasted", ""),
+            ("object", "order_status"),
+            ("action", "object"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(working_document(&page).statuses["succeeded"], "Settled");
+    assert!(
+        page.contains(r#"name="status.succeeded" value="Settled""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="order_status" selected>"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains(r#"id="designer-map""#),
+        "no mapping form: {page}"
+    );
+    assert!(
+        page.contains(r#"action="/console/mapping/publish""#),
+        "{page}"
+    );
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use paybridge::config::customers::{FIELDS, Owner};
-use paybridge::config::flow::FlowSettings;
+use paybridge::config::flow::{FlowSettings, PaymentMode};
 use paybridge::mapping_doc::document::Transform;
 use paybridge::mapping_doc::{AppliedMapping, MappingDocument, Problem};
 use serde_json::Value;
@@ -100,6 +100,14 @@ pub fn page(
                         Object::CheckoutSession => p.muted #designer-shared { "These rules are shared with the PaymentIntent: all of them apply to the Checkout Session (its metadata and payment_intent_data[metadata], payment_intent_data[description] and the line item's name, payment_intent_data[statement_descriptor_suffix]). A change here changes the PaymentIntent too." },
                         Object::OrderStatus => (objects::statuses_editor(parts.draft, Some(parts.base), problems)),
                         Object::Customer => (objects::owners_editor(parts.draft, Some(parts.base), problems)),
+                    }
+                    @if rules && object.mode() != Some(parts.base.payment_mode) {
+                        p.muted #designer-mode {
+                            @match parts.base.payment_mode {
+                                PaymentMode::Checkout => "This deployment runs in Checkout mode (PAYMENT_MODE): its order worker sends the Checkout Session's request, not this one.",
+                                PaymentMode::PaymentElement => "This deployment runs in Payment Element mode (PAYMENT_MODE): its order worker sends the PaymentIntent's request; this is what Checkout mode would send.",
+                            }
+                        }
                     }
                     @if rules {
                         @if let Some(document) = parts.document {
