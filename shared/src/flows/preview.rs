@@ -145,6 +145,22 @@ pub fn preview_order(mapping: &AppliedMapping, event: &Value) -> Result<Preview,
     })
 }
 
+/// The request `event` makes under `mapping` as if its payment mode were `mode`: the mapping
+/// designer shows a PaymentIntent's and a Checkout Session's request whichever mode the
+/// deployment runs.
+pub fn preview_order_as(
+    mapping: &AppliedMapping,
+    event: &Value,
+    mode: PaymentMode,
+) -> Result<Preview, PreviewError> {
+    if mapping.payment_mode == mode {
+        return preview_order(mapping, event);
+    }
+    let mut forced = mapping.clone();
+    forced.settings.payment_mode = mode;
+    preview_order(&forced, event)
+}
+
 /// The reason a handler error gives (for a platform mismatch).
 fn failures_reason(error: crate::worker::HandlerError) -> String {
     match error {

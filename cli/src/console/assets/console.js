@@ -187,9 +187,14 @@
   }
 
   function refresh() {
+    var object = form.elements.namedItem("object").value;
+    // The order statuses and the Customer's owners have no Stripe request: their preview is
+    // the page's own.
+    if (object !== "payment_intent" && object !== "checkout_session") { return; }
     var request = {
       document: form.elements.namedItem("document").value,
-      sample: form.elements.namedItem("sample").value
+      sample: form.elements.namedItem("sample").value,
+      object: object
     };
     if (request.sample === "pasted") {
       try { request.event = JSON.parse(form.elements.namedItem("pasted").value); } catch (e) { return; }
@@ -207,6 +212,7 @@
 
   form.addEventListener("change", function (event) {
     if (event.target.name && event.target.name.indexOf("description.") === 0) { return; }
+    if (event.target.form !== form) { return; }
     refresh();
   });
   refresh();

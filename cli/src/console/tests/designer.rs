@@ -277,3 +277,327 @@ async fn the_review_and_publish_form_posts_the_working_document_to_the_publish_f
     assert!(publish.contains(r#"name="document""#), "{publish}");
     assert!(publish.contains("Review and publish"));
 }
+
+/// The working document the page holds, problems or not.
+fn working_draft(page: &str) -> MappingDocument {
+    let start = page.find(r#"id="designer-document""#).unwrap();
+    let value = &page[start..];
+    let value = &value[value.find("value=\"").unwrap() + 7..];
+    let value = &value[..value.find('"').unwrap()];
+    let text = value
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn the_checkout_session_object_previews_the_session_with_the_mapped_metadata() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let (status, page) = get(&app, &format!("{DESIGNER}?object=checkout_session")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("POST /v1/checkout/sessions"), "{page}");
+    assert!(!page.contains("POST /v1/payment_intents"), "{page}");
+    assert!(
+        page.contains("line_items[0][price_data][unit_amount]"),
+        "{page}"
+    );
+    assert!(page.contains("shared with the PaymentIntent"), "{page}");
+    assert!(page.contains("runs in Payment Element mode"), "{page}");
+    assert!(
+        page.contains(r#"<option value="checkout_session" selected>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="object" value="checkout_session""#),
+        "the object is kept: {page}"
+    );
+    let body = &page[page.find(r#"<pre class="body">"#).unwrap()..];
+    let body = &body[..body.find("</pre>").unwrap()];
+    assert!(body.contains("line_items"), "{body}");
+    assert!(body.contains("mode=payment"), "{body}");
+
+    let document = empty_document();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &document),
+            ("sample", "builtin"),
+            ("object", "checkout_session"),
+            ("action", "map"),
+            ("source", "Customer.CustomerEmail"),
+            ("target", "metadata:new"),
+            ("key", "buyer_email"),
+            ("transform", "none"),
+            ("argument", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        working_document(&page).payment_intent.metadata[0].key,
+        "buyer_email"
+    );
+    assert!(page.contains("POST /v1/checkout/sessions"), "{page}");
+    assert!(
+        page.contains("payment_intent_data[metadata][buyer_email]"),
+        "{page}"
+    );
+    assert!(!page.contains("ada@example.com"), "masked: {page}");
+
+    for path in [
+        DESIGNER.to_string(),
+        format!("{DESIGNER}?object=payment_intent"),
+    ] {
+        let (_, page) = get(&app, &path).await;
+        assert!(page.contains("POST /v1/payment_intents"), "{page}");
+        assert!(!page.contains("/v1/checkout/sessions"), "{page}");
+        assert!(!page.contains("shared with the PaymentIntent"), "{page}");
+        assert!(!page.contains(r#"id="designer-mode""#), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn the_preview_api_previews_the_object_it_is_asked_for() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let document = serde_json::json!({"schema": 1, "payment_intent": {"metadata": [
+        {"key": "order_number", "from": ["OrderID"]}
+    ]}});
+    let ask = |object: &str| serde_json::json!({"document": document, "sample": "builtin", "object": object});
+    let (status, answer) = post_json(&app, &ask("checkout_session"), Some(&csrf)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["preview"]["request"], "POST /v1/checkout/sessions");
+    let fields = answer["preview"]["fields"].as_array().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f[0] == "payment_intent_data[metadata][order_number]"),
+        "{answer}"
+    );
+    let (_, answer) = post_json(&app, &ask("payment_intent"), Some(&csrf)).await;
+    assert_eq!(answer["preview"]["request"], "POST /v1/payment_intents");
+    let (status, answer) = post_json(&app, &ask("invoice"), Some(&csrf)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}
+
+#[tokio::test]
+async fn the_statuses_action_names_changed_states_and_unnames_empty_ones() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let (status, page) = get(&app, &format!("{DESIGNER}?object=order_status")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"id="status-succeeded""#), "{page}");
+    assert!(page.contains(r#"<label for="status-succeeded">"#), "{page}");
+    assert!(!page.contains("Paid in full"), "{page}");
+    assert!(!page.contains("/v1/payment_intents"), "{page}");
+
+    let document = r#"{"schema": 1, "statuses": {"processing": "Pending", "canceled": "Storno"}}"#;
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", document),
+            ("sample", "builtin"),
+            ("object", "order_status"),
+            ("action", "statuses"),
+            ("status.succeeded", "Paid in full"),
+            ("status.processing", ""),
+            ("status.canceled", "Storno"),
+            ("canceled_statuses", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let named = working_document(&page);
+    assert_eq!(named.statuses["succeeded"], "Paid in full");
+    assert_eq!(named.statuses["canceled"], "Storno");
+    assert!(!named.statuses.contains_key("processing"), "{named:?}");
+    assert!(!named.statuses.contains_key("payment_failed"), "{named:?}");
+    assert!(
+        page.contains("&quot;succeeded&quot;: &quot;Paid in full&quot;"),
+        "{page}"
+    );
+    let written = &page[page.find(r#"id="designer-status-names""#).unwrap()..];
+    let written = &written[..written.find("</table>").unwrap()];
+    assert!(written.contains("Paid in full"), "{written}");
+    assert!(
+        !written.contains("<td>Pending</td>"),
+        "processing is the environment's: {written}"
+    );
+    assert!(written.contains("<td>Payment pending</td>"), "{written}");
+    assert!(
+        page.contains(r#"name="status.succeeded" value="Paid in full""#),
+        "{page}"
+    );
+
+    let text = serde_json::to_string_pretty(&named).unwrap();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &text),
+            ("object", "order_status"),
+            ("action", "statuses"),
+            ("status.succeeded", HOSTILE),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(working_document(&page).statuses["succeeded"], HOSTILE);
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("&lt;script&gt;"), "{page}");
+}
+
+#[tokio::test]
+async fn an_overlong_status_name_shows_at_its_path_and_the_same_form_fixes_it() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let long = "x".repeat(201);
+    let (_, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", r#"{"schema": 1}"#),
+            ("object", "order_status"),
+            ("action", "statuses"),
+            ("status.refunded", &long),
+        ],
+    )
+    .await;
+    assert_eq!(working_draft(&page).statuses["refunded"], long);
+    let list = &page[page
+        .find(r#"data-problems-for="statuses.refunded""#)
+        .unwrap()..];
+    let list = &list[..list.find("</ul>").unwrap()];
+    assert!(list.contains("a status name must be 1"), "{list}");
+    assert!(
+        !page.contains(r#"id="designer-status-names""#),
+        "no names from an invalid document: {page}"
+    );
+
+    let text = serde_json::to_string(&working_draft(&page)).unwrap();
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", &text),
+            ("object", "order_status"),
+            ("action", "statuses"),
+            ("status.refunded", "Money back"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(working_document(&page).statuses["refunded"], "Money back");
+    assert!(!page.contains("a status name must be 1"), "{page}");
+}
+
+#[tokio::test]
+async fn a_customer_field_owner_change_lands_in_the_working_document() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let (status, page) = get(&app, &format!("{DESIGNER}?object=customer")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"<label for="owner-phone">"#), "{page}");
+    assert!(
+        !page.contains("stripe: Stripe&#39;s changes")
+            && !page.contains("stripe: Stripe's changes"),
+        "{page}"
+    );
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            (
+                "document",
+                r#"{"schema": 1, "customer_field_owners": {"email": "stripe"}}"#,
+            ),
+            ("object", "customer"),
+            ("action", "owners"),
+            ("owner.phone", "stripe"),
+            ("owner.name", "kentico"),
+            ("owner.email", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let owners = working_document(&page).customer_field_owners;
+    assert_eq!(owners["phone"], "stripe");
+    assert_eq!(owners["name"], "kentico");
+    assert!(!owners.contains_key("email"), "{owners:?}");
+    let table = &page[page.find(r#"id="designer-owner-table""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains("stripe: Stripe"), "{table}");
+    let (status, _) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", r#"{"schema": 1}"#),
+            ("object", "customer"),
+            ("action", "owners"),
+            ("owner.phone", "erp"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_object_picker_switches_objects_and_keeps_the_working_document() {
+    let (app, state) = console(Gate::Open);
+    let csrf = state.access.process_csrf().to_string();
+    let (_, page) = get(&app, DESIGNER).await;
+    let pick = &page[page.find(r#"id="designer-pick""#).unwrap()..];
+    let pick = &pick[..pick.find("</form>").unwrap()];
+    assert!(pick.contains(r#"name="document""#), "{pick}");
+    assert!(page.contains(r#"<select id="designer-object" form="designer-pick" name="object">"#));
+    assert!(page.contains(r#"<label for="designer-object">"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="payment_intent" selected>"#),
+        "{page}"
+    );
+
+    let document = r#"{"schema": 1, "statuses": {"succeeded": "Settled"}}"#;
+    let (status, page) = post(
+        &app,
+        DESIGNER,
+        &[
+            ("csrf", &csrf),
+            ("document", document),
+            ("sample", "builtin"),
+            ("pasted", ""),
+            ("object", "order_status"),
+            ("action", "object"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(working_document(&page).statuses["succeeded"], "Settled");
+    assert!(
+        page.contains(r#"name="status.succeeded" value="Settled""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="order_status" selected>"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains(r#"id="designer-map""#),
+        "no mapping form: {page}"
+    );
+    assert!(
+        page.contains(r#"action="/console/mapping/publish""#),
+        "{page}"
+    );
+}

@@ -106,6 +106,36 @@ fn checkout_mode_previews_the_session_with_the_same_fields() {
 }
 
 #[test]
+fn a_preview_as_a_mode_forces_it_and_leaves_the_mapping_alone() {
+    let mapping = applied(
+        4,
+        json!({"schema": 1, "payment_intent": {
+            "metadata": [{"key": "loyalty", "from": ["LoyaltyNumber"], "transform": [{"op": "trim"}]}]}}),
+    );
+    assert_eq!(mapping.payment_mode, PaymentMode::PaymentElement);
+    let session = preview_order_as(&mapping, &event(order("USD")), PaymentMode::Checkout).unwrap();
+    assert_eq!(session.request, "POST /v1/checkout/sessions");
+    assert_eq!(session.version, 4);
+    assert_eq!(
+        field(&session, "line_items[0][price_data][unit_amount]"),
+        Some("12990")
+    );
+    assert_eq!(
+        field(&session, "payment_intent_data[metadata][loyalty]"),
+        Some("LN-7781")
+    );
+    assert_eq!(field(&session, "amount"), None);
+    assert_eq!(mapping.payment_mode, PaymentMode::PaymentElement);
+    let intent =
+        preview_order_as(&mapping, &event(order("USD")), PaymentMode::PaymentElement).unwrap();
+    assert_eq!(
+        intent,
+        preview_order(&mapping, &event(order("USD"))).unwrap()
+    );
+    assert_eq!(intent.request, "POST /v1/payment_intents");
+}
+
+#[test]
 fn an_alias_fixes_a_spelling_and_says_so() {
     let environment = AppliedMapping::environment(FlowSettings::default());
     let refused = preview_order(&environment, &event(order("US Dollar"))).unwrap_err();

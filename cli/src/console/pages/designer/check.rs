@@ -7,13 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use paybridge::flows::preview::{Preview, preview_order};
+use paybridge::config::flow::PaymentMode;
+use paybridge::flows::preview::{Preview, preview_order, preview_order_as};
 use paybridge::mapping_doc::{AppliedMapping, MappingDocument, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::super::ConsoleState;
 use super::super::super::mask::mask_field;
+use super::objects::Object;
 use super::sources;
 
 /// Stripe's bounds of a PaymentIntent's `amount`, in minor units.
@@ -35,12 +37,14 @@ pub struct Checked {
     pub error: Option<String>,
 }
 
-/// Checks `text` (a document) on `event` as version `version`.
+/// Checks `text` (a document) on `event` as version `version`, in payment mode `mode` (none:
+/// the deployment's).
 pub fn check(
     text: &str,
     event: &Value,
     version: u32,
     base: &paybridge::config::flow::FlowSettings,
+    mode: Option<PaymentMode>,
 ) -> Checked {
     let document = match MappingDocument::parse(text) {
         Ok(document) => document,
@@ -53,7 +57,11 @@ pub fn check(
         }
     };
     let mapping = AppliedMapping::new(version, &document, base);
-    match preview_order(&mapping, event) {
+    let preview = match mode {
+        Some(mode) => preview_order_as(&mapping, event, mode),
+        None => preview_order(&mapping, event),
+    };
+    match preview {
         Ok(preview) => Checked {
             problems: limits(&document, &preview),
             preview: Some(masked(preview)),
@@ -137,10 +145,14 @@ fn limits(document: &MappingDocument, preview: &Preview) -> Vec<Problem> {
 }
 
 /// `POST /console/api/preview`'s body: the document's text (or the document itself) and the
-/// event, or a sample's picker value (`builtin`, `journal:{event_id}`).
+/// event, or a sample's picker value (`builtin`, `journal:{event_id}`), and the target object
+/// (`payment_intent`: the PaymentIntent's request, `checkout_session`: the Checkout
+/// Session's; `order_status`, `customer` or none: the request the deployment's mode makes).
 #[derive(Deserialize)]
 pub struct PreviewRequest {
     document: Value,
+    #[serde(default)]
+    object: Option<String>,
     #[serde(default)]
     event: Option<Value>,
     #[serde(default)]
@@ -152,6 +164,19 @@ pub async fn api(
     State(state): State<ConsoleState>,
     Json(request): Json<PreviewRequest>,
 ) -> Response {
+    let mode = match request.object.as_deref() {
+        None => None,
+        Some(value) => match Object::from_value(value) {
+            Some(object) => object.mode(),
+            None => {
+                let message = format!(
+                    "'{value}' is not a target object (payment_intent, checkout_session, \
+                     order_status, customer)"
+                );
+                return refuse(StatusCode::BAD_REQUEST, "console_bad_object", &message);
+            }
+        },
+    };
     let text = match &request.document {
         Value::String(text) => text.clone(),
         other => other.to_string(),
@@ -177,7 +202,7 @@ pub async fn api(
             );
         }
     };
-    let checked = check(&text, &event, version, &base);
+    let checked = check(&text, &event, version, &base, mode);
     let status = if checked.preview.is_none() && checked.error.is_none() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -1,27 +1,31 @@
 //! The mapping designer (`/console/mapping/designer`): a working document and a sample Kentico
-//! order event; the sample's fields on the left, the PaymentIntent's rules on the right, a
-//! source dragged (or picked with the keyboard, or chosen in the form) onto a target maps it;
+//! order event; the sample's fields on the left, a target object's rules on the right (the
+//! PaymentIntent, the Checkout Session, the Kentico order status write, the Stripe Customer),
+//! a source dragged (or picked with the keyboard, or chosen in the form) onto a target maps it;
 //! the exact Stripe request below, checked against Stripe's limits. Without JavaScript every
 //! change is a form POST answering the page with the updated working document; "Review and
 //! publish" hands the document to the Mapping page's publish → diff → confirm.
 
 pub mod check;
 mod edit;
+pub mod objects;
 pub mod sources;
 mod view;
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use paybridge::config::flow::FlowSettings;
-use paybridge::mapping_doc::MappingDocument;
+use paybridge::mapping_doc::{AppliedMapping, MappingDocument};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::super::auth::Operator;
 use super::super::{ConsoleState, Who};
 use super::{active, unavailable};
 use edit::Target;
+use objects::Object;
 
 const HERE: &str = "/console/mapping/designer";
 
@@ -40,12 +44,27 @@ pub struct Working {
     pub sample: String,
     /// The pasted event (kept when the pasted sample is picked).
     pub pasted: String,
+    /// The target object the right-hand panel shows.
+    pub object: Object,
     /// What the last action did, or why it did nothing.
     pub said: Option<Result<String, String>>,
 }
 
-/// `GET /console/mapping/designer`: the active version's document and the built-in sample.
-pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
+/// `GET /console/mapping/designer`'s query.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    /// The target object (`payment_intent` unless said otherwise).
+    #[serde(default)]
+    object: Option<String>,
+}
+
+/// `GET /console/mapping/designer[?object=…]`: the active version's document and the
+/// built-in sample, on the target object.
+pub async fn page(
+    State(state): State<ConsoleState>,
+    who: Who,
+    Query(query): Query<PageQuery>,
+) -> Response {
     let operator = &who.0;
     let active = match active(&state).await {
         Ok(active) => active,
@@ -55,14 +74,16 @@ pub async fn page(State(state): State<ConsoleState>, who: Who) -> Response {
         text: active.text,
         sample: sources::BUILT_IN.to_string(),
         pasted: String::new(),
+        object: Object::parse(query.object.as_deref().unwrap_or_default()),
         said: None,
     };
     render(&state, operator, working, StatusCode::OK).await
 }
 
 /// `POST /console/mapping/designer`: `action` = `map` (source, target, key, transform,
-/// argument), `transform@{target}`, `remove@{target}` or `sample`, with the working
-/// `document`, `sample` and `pasted`.
+/// argument), `transform@{target}`, `remove@{target}`, `description`, `statuses`
+/// (`status.{state}`, `canceled_statuses`), `owners` (`owner.{field}`), `sample` or `object`,
+/// with the working `document`, `sample`, `pasted` and `object`.
 pub async fn act(
     State(state): State<ConsoleState>,
     who: Who,
@@ -82,6 +103,7 @@ pub async fn act(
             sample => sample.to_string(),
         },
         pasted: field("pasted"),
+        object: Object::parse(&field("object")),
         said: None,
     };
     let action = field("action");
@@ -89,7 +111,16 @@ pub async fn act(
         working.said = Some(Ok("sample changed".into()));
         return render(&state, operator, working, StatusCode::OK).await;
     }
-    let mut document = match MappingDocument::parse(&working.text) {
+    if action == "object" {
+        working.said = Some(Ok(format!("showing the {}", working.object.label())));
+        return render(&state, operator, working, StatusCode::OK).await;
+    }
+    // The statuses and the owners are edited where their problems show: a document whose only
+    // problems are there can be fixed by the same form.
+    let lenient = matches!(action.as_str(), "statuses" | "owners");
+    let parsed = MappingDocument::parse(&working.text)
+        .or_else(|problems| draft(&working.text).filter(|_| lenient).ok_or(problems));
+    let mut document = match parsed {
         Ok(document) => document,
         Err(problems) => {
             let first = problems
@@ -136,6 +167,12 @@ fn apply(
     if let Some(target) = action.strip_prefix("remove@") {
         return edit::remove(document, &Target::parse(target)?);
     }
+    if action == "statuses" {
+        return objects::set_statuses(document, field);
+    }
+    if action == "owners" {
+        return objects::set_owners(document, field);
+    }
     if action == "description" {
         let template = field("description.template");
         if template.trim().is_empty() {
@@ -152,6 +189,12 @@ fn apply(
     Err(format!("'{action}' is not something the designer does"))
 }
 
+/// The document as it reads, unchecked (the statuses and owners editors show a document with
+/// problems there, to fix them).
+fn draft(text: &str) -> Option<MappingDocument> {
+    serde_json::from_str(text).ok()
+}
+
 async fn render(
     state: &ConsoleState,
     operator: &Operator,
@@ -166,16 +209,25 @@ async fn render(
             tracing::warn!(%error, "the designer's journal samples");
             Vec::new()
         });
-    let checked = match (&event, next_version(state).await) {
-        (Ok(event), Ok((version, base))) => {
-            Some(check::check(&working.text, event, version, &base))
-        }
-        (_, Err(error)) => {
+    let (version, base) = match next_version(state).await {
+        Ok(found) => found,
+        Err(error) => {
             return unavailable(Some(operator), HERE, "the mapping versions", &error);
         }
-        (Err(_), _) => None,
+    };
+    let checked = match &event {
+        Ok(event) => Some(check::check(
+            &working.text,
+            event,
+            version,
+            &base,
+            working.object.mode(),
+        )),
+        Err(_) => None,
     };
     let document = MappingDocument::parse(&working.text).ok();
+    let applied = (document.as_ref()).map(|d| AppliedMapping::new(version, d, &base));
+    let draft = draft(&working.text);
     let fields = event
         .as_ref()
         .map(sources::source_fields)
@@ -189,6 +241,10 @@ async fn render(
             fields: &fields,
             journal: &journal,
             checked: checked.as_ref(),
+            draft: draft.as_ref(),
+            base: &base,
+            applied: applied.as_ref(),
+            event: event.as_ref().ok(),
         },
         status,
     )
