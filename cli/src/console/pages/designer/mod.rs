@@ -53,7 +53,7 @@ pub struct Working {
 /// `GET /console/mapping/designer`'s query.
 #[derive(Deserialize)]
 pub struct PageQuery {
-    /// The target object (`payment_intent` unless said otherwise).
+    /// The target object (unless said: the one the deployment's payment mode sends).
     #[serde(default)]
     object: Option<String>,
 }
@@ -74,7 +74,10 @@ pub async fn page(
         text: active.text,
         sample: sources::BUILT_IN.to_string(),
         pasted: String::new(),
-        object: Object::parse(query.object.as_deref().unwrap_or_default()),
+        object: Object::parse(
+            query.object.as_deref().unwrap_or_default(),
+            state.settings.base_settings.as_ref(),
+        ),
         said: None,
     };
     render(&state, operator, working, StatusCode::OK).await
@@ -103,7 +106,7 @@ pub async fn act(
             sample => sample.to_string(),
         },
         pasted: field("pasted"),
-        object: Object::parse(&field("object")),
+        object: Object::parse(&field("object"), state.settings.base_settings.as_ref()),
         said: None,
     };
     let action = field("action");

@@ -32,9 +32,15 @@ impl Object {
         Object::Customer,
     ];
 
-    /// Reads the picker's value; anything else is the PaymentIntent.
-    pub fn parse(text: &str) -> Object {
-        Object::from_value(text).unwrap_or(Object::PaymentIntent)
+    /// Reads the picker's value; anything else (or nothing) is the object the deployment's
+    /// payment mode sends: the Checkout Session in Checkout mode, else the PaymentIntent.
+    pub fn parse(text: &str, base: Result<&FlowSettings, &String>) -> Object {
+        Object::from_value(text).unwrap_or(match base {
+            Ok(settings) if settings.payment_mode == PaymentMode::Checkout => {
+                Object::CheckoutSession
+            }
+            _ => Object::PaymentIntent,
+        })
     }
 
     /// The object a value names, if it names one.
@@ -337,10 +343,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_unknown_object_is_the_payment_intent_and_each_value_reads_back() {
-        assert_eq!(Object::parse("nonsense"), Object::PaymentIntent);
+    fn an_unknown_object_is_the_one_the_payment_mode_sends_and_each_value_reads_back() {
+        let element = FlowSettings::default();
+        let checkout = FlowSettings {
+            payment_mode: PaymentMode::Checkout,
+            ..FlowSettings::default()
+        };
+        let unreadable = Err("no settings".to_string());
+        assert_eq!(element.payment_mode, PaymentMode::PaymentElement);
+        assert_eq!(
+            Object::parse("nonsense", Ok(&element)),
+            Object::PaymentIntent
+        );
+        assert_eq!(Object::parse("", Ok(&checkout)), Object::CheckoutSession);
+        assert_eq!(
+            Object::parse("", unreadable.as_ref()),
+            Object::PaymentIntent
+        );
         for object in Object::ALL {
-            assert_eq!(Object::parse(object.value()), object);
+            assert_eq!(Object::parse(object.value(), Ok(&checkout)), object);
         }
         assert_eq!(Object::CheckoutSession.mode(), Some(PaymentMode::Checkout));
         assert_eq!(Object::OrderStatus.mode(), None);
