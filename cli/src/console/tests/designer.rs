@@ -10,18 +10,22 @@ fn empty_document() -> String {
     serde_json::to_string_pretty(&environment_document()).unwrap()
 }
 
-/// The working document the page holds in its hidden field.
-fn working_document(page: &str) -> MappingDocument {
+/// The text of the working document the page holds in its hidden field, unescaped.
+fn working_text(page: &str) -> String {
     let start = page.find(r#"id="designer-document""#).unwrap();
     let value = &page[start..];
     let value = &value[value.find("value=\"").unwrap() + 7..];
     let value = &value[..value.find('"').unwrap()];
-    let text = value
+    value
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    MappingDocument::parse(&text).unwrap()
+        .replace("&amp;", "&")
+}
+
+/// The working document the page holds, checked.
+fn working_document(page: &str) -> MappingDocument {
+    MappingDocument::parse(&working_text(page)).unwrap()
 }
 
 async fn post_json(
@@ -280,16 +284,7 @@ async fn the_review_and_publish_form_posts_the_working_document_to_the_publish_f
 
 /// The working document the page holds, problems or not.
 fn working_draft(page: &str) -> MappingDocument {
-    let start = page.find(r#"id="designer-document""#).unwrap();
-    let value = &page[start..];
-    let value = &value[value.find("value=\"").unwrap() + 7..];
-    let value = &value[..value.find('"').unwrap()];
-    let text = value
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&working_text(page)).unwrap()
 }
 
 #[tokio::test]
