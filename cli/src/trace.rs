@@ -136,45 +136,68 @@ pub async fn gather(backend: &Backend, order_id: i64) -> Result<OrderTrace, Stri
     })
 }
 
-/// How far back the ledger is read for an order without journal entries.
-const LEDGER_DAYS_DEFAULT: i64 = 90;
-/// The longest ledger window read for one order.
-const LEDGER_DAYS_MAX: i64 = 400;
+/// The days before today always read for an order (its recent money movements, journaled or
+/// not yet).
+const LEDGER_RECENT_DAYS: i64 = 6;
+/// The most days read for one order: the ledger is kept by day, not by order, so each day read
+/// is a query over every entry of that day.
+const LEDGER_DAYS_MAX: usize = 60;
 
-/// The ledger entries of `order_id`, oldest first: those of the days [`ledger_window`] gives
+/// The ledger entries of `order_id`, oldest first: those of the days [`ledger_days`] gives
 /// that name the order or one of its PaymentIntents.
 pub async fn ledger_entries(
     backend: &Backend,
     order_id: i64,
     trace: &OrderTrace,
 ) -> Result<Vec<LedgerEntry>, String> {
-    let (from, to) = ledger_window(&trace.events, OffsetDateTime::now_utc().date());
-    let entries =
-        (backend.ledger().between(&day(from), &day(to)).await).map_err(|e| e.to_string())?;
-    Ok(entries
-        .into_iter()
-        .filter(|entry| ledger_concerns(entry, order_id, trace.link.as_ref()))
-        .collect())
+    let ledger = backend.ledger();
+    let mut entries: Vec<LedgerEntry> = Vec::new();
+    for (from, to) in ledger_days(&trace.events, OffsetDateTime::now_utc().date()) {
+        let read = (ledger.between(&day(from), &day(to)).await).map_err(|e| e.to_string())?;
+        entries.extend(
+            read.into_iter()
+                .filter(|entry| ledger_concerns(entry, order_id, trace.link.as_ref())),
+        );
+    }
+    entries.sort_by(|a, b| (&a.occurred_at, &a.id).cmp(&(&b.occurred_at, &b.id)));
+    entries.dedup_by(|a, b| a.id == b.id);
+    Ok(entries)
 }
 
-/// The ledger days to read for an order (`to` exclusive): from the day of its first journal
-/// entry (90 days back without one) to tomorrow, at most 400 days.
-pub fn ledger_window(events: &[JournalEntry], today: Date) -> (Date, Date) {
-    let to = today.next_day().unwrap_or(today);
-    let first = events
-        .iter()
-        .filter_map(|e| {
-            let at = e.at.get(..10)?;
-            Date::parse(
-                at,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        })
-        .min()
-        .unwrap_or(today - Duration::days(LEDGER_DAYS_DEFAULT));
-    let from = first.clamp(to - Duration::days(LEDGER_DAYS_MAX), today);
-    (from, to)
+/// The ledger days to read for an order, as `[from, to)` ranges, oldest first: the day of each
+/// of its journal entries with the days either side (Stripe books a movement when it sends its
+/// event; a day boundary may fall between them), and the last week up to tomorrow — at most
+/// [`LEDGER_DAYS_MAX`] days, the latest kept. An order whose events the journal no longer
+/// holds shows only its last week's entries (`paybridge ledger export` has the rest).
+pub fn ledger_days(events: &[JournalEntry], today: Date) -> Vec<(Date, Date)> {
+    let mut days: BTreeSet<Date> = (0..=LEDGER_RECENT_DAYS)
+        .map(|back| today - Duration::days(back))
+        .chain(today.next_day())
+        .collect();
+    for event in events {
+        let Some(at) = event.at.get(..10) else {
+            continue;
+        };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let Ok(date) = Date::parse(at, format) else {
+            continue;
+        };
+        days.extend(
+            [date.previous_day(), Some(date), date.next_day()]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    let kept: Vec<Date> = days.into_iter().rev().take(LEDGER_DAYS_MAX).collect();
+    let mut ranges: Vec<(Date, Date)> = Vec::new();
+    for date in kept.into_iter().rev() {
+        let end = date.next_day().unwrap_or(date);
+        match ranges.last_mut() {
+            Some((_, to)) if *to == date => *to = end,
+            _ => ranges.push((date, end)),
+        }
+    }
+    ranges
 }
 
 fn day(date: Date) -> String {

@@ -10,10 +10,10 @@ use paybridge::links::{Attempt, OrderLink, OrderTerms, OrderVersion};
 use paybridge::reconcile::Discrepancy;
 use paybridge::reconcile::reports::{Checked, Finding, Report};
 use time::format_description::well_known::Rfc3339;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use super::*;
-use crate::trace::ledger_window;
+use crate::trace::ledger_days;
 
 const RUN: &str = "rc_20261202T120000Z";
 
@@ -264,9 +264,15 @@ async fn an_order_without_ledger_entries_or_findings_shows_no_such_sections() {
 }
 
 #[test]
-fn the_ledger_window_runs_from_the_first_delivery_to_tomorrow_at_most_400_days() {
-    let today = Date::from_calendar_date(2026, time::Month::December, 2).unwrap();
-    let tomorrow = today + Duration::days(1);
+fn the_ledger_days_are_the_order_s_journal_days_either_side_and_the_last_week() {
+    let date = |text: &str| {
+        Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap()
+    };
+    let today = date("2026-12-02");
     let at = |at: &str| JournalEntry {
         at: at.into(),
         source: "stripe".into(),
@@ -277,23 +283,31 @@ fn the_ledger_window_runs_from_the_first_delivery_to_tomorrow_at_most_400_days()
         detail: String::new(),
         receive_count: 1,
     };
+    let last_week = (date("2026-11-26"), date("2026-12-04"));
+    assert_eq!(ledger_days(&[], today), vec![last_week], "no journal");
     assert_eq!(
-        ledger_window(&[], today),
-        (today - Duration::days(90), tomorrow)
-    );
-    assert_eq!(
-        ledger_window(
-            &[at("2026-11-30T08:00:00Z"), at("2026-11-20T23:59:59.000Z")],
+        ledger_days(
+            &[
+                at("2026-11-10T08:00:00Z"),
+                at("2026-11-11T23:59:59.000Z"),
+                at("2026-11-25T10:00:00Z"),
+                at("garbage"),
+            ],
             today
         ),
-        (today - Duration::days(12), tomorrow)
+        vec![
+            (date("2026-11-09"), date("2026-11-13")),
+            (date("2026-11-24"), date("2026-12-04")),
+        ],
+        "each delivery's day with its neighbours, merged with the last week"
     );
-    assert_eq!(
-        ledger_window(&[at("2023-01-01T00:00:00Z")], today),
-        (tomorrow - Duration::days(400), tomorrow)
-    );
-    assert_eq!(
-        ledger_window(&[at("2027-05-01T00:00:00Z"), at("garbage")], today),
-        (today, tomorrow)
-    );
+    let years: Vec<JournalEntry> = (0..100)
+        .map(|n| at(&format!("{}-01-01T00:00:00Z", 1900 + n)))
+        .collect();
+    let ranges = ledger_days(&years, today);
+    let days: i64 = (ranges.iter())
+        .map(|(from, to)| (*to - *from).whole_days())
+        .sum();
+    assert_eq!(days, 60, "at most 60 days are read");
+    assert_eq!(ranges.last(), Some(&last_week), "the latest kept");
 }
